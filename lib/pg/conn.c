@@ -1,0 +1,302 @@
+/* conn.c - see conn.h */
+#include "pg/conn.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+static void first_line(char *dst, size_t n, const char *src)
+{
+	const char *nl;
+	size_t len;
+
+	if (!src)
+		src = "";
+	while (*src == ' ')
+		src++;
+	nl = strchr(src, '\n');
+	len = nl ? (size_t)(nl - src) : strlen(src);
+	if (len >= n)
+		len = n - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+int bs_pg_connect(const char *conninfo, const char *dbname, PGconn **out, struct bs_err *err)
+{
+	const char *keys[] = { "dbname", "dbname", "fallback_application_name", NULL };
+	const char *vals[] = { conninfo ? conninfo : "", dbname, "backstop", NULL };
+	char msg[512];
+	PGconn *c;
+
+	*out = NULL;
+	if (!dbname) {
+		keys[1] = "fallback_application_name";
+		vals[1] = "backstop";
+		keys[2] = NULL;
+	}
+	/* expand_dbname=1: the first dbname may be a full conninfo/URI; a later
+	 * plain dbname overrides the one inside it. */
+	c = PQconnectdbParams(keys, vals, 1);
+	if (!c)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory connecting to PostgreSQL");
+	if (PQstatus(c) != CONNECTION_OK) {
+		const char *em = PQerrorMessage(c);
+		first_line(msg, sizeof(msg), em);
+		/* libpq prefixes "connection to server ... failed: " — keep it, it names the host */
+		bs_err_set(err, BS_ERR_PG_CONNECT, "unable to connect to database '%s': %s",
+			   PQdb(c) ? PQdb(c) : "?", msg);
+		if (strstr(em, "password authentication failed") || strstr(em, "no password supplied"))
+			bs_err_hint(err, "check the user and password (PGPASSWORD, ~/.pgpass or PGPASSFILE)");
+		else if (strstr(em, "No such file") || strstr(em, "Connection refused") ||
+			 strstr(em, "could not connect"))
+			bs_err_hint(err, "is the server running and accepting connections at that address?");
+		else if (strstr(em, "does not exist"))
+			bs_err_hint(err, "check the database name in the connection string");
+		PQfinish(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+int bs_pg_session_setup(PGconn *c, struct bs_err *err)
+{
+	const char *enc = PQparameterStatus(c, "server_encoding");
+	char sql[512];
+
+	/* SQL_ASCII databases hold bytes in any encoding: read them raw. */
+	snprintf(sql, sizeof(sql),
+		 "SET client_encoding = '%s'; SET DateStyle = 'ISO, MDY'; SET TimeZone = 'UTC';"
+		 " SET IntervalStyle = 'postgres'; SET extra_float_digits = 3;"
+		 " SET bytea_output = 'hex'; SET statement_timeout = 0;"
+		 " SET idle_in_transaction_session_timeout = 0; SET search_path = pg_catalog",
+		 enc ? enc : "UTF8");
+	return bs_pg_exec(c, sql, err);
+}
+
+int bs_pg_error(struct bs_err *err, int code, PGconn *c, const PGresult *res, const char *what)
+{
+	char msg[768];
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	if (primary)
+		snprintf(msg, sizeof(msg), "%s", primary);
+	else
+		first_line(msg, sizeof(msg), c ? PQerrorMessage(c) : "unknown error");
+	if (msg[0] == '\0' && c && PQstatus(c) != CONNECTION_OK)
+		snprintf(msg, sizeof(msg), "connection to server lost");
+	bs_err_set(err, code, "%s: %s", what, msg);
+	if (detail)
+		bs_err_detail(err, "%s", detail);
+	if (hint)
+		bs_err_hint(err, "%s", hint);
+	return -1;
+}
+
+int bs_pg_exec(PGconn *c, const char *sql, struct bs_err *err)
+{
+	PGresult *r = PQexec(c, sql);
+	int st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		char what[160];
+		snprintf(what, sizeof(what), "query failed (%.100s%s)", sql, strlen(sql) > 100 ? "..." : "");
+		bs_pg_error(err, BS_ERR_PG, c, r, what);
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}
+
+PGresult *bs_pg_query(PGconn *c, const char *sql, int nparams, const char *const *params,
+		      struct bs_err *err)
+{
+	PGresult *r = nparams ? PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0)
+			      : PQexec(c, sql);
+	int st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		char what[160];
+		snprintf(what, sizeof(what), "query failed (%.100s%s)", sql, strlen(sql) > 100 ? "..." : "");
+		bs_pg_error(err, BS_ERR_PG, c, r, what);
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+char *bs_pg_quote_ident(const char *name)
+{
+	size_t n = strlen(name), i, j = 0;
+	char *out = malloc(2 * n + 3);
+
+	if (!out)
+		return NULL;
+	out[j++] = '"';
+	for (i = 0; i < n; i++) {
+		if (name[i] == '"')
+			out[j++] = '"';
+		out[j++] = name[i];
+	}
+	out[j++] = '"';
+	out[j] = '\0';
+	return out;
+}
+
+char *bs_pg_qualify(const char *schema, const char *name)
+{
+	char *s = bs_pg_quote_ident(schema), *n = bs_pg_quote_ident(name), *out = NULL;
+
+	if (s && n && (out = malloc(strlen(s) + strlen(n) + 2)))
+		sprintf(out, "%s.%s", s, n);
+	free(s);
+	free(n);
+	return out;
+}
+
+/* Append key='value' with libpq quoting rules. */
+static int append_kv(char **buf, size_t *len, size_t *cap, const char *k, const char *v)
+{
+	size_t need = strlen(k) + 2 * strlen(v) + 8;
+	const char *p;
+
+	if (*len + need >= *cap) {
+		size_t ncap = (*cap + need) * 2;
+		char *nb = realloc(*buf, ncap);
+		if (!nb)
+			return -1;
+		*buf = nb;
+		*cap = ncap;
+	}
+	*len += (size_t)sprintf(*buf + *len, "%s%s='", *len ? " " : "", k);
+	for (p = v; *p; p++) {
+		if (*p == '\'' || *p == '\\')
+			(*buf)[(*len)++] = '\\';
+		(*buf)[(*len)++] = *p;
+	}
+	(*buf)[(*len)++] = '\'';
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+int bs_pg_conninfo_for_child(const char *conninfo, const char *dbname, char **conninfo_out,
+			     char **password_out, struct bs_err *err)
+{
+	char *perr = NULL, *buf = NULL;
+	size_t len = 0, cap = 0;
+	PQconninfoOption *opts, *o;
+	int seen_db = 0;
+
+	*conninfo_out = NULL;
+	*password_out = NULL;
+	opts = PQconninfoParse(conninfo ? conninfo : "", &perr);
+	if (!opts) {
+		bs_err_set(err, BS_ERR_CONFIG, "invalid connection string: %s",
+			   perr ? perr : "out of memory");
+		PQfreemem(perr);
+		return -1;
+	}
+	buf = calloc(1, 1);
+	cap = 1;
+	for (o = opts; buf && o->keyword; o++) {
+		const char *v = o->val;
+		if (strcmp(o->keyword, "dbname") == 0) {
+			seen_db = 1;
+			if (dbname)
+				v = dbname;
+		}
+		if (!v)
+			continue;
+		if (strcmp(o->keyword, "password") == 0) {
+			*password_out = strdup(v);
+			continue;
+		}
+		if (append_kv(&buf, &len, &cap, o->keyword, v) < 0) {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	if (buf && !seen_db && dbname && append_kv(&buf, &len, &cap, "dbname", dbname) < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	PQconninfoFree(opts);
+	if (!buf) {
+		free(*password_out);
+		*password_out = NULL;
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	}
+	*conninfo_out = buf;
+	return 0;
+}
+
+char *bs_pg_conninfo_dbname(const char *conninfo)
+{
+	PQconninfoOption *opts, *o;
+	char *perr = NULL, *db = NULL, *user = NULL;
+
+	opts = PQconninfoParse(conninfo ? conninfo : "", &perr);
+	if (!opts) {
+		PQfreemem(perr);
+		return NULL;
+	}
+	for (o = opts; o->keyword; o++) {
+		if (strcmp(o->keyword, "dbname") == 0 && o->val)
+			db = strdup(o->val);
+		if (strcmp(o->keyword, "user") == 0 && o->val)
+			user = o->val;
+	}
+	if (!db && getenv("PGDATABASE"))
+		db = strdup(getenv("PGDATABASE"));
+	if (!db && user)
+		db = strdup(user);
+	if (!db && getenv("PGUSER"))
+		db = strdup(getenv("PGUSER"));
+	PQconninfoFree(opts);
+	return db;
+}
+
+int bs_pg_find_tool(const char *bindir, const char *tool, int server_version_num, char *out,
+		    struct bs_err *err)
+{
+	int major = server_version_num / 10000, m;
+	const char *path;
+
+	if (bindir && *bindir) {
+		snprintf(out, PATH_MAX, "%s/%s", bindir, tool);
+		if (access(out, X_OK) == 0)
+			return 0;
+		bs_err_set(err, BS_ERR_SUBPROCESS, "%s not found in '%s'", tool, bindir);
+		bs_err_hint(err, "install the PostgreSQL client tools or fix snap.pg_bindir in the configuration");
+		return -1;
+	}
+	/* pg_dump must be at least as new as the server */
+	for (m = major > 0 ? major : 15; m <= 30; m++) {
+		snprintf(out, PATH_MAX, "/usr/lib/postgresql/%d/bin/%s", m, tool);
+		if (access(out, X_OK) == 0)
+			return 0;
+	}
+	path = getenv("PATH");
+	while (path && *path) {
+		const char *colon = strchr(path, ':');
+		size_t n = colon ? (size_t)(colon - path) : strlen(path);
+		if (n > 0 && n < PATH_MAX - 64) {
+			snprintf(out, PATH_MAX, "%.*s/%s", (int)n, path, tool);
+			if (access(out, X_OK) == 0)
+				return 0;
+		}
+		path = colon ? colon + 1 : NULL;
+	}
+	bs_err_set(err, BS_ERR_SUBPROCESS, "%s not found", tool);
+	bs_err_hint(err, "install postgresql-client-%d (Debian) or set snap.pg_bindir in the configuration",
+		    major > 0 ? major : 15);
+	return -1;
+}
