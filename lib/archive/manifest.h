@@ -1,0 +1,125 @@
+/*
+ * manifest.h - the snapshot's description: header (backstop.json, first
+ * member) and manifest (manifest.json, last member).  See docs/format.md.
+ *
+ * One struct holds both: the header fills id/database/encoding/versions/
+ * start and the table list (no, schema, name, columns); the manifest adds
+ * rows, digests, chunks, sequences, large objects and the schema inventory.
+ * Every string and array is owned by the struct; bs_manifest_release frees
+ * them all.  Size scales with the schema (tables, chunks), never with rows.
+ */
+#ifndef BS_ARCHIVE_MANIFEST_H
+#define BS_ARCHIVE_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archive/digest.h"
+#include "common/err.h"
+
+#define BS_FORMAT_VERSION 1
+
+struct bs_mchunk {
+	uint32_t seq;
+	uint64_t rows;
+	uint64_t zbytes;            /* compressed size of the member */
+	uint64_t raw_bytes;         /* uncompressed COPY bytes */
+	struct bs_digest digest;
+};
+
+struct bs_mtable {
+	uint32_t no;                /* 1-based table number; member data/<no>/... */
+	char *schema;
+	char *name;
+	char **columns;             /* COPY column order */
+	size_t ncolumns;
+	uint64_t rows;
+	uint64_t raw_bytes;
+	struct bs_digest digest;
+	struct bs_mchunk *chunks;   /* sorted by seq after bs_manifest_from_json */
+	size_t nchunks, chunks_cap;
+};
+
+struct bs_mseq {
+	char *schema;
+	char *name;
+	int64_t last_value;
+	int is_called;
+};
+
+struct bs_mblob {
+	uint32_t oid;
+	uint64_t bytes;
+	uint32_t chunks;
+};
+
+struct bs_minv {
+	char *kind;                 /* "table", "index", "constraint", "view", "function", "trigger", "sequence", ... */
+	char *name;                 /* qualified, unique within kind */
+	char *def;                  /* md5 hex of the definition */
+};
+
+struct bs_manifest {
+	char *id;
+	char *database;
+	char *encoding;
+	char *server_version;
+	int server_version_num;
+	char *start;                /* ISO 8601 UTC */
+	char *end;
+
+	struct bs_mtable *tables;
+	size_t ntables, tables_cap;
+
+	struct bs_mseq *seqs;
+	size_t nseqs, seqs_cap;
+
+	struct bs_mblob *blobs;
+	size_t nblobs, blobs_cap;
+	struct bs_digest blob_digest;
+	uint64_t blob_bytes;
+
+	struct bs_minv *inv;
+	size_t ninv, inv_cap;
+
+	int has_manifest;           /* manifest.json was merged in */
+};
+
+void bs_manifest_init(struct bs_manifest *m);
+void bs_manifest_release(struct bs_manifest *m);
+
+/* Builders (copy their string arguments).  Return NULL/-1 on allocation failure. */
+struct bs_mtable *bs_manifest_add_table(struct bs_manifest *m, uint32_t no, const char *schema,
+					const char *name, const char *const *columns, size_t ncolumns);
+struct bs_mtable *bs_manifest_table(struct bs_manifest *m, uint32_t no); /* NULL if absent */
+int bs_mtable_add_chunk(struct bs_mtable *t, const struct bs_mchunk *c);
+int bs_manifest_add_seq(struct bs_manifest *m, const char *schema, const char *name,
+			int64_t last_value, int is_called);
+int bs_manifest_add_blob(struct bs_manifest *m, uint32_t oid, uint64_t bytes, uint32_t chunks);
+int bs_manifest_add_inv(struct bs_manifest *m, const char *kind, const char *name, const char *def);
+
+/* Serialize: header (backstop.json) and manifest (manifest.json).  *out is
+ * malloc'd and owned by the caller. */
+int bs_manifest_header_json(const struct bs_manifest *m, char **out, size_t *len, struct bs_err *err);
+int bs_manifest_json(const struct bs_manifest *m, char **out, size_t *len, struct bs_err *err);
+
+/* Parse: the header fills a fresh struct; the manifest is merged into a
+ * struct that already holds the header (tables matched by number; a table
+ * in one but not the other is a BS_ERR_FORMAT error).  Errors name the
+ * member and the field. */
+int bs_manifest_parse_header(struct bs_manifest *m, const char *buf, size_t len, struct bs_err *err);
+int bs_manifest_parse(struct bs_manifest *m, const char *buf, size_t len, struct bs_err *err);
+
+/* Member names. out must hold 64 bytes. */
+void bs_member_chunk_name(char *out, uint32_t table_no, uint32_t seq);
+void bs_member_blob_name(char *out, uint32_t oid, uint32_t seq);
+/* Parse "data/<no>/<seq>.copy.zst"; returns 0 if it matches. */
+int bs_member_parse_chunk(const char *name, uint32_t *table_no, uint32_t *seq);
+int bs_member_parse_blob(const char *name, uint32_t *oid, uint32_t *seq);
+
+#define BS_MEMBER_HEADER "backstop.json"
+#define BS_MEMBER_SCHEMA "schema.dump"
+#define BS_MEMBER_BLOB_ACL "blobs/acl.sql"
+#define BS_MEMBER_MANIFEST "manifest.json"
+
+#endif
