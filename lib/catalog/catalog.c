@@ -1,0 +1,255 @@
+/* catalog.c - loading, finding, committing and pinning snapshots (catalog.h) */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/catalog.h"
+
+#define RECORD_MAX (1 << 20)
+
+void bs_catalog_init(struct bs_catalog *c)
+{
+	c->recs = NULL;
+	c->n = 0;
+}
+
+void bs_catalog_release(struct bs_catalog *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		bs_snap_record_release(&c->recs[i]);
+	free(c->recs);
+	c->recs = NULL;
+	c->n = 0;
+}
+
+int bs_catalog_commit(struct bs_repo *repo, const struct bs_snap_record *r, struct bs_err *err)
+{
+	char key[128], *json = NULL;
+	size_t len;
+	int rc;
+
+	if (bs_snap_record_to_json(r, &json, &len, err) < 0)
+		return -1;
+	snprintf(key, sizeof(key), "snapshots/%s.json", r->id);
+	rc = bs_repo_put_bytes(repo, key, json, len, err);
+	free(json);
+	return rc;
+}
+
+struct load_ctx {
+	struct bs_repo *repo;
+	const char *database;
+	struct bs_catalog *c;
+	size_t cap;
+};
+
+static int load_one(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
+{
+	struct load_ctx *lc = ud;
+	struct bs_snap_record r;
+	char *buf = NULL;
+	size_t len;
+	size_t kl = strlen(e->key);
+
+	if (kl < 5 || strcmp(e->key + kl - 5, ".json") != 0)
+		return 0;
+	if (bs_repo_get_bytes(lc->repo, e->key, RECORD_MAX, &buf, &len, err) < 0)
+		return -1;
+	if (bs_snap_record_from_json(&r, buf, len, e->key, err) < 0) {
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	if (lc->database && strcmp(r.database, lc->database) != 0) {
+		bs_snap_record_release(&r);
+		return 0;
+	}
+	if (lc->c->n == lc->cap) {
+		size_t ncap = lc->cap ? lc->cap * 2 : 32;
+		struct bs_snap_record *nv = realloc(lc->c->recs, ncap * sizeof(*nv));
+		if (!nv) {
+			bs_snap_record_release(&r);
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		}
+		lc->c->recs = nv;
+		lc->cap = ncap;
+	}
+	lc->c->recs[lc->c->n++] = r;
+	return 0;
+}
+
+static struct bs_snap_record *find_id(struct bs_catalog *c, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->recs[i].id, id) == 0)
+			return &c->recs[i];
+	return NULL;
+}
+
+/* "pins/<id>.json" */
+static int load_pin(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
+{
+	struct load_ctx *lc = ud;
+	char id[BS_ID_MAX];
+	const char *base = e->key + strlen("pins/");
+	size_t n = strlen(base);
+	struct bs_snap_record *r;
+	char *buf = NULL;
+	size_t len;
+
+	if (n < 5 || n - 5 >= sizeof(id))
+		return 0;
+	memcpy(id, base, n - 5);
+	id[n - 5] = '\0';
+	r = find_id(lc->c, id);
+	if (!r)
+		return 0;
+	r->pinned = 1;
+	if (bs_repo_get_bytes(lc->repo, e->key, RECORD_MAX, &buf, &len, err) == 0) {
+		json_t *o = json_loadb(buf, len, 0, NULL);
+		const char *reason = o ? json_string_value(json_object_get(o, "reason")) : NULL;
+		if (reason)
+			r->pin_reason = strdup(reason);
+		json_decref(o);
+		free(buf);
+	}
+	return 0;
+}
+
+/* "drills/<id>/<drill-id>.json": sorted by key, so the last one wins */
+static int load_drill(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
+{
+	struct load_ctx *lc = ud;
+	char id[BS_ID_MAX];
+	const char *p = e->key + strlen("drills/"), *slash = strchr(p, '/');
+	struct bs_snap_record *r;
+	char *buf = NULL;
+	size_t len;
+	json_t *o;
+
+	if (!slash || (size_t)(slash - p) >= sizeof(id))
+		return 0;
+	memcpy(id, p, (size_t)(slash - p));
+	id[slash - p] = '\0';
+	r = find_id(lc->c, id);
+	if (!r)
+		return 0;
+	if (bs_repo_get_bytes(lc->repo, e->key, RECORD_MAX, &buf, &len, err) < 0)
+		return -1;
+	o = json_loadb(buf, len, 0, NULL);
+	free(buf);
+	if (!o)
+		return 0; /* a damaged drill record does not hide the snapshot */
+	{
+		const char *v = json_string_value(json_object_get(o, "verdict"));
+		const char *did = json_string_value(json_object_get(o, "id"));
+		time_t t = 0;
+		bs_time_parse(json_string_value(json_object_get(o, "start")), &t);
+		if (v && t >= r->drill_time) {
+			free(r->drill_verdict);
+			r->drill_verdict = strdup(v);
+			r->drill_time = t;
+			snprintf(r->drill_id, sizeof(r->drill_id), "%s", did ? did : "");
+		}
+	}
+	json_decref(o);
+	return 0;
+}
+
+int bs_catalog_load(struct bs_repo *repo, const char *database, struct bs_catalog *c,
+		    struct bs_err *err)
+{
+	struct load_ctx lc = { repo, database, c, 0 };
+
+	bs_catalog_init(c);
+	if (bs_repo_list(repo, "snapshots/", load_one, &lc, err) < 0 ||
+	    bs_repo_list(repo, "pins/", load_pin, &lc, err) < 0 ||
+	    bs_repo_list(repo, "drills/", load_drill, &lc, err) < 0) {
+		bs_catalog_release(c);
+		return -1;
+	}
+	return 0;
+}
+
+const struct bs_snap_record *bs_catalog_find(const struct bs_catalog *c, const char *spec,
+					      time_t before, struct bs_err *err)
+{
+	size_t i;
+
+	if (before) {
+		for (i = c->n; i-- > 0;)
+			if (c->recs[i].start < before)
+				return &c->recs[i];
+		bs_err_set(err, BS_ERR_NOT_FOUND, "no snapshot started before the given time");
+		bs_err_hint(err, "run 'backstop snap list' to see the snapshots in the repository");
+		return NULL;
+	}
+	if (!spec || strcmp(spec, "latest") == 0) {
+		if (c->n > 0)
+			return &c->recs[c->n - 1];
+		bs_err_set(err, BS_ERR_NOT_FOUND, "the repository holds no snapshot");
+		bs_err_hint(err, "run 'backstop snap' first");
+		return NULL;
+	}
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->recs[i].id, spec) == 0)
+			return &c->recs[i];
+	/* a unique prefix is accepted, as git accepts abbreviated ids */
+	{
+		const struct bs_snap_record *hit = NULL;
+		size_t n = strlen(spec), hits = 0;
+		for (i = 0; n >= 8 && i < c->n; i++)
+			if (strncmp(c->recs[i].id, spec, n) == 0) {
+				hit = &c->recs[i];
+				hits++;
+			}
+		if (hits == 1)
+			return hit;
+		if (hits > 1) {
+			bs_err_set(err, BS_ERR_USAGE, "snapshot id '%s' is ambiguous (%zu matches)", spec, hits);
+			return NULL;
+		}
+	}
+	bs_err_set(err, BS_ERR_NOT_FOUND, "snapshot '%s' not found", spec);
+	bs_err_hint(err, "run 'backstop snap list' to see the snapshots in the repository");
+	return NULL;
+}
+
+int bs_catalog_pin(struct bs_repo *repo, const char *id, const char *reason, struct bs_err *err)
+{
+	char key[128], ts[32], *json;
+	json_t *o = json_object();
+	int rc;
+
+	if (!bs_catalog_valid_id(id)) {
+		json_decref(o);
+		return bs_err_set(err, BS_ERR_USAGE, "'%s' is not a snapshot id", id);
+	}
+	bs_time_iso(time(NULL), ts);
+	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "reason", json_string(reason ? reason : ""));
+	json_object_set_new(o, "time", json_string(ts));
+	json = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (!json)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	snprintf(key, sizeof(key), "pins/%s.json", id);
+	rc = bs_repo_put_bytes(repo, key, json, strlen(json), err);
+	free(json);
+	return rc;
+}
+
+int bs_catalog_unpin(struct bs_repo *repo, const char *id, struct bs_err *err)
+{
+	char key[128];
+
+	if (!bs_catalog_valid_id(id))
+		return bs_err_set(err, BS_ERR_USAGE, "'%s' is not a snapshot id", id);
+	snprintf(key, sizeof(key), "pins/%s.json", id);
+	return bs_repo_remove(repo, key, err);
+}

@@ -1,0 +1,88 @@
+/*
+ * catalog.h - the snapshot catalog: small plaintext JSON records in the
+ * repository (docs/format.md), shared by every host that uses it.
+ *
+ * A record holds only metadata that does not derive from row contents.
+ * Records are immutable once committed; pins and drills are separate
+ * objects so that changing them never rewrites a snapshot record.
+ */
+#ifndef BS_CATALOG_CATALOG_H
+#define BS_CATALOG_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/err.h"
+#include "repo/repo.h"
+
+#define BS_ID_MAX 64
+
+struct bs_snap_record {
+	char id[BS_ID_MAX];
+	char *database;
+	char *server_version;
+	time_t start, end;
+	uint64_t duration_ms;
+	uint64_t bytes;
+	char *archive;           /* repository key of the archive */
+	char *status;            /* "complete" */
+	int encrypted;
+	char **recipients;       /* age1... public keys */
+	size_t nrecipients;
+	int passphrase;          /* a scrypt recipient was used */
+	char *tool_version;
+	uint64_t tables, chunks;
+
+	/* not stored in the record: filled by bs_catalog_list */
+	int pinned;
+	char *pin_reason;
+	char *drill_verdict;     /* newest drill: "pass", "fail", or NULL */
+	time_t drill_time;
+	char drill_id[BS_ID_MAX];
+};
+
+void bs_snap_record_init(struct bs_snap_record *r);
+void bs_snap_record_release(struct bs_snap_record *r);
+
+/* New id from a UTC start time: "YYYYMMDDTHHMMSSZ-xxxxxx". */
+void bs_catalog_new_id(time_t start, char out[BS_ID_MAX]);
+/* Is s shaped like a snapshot id?  (Never used to build paths unchecked.) */
+int bs_catalog_valid_id(const char *s);
+
+/* Record <-> JSON (the record's own fields only). */
+int bs_snap_record_to_json(const struct bs_snap_record *r, char **out, size_t *len, struct bs_err *err);
+int bs_snap_record_from_json(struct bs_snap_record *r, const char *buf, size_t len, const char *what,
+			     struct bs_err *err);
+
+/* Commit: write snapshots/<id>.json (atomic, durable).  The archive must
+ * already be durable. */
+int bs_catalog_commit(struct bs_repo *repo, const struct bs_snap_record *r, struct bs_err *err);
+
+struct bs_catalog {
+	struct bs_snap_record *recs;  /* sorted oldest first */
+	size_t n;
+};
+
+void bs_catalog_init(struct bs_catalog *c);
+void bs_catalog_release(struct bs_catalog *c);
+/* Load every committed record (optionally of one database), with pins and
+ * the newest drill of each.  A record that cannot be parsed is an error
+ * naming the key. */
+int bs_catalog_load(struct bs_repo *repo, const char *database, struct bs_catalog *c,
+		    struct bs_err *err);
+/* Resolve "latest", an id, or (before != 0) the newest snapshot started
+ * before that time.  Returns a pointer into c, or NULL with
+ * BS_ERR_NOT_FOUND and a hint. */
+const struct bs_snap_record *bs_catalog_find(const struct bs_catalog *c, const char *spec,
+					      time_t before, struct bs_err *err);
+
+/* Pins: pins/<id>.json. */
+int bs_catalog_pin(struct bs_repo *repo, const char *id, const char *reason, struct bs_err *err);
+int bs_catalog_unpin(struct bs_repo *repo, const char *id, struct bs_err *err);
+
+/* Times as "2026-11-23T02:15:00Z". */
+void bs_time_iso(time_t t, char out[32]);
+int bs_time_parse(const char *s, time_t *out); /* ISO 8601 UTC, date-only, or unix seconds; -1 if bad */
+
+#endif
