@@ -1,0 +1,248 @@
+/* opts.c - see opts.h */
+#include "common/opts.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+void bs_strlist_release(struct bs_strlist *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+int bs_strlist_push(struct bs_strlist *l, const char *s)
+{
+	if (l->n + 2 > l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 8;
+		const char **nv = realloc(l->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	l->v[l->n++] = s;
+	l->v[l->n] = NULL;
+	return 0;
+}
+
+static const struct bs_opt *find_long(const struct bs_opt *o, const char *name, size_t len)
+{
+	for (; o->kind != BS_OPT_END; o++)
+		if (o->long_name && strlen(o->long_name) == len && strncmp(o->long_name, name, len) == 0)
+			return o;
+	return NULL;
+}
+
+static const struct bs_opt *find_short(const struct bs_opt *o, char c)
+{
+	for (; o->kind != BS_OPT_END; o++)
+		if (o->kind != BS_OPT_GROUP && o->short_name == c)
+			return o;
+	return NULL;
+}
+
+static void opt_name(const struct bs_opt *o, char *buf, size_t n)
+{
+	if (o->long_name)
+		snprintf(buf, n, "--%s", o->long_name);
+	else
+		snprintf(buf, n, "-%c", o->short_name);
+}
+
+static int apply(const struct bs_opt *o, const char *val, struct bs_err *err)
+{
+	char name[64];
+	char *end;
+	long v;
+
+	opt_name(o, name, sizeof(name));
+	switch (o->kind) {
+	case BS_OPT_FLAG:
+		*(int *)o->dest = 1;
+		return 0;
+	case BS_OPT_STR:
+		*(const char **)o->dest = val;
+		return 0;
+	case BS_OPT_INT:
+		errno = 0;
+		v = strtol(val, &end, 10);
+		if (errno || end == val || *end || v < INT_MIN || v > INT_MAX)
+			return bs_err_set(err, BS_ERR_USAGE, "invalid value '%s' for %s: expected an integer",
+					  val, name);
+		if (o->min < o->max && (v < o->min || v > o->max))
+			return bs_err_set(err, BS_ERR_USAGE, "invalid value '%s' for %s: must be %d..%d",
+					  val, name, o->min, o->max);
+		*(int *)o->dest = (int)v;
+		return 0;
+	case BS_OPT_LIST:
+		if (bs_strlist_push(o->dest, val) < 0)
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		return 0;
+	default:
+		return bs_err_set(err, BS_ERR_INTERNAL, "bad option table entry");
+	}
+}
+
+int bs_opts_parse(const struct bs_cmd_spec *spec, int argc, char **argv, struct bs_strlist *pos,
+		  struct bs_err *err)
+{
+	int i, only_pos = 0;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct bs_opt *o;
+
+		if (only_pos || a[0] != '-' || a[1] == '\0') {
+			if (bs_strlist_push(pos, a) < 0)
+				return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			only_pos = 1;
+			continue;
+		}
+		if (a[1] == '-') {
+			const char *name = a + 2, *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+			o = find_long(spec->opts, name, len);
+			if (!o || o->kind == BS_OPT_GROUP)
+				return bs_err_set(err, BS_ERR_USAGE, "unknown option '--%.*s'", (int)len, name);
+			if (o->kind == BS_OPT_FLAG) {
+				if (eq)
+					return bs_err_set(err, BS_ERR_USAGE, "option '--%s' takes no value",
+							  o->long_name);
+				if (apply(o, NULL, err) < 0)
+					return -1;
+				continue;
+			}
+			if (!eq && i + 1 >= argc)
+				return bs_err_set(err, BS_ERR_USAGE, "option '--%s' requires a value (%s)",
+						  o->long_name, o->arg ? o->arg : "VALUE");
+			if (apply(o, eq ? eq + 1 : argv[++i], err) < 0)
+				return -1;
+			continue;
+		}
+		/* short options, possibly bundled: -qv, -j4, -j 4 */
+		for (a++; *a; a++) {
+			o = find_short(spec->opts, *a);
+			if (!o)
+				return bs_err_set(err, BS_ERR_USAGE, "unknown option '-%c'", *a);
+			if (o->kind == BS_OPT_FLAG) {
+				if (apply(o, NULL, err) < 0)
+					return -1;
+				continue;
+			}
+			if (a[1]) {
+				if (apply(o, a + 1, err) < 0)
+					return -1;
+			} else if (i + 1 < argc) {
+				if (apply(o, argv[++i], err) < 0)
+					return -1;
+			} else {
+				return bs_err_set(err, BS_ERR_USAGE, "option '-%c' requires a value (%s)",
+						  *a, o->arg ? o->arg : "VALUE");
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+void bs_opts_help(const struct bs_cmd_spec *spec, FILE *f)
+{
+	const struct bs_opt *o;
+	const char *s = spec->synopsis, *nl;
+	int first = 1;
+
+	while (s && *s) {
+		nl = strchr(s, '\n');
+		fprintf(f, "%s backstop %.*s\n", first ? "usage:" : "      ",
+			(int)(nl ? nl - s : (long)strlen(s)), s);
+		first = 0;
+		s = nl ? nl + 1 : NULL;
+	}
+	if (spec->description)
+		fprintf(f, "\n%s\n", spec->description);
+	fprintf(f, "\noptions:\n");
+	for (o = spec->opts; o->kind != BS_OPT_END; o++) {
+		char left[96];
+		int n = 0;
+		if (o->kind == BS_OPT_GROUP) {
+			fprintf(f, "\n%s:\n", o->help);
+			continue;
+		}
+		if (o->short_name)
+			n += snprintf(left + n, sizeof(left) - (size_t)n, "-%c%s", o->short_name,
+				      o->long_name ? ", " : "");
+		else
+			n += snprintf(left + n, sizeof(left) - (size_t)n, "    ");
+		if (o->long_name)
+			n += snprintf(left + n, sizeof(left) - (size_t)n, "--%s", o->long_name);
+		if (o->kind != BS_OPT_FLAG)
+			snprintf(left + n, sizeof(left) - (size_t)n, " %s", o->arg ? o->arg : "VALUE");
+		if (strlen(left) > 26)
+			fprintf(f, "  %s\n  %-26s  %s\n", left, "", o->help);
+		else
+			fprintf(f, "  %-26s  %s\n", left, o->help);
+	}
+	if (spec->epilog)
+		fprintf(f, "\n%s", spec->epilog);
+	fprintf(f, "\nexit codes: 0 success, 1 negative verdict, 2 usage/configuration error or refused,\n"
+		   "            3 runtime failure (server, I/O, crypto, corrupt archive)\n");
+}
+
+int bs_opts_fail(const struct bs_cmd_spec *spec, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "backstop %s: ", spec->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'backstop %s --help'.\n", spec->name);
+	return 2;
+}
+
+int bs_opts_common(const struct bs_cmd_spec *spec, const struct bs_common_opts *c)
+{
+	if (c->help) {
+		bs_opts_help(spec, stdout);
+		return 1;
+	}
+	if (c->version) {
+		printf("backstop %s %s\n", spec->name, BS_VERSION);
+		return 1;
+	}
+	if (c->quiet)
+		bs_log_set_level(BS_LOG_WARN);
+	if (c->verbose)
+		bs_log_set_level(BS_LOG_DEBUG);
+	return 0;
+}
+
+int bs_cmd_error(const struct bs_cmd_spec *spec, const struct bs_err *err)
+{
+	char prog[96];
+
+	if (err->code == BS_ERR_USAGE)
+		return bs_opts_fail(spec, "%s", err->msg);
+	snprintf(prog, sizeof(prog), "backstop %s", spec->name);
+	bs_err_print(err, prog, stderr);
+	return bs_err_exit_code(err);
+}
+
+int bs_stdout_close(const struct bs_cmd_spec *spec)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "backstop %s: error: unable to write to standard output: %s\n", spec->name,
+			strerror(errno));
+		return 3;
+	}
+	return 0;
+}

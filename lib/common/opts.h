@@ -1,0 +1,84 @@
+/*
+ * opts.h - one declarative option table per command drives both parsing
+ * and --help (as git's parse-options does).
+ *
+ * Values point into argv (strings) or into caller variables; nothing is
+ * allocated except list arrays, released with bs_strlist_release.  Parsing
+ * permutes: options and positional arguments may be mixed; "--" ends
+ * options.  Errors are BS_ERR_USAGE; bs_opts_fail prints them the way every
+ * command does ("...\nTry 'backstop snap --help'.") and returns exit code 2.
+ */
+#ifndef BS_COMMON_OPTS_H
+#define BS_COMMON_OPTS_H
+
+#include <stdio.h>
+
+#include "common/err.h"
+
+enum bs_opt_kind {
+	BS_OPT_END = 0,
+	BS_OPT_FLAG,    /* int *: set to 1 */
+	BS_OPT_STR,     /* const char **: the argument */
+	BS_OPT_INT,     /* int *: a decimal integer */
+	BS_OPT_LIST,    /* struct bs_strlist *: repeatable, each argument appended */
+	BS_OPT_GROUP,   /* a heading in --help; no option */
+};
+
+struct bs_strlist {
+	const char **v;
+	size_t n, cap;
+};
+void bs_strlist_release(struct bs_strlist *l);
+int bs_strlist_push(struct bs_strlist *l, const char *s);
+
+struct bs_opt {
+	enum bs_opt_kind kind;
+	char short_name;        /* 0: none */
+	const char *long_name;  /* NULL: none */
+	void *dest;
+	const char *arg;        /* argument name in help: "N", "FILE" */
+	const char *help;
+	int min, max;           /* BS_OPT_INT bounds when min < max */
+};
+
+struct bs_cmd_spec {
+	const char *name;       /* "snap", "snap list" */
+	const char *synopsis;   /* lines after "usage: backstop " */
+	const char *description;
+	const struct bs_opt *opts; /* terminated by an entry of kind BS_OPT_END */
+	const char *epilog;     /* examples, exit codes; may be NULL */
+};
+
+/* Options every command takes.  Put BS_OPTS_COMMON(&c) in each table. */
+struct bs_common_opts {
+	int help, version, quiet, verbose, json;
+	const char *config;
+};
+#define BS_OPTS_COMMON(c)                                                                  \
+	{ BS_OPT_FLAG, 'h', "help", &(c)->help, NULL, "show this help and exit", 0, 0 },        \
+	{ BS_OPT_FLAG, 0, "version", &(c)->version, NULL, "show the version and exit", 0, 0 },  \
+	{ BS_OPT_STR, 'c', "config", &(c)->config, "FILE", "configuration file (default: $BACKSTOP_CONFIG, ./backstop.yaml, /etc/backstop/backstop.yaml)", 0, 0 }, \
+	{ BS_OPT_FLAG, 'q', "quiet", &(c)->quiet, NULL, "only log warnings and errors", 0, 0 },  \
+	{ BS_OPT_FLAG, 'v', "verbose", &(c)->verbose, NULL, "log debug detail", 0, 0 }
+
+/* Parse argv[1..argc).  Positional arguments are collected in pos (its
+ * array owned by the caller: release with bs_strlist_release). */
+int bs_opts_parse(const struct bs_cmd_spec *spec, int argc, char **argv, struct bs_strlist *pos,
+		  struct bs_err *err);
+
+/* Print full help to f. */
+void bs_opts_help(const struct bs_cmd_spec *spec, FILE *f);
+/* Print a usage error and the "Try" line to stderr; returns 2. */
+int bs_opts_fail(const struct bs_cmd_spec *spec, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Handle --help/--version/-q/-v after parsing: returns 1 if the command
+ * should exit 0 now (help or version printed). */
+int bs_opts_common(const struct bs_cmd_spec *spec, const struct bs_common_opts *c);
+
+/* Print an error once and return its exit code (commands end with this). */
+int bs_cmd_error(const struct bs_cmd_spec *spec, const struct bs_err *err);
+
+/* Check stdout for write errors at exit: returns 0 or 3 (and prints why). */
+int bs_stdout_close(const struct bs_cmd_spec *spec);
+
+#endif
