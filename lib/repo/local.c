@@ -383,7 +383,7 @@ static int collect(const char *root, const char *rel, const char *prefix, struct
 
 		if (e->d_name[0] == '.')
 			continue;
-		if (!*rel && strcmp(e->d_name, "tmp") == 0)
+		if (!*rel && !*prefix && strcmp(e->d_name, "tmp") == 0)
 			continue;
 		snprintf(key, sizeof(key), "%s%s%s", rel, *rel ? "/" : "", e->d_name);
 		snprintf(full, sizeof(full), "%s/%s", root, key);

@@ -1,0 +1,175 @@
+/*
+ * backstop-restore - restore a snapshot into a database, safe by default.
+ * Thin: options -> request -> lib/command -> exit code.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "command/command.h"
+#include "common/log.h"
+#include "common/opts.h"
+#include "restore/restore.h"
+
+static struct bs_common_opts co;
+static const char *o_repo, *o_target, *o_before, *o_identity, *o_db;
+static int o_create, o_clean, o_jobs, o_schema_only, o_data_only, o_list, o_keep;
+static struct bs_strlist o_tables;
+
+static const struct bs_opt opts[] = {
+	BS_OPTS_COMMON(&co),
+	{ BS_OPT_FLAG, 0, "json", &co.json, NULL, "print the result as JSON on stdout", 0, 0 },
+	{ BS_OPT_GROUP, 0, NULL, NULL, NULL, "which snapshot", 0, 0 },
+	{ BS_OPT_STR, 'r', "repo", &o_repo, "DIR", "repository (default: $BACKSTOP_REPO or 'repository:')", 0, 0 },
+	{ BS_OPT_STR, 0, "before", &o_before, "TIME", "the newest snapshot started before TIME (2026-11-20T03:00:00Z)", 0, 0 },
+	{ BS_OPT_STR, 'd', "db", &o_db, "NAME", "with latest/--before: only snapshots of this database", 0, 0 },
+	{ BS_OPT_STR, 'i', "identity", &o_identity, "FILE", "age identity file to decrypt (default: restore.identity_file, $BACKSTOP_IDENTITY_FILE)", 0, 0 },
+	{ BS_OPT_GROUP, 0, NULL, NULL, NULL, "where to", 0, 0 },
+	{ BS_OPT_STR, 't', "target", &o_target, "CONNINFO", "database to restore into (default: restore.target)", 0, 0 },
+	{ BS_OPT_FLAG, 0, "create", &o_create, NULL, "create the target database (it must not exist)", 0, 0 },
+	{ BS_OPT_FLAG, 0, "clean", &o_clean, NULL, "allow a non-empty target: drop the snapshot's objects first", 0, 0 },
+	{ BS_OPT_FLAG, 0, "keep-on-error", &o_keep, NULL, "keep a database created by this restore if it fails", 0, 0 },
+	{ BS_OPT_GROUP, 0, NULL, NULL, NULL, "what and how", 0, 0 },
+	{ BS_OPT_INT, 'j', "jobs", &o_jobs, "N", "parallel loader connections (default: number of cores)", 1, 64 },
+	{ BS_OPT_LIST, 0, "table", &o_tables, "SCHEMA.NAME", "restore only this table (repeatable)", 0, 0 },
+	{ BS_OPT_FLAG, 0, "schema-only", &o_schema_only, NULL, "restore the schema, no data", 0, 0 },
+	{ BS_OPT_FLAG, 0, "data-only", &o_data_only, NULL, "load data into an existing schema", 0, 0 },
+	{ BS_OPT_FLAG, 'l', "list", &o_list, NULL, "print the snapshot's tables and restore nothing", 0, 0 },
+	{ BS_OPT_END, 0, NULL, NULL, NULL, NULL, 0, 0 },
+};
+
+static const struct bs_cmd_spec spec = {
+	"restore",
+	"restore ID|latest --target CONNINFO [--create | --clean] [--jobs N] [options]\n"
+	"restore ID|latest --list",
+	"Restore a snapshot: pre-data schema with pg_restore, data chunks loaded on N\n"
+	"connections, sequences and large objects, post-data in parallel, ANALYZE.  Every\n"
+	"chunk is checked against the manifest's row counts and digests.  Refuses a non-empty\n"
+	"target unless --clean; a database created with --create is dropped again if the\n"
+	"restore fails (unless --keep-on-error).",
+	opts,
+	"examples:\n"
+	"  backstop restore latest --target 'postgresql://postgres@db/app_restored' --create\n"
+	"  backstop restore 20261123T021500Z-3fa9c1 --table public.accounts --target ... --create\n",
+};
+
+static int default_jobs(int jobs)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return jobs > 0 ? jobs : n > 0 ? (int)(n > 16 ? 16 : n) : 2;
+}
+
+static void print_result(const struct bs_snap_record *rec, const struct bs_restore_result *r)
+{
+	if (co.json) {
+		json_t *o = json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:{s:f,s:f,s:f,s:f}}",
+				      "snapshot", rec->id, "database", r->database, "created", r->created,
+				      "tables", (json_int_t)r->tables, "rows", (json_int_t)r->rows,
+				      "chunks", (json_int_t)r->chunks, "sequences", (json_int_t)r->sequences,
+				      "large_objects", (json_int_t)r->blobs, "seconds", "pre_data",
+				      r->t_predata, "data", r->t_data, "post_data", r->t_postdata, "total",
+				      r->t_total);
+		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(o);
+		return;
+	}
+	printf("restored snapshot %s into database '%s': %llu tables, %llu rows, %llu sequences, "
+	       "%llu large objects in %.1fs (schema %.1fs, data %.1fs, indexes and constraints %.1fs)\n",
+	       rec->id, r->database, (unsigned long long)r->tables, (unsigned long long)r->rows,
+	       (unsigned long long)r->sequences, (unsigned long long)r->blobs, r->t_total, r->t_predata,
+	       r->t_data, r->t_postdata);
+}
+
+int main(int argc, char **argv)
+{
+	struct bs_config cfg;
+	struct bs_strlist pos = { 0 };
+	struct bs_restore_opts eng;
+	struct bs_restore_request rq;
+	struct bs_restore_result res;
+	struct bs_snap_record rec;
+	struct bs_err err;
+	int rc = 0;
+
+	bs_log_set_prog("backstop restore");
+	bs_err_init(&err);
+	bs_config_init(&cfg);
+	bs_restore_result_init(&res);
+	bs_snap_record_init(&rec);
+	if (bs_opts_parse(&spec, argc, argv, &pos, &err) < 0) {
+		rc = bs_cmd_error(&spec, &err);
+		goto done;
+	}
+	if (bs_opts_common(&spec, &co))
+		goto done;
+	if (pos.n > 1) {
+		rc = bs_opts_fail(&spec, "unexpected argument '%s'", pos.v[1]);
+		goto done;
+	}
+	if (pos.n == 0 && !o_before) {
+		rc = bs_opts_fail(&spec, "which snapshot? give an id, 'latest', or --before TIME");
+		goto done;
+	}
+	if (o_schema_only && o_data_only) {
+		rc = bs_opts_fail(&spec, "--schema-only and --data-only exclude each other");
+		goto done;
+	}
+	if (o_create && o_data_only) {
+		rc = bs_opts_fail(&spec, "--data-only needs an existing schema; it cannot be used with --create");
+		goto done;
+	}
+	if (o_create && o_clean) {
+		rc = bs_opts_fail(&spec, "--create and --clean exclude each other");
+		goto done;
+	}
+	memset(&rq, 0, sizeof(rq));
+	if (o_before && bs_time_parse(o_before, &rq.before) < 0) {
+		rc = bs_opts_fail(&spec, "invalid time '%s' for --before (use 2026-11-20T03:00:00Z)", o_before);
+		goto done;
+	}
+	if (bs_cmd_config(&cfg, co.config, co.quiet, co.verbose, &err) < 0 ||
+	    bs_cmd_override(&cfg.repository, o_repo, &err) < 0 ||
+	    bs_cmd_override(&cfg.restore.target, o_target, &err) < 0) {
+		rc = bs_cmd_error(&spec, &err);
+		goto done;
+	}
+	if (!o_list && !cfg.restore.target) {
+		rc = bs_opts_fail(&spec, "no target database: pass --target CONNINFO (or set restore.target)");
+		goto done;
+	}
+	memset(&eng, 0, sizeof(eng));
+	eng.target = cfg.restore.target;
+	eng.create = o_create;
+	eng.clean = o_clean;
+	eng.jobs = default_jobs(o_jobs ? o_jobs : cfg.restore.jobs);
+	eng.tables = o_tables.n ? o_tables.v : NULL;
+	eng.schema_only = o_schema_only;
+	eng.data_only = o_data_only;
+	eng.keep_on_error = o_keep;
+	eng.pg_bindir = cfg.snap.pg_bindir;
+	rq.cfg = &cfg;
+	rq.spec = pos.n ? pos.v[0] : NULL;
+	rq.database = o_db;
+	rq.identity_file = o_identity;
+	rq.engine = &eng;
+	rq.list = o_list;
+	rq.json = co.json;
+	rq.progress = !co.quiet && !co.json;
+	if (bs_cmd_restore(&rq, &rec, &res, stdout, &err) < 0) {
+		rc = bs_cmd_error(&spec, &err);
+		goto done;
+	}
+	if (!o_list)
+		print_result(&rec, &res);
+	rc = bs_stdout_close(&spec);
+done:
+	bs_restore_result_release(&res);
+	bs_snap_record_release(&rec);
+	bs_config_release(&cfg);
+	bs_strlist_release(&pos);
+	bs_strlist_release(&o_tables);
+	return rc;
+}

@@ -1,0 +1,173 @@
+/* listing.c - snap list / snap show output */
+#include <jansson.h>
+#include <string.h>
+
+#include "command/command.h"
+
+static void human_bytes(uint64_t v, char *out, size_t n)
+{
+	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)v;
+	int i = 0;
+
+	while (d >= 1024 && i < 4) {
+		d /= 1024;
+		i++;
+	}
+	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", d, u[i]);
+}
+
+static void human_ms(uint64_t ms, char *out, size_t n)
+{
+	uint64_t s = ms / 1000;
+
+	if (s < 60)
+		snprintf(out, n, "%.1fs", (double)ms / 1000.0);
+	else if (s < 3600)
+		snprintf(out, n, "%llum%02llus", (unsigned long long)(s / 60), (unsigned long long)(s % 60));
+	else
+		snprintf(out, n, "%lluh%02llum", (unsigned long long)(s / 3600),
+			 (unsigned long long)(s % 3600 / 60));
+}
+
+json_t *bs_snap_record_json(const struct bs_snap_record *r)
+{
+	json_t *o = json_object(), *rc = json_array(), *drill = json_null();
+	char st[32], en[32];
+	size_t i;
+
+	bs_time_iso(r->start, st);
+	bs_time_iso(r->end, en);
+	for (i = 0; i < r->nrecipients; i++)
+		json_array_append_new(rc, json_string(r->recipients[i]));
+	if (r->drill_verdict) {
+		char dt[32];
+		bs_time_iso(r->drill_time, dt);
+		drill = json_object();
+		json_object_set_new(drill, "verdict", json_string(r->drill_verdict));
+		json_object_set_new(drill, "time", json_string(dt));
+		json_object_set_new(drill, "id", json_string(r->drill_id));
+	}
+	json_object_set_new(o, "id", json_string(r->id));
+	json_object_set_new(o, "database", json_string(r->database));
+	json_object_set_new(o, "start", json_string(st));
+	json_object_set_new(o, "end", json_string(en));
+	json_object_set_new(o, "duration_ms", json_integer((json_int_t)r->duration_ms));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)r->bytes));
+	json_object_set_new(o, "status", json_string(r->status ? r->status : "complete"));
+	json_object_set_new(o, "encrypted", json_boolean(r->encrypted));
+	json_object_set_new(o, "recipients", rc);
+	json_object_set_new(o, "passphrase", json_boolean(r->passphrase));
+	json_object_set_new(o, "pinned", json_boolean(r->pinned));
+	json_object_set_new(o, "pin_reason", r->pin_reason ? json_string(r->pin_reason) : json_null());
+	json_object_set_new(o, "drill", drill);
+	json_object_set_new(o, "archive", json_string(r->archive));
+	json_object_set_new(o, "server_version", json_string(r->server_version ? r->server_version : ""));
+	json_object_set_new(o, "tool_version", json_string(r->tool_version ? r->tool_version : ""));
+	json_object_set_new(o, "tables", json_integer((json_int_t)r->tables));
+	json_object_set_new(o, "chunks", json_integer((json_int_t)r->chunks));
+	return o;
+}
+
+static int dump_json(json_t *o, FILE *f, struct bs_err *err)
+{
+	int rc = json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	fputc('\n', f);
+	json_decref(o);
+	if (rc < 0)
+		return bs_err_set(err, BS_ERR_IO, "unable to write JSON output");
+	return 0;
+}
+
+int bs_cmd_snap_list(struct bs_repo *repo, const char *database, int json, FILE *f,
+		     struct bs_err *err)
+{
+	struct bs_catalog cat;
+	size_t i;
+
+	if (bs_catalog_load(repo, database, &cat, err) < 0)
+		return -1;
+	if (json) {
+		json_t *o = json_object(), *a = json_array();
+		for (i = 0; i < cat.n; i++)
+			json_array_append_new(a, bs_snap_record_json(&cat.recs[i]));
+		json_object_set_new(o, "snapshots", a);
+		bs_catalog_release(&cat);
+		return dump_json(o, f, err);
+	}
+	if (cat.n == 0) {
+		fprintf(f, "no snapshots in %s\n", repo->location);
+		bs_catalog_release(&cat);
+		return 0;
+	}
+	fprintf(f, "%-24s %-16s %-20s %10s %8s %-9s %-5s %-6s %s\n", "ID", "DATABASE", "STARTED (UTC)",
+		"SIZE", "TOOK", "STATUS", "ENC", "PINNED", "DRILL");
+	for (i = 0; i < cat.n; i++) {
+		const struct bs_snap_record *r = &cat.recs[i];
+		char st[32], sz[32], took[32];
+		bs_time_iso(r->start, st);
+		st[10] = ' ';
+		st[19] = '\0';
+		human_bytes(r->bytes, sz, sizeof(sz));
+		human_ms(r->duration_ms, took, sizeof(took));
+		fprintf(f, "%-24s %-16s %-20s %10s %8s %-9s %-5s %-6s %s\n", r->id, r->database, st, sz,
+			took, r->status ? r->status : "complete", r->encrypted ? "age" : "none",
+			r->pinned ? "yes" : "-", r->drill_verdict ? r->drill_verdict : "-");
+	}
+	bs_catalog_release(&cat);
+	return 0;
+}
+
+int bs_cmd_snap_show(struct bs_repo *repo, const char *spec, int json, FILE *f, struct bs_err *err)
+{
+	struct bs_catalog cat;
+	const struct bs_snap_record *r;
+	char st[32], en[32], sz[32], took[32];
+	size_t i;
+
+	if (bs_catalog_load(repo, NULL, &cat, err) < 0)
+		return -1;
+	r = bs_catalog_find(&cat, spec, 0, err);
+	if (!r) {
+		bs_catalog_release(&cat);
+		return -1;
+	}
+	if (json) {
+		json_t *o = bs_snap_record_json(r);
+		bs_catalog_release(&cat);
+		return dump_json(o, f, err);
+	}
+	bs_time_iso(r->start, st);
+	bs_time_iso(r->end, en);
+	human_bytes(r->bytes, sz, sizeof(sz));
+	human_ms(r->duration_ms, took, sizeof(took));
+	fprintf(f, "snapshot       %s\n", r->id);
+	fprintf(f, "database       %s (PostgreSQL %s)\n", r->database, r->server_version);
+	fprintf(f, "started        %s\nfinished       %s (%s)\n", st, en, took);
+	fprintf(f, "size           %s (%llu bytes), %llu tables, %llu chunks\n", sz,
+		(unsigned long long)r->bytes, (unsigned long long)r->tables, (unsigned long long)r->chunks);
+	fprintf(f, "status         %s\n", r->status ? r->status : "complete");
+	fprintf(f, "archive        %s/%s\n", repo->location, r->archive);
+	if (!r->encrypted) {
+		fprintf(f, "encryption     none (the archive is readable by anyone who can read the repository)\n");
+	} else {
+		fprintf(f, "encryption     age; can be opened by:\n");
+		for (i = 0; i < r->nrecipients; i++)
+			fprintf(f, "                 %s\n", r->recipients[i]);
+		if (r->passphrase)
+			fprintf(f, "                 the passphrase (scrypt)\n");
+	}
+	fprintf(f, "pinned         %s%s%s\n", r->pinned ? "yes" : "no",
+		r->pin_reason && *r->pin_reason ? ": " : "", r->pin_reason ? r->pin_reason : "");
+	if (r->drill_verdict) {
+		char dt[32];
+		bs_time_iso(r->drill_time, dt);
+		fprintf(f, "last drill     %s at %s (%s)\n", r->drill_verdict, dt, r->drill_id);
+	} else {
+		fprintf(f, "last drill     never\n");
+	}
+	fprintf(f, "tool           backstop %s\n", r->tool_version ? r->tool_version : "?");
+	bs_catalog_release(&cat);
+	return 0;
+}

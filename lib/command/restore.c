@@ -1,0 +1,140 @@
+/*
+ * restore.c - restore a snapshot from the repository.
+ *
+ * Steps: open the repository -> resolve the snapshot in the catalog ->
+ * load the keys it needs -> open and decrypt the archive -> run the restore
+ * engine (or, with --list, read the manifest and print the tables).
+ */
+#include <jansson.h>
+#include <string.h>
+
+#include "command/command.h"
+#include "common/log.h"
+#include "restore/restore.h"
+
+static int copy_record(struct bs_snap_record *dst, const struct bs_snap_record *src)
+{
+	size_t i;
+
+	bs_snap_record_init(dst);
+	memcpy(dst->id, src->id, sizeof(dst->id));
+	dst->database = strdup(src->database);
+	dst->server_version = src->server_version ? strdup(src->server_version) : NULL;
+	dst->start = src->start;
+	dst->end = src->end;
+	dst->duration_ms = src->duration_ms;
+	dst->bytes = src->bytes;
+	dst->archive = strdup(src->archive);
+	dst->status = src->status ? strdup(src->status) : NULL;
+	dst->encrypted = src->encrypted;
+	dst->passphrase = src->passphrase;
+	dst->tool_version = src->tool_version ? strdup(src->tool_version) : NULL;
+	dst->tables = src->tables;
+	dst->chunks = src->chunks;
+	dst->pinned = src->pinned;
+	if (src->nrecipients) {
+		dst->recipients = calloc(src->nrecipients, sizeof(char *));
+		for (i = 0; dst->recipients && i < src->nrecipients; i++)
+			dst->recipients[dst->nrecipients++] = strdup(src->recipients[i]);
+	}
+	return dst->database && dst->archive ? 0 : -1;
+}
+
+static int print_list(const struct bs_snap_record *rec, const struct bs_manifest *m, int json, FILE *f,
+		      struct bs_err *err)
+{
+	size_t i;
+
+	if (json) {
+		json_t *o = json_object(), *a = json_array();
+		for (i = 0; i < m->ntables; i++) {
+			const struct bs_mtable *t = &m->tables[i];
+			json_array_append_new(a, json_pack("{s:s,s:s,s:I,s:I,s:I}", "schema", t->schema,
+							   "name", t->name, "rows", (json_int_t)t->rows,
+							   "bytes", (json_int_t)t->raw_bytes,
+							   "chunks", (json_int_t)t->nchunks));
+		}
+		json_object_set_new(o, "id", json_string(rec->id));
+		json_object_set_new(o, "database", json_string(rec->database));
+		json_object_set_new(o, "tables", a);
+		json_object_set_new(o, "sequences", json_integer((json_int_t)m->nseqs));
+		json_object_set_new(o, "large_objects", json_integer((json_int_t)m->nblobs));
+		if (json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
+			json_decref(o);
+			return bs_err_set(err, BS_ERR_IO, "unable to write output");
+		}
+		fputc('\n', f);
+		json_decref(o);
+		return 0;
+	}
+	fprintf(f, "snapshot %s of database '%s': %zu tables, %zu sequences, %zu large objects\n",
+		rec->id, rec->database, m->ntables, m->nseqs, m->nblobs);
+	fprintf(f, "%-48s %14s %12s %7s\n", "TABLE", "ROWS", "BYTES", "CHUNKS");
+	for (i = 0; i < m->ntables; i++) {
+		const struct bs_mtable *t = &m->tables[i];
+		char name[512];
+		snprintf(name, sizeof(name), "%s.%s", t->schema, t->name);
+		fprintf(f, "%-48s %14llu %12llu %7zu\n", name, (unsigned long long)t->rows,
+			(unsigned long long)t->raw_bytes, t->nchunks);
+	}
+	return 0;
+}
+
+int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *rec,
+		   struct bs_restore_result *res, FILE *f, struct bs_err *err)
+{
+	struct bs_repo *repo = NULL;
+	struct bs_catalog cat;
+	const struct bs_snap_record *found;
+	struct bs_age_identities *ids = NULL;
+	struct bs_rstream *in = NULL;
+	struct bs_progress prog;
+	int rc = -1;
+
+	bs_catalog_init(&cat);
+	bs_snap_record_init(rec);
+	bs_progress_init(&prog, "restore");
+
+	/* step: repository and catalog */
+	if (bs_repo_open(rq->cfg->repository, 0, &repo, err) < 0 ||
+	    bs_catalog_load(repo, rq->database, &cat, err) < 0)
+		goto out;
+	found = bs_catalog_find(&cat, rq->spec, rq->before, err);
+	if (!found)
+		goto out;
+	if (copy_record(rec, found) < 0) {
+		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+
+	/* step: keys, then the archive stream (decrypting) */
+	if (rec->encrypted && bs_keys_identities(rq->cfg, rq->identity_file, rec, &ids, err) < 0)
+		goto out;
+	if (bs_open_archive(repo, rec, ids, &in, err) < 0)
+		goto out;
+
+	/* step: list, or restore */
+	if (rq->list) {
+		struct bs_manifest m;
+		bs_manifest_init(&m);
+		rc = bs_restore_read_manifest(in, &m, err);
+		if (rc == 0)
+			rc = print_list(rec, &m, rq->json, f, err);
+		bs_manifest_release(&m);
+		goto out;
+	}
+	rq->engine->progress = &prog;
+	bs_info("restoring snapshot %s of '%s' (%s)", rec->id, rec->database,
+		rec->encrypted ? "encrypted" : "unencrypted");
+	bs_progress_start(&prog, rq->progress);
+	rc = bs_restore_run(rq->engine, in, res, err);
+	bs_progress_stop(&prog);
+	if (rc < 0)
+		bs_err_prefix(err, "restore of snapshot %s failed", rec->id);
+out:
+	bs_rstream_free(in);
+	bs_age_identities_free(ids);
+	bs_catalog_release(&cat);
+	bs_repo_close(repo);
+	return rc;
+}

@@ -1,0 +1,21 @@
+/* setup.c - configuration set-up every command shares */
+#include "command/command.h"
+#include "common/log.h"
+
+int bs_cmd_config(struct bs_config *cfg, const char *explicit_path, int quiet, int verbose,
+		  struct bs_err *err)
+{
+	bs_config_init(cfg);
+	if (bs_config_load(cfg, explicit_path, err) < 0 || bs_config_apply_env(cfg, err) < 0)
+		return -1;
+	if (!quiet && !verbose && cfg->has_log_level)
+		bs_log_set_level(cfg->log_level);
+	return 0;
+}
+
+int bs_cmd_override(char **slot, const char *flag_value, struct bs_err *err)
+{
+	if (!flag_value)
+		return 0;
+	return bs_config_set_string(slot, flag_value, err);
+}
