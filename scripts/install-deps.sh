@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# install-deps.sh - install what backstop needs to build and to run its tests
+# on Debian 12.  Idempotent: when every package is already installed it only
+# asks dpkg and returns (well under a second).  Never prompts.
+#
+#   bash scripts/install-deps.sh            install what is missing
+#   bash scripts/install-deps.sh --check    exit 1 (and list them) if any are missing
+#
+# The Debian postgresql-15 package may create and start its default cluster
+# on port 5432; the tests never use it (tests/run.sh starts its own).
+set -euo pipefail
+
+PKGS=(
+	# build
+	build-essential pkg-config
+	libpq-dev libarchive-dev libzstd-dev libssl-dev libcurl4-openssl-dev
+	libyaml-dev libjansson-dev
+	# PostgreSQL 15: server for the test cluster (contrib modules such as
+	# citext ship in this package on Debian), client tools (pg_dump,
+	# pg_restore, psql) that snap and restore run
+	postgresql-15 postgresql-client-15
+	# archive escape hatch and age interop in the tests
+	zstd age tar
+	# test harness: runuser/mount (util-linux), useradd (passwd), ps/pkill-free
+	# process checks (procps), timeout/mktemp (coreutils), JSON in tests (jq)
+	util-linux passwd procps coreutils findutils grep sed jq
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+if [ "${1:-}" = --check ]; then
+	echo "missing packages: ${missing[*]}" >&2
+	exit 1
+fi
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO=(sudo -n)
+	else
+		echo "install-deps: not root and sudo is not available; install: ${missing[*]}" >&2
+		exit 1
+	fi
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+APT_OPTS=(-y -q --no-install-recommends -o Dpkg::Options::=--force-confdef
+	-o Dpkg::Options::=--force-confold)
+# A stale package list is the usual reason an install fails: update first,
+# and retry once (mirrors do hiccup).
+for attempt in 1 2; do
+	if "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null &&
+		"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+			apt-get install "${APT_OPTS[@]}" "${missing[@]}" </dev/null; then
+		exit 0
+	fi
+	echo "install-deps: apt-get failed (attempt $attempt)" >&2
+	sleep 5
+done
+exit 1
