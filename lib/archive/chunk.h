@@ -23,7 +23,7 @@ void bs_chunk_compressor_free(struct bs_chunk_compressor *c);
 int bs_chunk_add(struct bs_chunk_compressor *c, const void *buf, size_t len, struct bs_err *err);
 /* Bytes appended to the current frame so far (uncompressed). */
 uint64_t bs_chunk_raw_size(const struct bs_chunk_compressor *c);
-/* End the frame; *out/*len point into the compressor's buffer, valid until
+/* End the frame; *out and *len point into the compressor's buffer, valid until
  * the next bs_chunk_add/finish/reset.  The compressor is ready for a new frame. */
 int bs_chunk_finish(struct bs_chunk_compressor *c, const void **out, size_t *len, struct bs_err *err);
 

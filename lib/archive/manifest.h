@@ -106,7 +106,10 @@ int bs_manifest_json(const struct bs_manifest *m, char **out, size_t *len, struc
 /* Parse: the header fills a fresh struct; the manifest is merged into a
  * struct that already holds the header (tables matched by number; a table
  * in one but not the other is a BS_ERR_FORMAT error).  Errors name the
- * member and the field. */
+ * member and the field.  The manifest parser also checks that chunk rows and
+ * digests add up to each table's, and that totals and blob sums agree; a
+ * chunk's optional "bytes" (uncompressed size) fills raw_bytes.  After a
+ * failed parse the struct holds partial data: release it. */
 int bs_manifest_parse_header(struct bs_manifest *m, const char *buf, size_t len, struct bs_err *err);
 int bs_manifest_parse(struct bs_manifest *m, const char *buf, size_t len, struct bs_err *err);
 

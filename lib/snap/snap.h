@@ -1,0 +1,49 @@
+/*
+ * snap.h - the snapshot engine: one transactionally consistent logical copy
+ * of one database, written as an archive (docs/format.md) into a stream.
+ *
+ * A coordinator connection locks the tables and exports its snapshot;
+ * pg_dump captures the schema within it; N worker connections import it and
+ * COPY tables (large ones in ctid ranges) in parallel, cutting the rows into
+ * zstd chunks that one writer appends to the tar stream.  Sequences, large
+ * objects and a schema inventory are read in the same snapshot; manifest.json
+ * closes the archive.  Memory is bounded by jobs x chunk size, never by the
+ * size of the database.
+ */
+#ifndef BS_SNAP_SNAP_H
+#define BS_SNAP_SNAP_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "common/err.h"
+#include "common/progress.h"
+#include "common/stream.h"
+
+struct bs_snap_opts {
+	const char *conninfo;         /* libpq conninfo/URI (may be NULL: PG* env) */
+	const char *id;               /* snapshot id, assigned by the caller */
+	int jobs;                     /* worker connections, >=1 */
+	int compress_level;           /* zstd level */
+	uint64_t chunk_size;          /* uncompressed bytes per chunk, e.g. 8 MiB */
+	int lock_timeout_ms;
+	const char *pg_bindir;        /* NULL: bs_pg_find_tool search */
+	struct bs_progress *progress; /* may be NULL */
+};
+
+struct bs_snap_result {
+	char database[256];
+	char server_version[32];
+	int server_version_num;
+	time_t start, end;
+	uint64_t tables, chunks, rows, raw_bytes, blobs, sequences;
+};
+
+/* Write the whole archive (all members incl. manifest.json and the tar end)
+ * into out.  out is NOT owned: the caller finishes (commits) or frees
+ * (aborts) it.  On error nothing more is written and err names what failed
+ * (table, member, server message).  res may be NULL. */
+int bs_snap_run(const struct bs_snap_opts *o, struct bs_wstream *out, struct bs_snap_result *res,
+		struct bs_err *err);
+
+#endif
