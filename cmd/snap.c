@@ -163,8 +163,15 @@ static int verb_main(const char *verb, int argc, char **argv)
 		rc = bs_cmd_error(&verb_spec, &err);
 		goto out;
 	}
-	if (strcmp(verb, "list") == 0)
-		rc = bs_cmd_snap_list(repo, o_db, co.json, stdout, &err);
+	if (strcmp(verb, "list") == 0) {
+		struct bs_retention_policy pol;
+		struct bs_err perr;
+		int have;
+		bs_err_init(&perr);
+		have = load_policy(&cfg, &pol, o_policy ? &err : &perr) == 0;
+		rc = o_policy && !have ? -1
+				       : bs_cmd_snap_list(repo, o_db, have ? &pol : NULL, co.json, stdout, &err);
+	}
 	else if (strcmp(verb, "show") == 0)
 		rc = bs_cmd_snap_show(repo, pos.v[0], co.json, stdout, &err);
 	else if (strcmp(verb, "prune") == 0)

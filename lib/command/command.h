@@ -67,8 +67,9 @@ void bs_snap_outcome_release(struct bs_snap_outcome *o);
 
 /* `snap list`: every snapshot (of one database if given), oldest first.
  * JSON: {"snapshots": [record...]} (docs/cli.md documents the schema). */
-int bs_cmd_snap_list(struct bs_repo *repo, const char *database, int json, FILE *f,
-		     struct bs_err *err);
+int bs_cmd_snap_list(struct bs_repo *repo, const char *database,
+		     const struct bs_retention_policy *policy, int json, FILE *f, struct bs_err *err);
+/* With a policy, each snapshot also shows which rules keep it ("kept_by"). */
 /* `snap show ID|latest`. */
 int bs_cmd_snap_show(struct bs_repo *repo, const char *spec, int json, FILE *f, struct bs_err *err);
 /* One record as a JSON object (owned by the caller: json_decref). */

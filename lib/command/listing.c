@@ -1,5 +1,6 @@
 /* listing.c - snap list / snap show output */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "command/command.h"
@@ -80,20 +81,71 @@ static int dump_json(json_t *o, FILE *f, struct bs_err *err)
 	return 0;
 }
 
-int bs_cmd_snap_list(struct bs_repo *repo, const char *database, int json, FILE *f,
-		     struct bs_err *err)
+/* What the retention policy would do with each snapshot, for "kept by".
+ * Returns NULL without a policy or when it cannot decide (never fatal). */
+static struct bs_retention_decision *decide(const struct bs_retention_policy *policy,
+					     const struct bs_catalog *cat)
 {
+	struct bs_retention_item *items;
+	struct bs_retention_decision *dec;
+	struct bs_err err;
+	size_t i;
+
+	if (!policy || cat->n == 0)
+		return NULL;
+	items = calloc(cat->n, sizeof(*items));
+	dec = calloc(cat->n, sizeof(*dec));
+	if (!items || !dec)
+		goto fail;
+	for (i = 0; i < cat->n; i++) {
+		items[i].id = cat->recs[i].id;
+		items[i].start = cat->recs[i].start;
+		items[i].complete = 1;
+		items[i].pinned = cat->recs[i].pinned;
+		items[i].drill_passed = cat->recs[i].drill_verdict &&
+					strcmp(cat->recs[i].drill_verdict, "pass") == 0;
+	}
+	bs_err_init(&err);
+	if (bs_retention_policy_validate(policy, &err) < 0 ||
+	    bs_retention_apply(policy, items, cat->n, time(NULL), dec, &err) < 0)
+		goto fail;
+	free(items);
+	return dec;
+fail:
+	free(items);
+	free(dec);
+	return NULL;
+}
+
+static const char *kept_by(const struct bs_retention_decision *d)
+{
+	if (!d)
+		return "-";
+	return d->verdict == BS_RETAIN_KEEP ? d->reasons : "(next prune deletes it)";
+}
+
+int bs_cmd_snap_list(struct bs_repo *repo, const char *database,
+		     const struct bs_retention_policy *policy, int json, FILE *f, struct bs_err *err)
+{
+	struct bs_retention_decision *dec;
 	struct bs_catalog cat;
 	size_t i;
 
 	if (bs_catalog_load(repo, database, &cat, err) < 0)
 		return -1;
+	dec = decide(policy, &cat);
 	if (json) {
 		json_t *o = json_object(), *a = json_array();
-		for (i = 0; i < cat.n; i++)
-			json_array_append_new(a, bs_snap_record_json(&cat.recs[i]));
+		for (i = 0; i < cat.n; i++) {
+			json_t *r = bs_snap_record_json(&cat.recs[i]);
+			json_object_set_new(r, "kept_by", dec && dec[i].verdict == BS_RETAIN_KEEP
+								  ? json_string(dec[i].reasons)
+								  : json_null());
+			json_array_append_new(a, r);
+		}
 		json_object_set_new(o, "snapshots", a);
 		bs_catalog_release(&cat);
+		free(dec);
 		return dump_json(o, f, err);
 	}
 	if (cat.n == 0) {
@@ -101,8 +153,8 @@ int bs_cmd_snap_list(struct bs_repo *repo, const char *database, int json, FILE 
 		bs_catalog_release(&cat);
 		return 0;
 	}
-	fprintf(f, "%-24s %-16s %-20s %10s %8s %-9s %-5s %-6s %s\n", "ID", "DATABASE", "STARTED (UTC)",
-		"SIZE", "TOOK", "STATUS", "ENC", "PINNED", "DRILL");
+	fprintf(f, "%-24s %-16s %-20s %10s %8s %-9s %-5s %-6s %-6s %s\n", "ID", "DATABASE",
+		"STARTED (UTC)", "SIZE", "TOOK", "STATUS", "ENC", "PINNED", "DRILL", "KEPT BY");
 	for (i = 0; i < cat.n; i++) {
 		const struct bs_snap_record *r = &cat.recs[i];
 		char st[32], sz[32], took[32];
@@ -111,10 +163,12 @@ int bs_cmd_snap_list(struct bs_repo *repo, const char *database, int json, FILE 
 		st[19] = '\0';
 		human_bytes(r->bytes, sz, sizeof(sz));
 		human_ms(r->duration_ms, took, sizeof(took));
-		fprintf(f, "%-24s %-16s %-20s %10s %8s %-9s %-5s %-6s %s\n", r->id, r->database, st, sz,
-			took, r->status ? r->status : "complete", r->encrypted ? "age" : "none",
-			r->pinned ? "yes" : "-", r->drill_verdict ? r->drill_verdict : "-");
+		fprintf(f, "%-24s %-16s %-20s %10s %8s %-9s %-5s %-6s %-6s %s\n", r->id, r->database, st,
+			sz, took, r->status ? r->status : "complete", r->encrypted ? "age" : "none",
+			r->pinned ? "yes" : "-", r->drill_verdict ? r->drill_verdict : "-",
+			kept_by(dec ? &dec[i] : NULL));
 	}
+	free(dec);
 	bs_catalog_release(&cat);
 	return 0;
 }
