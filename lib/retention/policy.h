@@ -75,8 +75,8 @@ struct bs_retention_decision {
 	char reasons[BS_RETENTION_REASON_MAX];
 };
 
-/* Check a policy before use: a negative count other than -1, a negative
- * duration, min_keep or orphan_grace, no keep rule at all ("empty policy")
+/* Check a policy before use: a negative count or keep_within/keep_window
+ * other than -1 (unset, like 0), a negative min_keep or orphan_grace, no keep rule at all ("empty policy")
  * or an unknown time zone -> -1 with BS_ERR_POLICY (message names the first
  * problem, detail lists all of them, hint says what to write).  An empty
  * timezone means UTC.  Looks the zone up in $TZDIR or /usr/share/zoneinfo. */
