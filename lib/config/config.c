@@ -1,0 +1,546 @@
+/* config.c - see config.h */
+#include "config/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "config/bind.h"
+#include "config/policy_file.h"
+#include "config/policy_file_int.h"
+#include "config/yaml_node.h"
+
+/* ---- value checks ------------------------------------------------------ */
+
+int bs_conninfo_has_password(const char *s)
+{
+	const char *p;
+
+	if (!s)
+		return 0;
+	if (strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0) {
+		const char *auth = strstr(s, "://") + 3;
+		size_t alen = strcspn(auth, "/?#");
+		const char *at = NULL, *colon;
+
+		for (p = auth; p < auth + alen; p++)
+			if (*p == '@')
+				at = p;
+		if (at) {
+			colon = memchr(auth, ':', (size_t)(at - auth));
+			if (colon && colon + 1 < at && !(colon + 3 == at && colon[1] == '\'' &&
+							  colon[2] == '\''))
+				return 1;
+		}
+		p = strchr(s, '?');
+		while (p) {
+			if (strncmp(p + 1, "password=", 9) == 0 && p[10] && p[10] != '&' &&
+			    strncmp(p + 10, "''", 2) != 0)
+				return 1;
+			p = strchr(p + 1, '&');
+		}
+		return 0;
+	}
+	/* key = value form: a "password" keyword with a non-empty value ('' is
+	 * empty; it is also what the binder shows for "password=${PW}", whose
+	 * value comes from the environment). */
+	for (p = s; (p = strstr(p, "password")) != NULL; p += 8) {
+		const char *q = p + 8;
+
+		if (p != s && p[-1] != ' ' && p[-1] != '\t' && p[-1] != '\n')
+			continue;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q != '=')
+			continue;
+		q++;
+		while (*q == ' ' || *q == '\t' || *q == '\n')
+			q++;
+		if (!*q)
+			continue;
+		if (strncmp(q, "''", 2) == 0 && (!q[2] || q[2] == ' ' || q[2] == '\t'))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+static int check_recipient(const char *keypath, const char *v, struct bs_err *err)
+{
+	static const char bech32[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+	const char *c;
+
+	if (strncasecmp(v, "AGE-SECRET-KEY-", 15) == 0) {
+		/* never echo a secret key */
+		bs_err_set(err, BS_ERR_CONFIG, "a secret key was given in '%s'", keypath);
+		bs_err_hint(err, "list public keys (age1...) here; the secret key belongs "
+				 "in restore.identity_file on the restore host only");
+		return -1;
+	}
+	if (strncmp(v, "age1", 4) != 0 || strlen(v) < 10)
+		goto bad;
+	for (c = v + 4; *c; c++)
+		if (!strchr(bech32, *c))
+			goto bad;
+	return 0;
+bad:
+	bs_err_set(err, BS_ERR_CONFIG, "'%s' in '%s' is not an age recipient", v, keypath);
+	bs_err_hint(err, "age recipients look like 'age1...' (62 characters); "
+			 "'backstop keygen' prints one");
+	return -1;
+}
+
+/* ---- schema ------------------------------------------------------------ */
+
+#define C struct bs_config
+#define S struct bs_config_snap
+#define E struct bs_config_encryption
+#define R struct bs_config_restore
+#define D struct bs_config_drill
+#define H struct bs_config_hooks
+
+#define CONNINFO(k, T, m)                                                       \
+	{ .key = (k), .type = BS_BIND_STRING, .offset = offsetof(T, m),            \
+	  .flags = BS_BIND_SECRET, .has_secret = bs_conninfo_has_password,            \
+	  .hint = "write a libpq connection string, e.g. 'postgresql://user@host/dbname' " \
+		  "or 'host=db dbname=app'" }
+
+static const struct bs_bind_field snap_fields[] = {
+	BS_BIND_F_INT("jobs", S, jobs, 1, BS_CONFIG_SNAP_JOBS_MAX),
+	BS_BIND_F_INT("compress_level", S, compress_level, 1, 19),
+	BS_BIND_F_SIZE("chunk_size", S, chunk_size, BS_CONFIG_CHUNK_SIZE_MIN,
+		       BS_CONFIG_CHUNK_SIZE_MAX),
+	{ .key = "lock_timeout", .type = BS_BIND_DURATION, .offset = offsetof(S, lock_timeout_ms),
+	  .scale = 1000, .min = 1, .max = 0 },
+	BS_BIND_F_PATH("pg_bindir", S, pg_bindir, 0),
+	BS_BIND_F_BOOL("prune", S, prune),
+	BS_BIND_F_END,
+};
+
+static const struct bs_bind_field encryption_fields[] = {
+	{ .key = "recipients", .type = BS_BIND_STRLIST, .offset = offsetof(E, recipients),
+	  .count_offset = offsetof(E, recipients_count), .check = check_recipient },
+	BS_BIND_F_PATH("recipients_file", E, recipients_file, 0),
+	BS_BIND_F_PATH("passphrase_file", E, passphrase_file, BS_BIND_SECRET_FILE),
+	BS_BIND_F_END,
+};
+
+static const struct bs_bind_field restore_fields[] = {
+	CONNINFO("target", R, target),
+	BS_BIND_F_INT("jobs", R, jobs, 1, BS_CONFIG_SNAP_JOBS_MAX),
+	BS_BIND_F_PATH("identity_file", R, identity_file, BS_BIND_SECRET_FILE),
+	BS_BIND_F_PATH("passphrase_file", R, passphrase_file, BS_BIND_SECRET_FILE),
+	BS_BIND_F_END,
+};
+
+static const struct bs_bind_field drill_fields[] = {
+	CONNINFO("scratch", D, scratch),
+	BS_BIND_F_PATH("policy", D, policy, 0),
+	BS_BIND_F_BOOL("keep", D, keep),
+	BS_BIND_F_DURATION("max_rto", D, max_rto_ms, 1000),
+	BS_BIND_F_DURATION("max_snapshot_age", D, max_snapshot_age_ms, 1000),
+	BS_BIND_F_END,
+};
+
+static const struct bs_bind_field hooks_fields[] = {
+	BS_BIND_F_PATH("pre_snap", H, pre_snap, 0),
+	BS_BIND_F_PATH("post_snap", H, post_snap, 0),
+	BS_BIND_F_PATH("on_failure", H, on_failure, 0),
+	BS_BIND_F_END,
+};
+
+static const struct bs_bind_enum log_levels[] = {
+	{"error", BS_LOG_ERROR},
+	{"warn", BS_LOG_WARN},
+	{"info", BS_LOG_INFO},
+	{"debug", BS_LOG_DEBUG},
+	{NULL, 0},
+};
+
+static int bind_encryption(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
+			   const struct bs_ynode *node, const char *keypath, void *base,
+			   struct bs_err *err)
+{
+	struct bs_config *cfg = base;
+	struct bs_config_encryption *enc = &cfg->encryption;
+
+	if (node->kind == BS_YNODE_SCALAR) {
+		if (node->null)
+			return 0;
+		if (strcmp(node->value, "none") == 0) {
+			bs_bind_release(encryption_fields, enc);
+			enc->mode = BS_ENC_NONE;
+			return 0;
+		}
+		bs_bind_error(ctx, f, node, err, "invalid value '%s' for '%s'", node->value,
+			      keypath);
+		bs_err_hint(err, "write 'encryption: none', or a mapping with recipients, "
+				 "recipients_file or passphrase_file");
+		return -1;
+	}
+	if (node->kind != BS_YNODE_MAPPING) {
+		bs_bind_error(ctx, f, node, err, "expected 'none' or a mapping for '%s', got %s",
+			      keypath, bs_ynode_kind_name(node));
+		bs_err_hint(err, "write 'encryption: none', or a mapping with recipients, "
+				 "recipients_file or passphrase_file");
+		return -1;
+	}
+	if (bs_bind_table(ctx, encryption_fields, node, keypath, enc, err) < 0)
+		return -1;
+	if (!enc->recipients_count && !enc->recipients_file && !enc->passphrase_file) {
+		bs_bind_error(ctx, f, node, err, "'%s' names no recipients", keypath);
+		bs_err_hint(err, "add recipients, recipients_file or passphrase_file, or write "
+				 "'encryption: none' to store archives unencrypted");
+		return -1;
+	}
+	enc->mode = BS_ENC_AGE;
+	return 0;
+}
+
+static int bind_retention(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
+			  const struct bs_ynode *node, const char *keypath, void *base,
+			  struct bs_err *err)
+{
+	struct bs_config *cfg = base;
+	int rc;
+
+	rc = bs_retention_section_bind(ctx, node, keypath, &cfg->retention,
+				       &cfg->retention_path, err);
+	if (rc < 0)
+		return -1;
+	if (rc > 0)
+		cfg->has_retention = 1;
+	return 0;
+}
+
+static int bind_log_level(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
+			  const struct bs_ynode *node, const char *keypath, void *base,
+			  struct bs_err *err)
+{
+	static const struct bs_bind_field e = {
+		.key = "log_level", .type = BS_BIND_ENUM, .offset = 0, .enums = log_levels,
+	};
+	struct bs_config *cfg = base;
+	int level;
+
+	if (node->kind == BS_YNODE_SCALAR && node->null)
+		return 0;
+	if (bs_bind_value(ctx, &e, node, keypath, &level, err) < 0)
+		return -1;
+	cfg->log_level = (enum bs_log_level)level;
+	cfg->has_log_level = 1;
+	return 0;
+}
+
+static const struct bs_bind_field config_fields[] = {
+	CONNINFO("database", C, database),
+	BS_BIND_F_PATH("repository", C, repository, 0),
+	BS_BIND_F_TABLE("snap", C, snap, snap_fields),
+	{ .key = "encryption", .type = BS_BIND_CUSTOM, .offset = offsetof(C, encryption),
+	  .custom = bind_encryption, .table = encryption_fields },
+	BS_BIND_F_TABLE("restore", C, restore, restore_fields),
+	{ .key = "retention", .type = BS_BIND_CUSTOM, .custom = bind_retention },
+	BS_BIND_F_TABLE("drill", C, drill, drill_fields),
+	BS_BIND_F_TABLE("hooks", C, hooks, hooks_fields),
+	{ .key = "log_level", .type = BS_BIND_CUSTOM, .custom = bind_log_level },
+	BS_BIND_F_END,
+};
+
+/* ---- init / release ---------------------------------------------------- */
+
+void bs_config_init(struct bs_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->snap.jobs = 0;
+	cfg->snap.compress_level = BS_CONFIG_COMPRESS_LEVEL;
+	cfg->snap.chunk_size = BS_CONFIG_CHUNK_SIZE;
+	cfg->snap.lock_timeout_ms = BS_CONFIG_LOCK_TIMEOUT_MS;
+	cfg->snap.prune = 0;
+	cfg->encryption.mode = BS_ENC_UNSET;
+	cfg->restore.jobs = 0;
+	bs_retention_policy_init(&cfg->retention);
+	cfg->log_level = BS_LOG_INFO;
+}
+
+void bs_config_release(struct bs_config *cfg)
+{
+	if (!cfg)
+		return;
+	bs_bind_release(config_fields, cfg);
+	free(cfg->config_path);
+	free(cfg->retention_path);
+	bs_config_init(cfg);
+}
+
+int bs_config_set_string(char **slot, const char *value, struct bs_err *err)
+{
+	char *s = NULL;
+
+	if (value) {
+		s = strdup(value);
+		if (!s)
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	}
+	bs_bind_free_secret(*slot);
+	*slot = s;
+	return 0;
+}
+
+/* ---- loading ----------------------------------------------------------- */
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+static int bind_doc(struct bs_config *cfg, const struct bs_ydoc *doc, const char *base_dir,
+		    struct bs_err *err)
+{
+	struct bs_bind_ctx ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.base_dir = base_dir;
+	ctx.errcode = BS_ERR_CONFIG;
+	if (bs_bind_table(&ctx, config_fields, doc->root, NULL, cfg, err) < 0)
+		return -1;
+	if (ctx.inline_secrets && doc->has_stat && (doc->mode & (S_IRWXG | S_IRWXO)))
+		bs_warn("%s:%u:%u: this config file holds a database password and is "
+			"accessible by group or others (mode %04o); run 'chmod 600 %s', or "
+			"move the password to a .pgpass file (PGPASSFILE)",
+			doc->file, ctx.secret_line, ctx.secret_column,
+			(unsigned)(doc->mode & 07777), doc->file);
+	return 0;
+}
+
+static int load_path(struct bs_config *cfg, const char *path, int must_exist,
+		     const char *named_by, struct bs_err *err)
+{
+	struct bs_ydoc *doc = NULL;
+	char *dir = NULL;
+	int rc = -1;
+
+	if (bs_ydoc_load_file(&doc, path, 0, err) < 0) {
+		int e = err ? err->sys_errno : 0;
+
+		if (err && err->code == BS_ERR_IO && (e == ENOENT || e == ENOTDIR)) {
+			if (!must_exist)
+				return 0; /* not found: try the next place */
+			bs_err_set(err, BS_ERR_CONFIG, "unable to open config file '%s': %s",
+				   path, strerror(e));
+			err->sys_errno = e;
+			if (named_by)
+				bs_err_hint(err, "%s names it; unset it or point it to an "
+						 "existing file", named_by);
+		} else if (err && err->code == BS_ERR_IO && e) {
+			bs_err_sys(err, BS_ERR_CONFIG, e, "unable to read config file '%s'", path);
+		} else if (err && err->code == BS_ERR_IO) {
+			err->code = BS_ERR_CONFIG;
+		}
+		return -1;
+	}
+	dir = dir_of(path);
+	if (!dir) {
+		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (bind_doc(cfg, doc, dir, err) < 0)
+		goto out;
+	free(cfg->config_path);
+	cfg->config_path = strdup(path);
+	if (!cfg->config_path) {
+		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = 1;
+out:
+	free(dir);
+	bs_ydoc_free(doc);
+	return rc;
+}
+
+int bs_config_load(struct bs_config *cfg, const char *explicit_path, struct bs_err *err)
+{
+	const char *env = getenv("BACKSTOP_CONFIG");
+	int rc;
+
+	if (explicit_path)
+		return load_path(cfg, explicit_path, 1, NULL, err) < 0 ? -1 : 0;
+	if (env && *env)
+		return load_path(cfg, env, 1, "BACKSTOP_CONFIG", err) < 0 ? -1 : 0;
+	rc = load_path(cfg, BS_CONFIG_CWD_PATH, 0, NULL, err);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	rc = load_path(cfg, BS_CONFIG_ETC_PATH, 0, NULL, err);
+	return rc < 0 ? -1 : 0;
+}
+
+int bs_config_load_string(struct bs_config *cfg, const char *name, const char *text,
+			  const char *base_dir, struct bs_err *err)
+{
+	struct bs_ydoc *doc = NULL;
+	int rc;
+
+	if (bs_ydoc_load_string(&doc, name, text, strlen(text), 0, err) < 0)
+		return -1;
+	rc = bind_doc(cfg, doc, base_dir, err);
+	bs_ydoc_free(doc);
+	return rc;
+}
+
+/* ---- environment ------------------------------------------------------- */
+
+static const char *env_value(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+static void warn_secret_file(const char *path, const char *what)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & (S_IRWXG | S_IRWXO)))
+		bs_warn("secret file '%s' (%s) is accessible by group or others (mode %04o); "
+			"run 'chmod 600 %s'",
+			path, what, (unsigned)(st.st_mode & 07777), path);
+}
+
+int bs_config_apply_env(struct bs_config *cfg, struct bs_err *err)
+{
+	const char *v;
+
+	if ((v = env_value("BACKSTOP_DB")) && bs_config_set_string(&cfg->database, v, err) < 0)
+		return -1;
+	if ((v = env_value("BACKSTOP_REPO")) &&
+	    bs_config_set_string(&cfg->repository, v, err) < 0)
+		return -1;
+	if ((v = env_value("BACKSTOP_JOBS"))) {
+		char *end;
+		long n;
+
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno || *end || end == v || n < 1 || n > BS_CONFIG_SNAP_JOBS_MAX) {
+			bs_err_set(err, BS_ERR_CONFIG, "invalid BACKSTOP_JOBS '%s': expected an "
+						       "integer from 1 to %d", v,
+				   BS_CONFIG_SNAP_JOBS_MAX);
+			return -1;
+		}
+		cfg->snap.jobs = (int)n;
+		cfg->restore.jobs = (int)n;
+	}
+	if ((v = env_value("BACKSTOP_IDENTITY_FILE"))) {
+		if (bs_config_set_string(&cfg->restore.identity_file, v, err) < 0)
+			return -1;
+		warn_secret_file(v, "BACKSTOP_IDENTITY_FILE");
+	}
+	if ((v = env_value("BACKSTOP_PASSPHRASE_FILE"))) {
+		if (bs_config_set_string(&cfg->encryption.passphrase_file, v, err) < 0 ||
+		    bs_config_set_string(&cfg->restore.passphrase_file, v, err) < 0)
+			return -1;
+		cfg->encryption.mode = BS_ENC_AGE;
+		warn_secret_file(v, "BACKSTOP_PASSPHRASE_FILE");
+	}
+	if ((v = env_value("BACKSTOP_SCRATCH")) &&
+	    bs_config_set_string(&cfg->drill.scratch, v, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- secret files ------------------------------------------------------ */
+
+void bs_config_free_secret(char *s, size_t len)
+{
+	if (!s)
+		return;
+	OPENSSL_cleanse(s, len);
+	free(s);
+}
+
+int bs_config_read_secret(const char *path, char **out, size_t *lenp, struct bs_err *err)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, cap = BS_CONFIG_SECRET_MAX + 1;
+	int fd, rc = -1;
+
+	*out = NULL;
+	if (lenp)
+		*lenp = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return bs_err_sys(err, errno == ENOENT ? BS_ERR_NOT_FOUND : BS_ERR_IO, errno,
+				  "unable to open secret file '%s'", path);
+	if (fstat(fd, &st) < 0) {
+		bs_err_sys(err, BS_ERR_IO, errno, "unable to stat secret file '%s'", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		bs_err_set(err, BS_ERR_IO, "secret file '%s' is not a regular file", path);
+		goto out;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		bs_err_set(err, BS_ERR_SECRET_PERM,
+			   "secret file '%s' is accessible by group or others (mode %04o)", path,
+			   (unsigned)(st.st_mode & 07777));
+		bs_err_hint(err, "run 'chmod 600 %s'", path);
+		goto out;
+	}
+	buf = malloc(cap + 1);
+	if (!buf) {
+		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + len, cap - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			bs_err_sys(err, BS_ERR_IO, errno, "unable to read secret file '%s'", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > BS_CONFIG_SECRET_MAX) {
+			bs_err_set(err, BS_ERR_IO, "secret file '%s' is too large (over %d bytes)",
+				   path, BS_CONFIG_SECRET_MAX);
+			goto out;
+		}
+	}
+	if (len && buf[len - 1] == '\n')
+		len--;
+	if (len && buf[len - 1] == '\r')
+		len--;
+	if (!len) {
+		bs_err_set(err, BS_ERR_IO, "secret file '%s' is empty", path);
+		goto out;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	buf = NULL;
+	if (lenp)
+		*lenp = len;
+	rc = 0;
+out:
+	if (buf)
+		bs_config_free_secret(buf, cap + 1);
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,153 @@
+/*
+ * config.h - backstop.yaml: the settings every command shares.
+ *
+ * Layers, lowest to highest precedence:
+ *
+ *   1. defaults          bs_config_init()
+ *   2. the YAML file     bs_config_load()
+ *   3. BACKSTOP_* env    bs_config_apply_env()
+ *   4. command line      applied by the command itself, after 3
+ *
+ * File search (bs_config_load): the explicit path (--config), else
+ * $BACKSTOP_CONFIG, else ./backstop.yaml, else /etc/backstop/backstop.yaml.
+ * An explicit path or $BACKSTOP_CONFIG that does not exist is an error; when
+ * neither is given and no file exists, the defaults stand and
+ * cfg->config_path stays NULL.
+ *
+ * The file is validated strictly: unknown keys, wrong types, bad values,
+ * duplicate keys and YAML syntax errors are BS_ERR_CONFIG (exit 2) with
+ * "file:line:column: ..." in the message (BS_ERR_POLICY for a retention
+ * policy file).  See docs/config.md for every key.
+ *
+ * Secrets are not written in the file: *_file keys (passphrase_file,
+ * identity_file) name files holding them, and the crypt module reads those
+ * (bs_config_read_secret helps).  A file that does hold a secret (a database
+ * password in a conninfo string) must not be readable by group or others: a
+ * warning is logged when it is.
+ *
+ * Ownership: every string and list in struct bs_config is heap-allocated
+ * and owned by it; bs_config_release() frees them, wiping the secret ones.
+ * Commands that override a string must free the old one (or use
+ * bs_config_set_string).
+ */
+#ifndef BS_CONFIG_CONFIG_H
+#define BS_CONFIG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "retention/policy.h"
+
+#define BS_CONFIG_ETC_PATH "/etc/backstop/backstop.yaml"
+#define BS_CONFIG_CWD_PATH "backstop.yaml"
+
+/* Defaults */
+#define BS_CONFIG_SNAP_JOBS_MAX 64
+#define BS_CONFIG_COMPRESS_LEVEL 3
+#define BS_CONFIG_CHUNK_SIZE (8ULL << 20)
+#define BS_CONFIG_CHUNK_SIZE_MIN (64ULL << 10)
+#define BS_CONFIG_CHUNK_SIZE_MAX (256ULL << 20)
+#define BS_CONFIG_LOCK_TIMEOUT_MS 30000
+#define BS_CONFIG_SECRET_MAX (64 * 1024)
+
+enum bs_enc_mode {
+	BS_ENC_UNSET = 0, /* not configured: the command decides (snap refuses) */
+	BS_ENC_NONE,      /* "encryption: none": archives are written in clear */
+	BS_ENC_AGE,       /* a mapping: age recipients and/or passphrase */
+};
+
+struct bs_config {
+	char *config_path;        /* the file loaded, or NULL (defaults only) */
+
+	char *database;           /* libpq conninfo or URI for snap; NULL: libpq defaults */
+	char *repository;         /* local directory (later s3://, azure://); NULL: none */
+
+	struct bs_config_snap {
+		int jobs;                 /* 1..64; 0 = number of cores (the command decides) */
+		int compress_level;       /* zstd level 1..19, default 3 */
+		uint64_t chunk_size;      /* bytes, 64KiB..256MiB, default 8MiB */
+		int64_t lock_timeout_ms;  /* default 30000 */
+		char *pg_bindir;          /* NULL: search PATH, then /usr/lib/postgresql/<N>/bin */
+		int prune;                /* bool: prune after a successful snap, default 0 */
+	} snap;
+
+	struct bs_config_encryption {
+		enum bs_enc_mode mode;
+		char **recipients;        /* age1... public keys */
+		size_t recipients_count;
+		char *recipients_file;    /* one recipient per line */
+		char *passphrase_file;    /* file holding a passphrase (scrypt recipient) */
+	} encryption;
+
+	struct bs_config_restore {
+		char *target;             /* conninfo of the database to restore into */
+		int jobs;                 /* 1..64; 0 = number of cores */
+		char *identity_file;      /* age identity (AGE-SECRET-KEY-1...) */
+		char *passphrase_file;
+	} restore;
+
+	struct bs_retention_policy retention; /* bs_retention_policy_init() defaults */
+	int has_retention;        /* a retention: section or policy file was given */
+	char *retention_path;     /* the policy file loaded (retention.policy), or NULL */
+
+	struct bs_config_drill {
+		char *scratch;            /* conninfo of a server for scratch databases */
+		char *policy;             /* drill policy file, or NULL */
+		int keep;                 /* bool: keep the scratch database afterwards */
+		int64_t max_rto_ms;       /* 0 = no limit */
+		int64_t max_snapshot_age_ms; /* 0 = no limit */
+	} drill;
+
+	struct bs_config_hooks {
+		char *pre_snap;           /* executables; NULL = none */
+		char *post_snap;
+		char *on_failure;
+	} hooks;
+
+	enum bs_log_level log_level;  /* default BS_LOG_INFO */
+	int has_log_level;            /* log_level was given in the file */
+};
+
+/* Fill defaults (no allocation). */
+void bs_config_init(struct bs_config *cfg);
+
+/* Find and load the file (see the search order above) over cfg.
+ * explicit_path may be NULL.  Relative paths in the file resolve against
+ * the file's directory.  Returns 0 or -1 with err (BS_ERR_CONFIG,
+ * BS_ERR_POLICY, BS_ERR_IO).  On error cfg may hold part of the file's
+ * values; release it. */
+int bs_config_load(struct bs_config *cfg, const char *explicit_path, struct bs_err *err);
+
+/* Load a YAML text (tests, or a config passed inline); name is used in
+ * positions, base_dir for relative paths (may be NULL). */
+int bs_config_load_string(struct bs_config *cfg, const char *name, const char *text,
+			  const char *base_dir, struct bs_err *err);
+
+/* Apply BACKSTOP_DB, BACKSTOP_REPO, BACKSTOP_JOBS (snap.jobs and
+ * restore.jobs), BACKSTOP_IDENTITY_FILE (restore.identity_file),
+ * BACKSTOP_PASSPHRASE_FILE (encryption.passphrase_file and
+ * restore.passphrase_file; sets encryption.mode to BS_ENC_AGE) and
+ * BACKSTOP_SCRATCH (drill.scratch).  Empty variables are ignored.
+ * Returns 0 or -1 (BS_ERR_CONFIG) for a bad value. */
+int bs_config_apply_env(struct bs_config *cfg, struct bs_err *err);
+
+/* Free everything, wiping secrets; cfg is left as after bs_config_init. */
+void bs_config_release(struct bs_config *cfg);
+
+/* Replace *slot with a copy of value (NULL clears), wiping the old one.
+ * For commands applying command-line flags.  Returns 0 or -1 (NOMEM). */
+int bs_config_set_string(char **slot, const char *value, struct bs_err *err);
+
+/* Read a secret from a file named by a *_file key: at most
+ * BS_CONFIG_SECRET_MAX bytes, one trailing newline removed.  A file readable
+ * by group or others is refused (BS_ERR_SECRET_PERM), as ssh does.  *out is
+ * NUL-terminated; free it with bs_config_free_secret. */
+int bs_config_read_secret(const char *path, char **out, size_t *len, struct bs_err *err);
+void bs_config_free_secret(char *s, size_t len);
+
+/* 1 if a libpq conninfo string or URI carries a password. */
+int bs_conninfo_has_password(const char *conninfo);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * yaml_node.h - load one YAML document into a small tree of positioned nodes.
+ *
+ * The first layer of configuration parsing (backstop.yaml, retention and
+ * drill policies, later gate and probe policies): libyaml reads the text, and
+ * this module keeps only what the binders need:
+ *
+ *   - three kinds of node: mapping, sequence, scalar;
+ *   - every node knows its file, line and column (1-based), so that every
+ *     later error can say "backstop.yaml:7:3: ...";
+ *   - mapping keys are scalars and unique: a duplicate key is an error
+ *     naming both places;
+ *   - ${VAR} interpolation is applied to scalar values (never to keys) at
+ *     load time, unless BS_YAML_NO_ENV is given:
+ *
+ *         ${VAR}           value of VAR; an error if VAR is unset
+ *         ${VAR:-default}  default when VAR is unset or empty
+ *         ${VAR-default}   default when VAR is unset
+ *         $$               a literal '$'
+ *
+ *     Any other '$' is an error (so that "$HOME/x" is not silently taken
+ *     literally).  Interpolated text is not parsed as YAML again.
+ *
+ * Not supported, and reported as errors with a position: aliases (*name),
+ * non-scalar keys, more than one document, nesting deeper than
+ * BS_YAML_MAX_DEPTH, NUL bytes in scalars, files over BS_YAML_MAX_BYTES.
+ *
+ * Ownership: a struct bs_ydoc owns every node and string below it; free it
+ * with bs_ydoc_free(), which wipes scalar text (it may hold secrets).
+ * Errors are BS_ERR_CONFIG (BS_ERR_IO when the file cannot be read); a
+ * policy loader may change err->code to BS_ERR_POLICY.
+ */
+#ifndef BS_CONFIG_YAML_NODE_H
+#define BS_CONFIG_YAML_NODE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+
+#define BS_YAML_MAX_BYTES (1024 * 1024)     /* largest file or string accepted */
+#define BS_YAML_MAX_DEPTH 64                 /* nesting of mappings/sequences */
+#define BS_YAML_MAX_SCALAR (64 * 1024)       /* longest scalar after interpolation */
+#define BS_YAML_MAX_KEYS 4096                /* keys in one mapping, items in one sequence */
+
+/* flags for the loaders */
+#define BS_YAML_NO_ENV 0x1 /* do not interpolate ${VAR} (text is taken as is) */
+
+enum bs_ynode_kind {
+	BS_YNODE_SCALAR = 1,
+	BS_YNODE_MAPPING,
+	BS_YNODE_SEQUENCE,
+};
+
+struct bs_ynode;
+
+struct bs_ypair {
+	struct bs_ynode *key;   /* always a scalar */
+	struct bs_ynode *value;
+};
+
+struct bs_ynode {
+	enum bs_ynode_kind kind;
+	const char *file;     /* owned by the document */
+	unsigned line;        /* 1-based */
+	unsigned column;      /* 1-based, in characters */
+
+	/* BS_YNODE_SCALAR */
+	char *value;          /* NUL-terminated text after interpolation */
+	size_t len;           /* strlen(value) */
+	char *raw;            /* the text before interpolation, or NULL if it had no '$' */
+	int plain;            /* written without quotes (plain style) */
+	int null;             /* plain and empty, "~" or "null": "no value" */
+
+	/* BS_YNODE_MAPPING: pairs in file order */
+	struct bs_ypair *pairs;
+	/* BS_YNODE_SEQUENCE: items in file order */
+	struct bs_ynode **items;
+	size_t count;         /* number of pairs or items */
+};
+
+struct bs_ydoc {
+	char *file;           /* the name used in messages (path as given) */
+	struct bs_ynode *root;/* NULL for an empty document (no content, or only "~") */
+	int has_stat;         /* the fields below are valid (loaded from a file) */
+	mode_t mode;          /* st_mode of the file */
+	uid_t uid;            /* owner of the file */
+};
+
+/* Load the file at path.  On success *out is a new document (free with
+ * bs_ydoc_free).  A missing file is BS_ERR_IO with sys_errno ENOENT. */
+int bs_ydoc_load_file(struct bs_ydoc **out, const char *path, unsigned flags,
+		      struct bs_err *err);
+
+/* Load from memory; name is used as the file name in positions. */
+int bs_ydoc_load_string(struct bs_ydoc **out, const char *name, const char *text,
+			size_t len, unsigned flags, struct bs_err *err);
+
+/* Free the document and every node; wipes scalar text.  NULL is a no-op. */
+void bs_ydoc_free(struct bs_ydoc *doc);
+
+/* The value for key in a mapping node, or NULL (also when map is not a mapping). */
+const struct bs_ynode *bs_ynode_get(const struct bs_ynode *map, const char *key);
+/* The key node for key in a mapping node, or NULL. */
+const struct bs_ynode *bs_ynode_key(const struct bs_ynode *map, const char *key);
+
+/* "a mapping", "a sequence", "a scalar" (for messages). */
+const char *bs_ynode_kind_name(const struct bs_ynode *node);
+
+/* Set err to "<file>:<line>:<col>: <message>".  Returns -1. */
+int bs_ynode_error(struct bs_err *err, int code, const struct bs_ynode *node,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#endif
