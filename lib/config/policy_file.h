@@ -6,7 +6,10 @@
  * file too):
  *
  *   keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly,
- *   keep_yearly        integer counts; 0 turns the rule off, -1 = unset
+ *   keep_yearly        counts: 0 turns the rule off, "unlimited" keeps every
+ *                      bucket (BS_RETENTION_UNLIMITED); a key left out is
+ *                      unset.  Negative numbers are refused, -1 included:
+ *                      restic reads -1 as "unlimited", the struct as "unset".
  *   keep_within        duration ("30d"), measured back from the newest snapshot
  *   keep_window        duration, Barman-style recovery window from now
  *   min_keep           integer >= 0
@@ -15,10 +18,11 @@
  *   orphan_grace       duration
  *   timezone           IANA zone name ("UTC", "Europe/Paris")
  *
- * Keys left out keep bs_retention_policy_init() defaults.  Errors are
- * BS_ERR_POLICY with "file:line:column: ..." (a negative count other than
- * -1 is one).  The same keys appear inline under "retention:" in
- * backstop.yaml, where "policy: FILE" may name a file instead.
+ * Keys left out keep bs_retention_policy_init() defaults.  After binding,
+ * the policy is checked with bs_retention_policy_validate (an empty policy
+ * is an error).  Errors are BS_ERR_POLICY with "file:line:column: ...".
+ * The same keys appear inline under "retention:" in backstop.yaml, where
+ * "policy: FILE" may name a file instead.
  */
 #ifndef BS_CONFIG_POLICY_FILE_H
 #define BS_CONFIG_POLICY_FILE_H

@@ -640,6 +640,22 @@ TEST(load_string)
 	bs_config_release(&cfg);
 }
 
+/* The shipped example must stay loadable. */
+TEST(shipped_example)
+{
+	clear_env();
+	CHECK_INT(load("contrib/backstop.yaml.example"), 0);
+	CHECK_STR(err.msg, "");
+	CHECK_STR(cfg.database, "postgresql://backup@db.internal/app");
+	CHECK_INT(cfg.encryption.mode, BS_ENC_AGE);
+	CHECK_INT(cfg.encryption.recipients_count, 1);
+	CHECK_INT(cfg.has_retention, 1);
+	CHECK_INT(cfg.retention.keep_yearly, BS_RETENTION_UNLIMITED);
+	CHECK_INT(cfg.drill.max_rto_ms, 15 * 60 * 1000);
+	CHECK_INT(cfg.log_level, BS_LOG_INFO);
+	bs_config_release(&cfg);
+}
+
 int main(void)
 {
 	char name[128];
@@ -660,5 +676,6 @@ int main(void)
 	RUN(conninfo_password);
 	RUN(read_secret);
 	RUN(load_string);
+	RUN(shipped_example);
 	return DONE();
 }
