@@ -79,7 +79,7 @@ int age_bech32_decode(const char *s, char *hrp, size_t hrp_cap, uint8_t *data, s
 {
 	size_t len = strlen(s), hlen, i, o = 0;
 	const char *sep = strrchr(s, '1');
-	int has_lower = 0, has_upper = 0, bits = 0;
+	int has_lower = 0, has_upper = 0, bits = 0, overflow = 0;
 	uint32_t chk, acc = 0;
 
 	for (i = 0; i < len; i++) {
@@ -122,16 +122,20 @@ int age_bech32_decode(const char *s, char *hrp, size_t hrp_cap, uint8_t *data, s
 		bits += 5;
 		if (bits >= 8) {
 			bits -= 8;
-			if (o >= cap) {
-				*why = "unexpected length";
-				return -1;
-			}
-			data[o++] = (uint8_t)(acc >> bits);
+			if (o < cap)
+				data[o] = (uint8_t)(acc >> bits);
+			else
+				overflow = 1;
+			o++;
 			acc &= (1u << bits) - 1;
 		}
 	}
 	if (chk != 1) {
 		*why = "invalid checksum";
+		return -1;
+	}
+	if (overflow) {
+		*why = "unexpected length";
 		return -1;
 	}
 	if (bits >= 5 || acc != 0) {
