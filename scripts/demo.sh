@@ -27,7 +27,11 @@ chmod 0755 "$DEMO"
 REPO=$DEMO/repo
 BIN=$BS_BIN
 
-say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then
+	say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+else
+	say() { printf '\n==> %s\n' "$*"; }
+fi
 run() {
 	printf '$ %s\n' "$*" >&2
 	"$@"

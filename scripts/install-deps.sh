@@ -22,8 +22,9 @@ PKGS=(
 	# archive escape hatch and age interop in the tests
 	zstd age tar
 	# test harness: runuser/mount (util-linux), useradd (passwd), ps/pkill-free
-	# process checks (procps), timeout/mktemp (coreutils), JSON in tests (jq)
-	util-linux passwd procps coreutils findutils grep sed jq
+	# process checks (procps), timeout/mktemp (coreutils), JSON in tests (jq,
+	# python3)
+	util-linux passwd procps coreutils findutils grep sed jq python3
 )
 
 missing=()
