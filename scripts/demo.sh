@@ -79,8 +79,9 @@ run "$BIN/backstop" snap list --repo "$REPO"
 
 if [ -x "$BIN/backstop-verify-restore" ]; then
 	say "restore drill: verify-restore latest"
-	if ! BACKSTOP_REPO=$REPO run "$BIN/backstop" verify-restore latest \
-		--scratch "$(db_conninfo demo_scratch)" "${IDENT[@]}"; then
+	# repository and identity through the documented environment variables
+	if ! BACKSTOP_REPO=$REPO BACKSTOP_IDENTITY_FILE=${IDENT[1]:-} run "$BIN/backstop" \
+		verify-restore latest --scratch "$(db_conninfo demo_scratch)"; then
 		echo "(verify-restore failed; see above)"
 	fi
 else
