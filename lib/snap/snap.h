@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "archive/manifest.h"
 #include "common/err.h"
 #include "common/progress.h"
 #include "common/stream.h"
@@ -45,5 +46,11 @@ struct bs_snap_result {
  * (table, member, server message).  res may be NULL. */
 int bs_snap_run(const struct bs_snap_opts *o, struct bs_wstream *out, struct bs_snap_result *res,
 		struct bs_err *err);
+
+/* The COPY statement for a table's rows in COPY order (docs/format.md):
+ * with where == NULL the whole table (that table only, never inheritance
+ * children or partitions), else "COPY (SELECT cols FROM ONLY t WHERE <where>)".
+ * The verifier uses it to recompute digests.  malloc'd; NULL if out of memory. */
+char *bs_snap_copy_sql(const struct bs_mtable *t, const char *where);
 
 #endif

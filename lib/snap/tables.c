@@ -1,0 +1,279 @@
+/* tables.c - which tables a snapshot copies, their locks, the COPY
+ * statements, and the work items (whole tables or ctid page ranges). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "pg/conn.h"
+#include "snap/snap_int.h"
+
+#define MIB (1024 * 1024ULL)
+
+/* ---- COPY statements ---- */
+
+/* Append s to the growing buffer; returns -1 on allocation failure. */
+static int sb_add(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*len + n + 1 > *cap) {
+		size_t ncap = (*len + n + 1) * 2;
+		char *nb = realloc(*buf, ncap);
+		if (!nb)
+			return -1;
+		*buf = nb;
+		*cap = ncap;
+	}
+	memcpy(*buf + *len, s, n + 1);
+	*len += n;
+	return 0;
+}
+
+static int sb_ident(char **buf, size_t *len, size_t *cap, const char *ident)
+{
+	char *q = bs_pg_quote_ident(ident);
+	int rc = q ? sb_add(buf, len, cap, q) : -1;
+
+	free(q);
+	return rc;
+}
+
+char *bs_snap_copy_sql(const struct bs_mtable *t, const char *where)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0, i;
+	int bad = 0;
+
+	/* Whole table: COPY t (cols) copies that table only (never inheritance
+	 * children) and is the server's fastest path.  A slice needs a query. */
+	if (!where) {
+		bad |= sb_add(&buf, &len, &cap, "COPY ");
+		bad |= sb_ident(&buf, &len, &cap, t->schema);
+		bad |= sb_add(&buf, &len, &cap, ".");
+		bad |= sb_ident(&buf, &len, &cap, t->name);
+		if (t->ncolumns > 0) {
+			bad |= sb_add(&buf, &len, &cap, " (");
+			for (i = 0; i < t->ncolumns; i++) {
+				if (i)
+					bad |= sb_add(&buf, &len, &cap, ", ");
+				bad |= sb_ident(&buf, &len, &cap, t->columns[i]);
+			}
+			bad |= sb_add(&buf, &len, &cap, ")");
+		}
+	} else {
+		bad |= sb_add(&buf, &len, &cap, "COPY (SELECT ");
+		for (i = 0; i < t->ncolumns; i++) {
+			if (i)
+				bad |= sb_add(&buf, &len, &cap, ", ");
+			bad |= sb_ident(&buf, &len, &cap, t->columns[i]);
+		}
+		bad |= sb_add(&buf, &len, &cap, " FROM ONLY ");
+		bad |= sb_ident(&buf, &len, &cap, t->schema);
+		bad |= sb_add(&buf, &len, &cap, ".");
+		bad |= sb_ident(&buf, &len, &cap, t->name);
+		bad |= sb_add(&buf, &len, &cap, " WHERE ");
+		bad |= sb_add(&buf, &len, &cap, where);
+		bad |= sb_add(&buf, &len, &cap, ")");
+	}
+	bad |= sb_add(&buf, &len, &cap, " TO STDOUT");
+	if (bad) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* ---- table list ---- */
+
+/* One row per (table, column) in COPY order; tables without columns give a
+ * single row with a NULL attname.  Ordinary tables only: partitioned parents
+ * hold no rows, their leaf partitions are ordinary tables; foreign tables and
+ * views have no data of their own. */
+static const char *list_sql =
+	"SELECT n.nspname, c.relname, pg_catalog.pg_relation_size(c.oid), a.attname"
+	" FROM pg_catalog.pg_class c"
+	" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+	" LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
+	"  AND NOT a.attisdropped%s"
+	" WHERE c.relkind = 'r' AND c.relpersistence <> 't' AND " SNAP_USER_REL_FILTER
+	" ORDER BY n.nspname, c.relname, a.attnum";
+
+int snap_list_tables(struct snap_ctx *ctx, struct bs_err *err)
+{
+	char sql[2048];
+	PGresult *r;
+	int i, n, start, rc = -1;
+	const char **cols = NULL;
+	uint64_t total = 0;
+	size_t k;
+
+	snprintf(sql, sizeof(sql), list_sql,
+		 ctx->server_version_num >= 120000 ? " AND a.attgenerated = ''" : "");
+	r = bs_pg_query(ctx->coord, sql, 0, NULL, err);
+	if (!r)
+		return bs_err_prefix(err, "listing tables");
+	n = PQntuples(r);
+	cols = calloc((size_t)n + 1, sizeof(*cols));
+	ctx->tables = calloc((size_t)n + 1, sizeof(*ctx->tables));
+	if (!cols || !ctx->tables) {
+		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i = start) {
+		const char *schema = PQgetvalue(r, i, 0), *name = PQgetvalue(r, i, 1);
+		struct snap_table *t = &ctx->tables[ctx->ntables];
+		size_t nc = 0;
+
+		start = i;
+		while (start < n && strcmp(PQgetvalue(r, start, 0), schema) == 0 &&
+		       strcmp(PQgetvalue(r, start, 1), name) == 0) {
+			if (!PQgetisnull(r, start, 3))
+				cols[nc++] = PQgetvalue(r, start, 3);
+			start++;
+		}
+		t->no = (uint32_t)(ctx->ntables + 1);
+		t->size = strtoull(PQgetvalue(r, i, 2), NULL, 10);
+		t->qname = bs_pg_qualify(schema, name);
+		if (!t->qname || !bs_manifest_add_table(&ctx->m, t->no, schema, name, cols, nc)) {
+			free(t->qname);
+			t->qname = NULL;
+			bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		total += t->size;
+		ctx->ntables++;
+	}
+	/* the manifest's table array no longer moves */
+	for (k = 0; k < ctx->ntables; k++)
+		ctx->tables[k].mt = &ctx->m.tables[k];
+	if (ctx->o->progress) {
+		atomic_store(&ctx->o->progress->tables_total, ctx->ntables);
+		atomic_store(&ctx->o->progress->raw_total, total);
+	}
+	bs_debug("snap: %zu tables, %" PRIu64 " bytes on disk", ctx->ntables, total);
+	rc = 0;
+out:
+	free(cols);
+	PQclear(r);
+	return rc;
+}
+
+static void fmt_timeout(char *out, size_t n, int ms)
+{
+	if (ms % 1000 == 0)
+		snprintf(out, n, "%ds", ms / 1000);
+	else
+		snprintf(out, n, "%dms", ms);
+}
+
+int snap_lock_tables(struct snap_ctx *ctx, struct bs_err *err)
+{
+	char sql[128], tmo[32];
+	size_t i;
+
+	snprintf(sql, sizeof(sql), "SET lock_timeout = %d", ctx->o->lock_timeout_ms > 0 ? ctx->o->lock_timeout_ms : 0);
+	if (bs_pg_exec(ctx->coord, sql, err) < 0)
+		return -1;
+	fmt_timeout(tmo, sizeof(tmo), ctx->o->lock_timeout_ms);
+	for (i = 0; i < ctx->ntables; i++) {
+		struct snap_table *t = &ctx->tables[i];
+		char *q = malloc(strlen(t->qname) + 64);
+		PGresult *r;
+		const char *state;
+
+		if (!q)
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		sprintf(q, "LOCK TABLE %s IN ACCESS SHARE MODE", t->qname);
+		r = PQexec(ctx->coord, q);
+		free(q);
+		if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
+			PQclear(r);
+			continue;
+		}
+		state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+		if (state && strcmp(state, "55P03") == 0) {
+			bs_err_set(err, BS_ERR_PG, "unable to lock table %s: lock timeout after %s", t->qname, tmo);
+			bs_err_hint(err, "another session holds a conflicting lock (long-running DDL, VACUUM FULL,"
+					 " CLUSTER, REINDEX?); retry later or raise the lock timeout");
+		} else {
+			char what[600];
+			snprintf(what, sizeof(what), "unable to lock table %.500s", t->qname);
+			bs_pg_error(err, BS_ERR_PG, ctx->coord, r, what);
+		}
+		PQclear(r);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- work items ---- */
+
+static int cmp_item(const void *a, const void *b)
+{
+	const struct snap_item *x = a, *y = b;
+
+	if (x->est != y->est)
+		return x->est > y->est ? -1 : 1;
+	if (x->t->no != y->t->no)
+		return x->t->no < y->t->no ? -1 : 1;
+	return x->from_page < y->from_page ? -1 : x->from_page > y->from_page;
+}
+
+int snap_plan_items(struct snap_ctx *ctx, struct bs_err *err)
+{
+	uint64_t chunk = ctx->o->chunk_size, threshold, piece;
+	uint64_t bs = ctx->block_size > 0 ? (uint64_t)ctx->block_size : 8192;
+	int jobs = ctx->o->jobs > 0 ? ctx->o->jobs : 1;
+	size_t i, cap = 0, n = 0;
+
+	threshold = 2 * chunk > 64 * MIB ? 2 * chunk : 64 * MIB;
+	/* ctid ranges are only efficient with TID range scans (PostgreSQL 14) */
+	for (i = 0; i < ctx->ntables; i++) {
+		struct snap_table *t = &ctx->tables[i];
+		uint64_t parts = 1;
+
+		if (ctx->server_version_num >= 140000 && t->size > threshold) {
+			/* enough pieces to balance the workers, none smaller than
+			 * two chunks nor larger than 1 GiB */
+			piece = t->size / (2 * (uint64_t)jobs);
+			if (piece < 2 * chunk)
+				piece = 2 * chunk;
+			if (piece < 32 * MIB)
+				piece = 32 * MIB;
+			if (piece > 1024 * MIB)
+				piece = 1024 * MIB;
+			parts = (t->size + piece - 1) / piece;
+		}
+		atomic_store(&t->items_left, (uint32_t)parts);
+		cap += parts;
+	}
+	ctx->items = calloc(cap + 1, sizeof(*ctx->items));
+	if (!ctx->items)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	for (i = 0; i < ctx->ntables; i++) {
+		struct snap_table *t = &ctx->tables[i];
+		uint32_t parts = atomic_load(&t->items_left), p;
+		uint64_t pages = t->size / bs, step;
+
+		if (parts <= 1) {
+			ctx->items[n].t = t;
+			ctx->items[n].est = t->size;
+			n++;
+			continue;
+		}
+		step = (pages + parts - 1) / parts;
+		for (p = 0; p < parts; p++) {
+			struct snap_item *it = &ctx->items[n++];
+			it->t = t;
+			it->ranged = 1;
+			it->from_page = (uint64_t)p * step;
+			it->to_page = p + 1 < parts ? (uint64_t)(p + 1) * step : 0;
+			it->est = t->size / parts;
+		}
+	}
+	ctx->nitems = n;
+	qsort(ctx->items, n, sizeof(*ctx->items), cmp_item);
+	return 0;
+}

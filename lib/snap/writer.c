@@ -1,0 +1,124 @@
+/* writer.c - the single, mutex-protected writer of the snapshot's tar stream.
+ *
+ * Workers compress a chunk outside the lock and hold the lock only to append
+ * it, so at most one compressed chunk per worker is in memory at any time.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "archive/tar.h"
+#include "snap/snap_int.h"
+
+int snap_writer_init(struct snap_writer *w, struct bs_wstream *out, struct bs_progress *p,
+		     time_t mtime, struct bs_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	w->out = out;
+	w->progress = p;
+	w->mtime = mtime;
+	if (bs_tar_writer_new(out, &w->tw, err) < 0)
+		return -1;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	return 0;
+}
+
+void snap_writer_release(struct snap_writer *w)
+{
+	/* not closed: bs_tar_writer_free writes nothing more */
+	bs_tar_writer_free(w->tw);
+	w->tw = NULL;
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+}
+
+static void account(struct snap_writer *w)
+{
+	if (w->progress)
+		atomic_store(&w->progress->bytes, w->out->bytes);
+}
+
+int snap_writer_member(struct snap_writer *w, const char *name, const void *buf, size_t len,
+		       const char *uname, struct bs_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&w->mu);
+	rc = bs_tar_write_member(w->tw, name, buf, len, uname, w->mtime, err);
+	account(w);
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+int snap_writer_fd(struct snap_writer *w, const char *name, int fd, uint64_t size, struct bs_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&w->mu);
+	rc = bs_tar_write_fd(w->tw, name, fd, size, w->mtime, err);
+	account(w);
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+int snap_writer_chunk(struct snap_writer *w, struct bs_mtable *mt, const struct bs_mchunk *c,
+		      const void *z, size_t zlen, struct bs_err *err)
+{
+	char name[64];
+	int rc = -1;
+
+	bs_member_chunk_name(name, mt->no, c->seq);
+	pthread_mutex_lock(&w->mu);
+	while (!w->ready && !w->stop)
+		pthread_cond_wait(&w->cv, &w->mu);
+	if (w->stop) {
+		bs_err_set(err, BS_ERR_INTERRUPTED, "snapshot abandoned");
+		goto out;
+	}
+	if (bs_tar_write_member(w->tw, name, z, zlen, NULL, w->mtime, err) < 0)
+		goto out;
+	if (bs_mtable_add_chunk(mt, c) < 0) {
+		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	mt->rows += c->rows;
+	mt->raw_bytes += c->raw_bytes;
+	bs_digest_merge(&mt->digest, &c->digest);
+	w->chunks++;
+	account(w);
+	if (w->progress) {
+		atomic_fetch_add(&w->progress->rows, c->rows);
+		atomic_fetch_add(&w->progress->raw_bytes, c->raw_bytes);
+	}
+	rc = 0;
+out:
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+void snap_writer_set_ready(struct snap_writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->ready = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void snap_writer_stop(struct snap_writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+int snap_writer_close(struct snap_writer *w, struct bs_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&w->mu);
+	rc = bs_tar_writer_close(w->tw, err);
+	account(w);
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
