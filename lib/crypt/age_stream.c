@@ -128,11 +128,6 @@ static void enc_free(void *priv)
 
 static const struct bs_wstream_ops enc_ops = {enc_write, enc_finish, enc_free};
 
-void bs_age_recipients_set_scrypt_log_n(struct bs_age_recipients *r, int log_n)
-{
-	r->scrypt_log_n = log_n;
-}
-
 /* Stanzas for r wrapping file_key. */
 static int make_stanzas(const struct bs_age_recipients *r, const uint8_t file_key[AGE_FILE_KEY_LEN],
 			struct age_stanza **out, size_t *n, struct bs_err *err)
@@ -340,6 +335,8 @@ static ssize_t dec_read(void *priv, void *buf, size_t len, struct bs_err *err)
 	struct age_dec *d = priv;
 	size_t k;
 
+	if (len == 0)
+		return 0;
 	while (d->ppos == d->plen) {
 		if (d->failed) {
 			if (err)

@@ -369,6 +369,11 @@ int bs_age_recipients_has_passphrase(const struct bs_age_recipients *r)
 	return r && r->passphrase != NULL;
 }
 
+void bs_age_recipients_set_scrypt_log_n(struct bs_age_recipients *r, int log_n)
+{
+	r->scrypt_log_n = log_n;
+}
+
 /* ---- identities ---- */
 
 struct bs_age_identities *bs_age_identities_new(void)
