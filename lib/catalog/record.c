@@ -89,7 +89,7 @@ void bs_catalog_new_id(time_t start, char out[BS_ID_MAX])
 
 int bs_catalog_valid_id(const char *s)
 {
-	const char *shape = "dddddddddTddddddZ-xxxxxx";
+	const char *shape = "ddddddddTddddddZ-xxxxxx";
 	size_t i;
 
 	if (!s || strlen(s) != strlen(shape))

@@ -120,7 +120,7 @@ import json, sys
 d = json.loads(sys.argv[1])
 assert d["dry_run"] is True
 dec = d["decisions"]
-assert len([x for x in dec if x["kind"] == "snapshot"]) == 64, len(dec)
+assert len([x for x in dec if x["kind"] == "snapshot"]) == 63, len(dec)
 assert all(x["reasons"] for x in dec)
 ' "$OUT"
 }
