@@ -12,7 +12,10 @@
 #include <unistd.h>
 
 #include "command/command.h"
+#include "common/hook.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "pg/conn.h"
 #include "snap/snap.h"
 
 void bs_snap_outcome_release(struct bs_snap_outcome *o)
@@ -82,7 +85,8 @@ static uint64_t stored_size(struct bs_repo *repo, const char *key)
 	return size;
 }
 
-int bs_cmd_snap(const struct bs_snap_request *rq, struct bs_snap_outcome *out, struct bs_err *err)
+static int take_snapshot(const struct bs_snap_request *rq, struct bs_snap_outcome *out,
+			 struct bs_err *err)
 {
 	const struct bs_config *cfg = rq->cfg;
 	struct bs_age_recipients *rcp = NULL;
@@ -166,4 +170,79 @@ out:
 	if (rc < 0)
 		bs_snap_record_release(&out->rec);
 	return rc;
+}
+
+static void write_metrics(const struct bs_config *cfg, const struct bs_snap_outcome *out, int ok,
+			  double t0_wall)
+{
+	struct bs_metrics mx;
+	struct bs_err err;
+	char *db = out->rec.database ? strdup(out->rec.database) : bs_pg_conninfo_dbname(cfg->database);
+	const char *label = db ? db : "";
+
+	if (!cfg->metrics_dir)
+		goto out;
+	bs_metrics_init(&mx);
+	bs_metrics_add(&mx, "backstop_snap_last_run_timestamp_seconds", "when the last snap ended",
+		       "database", label, (double)time(NULL));
+	bs_metrics_add(&mx, "backstop_snap_last_run_success", "1 if the last snap succeeded, else 0",
+		       "database", label, ok ? 1 : 0);
+	if (ok) {
+		bs_metrics_add(&mx, "backstop_snap_last_success_timestamp_seconds",
+			       "start time of the newest complete snapshot", "database", label,
+			       (double)out->rec.start);
+		bs_metrics_add(&mx, "backstop_snap_last_duration_seconds", "wall time of the last snap",
+			       "database", label, out->seconds);
+		bs_metrics_add(&mx, "backstop_snap_last_bytes", "stored size of the last snapshot",
+			       "database", label, (double)out->rec.bytes);
+		bs_metrics_add(&mx, "backstop_snap_last_rows", "rows in the last snapshot", "database",
+			       label, (double)out->rows);
+	} else {
+		bs_metrics_add(&mx, "backstop_snap_last_duration_seconds", "wall time of the last snap",
+			       "database", label, (double)(time(NULL)) - t0_wall);
+	}
+	bs_err_init(&err);
+	if (bs_metrics_write(&mx, cfg->metrics_dir, "backstop_snap", &err) < 0)
+		bs_warn("%s", err.msg);
+out:
+	free(db);
+}
+
+int bs_cmd_snap(const struct bs_snap_request *rq, struct bs_snap_outcome *out, struct bs_err *err)
+{
+	const struct bs_config *cfg = rq->cfg;
+	char e_repo[4200], e_id[128], e_err[BS_ERR_MSG_MAX + 32], e_bytes[64];
+	const char *env[5];
+	double t0 = (double)time(NULL);
+	struct bs_err herr;
+
+	snprintf(e_repo, sizeof(e_repo), "BACKSTOP_REPOSITORY=%s", cfg->repository ? cfg->repository : "");
+	env[0] = e_repo;
+	env[1] = NULL;
+	if (bs_hook_run(cfg->hooks.pre_snap, "pre-snap", env, 300, err) < 0) {
+		bs_err_hint(err, "the pre-snap hook must exit 0 for the snap to run");
+		memset(out, 0, sizeof(*out));
+		goto failed;
+	}
+	if (take_snapshot(rq, out, err) < 0)
+		goto failed;
+	snprintf(e_id, sizeof(e_id), "BACKSTOP_SNAPSHOT_ID=%s", out->rec.id);
+	snprintf(e_bytes, sizeof(e_bytes), "BACKSTOP_BYTES=%llu", (unsigned long long)out->rec.bytes);
+	env[1] = e_id;
+	env[2] = e_bytes;
+	env[3] = NULL;
+	bs_err_init(&herr);
+	if (bs_hook_run(cfg->hooks.post_snap, "post-snap", env, 300, &herr) < 0)
+		bs_warn("%s (the snapshot is committed)", herr.msg);
+	write_metrics(cfg, out, 1, t0);
+	return 0;
+failed:
+	snprintf(e_err, sizeof(e_err), "BACKSTOP_ERROR=%s", err->msg);
+	env[1] = e_err;
+	env[2] = NULL;
+	bs_err_init(&herr);
+	if (bs_hook_run(cfg->hooks.on_failure, "snap-failed", env, 300, &herr) < 0)
+		bs_warn("%s", herr.msg);
+	write_metrics(cfg, out, 0, t0);
+	return -1;
 }

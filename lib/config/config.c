@@ -249,6 +249,7 @@ static const struct bs_bind_field config_fields[] = {
 	{ .key = "retention", .type = BS_BIND_CUSTOM, .custom = bind_retention },
 	BS_BIND_F_TABLE("drill", C, drill, drill_fields),
 	BS_BIND_F_TABLE("hooks", C, hooks, hooks_fields),
+	BS_BIND_F_PATH("metrics_dir", C, metrics_dir, 0),
 	{ .key = "log_level", .type = BS_BIND_CUSTOM, .custom = bind_log_level },
 	BS_BIND_F_END,
 };

@@ -106,6 +106,8 @@ struct bs_config {
 		char *on_failure;
 	} hooks;
 
+	char *metrics_dir;            /* Prometheus textfile collector directory, or NULL */
+
 	enum bs_log_level log_level;  /* default BS_LOG_INFO */
 	int has_log_level;            /* log_level was given in the file */
 };
