@@ -1,0 +1,382 @@
+/*
+ * backstop-verify-restore - restore drills that prove a snapshot restores
+ * and matches, with RTO and RPO on record; archive checks without a
+ * database; the list of past drills.
+ * Thin: options -> request -> lib/command/drill.c -> report -> exit code.
+ *
+ * Signals: SIGINT and SIGTERM only write their number into a pipe; a
+ * watcher thread reads it, drops the scratch database of the drill in
+ * progress (unless --keep) through the drill guard, and ends the process
+ * with 130/143 from that thread.  That is the one place backstop exits from
+ * a thread other than main: the main thread may be blocked inside libpq or
+ * the restore engine, and the scratch database must be gone before the
+ * process is.  (A handler + pipe rather than a blocked mask + sigwait: a
+ * blocked mask is inherited by pg_restore children, which then could not
+ * be stopped with SIGTERM.)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "command/command.h"
+#include "command/drill.h"
+#include "common/duration.h"
+#include "common/log.h"
+#include "common/opts.h"
+#include "drill/drill.h"
+
+static struct bs_common_opts co;
+static const char *o_repo, *o_scratch, *o_reverify, *o_policy, *o_junit, *o_identity, *o_grace;
+static int o_all, o_archive, o_keep, o_jobs;
+
+static const struct bs_opt opts[] = {
+	BS_OPTS_COMMON(&co),
+	{ BS_OPT_FLAG, 0, "json", &co.json, NULL, "print the report as JSON on stdout", 0, 0 },
+	{ BS_OPT_STR, 0, "junit", &o_junit, "FILE", "also write a JUnit XML report (a test case per table) to FILE", 0, 0 },
+	{ BS_OPT_GROUP, 0, NULL, NULL, NULL, "which snapshot", 0, 0 },
+	{ BS_OPT_STR, 'r', "repo", &o_repo, "DIR", "repository (default: $BACKSTOP_REPO or 'repository:')", 0, 0 },
+	{ BS_OPT_FLAG, 'a', "all", &o_all, NULL, "every snapshot in the repository, oldest first", 0, 0 },
+	{ BS_OPT_STR, 'i', "identity", &o_identity, "FILE", "age identity file to decrypt (default: restore.identity_file, $BACKSTOP_IDENTITY_FILE)", 0, 0 },
+	{ BS_OPT_GROUP, 0, NULL, NULL, NULL, "how", 0, 0 },
+	{ BS_OPT_FLAG, 0, "archive-only", &o_archive, NULL, "no database: decrypt, decompress and check every chunk's rows and digest", 0, 0 },
+	{ BS_OPT_STR, 's', "scratch", &o_scratch, "CONNINFO", "server for scratch databases, as a conninfo of its maintenance database (default: drill.scratch, $BACKSTOP_SCRATCH)", 0, 0 },
+	{ BS_OPT_FLAG, 'k', "keep", &o_keep, NULL, "leave the scratch database in place and print its name", 0, 0 },
+	{ BS_OPT_STR, 0, "reverify", &o_reverify, "DBNAME", "verify a drill database kept with --keep against the snapshot, without restoring", 0, 0 },
+	{ BS_OPT_STR, 'p', "policy", &o_policy, "FILE", "drill policy: smoke queries and limits (default: drill.policy)", 0, 0 },
+	{ BS_OPT_INT, 'j', "jobs", &o_jobs, "N", "parallel connections / threads (default: number of cores)", 1, 64 },
+	{ BS_OPT_STR, 0, "stale-grace", &o_grace, "DURATION", "drop unlocked drill databases older than this (default: policy's stale_grace, else 60s)", 0, 0 },
+	{ BS_OPT_END, 0, NULL, NULL, NULL, NULL, 0, 0 },
+};
+
+static const struct bs_cmd_spec spec = {
+	"verify-restore",
+	"verify-restore ID|latest [--scratch CONNINFO] [--keep] [--policy FILE] [--junit FILE] [--json]\n"
+	"verify-restore ID|latest --archive-only\n"
+	"verify-restore --all [--archive-only]\n"
+	"verify-restore ID --reverify DBNAME --scratch CONNINFO\n"
+	"verify-restore list [ID] [--json]",
+	"Restore drill: create a scratch database on the drill server, restore the snapshot\n"
+	"into it, recompute every table's row count and row digest, sequences, large objects\n"
+	"and the schema inventory and compare them with the manifest, run the policy's smoke\n"
+	"queries, measure RTO and RPO, drop the scratch database and record the drill in the\n"
+	"catalog.  --archive-only checks the archive alone (decryption, zstd checksums, every\n"
+	"chunk's rows and digest, complete and nothing extra) without a database.",
+	opts,
+	"examples:\n"
+	"  backstop verify-restore latest\n"
+	"  backstop verify-restore 20261123T021500Z-3fa9c1 --scratch 'postgresql://drill@scratch-db/postgres' --keep\n"
+	"  backstop verify-restore --all --archive-only\n"
+	"  backstop verify-restore list --json\n"
+	"exit codes: 0 the drill passed; 1 it found differences (all are reported); 2 usage or\n"
+	"configuration error, or refused for safety; 3 the drill could not run (scratch server\n"
+	"down, wrong key).\n",
+};
+
+static const struct bs_opt list_opts[] = {
+	BS_OPTS_COMMON(&co),
+	{ BS_OPT_FLAG, 0, "json", &co.json, NULL, "print JSON: {\"drills\": [...]}", 0, 0 },
+	{ BS_OPT_STR, 'r', "repo", &o_repo, "DIR", "repository", 0, 0 },
+	{ BS_OPT_END, 0, NULL, NULL, NULL, NULL, 0, 0 },
+};
+
+static const struct bs_cmd_spec list_spec = {
+	"verify-restore list",
+	"verify-restore list [ID] [--repo DIR] [--json]",
+	"Past drills (of one snapshot if ID is given), oldest first: when, which snapshot,\n"
+	"mode, verdict, RTO, RPO, number of findings.",
+	list_opts,
+	NULL,
+};
+
+/* ---- signals ---------------------------------------------------------------- */
+
+static int sig_pipe[2] = { -1, -1 };
+static struct bs_drill_guard guard;
+
+static void on_signal(int sig)
+{
+	unsigned char b = (unsigned char)sig;
+	int saved = errno;
+
+	if (write(sig_pipe[1], &b, 1) < 0) {
+		/* nothing safe to do here */
+	}
+	errno = saved;
+}
+
+static void *watcher(void *arg)
+{
+	unsigned char b;
+	char name[64];
+	struct bs_err err;
+	ssize_t n;
+	int kept, rc;
+
+	do
+		n = read(sig_pipe[0], &b, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return NULL;
+	bs_err_init(&err);
+	bs_log(BS_LOG_WARN, "interrupted by %s", b == SIGINT ? "SIGINT" : "SIGTERM");
+	rc = bs_drill_guard_abort(&guard, name, &kept, &err);
+	if (rc > 0)
+		bs_log(BS_LOG_WARN, "dropped scratch database '%s'", name);
+	else if (rc == 0 && kept)
+		bs_log(BS_LOG_WARN, "kept scratch database '%s' (--keep)", name);
+	else if (rc < 0)
+		bs_log(BS_LOG_ERROR, "%s (the next drill removes it)", err.msg);
+	fflush(stdout);
+	_exit(128 + b);
+	return NULL;
+}
+
+static int start_watcher(void)
+{
+	struct sigaction sa;
+	pthread_t th;
+
+	bs_drill_guard_init(&guard);
+	if (pipe2(sig_pipe, O_CLOEXEC) < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+		return -1;
+	if (pthread_create(&th, NULL, watcher, NULL) != 0)
+		return -1;
+	pthread_detach(th);
+	return 0;
+}
+
+/* ---- output ------------------------------------------------------------------ */
+
+static int write_junit(const struct bs_drill_outcome *o, const char *path, struct bs_err *err)
+{
+	const struct bs_drill_report **v = calloc(o->n ? o->n : 1, sizeof(*v));
+	char tmp[4096];
+	FILE *f;
+	size_t i;
+	int rc;
+
+	if (!v)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	for (i = 0; i < o->n; i++)
+		v[i] = &o->reports[i];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	f = fopen(tmp, "wx");
+	if (!f) {
+		free(v);
+		return bs_err_sys(err, BS_ERR_IO, errno, "unable to write JUnit report '%s'", tmp);
+	}
+	rc = bs_drill_junit(v, o->n, f);
+	free(v);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		rc = -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	if (rc < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return bs_err_sys(err, BS_ERR_IO, e, "unable to write JUnit report '%s'", path);
+	}
+	return 0;
+}
+
+static void print_reports(const struct bs_drill_outcome *o)
+{
+	size_t i;
+
+	if (co.json) {
+		json_t *j;
+		if (!o_all && o->n == 1) {
+			j = bs_drill_report_json(&o->reports[0]);
+		} else {
+			json_t *a = json_array();
+			size_t pass = 0, fail = 0, error = 0;
+			for (i = 0; i < o->n; i++) {
+				const char *v = bs_drill_verdict(&o->reports[i]);
+				json_array_append_new(a, bs_drill_report_json(&o->reports[i]));
+				*(strcmp(v, "pass") == 0 ? &pass : strcmp(v, "fail") == 0 ? &fail : &error) += 1;
+			}
+			j = json_pack("{s:o,s:I,s:I,s:I}", "drills", a, "passed", (json_int_t)pass, "failed",
+				      (json_int_t)fail, "errors", (json_int_t)error);
+		}
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(j);
+		return;
+	}
+	for (i = 0; i < o->n; i++) {
+		if (i)
+			fputc('\n', stdout);
+		bs_drill_report_text(&o->reports[i], stdout);
+	}
+}
+
+/* ---- main -------------------------------------------------------------------- */
+
+static int list_main(int argc, char **argv)
+{
+	struct bs_config cfg;
+	struct bs_strlist pos = { 0 };
+	struct bs_repo *repo = NULL;
+	struct bs_err err;
+	int rc = 0;
+
+	bs_err_init(&err);
+	bs_config_init(&cfg);
+	if (bs_opts_parse(&list_spec, argc, argv, &pos, &err) < 0) {
+		rc = bs_cmd_error(&list_spec, &err);
+		goto out;
+	}
+	if (bs_opts_common(&list_spec, &co))
+		goto out;
+	if (pos.n > 1) {
+		rc = bs_opts_fail(&list_spec, "unexpected argument '%s'", pos.v[1]);
+		goto out;
+	}
+	if (bs_cmd_config(&cfg, co.config, co.quiet, co.verbose, &err) < 0 ||
+	    bs_cmd_override(&cfg.repository, o_repo, &err) < 0) {
+		rc = bs_cmd_error(&list_spec, &err);
+		goto out;
+	}
+	if (!cfg.repository) {
+		rc = bs_opts_fail(&list_spec, "no repository: pass --repo DIR (or set 'repository:' or $BACKSTOP_REPO)");
+		goto out;
+	}
+	if (bs_repo_open(cfg.repository, 0, &repo, &err) < 0 ||
+	    bs_cmd_drill_list(repo, pos.n ? pos.v[0] : NULL, co.json, stdout, &err) < 0) {
+		rc = bs_cmd_error(&list_spec, &err);
+		goto out;
+	}
+	rc = bs_stdout_close(&list_spec);
+out:
+	bs_repo_close(repo);
+	bs_config_release(&cfg);
+	bs_strlist_release(&pos);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct bs_config cfg;
+	struct bs_strlist pos = { 0 };
+	struct bs_drill_policy pol;
+	struct bs_drill_request rq;
+	struct bs_drill_outcome out;
+	struct bs_err err;
+	int64_t grace = -1;
+	size_t i;
+	int rc = 0, worst = 0;
+
+	bs_log_set_prog("backstop verify-restore");
+	if (argc > 1 && strcmp(argv[1], "list") == 0) {
+		bs_log_set_prog("backstop verify-restore list");
+		return list_main(argc - 1, argv + 1);
+	}
+	bs_err_init(&err);
+	bs_config_init(&cfg);
+	bs_drill_policy_init(&pol);
+	memset(&out, 0, sizeof(out));
+	if (bs_opts_parse(&spec, argc, argv, &pos, &err) < 0) {
+		rc = bs_cmd_error(&spec, &err);
+		goto done;
+	}
+	if (bs_opts_common(&spec, &co))
+		goto done;
+	if (o_all && pos.n > 0) {
+		rc = bs_opts_fail(&spec, "--all checks every snapshot: do not name one ('%s')", pos.v[0]);
+		goto done;
+	}
+	if (!o_all && pos.n == 0) {
+		rc = bs_opts_fail(&spec, "which snapshot? give an id, 'latest', or --all");
+		goto done;
+	}
+	if (pos.n > 1) {
+		rc = bs_opts_fail(&spec, "unexpected argument '%s'", pos.v[1]);
+		goto done;
+	}
+	if (o_reverify && (o_archive || o_all)) {
+		rc = bs_opts_fail(&spec, "--reverify takes one snapshot and a database; it excludes %s",
+				  o_archive ? "--archive-only" : "--all");
+		goto done;
+	}
+	if (o_archive && (o_keep || o_scratch)) {
+		rc = bs_opts_fail(&spec, "--archive-only uses no database: %s does not apply",
+				  o_keep ? "--keep" : "--scratch");
+		goto done;
+	}
+	if (o_grace) {
+		int64_t s;
+		if (bs_duration_parse(o_grace, &s, &err) < 0) {
+			rc = bs_opts_fail(&spec, "invalid value '%s' for --stale-grace (e.g. 60s, 10m)", o_grace);
+			goto done;
+		}
+		grace = s * 1000;
+	}
+	if (bs_cmd_config(&cfg, co.config, co.quiet, co.verbose, &err) < 0 ||
+	    bs_cmd_override(&cfg.repository, o_repo, &err) < 0 ||
+	    bs_cmd_override(&cfg.drill.scratch, o_scratch, &err) < 0) {
+		rc = bs_cmd_error(&spec, &err);
+		goto done;
+	}
+	if ((o_policy || cfg.drill.policy) && bs_drill_policy_load(&pol, o_policy ? o_policy : cfg.drill.policy, &err) < 0) {
+		rc = bs_cmd_error(&spec, &err);
+		goto done;
+	}
+	if (start_watcher() < 0) {
+		bs_err_sys(&err, BS_ERR_INTERNAL, errno, "unable to set up signal handling");
+		rc = bs_cmd_error(&spec, &err);
+		goto done;
+	}
+
+	memset(&rq, 0, sizeof(rq));
+	rq.cfg = &cfg;
+	rq.spec = pos.n ? pos.v[0] : NULL;
+	rq.all = o_all;
+	rq.archive_only = o_archive;
+	rq.reverify = o_reverify;
+	rq.identity_file = o_identity;
+	rq.policy = &pol;
+	rq.jobs = o_jobs ? o_jobs : cfg.restore.jobs;
+	rq.keep = o_keep || cfg.drill.keep;
+	rq.stale_grace_ms = grace;
+	rq.progress = !co.quiet && !co.json;
+	rq.guard = &guard;
+	if (bs_cmd_drill(&rq, &out, &err) < 0) {
+		/* a drill that was under way still gets its report */
+		if (out.n > 0)
+			print_reports(&out);
+		rc = bs_cmd_error(&spec, &err);
+		goto done;
+	}
+	print_reports(&out);
+	for (i = 0; i < out.n; i++) {
+		int x = bs_drill_exit_code(&out.reports[i]);
+		if (x == 3 || (x == 1 && worst == 0))
+			worst = x;
+	}
+	if (o_junit && write_junit(&out, o_junit, &err) < 0) {
+		bs_cmd_error(&spec, &err);
+		if (worst == 0)
+			worst = 3;
+	}
+	rc = bs_stdout_close(&spec);
+	if (rc == 0)
+		rc = worst;
+done:
+	bs_drill_outcome_release(&out);
+	bs_drill_policy_release(&pol);
+	bs_config_release(&cfg);
+	bs_strlist_release(&pos);
+	return rc;
+}

@@ -1,0 +1,49 @@
+/*
+ * drill.h (command layer) - verify-restore: restore drills and archive
+ * checks over the repository, as a list of named steps (drill.c).  The main
+ * in cmd/verify-restore.c parses options into a request, calls these and
+ * maps the reports to an exit code.  Nothing here prints to stdout.
+ */
+#ifndef BS_COMMAND_DRILL_H
+#define BS_COMMAND_DRILL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config/config.h"
+#include "drill/drill.h"
+
+struct bs_drill_request {
+	struct bs_config *cfg;          /* merged: file < env < flags (drill.scratch, repository) */
+	const char *spec;               /* id, unique id prefix, or "latest"; ignored with all */
+	int all;                        /* every snapshot in the repository, oldest first */
+	int archive_only;               /* no database: decrypt, decompress, digests */
+	const char *reverify;           /* verify this kept drill database instead of restoring */
+	const char *identity_file;      /* --identity */
+	const struct bs_drill_policy *policy; /* may be NULL */
+	int jobs;                       /* restore loaders, verification connections, checker threads */
+	int keep;                       /* leave the scratch database */
+	int64_t stale_grace_ms;         /* <0: policy's, else BS_DRILL_STALE_GRACE_MS */
+	int progress;                   /* progress line on a TTY */
+	struct bs_drill_guard *guard;   /* for the signal watcher; may be NULL */
+};
+
+struct bs_drill_outcome {
+	struct bs_drill_report *reports; /* one per snapshot drilled */
+	size_t n;
+};
+
+void bs_drill_outcome_release(struct bs_drill_outcome *o);
+
+/* Run the drill(s).  Returns -1 with err only when nothing could start
+ * (configuration, repository, unknown snapshot, refused scratch server);
+ * a drill that starts and then cannot finish is a report with
+ * could_not_run set.  Drills that reach a verdict are recorded in the
+ * catalog (archive checks only when they fail; re-verifications never). */
+int bs_cmd_drill(const struct bs_drill_request *rq, struct bs_drill_outcome *out, struct bs_err *err);
+
+/* `verify-restore list`: past drills (of one snapshot if given), oldest
+ * first, as text or JSON {"drills": [...]}. */
+int bs_cmd_drill_list(struct bs_repo *repo, const char *snapshot, int json, FILE *f, struct bs_err *err);
+
+#endif

@@ -1,0 +1,592 @@
+/*
+ * verify.c - compare a restored database with the snapshot's manifest
+ * (drill.h).
+ *
+ * `jobs` worker threads, each on its own connection, COPY the tables out,
+ * largest first, with the very statement snap used (bs_snap_copy_sql) and
+ * the same session settings, and recompute rows and row digest.  Meanwhile
+ * the calling thread, on one more connection, reads the sequences, the
+ * large objects (lo_read, digested as docs/format.md says), the schema
+ * inventory (bs_inventory_collect, as snap ran it) and the indexes left
+ * invalid.  Differences become findings; only a database that cannot be
+ * read at all fails the call.
+ */
+#include <inttypes.h>
+#include <libpq/libpq-fs.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "drill/drill.h"
+#include "drill/drill_int.h"
+#include "pg/conn.h"
+#include "pg/copy.h"
+#include "snap/inventory.h"
+#include "snap/snap.h"
+
+#define LO_BUF (256 * 1024)
+
+struct tjob {
+	char *error;  /* COPY failed with the connection still up */
+};
+
+struct vctx {
+	const struct bs_drill_verify_opts *o;
+	struct bs_drill_report *r;
+	struct tjob *tj;
+	size_t *order, next;
+	pthread_mutex_t mu;
+	int fatal;
+	struct bs_err fatal_err;
+};
+
+struct rowacc {
+	struct bs_digest d;
+	struct bs_progress *progress;
+	uint64_t bytes;
+};
+
+static int on_row(void *ud, const char *row, size_t len, struct bs_err *err)
+{
+	struct rowacc *a = ud;
+
+	bs_digest_add_row(&a->d, row, len && row[len - 1] == '\n' ? len - 1 : len);
+	a->bytes += len;
+	return 0;
+}
+
+struct worker_arg {
+	struct vctx *v;
+	PGconn *c;
+};
+
+static void *table_worker(void *arg)
+{
+	struct worker_arg *wa = arg;
+	struct vctx *v = wa->v;
+	const struct bs_manifest *m = v->o->m;
+
+	for (;;) {
+		struct bs_drill_table *rt;
+		struct rowacc acc;
+		struct bs_err e;
+		size_t idx;
+		char *sql;
+		double t0;
+		int rc;
+
+		pthread_mutex_lock(&v->mu);
+		if (v->fatal || v->next >= m->ntables) {
+			pthread_mutex_unlock(&v->mu);
+			break;
+		}
+		idx = v->order[v->next++];
+		pthread_mutex_unlock(&v->mu);
+
+		rt = &v->r->tables[idx];
+		bs_err_init(&e);
+		bs_digest_init(&acc.d);
+		acc.bytes = 0;
+		acc.progress = v->o->progress;
+		t0 = bs_now();
+		sql = bs_snap_copy_sql(&m->tables[idx], NULL);
+		if (!sql) {
+			pthread_mutex_lock(&v->mu);
+			v->fatal = 1;
+			bs_err_set(&v->fatal_err, BS_ERR_NOMEM, "out of memory");
+			pthread_mutex_unlock(&v->mu);
+			break;
+		}
+		rc = bs_pg_copy_out(wa->c, sql, on_row, &acc, NULL, &e);
+		free(sql);
+		rt->seconds = bs_now() - t0;
+		if (rc < 0) {
+			if (PQstatus(wa->c) != CONNECTION_OK) {
+				pthread_mutex_lock(&v->mu);
+				if (!v->fatal) {
+					v->fatal = 1;
+					v->fatal_err = e;
+					bs_err_prefix(&v->fatal_err, "lost the connection to the scratch database");
+				}
+				pthread_mutex_unlock(&v->mu);
+				break;
+			}
+			v->tj[idx].error = strdup(e.msg);
+			continue;
+		}
+		rt->actual = acc.d;
+		rt->rows_actual = acc.d.rows;
+		rt->checked = 1;
+		rt->ok = rt->rows_actual == rt->rows_expected && bs_digest_equal(&rt->actual, &rt->expected);
+		if (v->o->progress) {
+			atomic_fetch_add(&v->o->progress->rows, acc.d.rows);
+			atomic_fetch_add(&v->o->progress->raw_bytes, acc.bytes);
+			atomic_fetch_add(&v->o->progress->tables_done, 1);
+		}
+	}
+	return NULL;
+}
+
+/* largest first (qsort_r: glibc's argument order) */
+static int cmp_size(const void *a, const void *b, void *arg)
+{
+	const struct bs_manifest *m = arg;
+	const struct bs_mtable *x = &m->tables[*(const size_t *)a], *y = &m->tables[*(const size_t *)b];
+
+	if (x->raw_bytes != y->raw_bytes)
+		return x->raw_bytes > y->raw_bytes ? -1 : 1;
+	return x->no < y->no ? -1 : x->no > y->no;
+}
+
+/* ---- per-table findings ------------------------------------------------- */
+
+static int table_findings(struct vctx *v)
+{
+	struct bs_drill_report *r = v->r;
+	char q[512], he[BS_DIGEST_HEX_LEN + 1], ha[BS_DIGEST_HEX_LEN + 1];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < r->ntables && rc == 0; i++) {
+		struct bs_drill_table *t = &r->tables[i];
+
+		bs_drill_qname(q, sizeof(q), t->schema, t->name);
+		if (v->tj[i].error) {
+			rc = bs_drill_report_add(r, BS_DRILL_AREA_TABLE, q, "cannot be read in the restored database: %s",
+						 v->tj[i].error);
+			continue;
+		}
+		if (!t->checked || t->ok)
+			continue;
+		bs_digest_hex(&t->expected, he);
+		bs_digest_hex(&t->actual, ha);
+		if (t->rows_actual < t->rows_expected)
+			rc = bs_drill_report_add(r, BS_DRILL_AREA_TABLE, q,
+						 "%" PRIu64 " rows, the snapshot has %" PRIu64 " (%" PRIu64 " missing)%s",
+						 t->rows_actual, t->rows_expected, t->rows_expected - t->rows_actual,
+						 bs_digest_equal(&t->actual, &t->expected) ? "" : "; row digest differs");
+		else if (t->rows_actual > t->rows_expected)
+			rc = bs_drill_report_add(r, BS_DRILL_AREA_TABLE, q,
+						 "%" PRIu64 " rows, the snapshot has %" PRIu64 " (%" PRIu64 " extra)%s",
+						 t->rows_actual, t->rows_expected, t->rows_actual - t->rows_expected,
+						 bs_digest_equal(&t->actual, &t->expected) ? "" : "; row digest differs");
+		else
+			rc = bs_drill_report_add(r, BS_DRILL_AREA_TABLE, q,
+						 "row contents differ from the snapshot: same row count (%" PRIu64
+						 "), row digest %s, the snapshot's %s",
+						 t->rows_actual, ha, he);
+	}
+	return rc;
+}
+
+/* ---- sequences -------------------------------------------------------------- */
+
+static int check_sequences(PGconn *c, const struct bs_manifest *m, struct bs_drill_report *r, struct bs_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < m->nseqs; i++) {
+		const struct bs_mseq *s = &m->seqs[i];
+		char q[512], *qs = bs_pg_qualify(s->schema, s->name), *sql;
+		PGresult *res;
+		struct bs_err e;
+		int64_t lv;
+		int called, rc = 0;
+
+		if (!qs)
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		bs_drill_qname(q, sizeof(q), s->schema, s->name);
+		sql = malloc(strlen(qs) + 64);
+		if (!sql) {
+			free(qs);
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		}
+		sprintf(sql, "SELECT last_value, is_called FROM %s", qs);
+		free(qs);
+		bs_err_init(&e);
+		res = bs_pg_query(c, sql, 0, NULL, &e);
+		free(sql);
+		if (!res) {
+			if (PQstatus(c) != CONNECTION_OK) {
+				*err = e;
+				return -1;
+			}
+			if (bs_drill_report_add(r, BS_DRILL_AREA_SEQUENCE, q, "cannot be read in the restored database: %s",
+						e.msg) < 0)
+				return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+			continue;
+		}
+		r->sequences++;
+		lv = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		called = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+		PQclear(res);
+		if (lv != s->last_value || called != s->is_called)
+			rc = bs_drill_report_add(r, BS_DRILL_AREA_SEQUENCE, q,
+						 "last_value %" PRId64 " (is_called %s), the snapshot has %" PRId64
+						 " (is_called %s)",
+						 lv, called ? "true" : "false", s->last_value,
+						 s->is_called ? "true" : "false");
+		if (rc < 0)
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* ---- large objects ----------------------------------------------------------- */
+
+struct lo_have {
+	uint32_t oid;
+	uint64_t bytes;
+};
+
+static int cmp_mblob(const void *a, const void *b)
+{
+	const struct bs_mblob *x = a, *y = b;
+
+	return x->oid < y->oid ? -1 : x->oid > y->oid;
+}
+
+static int read_blob(PGconn *c, uint32_t oid, char *buf, struct bs_digest *total, uint64_t *bytes,
+		     struct bs_err *err)
+{
+	struct bs_digest_obj *d;
+	char label[16];
+	int fd, n;
+
+	*bytes = 0;
+	fd = lo_open(c, (Oid)oid, INV_READ);
+	if (fd < 0)
+		return bs_pg_error(err, BS_ERR_PG, c, NULL, "unable to open large object");
+	snprintf(label, sizeof(label), "%u", oid);
+	d = bs_digest_obj_begin(label);
+	if (!d) {
+		lo_close(c, fd);
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	}
+	while ((n = lo_read(c, fd, buf, LO_BUF)) > 0) {
+		bs_digest_obj_update(d, buf, (size_t)n);
+		*bytes += (uint64_t)n;
+	}
+	if (n < 0) {
+		bs_digest_obj_free(d);
+		lo_close(c, fd);
+		return bs_pg_error(err, BS_ERR_PG, c, NULL, "unable to read large object");
+	}
+	bs_digest_obj_end(total, d);
+	lo_close(c, fd);
+	return 0;
+}
+
+static int check_blobs(PGconn *c, const struct bs_manifest *m, struct bs_drill_report *r, struct bs_err *err)
+{
+	struct bs_digest total;
+	struct bs_mblob *mb = NULL;
+	struct lo_have *have = NULL;
+	char obj[32], he[BS_DIGEST_HEX_LEN + 1], ha[BS_DIGEST_HEX_LEN + 1], *buf = NULL;
+	PGresult *res = NULL;
+	size_t n = 0, i = 0, j = 0;
+	int rc = -1, in_tx = 0;
+
+	bs_digest_init(&total);
+	res = bs_pg_query(c, "SELECT oid FROM pg_catalog.pg_largeobject_metadata ORDER BY oid", 0, NULL, err);
+	if (!res)
+		return -1;
+	n = (size_t)PQntuples(res);
+	if (n == 0 && m->nblobs == 0) {
+		PQclear(res);
+		return 0;
+	}
+	have = calloc(n ? n : 1, sizeof(*have));
+	buf = malloc(LO_BUF);
+	if (m->nblobs)
+		mb = malloc(m->nblobs * sizeof(*mb));
+	if (!have || !buf || (m->nblobs && !mb)) {
+		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		have[i].oid = (uint32_t)strtoul(PQgetvalue(res, (int)i, 0), NULL, 10);
+	PQclear(res);
+	res = NULL;
+	if (bs_pg_exec(c, "BEGIN READ ONLY", err) < 0)
+		goto out;
+	in_tx = 1;
+	for (i = 0; i < n; i++) {
+		struct bs_err e;
+		bs_err_init(&e);
+		if (read_blob(c, have[i].oid, buf, &total, &have[i].bytes, &e) < 0) {
+			if (e.code == BS_ERR_NOMEM || PQstatus(c) != CONNECTION_OK) {
+				*err = e;
+				goto out;
+			}
+			snprintf(obj, sizeof(obj), "%u", have[i].oid);
+			if (bs_drill_report_add(r, BS_DRILL_AREA_BLOB, obj, "cannot be read: %s", e.msg) < 0)
+				goto nomem;
+			/* the transaction is aborted now: start over for the rest */
+			bs_pg_exec(c, "ROLLBACK", &e);
+			if (bs_pg_exec(c, "BEGIN READ ONLY", err) < 0)
+				goto out;
+		}
+	}
+	bs_pg_exec(c, "COMMIT", err);
+	in_tx = 0;
+	r->blobs = n;
+	if (m->nblobs) {
+		memcpy(mb, m->blobs, m->nblobs * sizeof(*mb));
+		qsort(mb, m->nblobs, sizeof(*mb), cmp_mblob);
+	}
+	for (i = 0, j = 0; i < m->nblobs || j < n;) {
+		int x = 0;
+		if (j == n || (i < m->nblobs && mb[i].oid < have[j].oid)) {
+			snprintf(obj, sizeof(obj), "%u", mb[i].oid);
+			x = bs_drill_report_add(r, BS_DRILL_AREA_BLOB, obj, "missing in the restored database (%" PRIu64 " bytes)",
+						mb[i].bytes);
+			i++;
+		} else if (i == m->nblobs || have[j].oid < mb[i].oid) {
+			snprintf(obj, sizeof(obj), "%u", have[j].oid);
+			x = bs_drill_report_add(r, BS_DRILL_AREA_BLOB, obj, "in the restored database but not in the snapshot");
+			j++;
+		} else {
+			snprintf(obj, sizeof(obj), "%u", mb[i].oid);
+			if (have[j].bytes != mb[i].bytes)
+				x = bs_drill_report_add(r, BS_DRILL_AREA_BLOB, obj, "%" PRIu64 " bytes, the snapshot has %" PRIu64,
+							have[j].bytes, mb[i].bytes);
+			i++;
+			j++;
+		}
+		if (x < 0)
+			goto nomem;
+	}
+	if (!bs_digest_equal(&total, &m->blob_digest)) {
+		bs_digest_hex(&total, ha);
+		bs_digest_hex(&m->blob_digest, he);
+		if (bs_drill_report_add(r, BS_DRILL_AREA_BLOB, NULL,
+					"contents differ from the snapshot: digest of all large objects %s, the "
+					"snapshot's %s",
+					ha, he) < 0)
+			goto nomem;
+	}
+	rc = 0;
+	goto out;
+nomem:
+	bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+out:
+	if (in_tx) {
+		struct bs_err e;
+		bs_err_init(&e);
+		bs_pg_exec(c, "ROLLBACK", &e);
+	}
+	PQclear(res);
+	free(have);
+	free(buf);
+	free(mb);
+	return rc;
+}
+
+/* ---- schema inventory ------------------------------------------------------- */
+
+static int cmp_inv(const void *a, const void *b)
+{
+	const struct bs_minv *x = *(const struct bs_minv *const *)a, *y = *(const struct bs_minv *const *)b;
+	int c = strcmp(x->kind, y->kind);
+
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static const struct bs_minv **sorted_inv(const struct bs_manifest *m)
+{
+	const struct bs_minv **v = calloc(m->ninv ? m->ninv : 1, sizeof(*v));
+	size_t i;
+
+	if (!v)
+		return NULL;
+	for (i = 0; i < m->ninv; i++)
+		v[i] = &m->inv[i];
+	if (m->ninv)
+		qsort(v, m->ninv, sizeof(*v), cmp_inv);
+	return v;
+}
+
+static int check_inventory(PGconn *c, const struct bs_manifest *m, struct bs_drill_report *r, struct bs_err *err)
+{
+	struct bs_manifest got;
+	const struct bs_minv **a = NULL, **b = NULL;
+	PGresult *res;
+	char obj[600];
+	size_t i = 0, j = 0;
+	int rc = -1;
+
+	bs_manifest_init(&got);
+	if (bs_inventory_collect(c, &got, err) < 0) {
+		bs_err_prefix(err, "reading the schema of the restored database");
+		goto out;
+	}
+	r->schema_objects = got.ninv;
+	a = sorted_inv(m);
+	b = sorted_inv(&got);
+	if (!a || !b) {
+		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	while (i < m->ninv || j < got.ninv) {
+		int d = i == m->ninv ? 1 : j == got.ninv ? -1 : cmp_inv(&a[i], &b[j]), x = 0;
+
+		if (d < 0) {
+			snprintf(obj, sizeof(obj), "%s %s", a[i]->kind, a[i]->name);
+			x = bs_drill_report_add(r, BS_DRILL_AREA_SCHEMA, obj, "missing in the restored database");
+			i++;
+		} else if (d > 0) {
+			snprintf(obj, sizeof(obj), "%s %s", b[j]->kind, b[j]->name);
+			x = bs_drill_report_add(r, BS_DRILL_AREA_SCHEMA, obj, "in the restored database but not in the snapshot");
+			j++;
+		} else {
+			if (strcmp(a[i]->def, b[j]->def) != 0) {
+				snprintf(obj, sizeof(obj), "%s %s", a[i]->kind, a[i]->name);
+				x = bs_drill_report_add(r, BS_DRILL_AREA_SCHEMA, obj, "definition differs from the snapshot");
+			}
+			i++;
+			j++;
+		}
+		if (x < 0) {
+			bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	/* an index whose build failed is still listed, but invalid */
+	res = bs_pg_query(c,
+			  "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)"
+			  " FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+			  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+			  " WHERE NOT i.indisvalid OR NOT i.indisready ORDER BY 1",
+			  0, NULL, err);
+	if (!res)
+		goto out;
+	for (i = 0; i < (size_t)PQntuples(res); i++) {
+		snprintf(obj, sizeof(obj), "index %s", PQgetvalue(res, (int)i, 0));
+		if (bs_drill_report_add(r, BS_DRILL_AREA_SCHEMA, obj, "is invalid: its build failed") < 0) {
+			PQclear(res);
+			bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	PQclear(res);
+	rc = 0;
+out:
+	free(a);
+	free(b);
+	bs_manifest_release(&got);
+	return rc;
+}
+
+/* ---- driver -------------------------------------------------------------- */
+
+static int open_conn(const char *conninfo, PGconn **c, struct bs_err *err)
+{
+	if (bs_pg_connect(conninfo, NULL, c, err) < 0)
+		return -1;
+	if (bs_pg_session_setup(*c, err) < 0) {
+		PQfinish(*c);
+		*c = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int bs_drill_verify(const struct bs_drill_verify_opts *o, struct bs_drill_report *r, struct bs_err *err)
+{
+	const struct bs_manifest *m = o->m;
+	struct vctx v;
+	struct worker_arg *wa = NULL;
+	pthread_t *th = NULL;
+	PGconn *main_c = NULL;
+	int jobs = o->jobs < 1 ? 1 : o->jobs, started = 0, i, rc = -1;
+	size_t k;
+
+	memset(&v, 0, sizeof(v));
+	v.o = o;
+	v.r = r;
+	bs_err_init(&v.fatal_err);
+	pthread_mutex_init(&v.mu, NULL);
+	if (bs_drill_report_tables(r, m) < 0)
+		goto nomem;
+	if ((size_t)jobs > m->ntables)
+		jobs = m->ntables ? (int)m->ntables : 1;
+	v.tj = calloc(m->ntables ? m->ntables : 1, sizeof(*v.tj));
+	v.order = calloc(m->ntables ? m->ntables : 1, sizeof(*v.order));
+	wa = calloc((size_t)jobs, sizeof(*wa));
+	th = calloc((size_t)jobs, sizeof(*th));
+	if (!v.tj || !v.order || !wa || !th)
+		goto nomem;
+	for (k = 0; k < m->ntables; k++)
+		v.order[k] = k;
+	if (m->ntables > 1)
+		qsort_r(v.order, m->ntables, sizeof(*v.order), cmp_size, (void *)m);
+	if (o->progress)
+		atomic_store(&o->progress->tables_total, m->ntables);
+
+	/* connect everything first: an unreachable database fails fast */
+	if (open_conn(o->conninfo, &main_c, err) < 0)
+		goto out;
+	for (i = 0; i < jobs && m->ntables; i++) {
+		wa[i].v = &v;
+		if (open_conn(o->conninfo, &wa[i].c, err) < 0)
+			goto out;
+	}
+	for (i = 0; i < jobs && m->ntables; i++) {
+		if (pthread_create(&th[i], NULL, table_worker, &wa[i]) != 0) {
+			bs_err_set(err, BS_ERR_INTERNAL, "unable to start a verification thread");
+			pthread_mutex_lock(&v.mu);
+			v.fatal = 1;
+			pthread_mutex_unlock(&v.mu);
+			break;
+		}
+		started++;
+	}
+
+	/* meanwhile, on the main connection */
+	if (check_sequences(main_c, m, r, err) < 0 || check_blobs(main_c, m, r, err) < 0 ||
+	    check_inventory(main_c, m, r, err) < 0) {
+		pthread_mutex_lock(&v.mu);
+		v.fatal = 1;
+		pthread_mutex_unlock(&v.mu);
+		for (i = 0; i < started; i++)
+			pthread_join(th[i], NULL);
+		started = 0;
+		goto out;
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	if (started < jobs && m->ntables)
+		goto out;
+	started = 0;
+	if (v.fatal) {
+		*err = v.fatal_err;
+		goto out;
+	}
+	for (k = 0; k < r->ntables; k++)
+		if (r->tables[k].checked)
+			r->rows += r->tables[k].rows_actual;
+	if (table_findings(&v) < 0)
+		goto nomem;
+	rc = 0;
+	goto out;
+nomem:
+	bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+out:
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; wa && i < jobs; i++)
+		if (wa[i].c)
+			PQfinish(wa[i].c);
+	if (main_c)
+		PQfinish(main_c);
+	for (k = 0; v.tj && k < m->ntables; k++)
+		free(v.tj[k].error);
+	free(v.tj);
+	free(v.order);
+	free(wa);
+	free(th);
+	pthread_mutex_destroy(&v.mu);
+	return rc;
+}
