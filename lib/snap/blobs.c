@@ -3,6 +3,7 @@
  * blobs/acl.sql with the GRANT/COMMENT statements for non-default ACLs and
  * comments.  Owners are restored from the members' uname. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libpq/libpq-fs.h>
 #include <stdio.h>
@@ -17,6 +18,24 @@
 
 #define LO_PIECE (256 * 1024)
 #define FETCH_ROWS 1000
+
+/* lo_* calls leave only the connection's message: "ERROR:  text\n". */
+static int lo_error(struct bs_err *err, PGconn *c, const char *what)
+{
+	const char *m = PQerrorMessage(c);
+	char msg[512];
+	size_t n;
+
+	if (strncmp(m, "ERROR:  ", 8) == 0)
+		m += 8;
+	snprintf(msg, sizeof(msg), "%s", m);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	if (!msg[0] && PQstatus(c) != CONNECTION_OK)
+		snprintf(msg, sizeof(msg), "connection to server lost");
+	return bs_err_set(err, BS_ERR_PG, "%s: %s", what, msg);
+}
 
 static int write_blob_chunk(struct snap_ctx *ctx, struct bs_chunk_compressor *cc, uint32_t oid,
 			    uint32_t seq, const char *owner, struct bs_err *err)
@@ -42,8 +61,13 @@ static int copy_blob(struct snap_ctx *ctx, struct bs_chunk_compressor *cc, char 
 	int fd, rc = -1;
 
 	fd = lo_open(c, oid, INV_READ);
-	if (fd < 0)
-		return bs_pg_error(err, BS_ERR_PG, c, NULL, "unable to open large object");
+	if (fd < 0) {
+		lo_error(err, c, "unable to open it");
+		if (strstr(err->msg, "permission denied"))
+			bs_err_hint(err, "the snapshot role needs SELECT on every large object: grant it, or"
+					 " connect as their owner or a superuser");
+		return -1;
+	}
 	snprintf(label, sizeof(label), "%" PRIu32, oid);
 	obj = bs_digest_obj_begin(label);
 	if (!obj) {
@@ -53,7 +77,7 @@ static int copy_blob(struct snap_ctx *ctx, struct bs_chunk_compressor *cc, char 
 	for (;;) {
 		int n = lo_read(c, fd, buf, LO_PIECE);
 		if (n < 0) {
-			bs_pg_error(err, BS_ERR_PG, c, NULL, "unable to read large object");
+			lo_error(err, c, "unable to read it");
 			goto out;
 		}
 		if (n == 0)
@@ -84,7 +108,8 @@ static int copy_blob(struct snap_ctx *ctx, struct bs_chunk_compressor *cc, char 
 	rc = 0;
 out:
 	bs_digest_obj_free(obj);
-	lo_close(c, fd);
+	if (rc == 0 && lo_close(c, fd) < 0)
+		rc = lo_error(err, c, "unable to close it");
 	return rc;
 }
 
@@ -168,7 +193,7 @@ static int blob_acl(struct snap_ctx *ctx, struct bs_err *err)
 	if (!tmpdir || !*tmpdir)
 		tmpdir = "/tmp";
 	snprintf(path, sizeof(path), "%s/backstop-blobacl-XXXXXX", tmpdir);
-	fd = mkstemp(path);
+	fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0) {
 		bs_err_sys(err, BS_ERR_IO, errno, "unable to create a temporary file in '%s'", tmpdir);
 		return bs_err_prefix(err, "writing %s", BS_MEMBER_BLOB_ACL);

@@ -1,6 +1,11 @@
 /* schema.c - the schema member: pg_dump --schema-only in the exported
- * snapshot, into an unlinked temporary file, then into the archive. */
+ * snapshot, into an unlinked temporary file, then into the archive.
+ *
+ * The file is unlinked as soon as it is created and handed to pg_dump as
+ * its stdout (a regular file, so the custom format can still seek), so a
+ * killed snap leaves nothing behind in $TMPDIR. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +29,7 @@ static void wipe_free(char *s)
 
 int snap_schema_start(struct snap_ctx *ctx, struct bs_err *err)
 {
-	char tool[PATH_MAX], a_snap[192], a_file[4200], a_lock[64];
+	char tool[PATH_MAX], a_snap[192], a_lock[64];
 	char *child = NULL, *password = NULL, *a_db = NULL, *penv = NULL;
 	const char *argv[12], *env[2] = { NULL, NULL };
 	const char *tmpdir = getenv("TMPDIR");
@@ -35,24 +40,24 @@ int snap_schema_start(struct snap_ctx *ctx, struct bs_err *err)
 	if (!tmpdir || !*tmpdir)
 		tmpdir = "/tmp";
 	snprintf(ctx->dump_path, sizeof(ctx->dump_path), "%s/backstop-schema-XXXXXX", tmpdir);
-	ctx->dump_fd = mkstemp(ctx->dump_path);
+	ctx->dump_fd = mkostemp(ctx->dump_path, O_CLOEXEC);
 	if (ctx->dump_fd < 0) {
 		bs_err_sys(err, BS_ERR_IO, errno, "unable to create a temporary file in '%s'", tmpdir);
 		bs_err_hint(err, "set TMPDIR to a writable directory");
 		ctx->dump_path[0] = '\0';
 		return -1;
 	}
+	unlink(ctx->dump_path);
+	ctx->dump_path[0] = '\0';
 	if (bs_pg_conninfo_for_child(ctx->o->conninfo, NULL, &child, &password, err) < 0)
 		goto out;
 	snprintf(a_snap, sizeof(a_snap), "--snapshot=%s", ctx->snapshot_id);
-	snprintf(a_file, sizeof(a_file), "--file=%s", ctx->dump_path);
 	snprintf(a_lock, sizeof(a_lock), "--lock-wait-timeout=%d",
 		 ctx->o->lock_timeout_ms > 0 ? ctx->o->lock_timeout_ms : 0);
 	argv[argc++] = tool;
 	argv[argc++] = "--format=custom";
 	argv[argc++] = "--schema-only";
 	argv[argc++] = a_snap;
-	argv[argc++] = a_file;
 	argv[argc++] = "--no-sync";
 	if (ctx->o->lock_timeout_ms > 0)
 		argv[argc++] = a_lock;
@@ -78,6 +83,7 @@ int snap_schema_start(struct snap_ctx *ctx, struct bs_err *err)
 	bs_run_init(&ctx->dump);
 	ctx->dump.argv = argv;
 	ctx->dump.env = env;
+	ctx->dump.stdout_fd = ctx->dump_fd;
 	bs_debug("snap: running %s --schema-only --snapshot=%s", tool, ctx->snapshot_id);
 	if (bs_run_start(&ctx->dump, err) < 0)
 		goto out;
@@ -110,8 +116,6 @@ int snap_schema_finish(struct snap_ctx *ctx, struct bs_err *err)
 		bs_err_prefix(err, "dumping the schema");
 		return -1;
 	}
-	unlink(ctx->dump_path);
-	ctx->dump_path[0] = '\0';
 	if (fstat(ctx->dump_fd, &st) < 0 || lseek(ctx->dump_fd, 0, SEEK_SET) < 0)
 		return bs_err_sys(err, BS_ERR_IO, errno, "reading the schema dump");
 	if (st.st_size == 0)

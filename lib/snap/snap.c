@@ -208,7 +208,7 @@ int bs_snap_run(const struct bs_snap_opts *o, struct bs_wstream *out, struct bs_
 
 	/* 1. a consistent view: coordinator, table list, locks, exported snapshot */
 	if (connect_coordinator(ctx, &e) < 0 || snap_list_tables(ctx, &e) < 0 ||
-	    snap_lock_tables(ctx, &e) < 0 || export_snapshot(ctx, &e) < 0 ||
+	    snap_lock_tables(ctx, &e) < 0 || snap_table_sizes(ctx, &e) < 0 || export_snapshot(ctx, &e) < 0 ||
 	    snap_plan_items(ctx, &e) < 0)
 		goto fail;
 	/* 2. schema: pg_dump runs in the snapshot while the data is copied */

@@ -22,6 +22,7 @@
 
 struct snap_table {
 	uint32_t no;
+	uint32_t oid;
 	char *qname;                  /* "schema"."name", quoted */
 	uint64_t size;                /* pg_relation_size, bytes */
 	struct bs_mtable *mt;         /* in ctx->m; set once the list is complete */
@@ -96,6 +97,7 @@ void snap_fail(struct snap_ctx *ctx, const struct bs_err *err);
 /* tables.c */
 int snap_list_tables(struct snap_ctx *ctx, struct bs_err *err);
 int snap_lock_tables(struct snap_ctx *ctx, struct bs_err *err);
+int snap_table_sizes(struct snap_ctx *ctx, struct bs_err *err);
 int snap_plan_items(struct snap_ctx *ctx, struct bs_err *err);
 /* SQL fragment excluding system schemas and extension members for relation c / namespace n */
 #define SNAP_USER_REL_FILTER                                                                        \

@@ -88,11 +88,12 @@ char *bs_snap_copy_sql(const struct bs_mtable *t, const char *where)
 /* ---- table list ---- */
 
 /* One row per (table, column) in COPY order; tables without columns give a
- * single row with a NULL attname.  Ordinary tables only: partitioned parents
+ * single row with a NULL attname.  No function here may lock a table
+ * (pg_relation_size does): locks are taken next, under lock_timeout.  Ordinary tables only: partitioned parents
  * hold no rows, their leaf partitions are ordinary tables; foreign tables and
  * views have no data of their own. */
 static const char *list_sql =
-	"SELECT n.nspname, c.relname, pg_catalog.pg_relation_size(c.oid), a.attname"
+	"SELECT n.nspname, c.relname, c.oid, a.attname"
 	" FROM pg_catalog.pg_class c"
 	" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 	" LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
@@ -106,7 +107,6 @@ int snap_list_tables(struct snap_ctx *ctx, struct bs_err *err)
 	PGresult *r;
 	int i, n, start, rc = -1;
 	const char **cols = NULL;
-	uint64_t total = 0;
 	size_t k;
 
 	snprintf(sql, sizeof(sql), list_sql,
@@ -134,7 +134,7 @@ int snap_list_tables(struct snap_ctx *ctx, struct bs_err *err)
 			start++;
 		}
 		t->no = (uint32_t)(ctx->ntables + 1);
-		t->size = strtoull(PQgetvalue(r, i, 2), NULL, 10);
+		t->oid = (uint32_t)strtoul(PQgetvalue(r, i, 2), NULL, 10);
 		t->qname = bs_pg_qualify(schema, name);
 		if (!t->qname || !bs_manifest_add_table(&ctx->m, t->no, schema, name, cols, nc)) {
 			free(t->qname);
@@ -142,17 +142,13 @@ int snap_list_tables(struct snap_ctx *ctx, struct bs_err *err)
 			bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		total += t->size;
 		ctx->ntables++;
 	}
 	/* the manifest's table array no longer moves */
 	for (k = 0; k < ctx->ntables; k++)
 		ctx->tables[k].mt = &ctx->m.tables[k];
-	if (ctx->o->progress) {
+	if (ctx->o->progress)
 		atomic_store(&ctx->o->progress->tables_total, ctx->ntables);
-		atomic_store(&ctx->o->progress->raw_total, total);
-	}
-	bs_debug("snap: %zu tables, %" PRIu64 " bytes on disk", ctx->ntables, total);
 	rc = 0;
 out:
 	free(cols);
@@ -205,6 +201,54 @@ int snap_lock_tables(struct snap_ctx *ctx, struct bs_err *err)
 		PQclear(r);
 		return -1;
 	}
+	return 0;
+}
+
+/* Sizes, once the tables are locked: they plan the work and the progress. */
+int snap_table_sizes(struct snap_ctx *ctx, struct bs_err *err)
+{
+	char *arr, *p;
+	const char *params[1];
+	PGresult *r;
+	uint64_t total = 0;
+	size_t i;
+	int n, j;
+
+	if (ctx->ntables == 0)
+		return 0;
+	arr = malloc(ctx->ntables * 12 + 3);
+	if (!arr)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	p = arr;
+	*p++ = '{';
+	for (i = 0; i < ctx->ntables; i++)
+		p += sprintf(p, "%s%u", i ? "," : "", ctx->tables[i].oid);
+	strcpy(p, "}");
+	params[0] = arr;
+	r = bs_pg_query(ctx->coord,
+			"SELECT o, pg_catalog.pg_relation_size(o) FROM pg_catalog.unnest($1::pg_catalog.oid[]) o",
+			1, params, err);
+	free(arr);
+	if (!r)
+		return bs_err_prefix(err, "measuring tables");
+	n = PQntuples(r);
+	for (j = 0; j < n; j++) {
+		uint32_t oid = (uint32_t)strtoul(PQgetvalue(r, j, 0), NULL, 10);
+		uint64_t size = strtoull(PQgetvalue(r, j, 1), NULL, 10);
+		/* same order as the array, but do not rely on it */
+		struct snap_table *t = (size_t)j < ctx->ntables && ctx->tables[j].oid == oid ? &ctx->tables[j] : NULL;
+		for (i = 0; !t && i < ctx->ntables; i++)
+			if (ctx->tables[i].oid == oid)
+				t = &ctx->tables[i];
+		if (t) {
+			t->size = size;
+			total += size;
+		}
+	}
+	PQclear(r);
+	if (ctx->o->progress)
+		atomic_store(&ctx->o->progress->raw_total, total);
+	bs_debug("snap: %zu tables, %" PRIu64 " bytes on disk", ctx->ntables, total);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "pg/conn.h"
 #include "pg/copy.h"
+#include "snap/rowhash.h"
 #include "snap/snap_int.h"
 
 struct snap_worker {
@@ -19,6 +20,7 @@ struct snap_worker {
 	PGconn *conn;
 	PGcancel *cancel;           /* guarded by ctx->cancel_mu */
 	struct bs_chunk_compressor *cc;
+	struct snap_rowhash *rh;
 	struct snap_table *cur;     /* table of the item being copied */
 	struct bs_digest dg;        /* rows of the current chunk */
 	uint64_t raw_limit;
@@ -49,7 +51,7 @@ static int on_row(void *ud, const char *row, size_t len, struct bs_err *err)
 	if (atomic_load_explicit(&wk->ctx->failed, memory_order_relaxed))
 		return bs_err_set(err, BS_ERR_INTERRUPTED, "cancelled");
 	/* the row's COPY text line, without its newline */
-	bs_digest_add_row(&wk->dg, row, len > 0 ? len - 1 : 0);
+	snap_rowhash_add(wk->rh, &wk->dg, row, len > 0 ? len - 1 : 0);
 	if (bs_chunk_add(wk->cc, row, len, err) < 0)
 		return -1;
 	if (bs_chunk_raw_size(wk->cc) >= wk->raw_limit)
@@ -96,6 +98,9 @@ static int copy_item(struct snap_worker *wk, const struct snap_item *it, struct 
 	if (rc < 0) {
 		if (err->code == BS_ERR_PG)
 			strip_copy_prefix(err);
+		if (strstr(err->msg, "row-level security") && !err->hint[0])
+			bs_err_hint(err, "snapshots read every row: connect as the table owner, a superuser"
+					 " or a role with BYPASSRLS");
 		return bs_err_prefix(err, "copying table %s", it->t->qname);
 	}
 	if (atomic_fetch_sub(&it->t->items_left, 1) == 1 && ctx->o->progress)
@@ -131,7 +136,8 @@ static void *worker_main(void *arg)
 
 	bs_err_init(&err);
 	wk->cc = bs_chunk_compressor_new(ctx->o->compress_level);
-	if (!wk->cc) {
+	wk->rh = snap_rowhash_new();
+	if (!wk->cc || !wk->rh) {
 		bs_err_set(&err, BS_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -208,6 +214,8 @@ int snap_workers_join(struct snap_ctx *ctx)
 		wk->conn = NULL;
 		bs_chunk_compressor_free(wk->cc);
 		wk->cc = NULL;
+		snap_rowhash_free(wk->rh);
+		wk->rh = NULL;
 	}
 	free(ctx->workers);
 	ctx->workers = NULL;
