@@ -531,36 +531,136 @@ run_test "restore with one flipped byte in a data chunk exits 3 naming the membe
 
 # -------------------------------------------------------------- crash safety
 
+# A preload library that SIGKILLs the process at a rename(2) whose target
+# contains $BS_KILL_RENAME_PATTERN, just before it (BS_KILL_RENAME_WHEN=before)
+# or just after it succeeded (=after): deterministic kills inside the commit
+# (archive rename, then catalog record rename; docs/format.md).
+KILL_SHIM=
+build_kill_shim() {
+	[ -n "$KILL_SHIM" ] && return 0
+	command -v cc >/dev/null 2>&1 || return 1
+	cat >"$BS_TMP/killrename.c" <<-'EOF'
+		#define _GNU_SOURCE
+		#include <dlfcn.h>
+		#include <signal.h>
+		#include <stdlib.h>
+		#include <string.h>
+
+		static int hit(const char *to, int after)
+		{
+			const char *pat = getenv("BS_KILL_RENAME_PATTERN");
+			const char *when = getenv("BS_KILL_RENAME_WHEN");
+			if (!pat || !*pat || !to || !strstr(to, pat))
+				return 0;
+			return (when && strcmp(when, "after") == 0) == after;
+		}
+
+		int rename(const char *from, const char *to)
+		{
+			int (*real)(const char *, const char *) =
+				(int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+			if (hit(to, 0))
+				raise(SIGKILL);
+			int rc = real(from, to);
+			if (rc == 0 && hit(to, 1))
+				raise(SIGKILL);
+			return rc;
+		}
+
+		int renameat(int fd1, const char *from, int fd2, const char *to)
+		{
+			int (*real)(int, const char *, int, const char *) =
+				(int (*)(int, const char *, int, const char *))dlsym(RTLD_NEXT, "renameat");
+			if (hit(to, 0))
+				raise(SIGKILL);
+			int rc = real(fd1, from, fd2, to);
+			if (rc == 0 && hit(to, 1))
+				raise(SIGKILL);
+			return rc;
+		}
+
+		int renameat2(int fd1, const char *from, int fd2, const char *to, unsigned flags)
+		{
+			int (*real)(int, const char *, int, const char *, unsigned) =
+				(int (*)(int, const char *, int, const char *, unsigned))dlsym(RTLD_NEXT, "renameat2");
+			if (hit(to, 0))
+				raise(SIGKILL);
+			int rc = real(fd1, from, fd2, to, flags);
+			if (rc == 0 && hit(to, 1))
+				raise(SIGKILL);
+			return rc;
+		}
+	EOF
+	cc -shared -fPIC -O1 -o "$BS_TMP/killrename.so" "$BS_TMP/killrename.c" -ldl 2>"$BS_TMP/killrename.err" ||
+		return 1
+	KILL_SHIM=$BS_TMP/killrename.so
+}
+
+# crash_check REPO WHAT: every listed snapshot is complete and has its archive.
+crash_check() {
+	local repo=$1 what=$2 ids id
+	ids=$(snapshot_ids "$repo") || {
+		t_fail "after $what: snap list failed: $(cat "$BS_TMP/list.err")"
+		return 1
+	}
+	for id in $ids; do
+		[ -f "$repo/archives/$id.tar" ] || t_fail "after $what: $id listed without archives/$id.tar"
+		jq -e --arg id "$id" '.snapshots[] | select(.id == $id) | .status == "complete"' \
+			"$BS_TMP/list.json" >/dev/null || t_fail "after $what: $id listed with a status other than complete"
+	done
+	printf '%s\n' "$ids"
+}
+
 t_crash() {
-	local crepo=$BS_TMP/crash-repo pid d before f id ids dst n=0 new
-	for d in 0.2 0.5 1.0 commit; do
-		before=$(ls "$crepo/archives" 2>/dev/null)
+	local crepo=$BS_TMP/crash-repo pid f d t0 ms before after id ids dst point pattern when rc
+	# A clean snap first: a complete snapshot to keep, and how long one takes.
+	t0=$(date +%s%N)
+	run_cmd snap "$crepo" "$LEDGER" --jobs 2
+	expect_exit 0 "a clean snap into the crash repository" || return
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	diag "a clean snap of the ledger database takes ${ms} ms"
+	# kill -9 at points spread over a snap's run time
+	for f in 10 35 60 85; do
+		before=$(crash_check "$crepo" "nothing") || return
+		d=$(printf '%d.%03d' $((ms * f / 100 / 1000)) $((ms * f / 100 % 1000)))
 		"$BS_BIN/backstop-snap" --repo "$crepo" --db "$(db_conninfo "$LEDGER")" \
 			--no-encryption --jobs 2 >/dev/null 2>&1 </dev/null &
 		pid=$!
-		if [ "$d" = commit ]; then
-			# Kill the moment the archive is renamed into place: between the
-			# archive and its catalog record.
-			for ((i = 0; i < 6000; i++)); do
-				new=$(ls "$crepo/archives" 2>/dev/null)
-				[ "$new" != "$before" ] && break
-				kill -0 "$pid" 2>/dev/null || break
-				sleep 0.005
-			done
-		else
-			sleep "$d"
-		fi
+		sleep "$d"
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
-		# Every listed snapshot is complete and has its archive.
-		ids=$(snapshot_ids "$crepo" 2>/dev/null) || ids=
-		for id in $ids; do
-			[ -f "$crepo/archives/$id.tar" ] || t_fail "after kill at $d: $id listed without archives/$id.tar"
-			jq -e --arg id "$id" '.snapshots[] | select(.id == $id) | .status == "complete"' \
-				"$BS_TMP/list.json" >/dev/null || t_fail "after kill at $d: $id listed with status other than complete"
-		done
-		diag "killed at $d: $(printf '%s\n' $ids | grep -c .) snapshot(s) listed"
+		after=$(crash_check "$crepo" "kill -9 at ${d}s") || return
+		diag "kill -9 at ${d}s (${f}%): $(comm -13 <(echo "$before") <(echo "$after") | grep -c .) new snapshot listed"
 	done
+	# kill -9 inside the commit, at the renames
+	if build_kill_shim; then
+		for point in before:/archives/ after:/archives/ before:/snapshots/ after:/snapshots/; do
+			when=${point%%:*}
+			pattern=${point#*:}
+			before=$(crash_check "$crepo" "nothing") || return
+			rc=0
+			# (in a subshell whose stderr is dropped: no "Killed" from bash)
+			(BS_KILL_RENAME_PATTERN=$pattern BS_KILL_RENAME_WHEN=$when LD_PRELOAD=$KILL_SHIM \
+				ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+				timeout -k 5 120 "$BS_BIN/backstop-snap" --repo "$crepo" --db "$(db_conninfo "$LEDGER")" \
+				--no-encryption --jobs 2 >/dev/null 2>"$BS_TMP/crash.err" </dev/null) 2>/dev/null || rc=$?
+			after=$(crash_check "$crepo" "kill $when the rename to *$pattern*") || return
+			if [ "$rc" -ne 137 ]; then
+				t_fail "kill $when the rename to *$pattern*: the snap was not killed there (exit $rc)" \
+					"$(tail -n 5 "$BS_TMP/crash.err")"
+				continue
+			fi
+			local new
+			new=$(comm -13 <(echo "$before") <(echo "$after") | grep -c .)
+			if [ "$point" = after:/snapshots/ ]; then
+				check_eq "killed right after the catalog record is in place: the snapshot exists" "$new" 1
+			else
+				check_eq "killed $when the rename to *$pattern*: no new snapshot listed" "$new" 0
+			fi
+		done
+	else
+		diag "no C compiler: commit-point kills not run ($(cat "$BS_TMP/killrename.err" 2>/dev/null))"
+	fi
 	# Listing = records, and each listed snapshot restores.
 	ids=$(snapshot_ids "$crepo") || {
 		t_fail "snap list failed after the kills: $(cat "$BS_TMP/list.err")"
@@ -570,17 +670,19 @@ t_crash() {
 	for id in $ids; do
 		dst=$(fresh_db_name crashcopy)
 		run_cmd restore_create "$crepo" "$id" "$dst" --jobs 2
-		expect_exit 0 "listed snapshot $id (left by a killed snap) restores"
+		expect_exit 0 "listed snapshot $id restores" &&
+			check_eq "restored $id: sum is the constant" \
+				"$(pg "$dst" "select (select sum(bal) from ledger_a) + (select sum(bal) from ledger_b)")" "$LEDGER_SUM"
 		drop_db "$dst"
 	done
-	# A later snap works (no stale lock, orphans do not get in the way).
+	# A later snap works (no stale lock; orphans do not get in the way).
 	run_cmd snap "$crepo" "$LEDGER" --jobs 2
 	expect_exit 0 "a snap after the kills succeeds" || return
 	id=$OUT
 	ids=$(snapshot_ids "$crepo") || ids=
 	case $'\n'"$ids"$'\n' in *$'\n'"$id"$'\n'*) ;; *) t_fail "the new snapshot '$id' is not listed" ;; esac
 }
-run_test "crash safety: kill -9 at 0.2s/0.5s/1s/commit leaves only complete snapshots; later snap works" t_crash
+run_test "crash safety: kill -9 during snap and inside the commit leaves only complete snapshots; later snap works" t_crash
 
 # ------------------------------------------------------------- escape hatch
 
