@@ -1,0 +1,467 @@
+/* restore.c - the restore engine's orchestration: the steps in order.
+ * See restore.h for what a restore does and restore_int.h for the files
+ * that do each part. */
+#include "restore/restore_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "pg/conn.h"
+
+void bs_restore_result_init(struct bs_restore_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	bs_manifest_init(&r->manifest);
+}
+
+void bs_restore_result_release(struct bs_restore_result *r)
+{
+	if (!r)
+		return;
+	bs_manifest_release(&r->manifest);
+	bs_restore_result_init(r);
+}
+
+/* ---- context ---- */
+
+static void ctx_init(struct rs_ctx *cx, const struct bs_restore_opts *o, struct bs_rstream *in,
+		     struct bs_restore_result *res)
+{
+	memset(cx, 0, sizeof(*cx));
+	cx->o = o;
+	cx->in = in;
+	cx->res = res;
+	cx->m = &res->manifest;
+	cx->jobs = o->jobs < 1 ? 1 : o->jobs > 64 ? 64 : o->jobs;
+	bs_toc_init(&cx->toc);
+	rs_blobs_init(&cx->blobs);
+}
+
+/* Release connections and threads (before a failed restore drops the
+ * database) ... */
+static void ctx_disconnect(struct rs_ctx *cx)
+{
+	rs_pool_free(cx->pool);
+	cx->pool = NULL;
+	if (cx->conn)
+		PQfinish(cx->conn);
+	cx->conn = NULL;
+}
+
+/* ... and everything else. */
+static void ctx_release(struct rs_ctx *cx)
+{
+	size_t i;
+
+	ctx_disconnect(cx);
+	rs_schema_cleanup(cx);
+	bs_tar_reader_free(cx->tar);
+	for (i = 0; i < cx->ntables; i++) {
+		struct rs_table *t = &cx->tables[i];
+		free(t->schema);
+		free(t->name);
+		free(t->qname);
+		free(t->copy_sql);
+		free(t->seen);
+		free(t->loaded);
+	}
+	free(cx->tables);
+	free(cx->by_no);
+	for (i = 0; i < cx->nfilters; i++)
+		bs_rfilter_release(&cx->filters[i]);
+	free(cx->filters);
+	bs_toc_release(&cx->toc);
+	rs_blobs_release(&cx->blobs);
+	free(cx->dbname);
+	memset(cx, 0, sizeof(*cx));
+}
+
+static int cmp_by_no(const void *a, const void *b)
+{
+	uint32_t x = (*(struct rs_table *const *)a)->no, y = (*(struct rs_table *const *)b)->no;
+
+	return x < y ? -1 : x > y;
+}
+
+struct rs_table *rs_table_by_no(struct rs_ctx *cx, uint32_t no)
+{
+	struct rs_table key, *kp = &key, **found;
+
+	key.no = no;
+	found = bsearch(&kp, cx->by_no, cx->ntables, sizeof(*cx->by_no), cmp_by_no);
+	return found ? *found : NULL;
+}
+
+void rs_progress_archive(struct rs_ctx *cx)
+{
+	if (cx->o->progress)
+		atomic_store(&cx->o->progress->bytes, cx->in->bytes);
+}
+
+/* ---- archive head: backstop.json, then schema.dump ---- */
+
+static int read_header(struct bs_rstream *in, struct bs_manifest *m, struct bs_tar_reader **tar,
+		       struct bs_err *err)
+{
+	const char *name = NULL;
+	uint64_t size = 0;
+	char *buf = NULL;
+	int rc;
+
+	if (bs_tar_reader_new(in, tar, err) < 0)
+		return bs_err_prefix(err, "not a backstop archive");
+	rc = bs_tar_next(*tar, &name, &size, NULL, err);
+	if (rc < 0)
+		return bs_err_prefix(err, "not a backstop archive");
+	if (rc == 0 || strcmp(name, BS_MEMBER_HEADER) != 0) {
+		bs_err_set(err, BS_ERR_FORMAT, "not a backstop archive: the first member is %s%s%s, not %s",
+			   rc ? "'" : "", rc ? name : "missing", rc ? "'" : "", BS_MEMBER_HEADER);
+		return -1;
+	}
+	if (rs_read_member(*tar, name, size, RS_META_MAX, &buf, err) < 0)
+		return -1;
+	rc = bs_manifest_parse_header(m, buf, (size_t)size, err);
+	free(buf);
+	return rc;
+}
+
+/* Advance to schema.dump, the second member. */
+static int next_schema(struct bs_tar_reader *tar, struct bs_err *err)
+{
+	const char *name = NULL;
+	int rc = bs_tar_next(tar, &name, NULL, NULL, err);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return bs_err_set(err, BS_ERR_FORMAT, "archive is truncated: %s missing", BS_MEMBER_SCHEMA);
+	if (strcmp(name, BS_MEMBER_SCHEMA) != 0)
+		return bs_err_set(err, BS_ERR_FORMAT, "unexpected member '%s' where %s was expected", name,
+				  BS_MEMBER_SCHEMA);
+	return 0;
+}
+
+/* ---- steps ---- */
+
+static int step_check_options(struct rs_ctx *cx, struct bs_err *err)
+{
+	const struct bs_restore_opts *o = cx->o;
+	size_t n = 0;
+
+	if (o->create && o->data_only) {
+		bs_err_set(err, BS_ERR_USAGE, "--create cannot be used with --data-only");
+		bs_err_hint(err, "--data-only loads into an existing schema");
+		return -1;
+	}
+	if (o->schema_only && o->data_only)
+		return bs_err_set(err, BS_ERR_USAGE, "--schema-only and --data-only cannot be used together");
+	if (o->clean && o->data_only)
+		return bs_err_set(err, BS_ERR_USAGE, "--clean cannot be used with --data-only");
+	if (o->create && o->clean) {
+		bs_err_set(err, BS_ERR_USAGE, "--create cannot be used with --clean");
+		bs_err_hint(err, "--create restores into a new database; --clean replaces the snapshot's objects "
+				 "in an existing one");
+		return -1;
+	}
+	while (o->tables && o->tables[n])
+		n++;
+	if (n > 0 && !(cx->filters = calloc(n, sizeof(*cx->filters))))
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	for (cx->nfilters = 0; cx->nfilters < n; cx->nfilters++)
+		if (bs_rfilter_parse(o->tables[cx->nfilters], &cx->filters[cx->nfilters], err) < 0)
+			return -1;
+	cx->dbname = bs_pg_conninfo_dbname(o->target);
+	if (!cx->dbname) {
+		char *ci = NULL, *pw = NULL;
+		/* an invalid conninfo says so; a valid one names no database */
+		if (bs_pg_conninfo_for_child(o->target, NULL, &ci, &pw, err) == 0) {
+			bs_err_set(err, BS_ERR_USAGE, "the target connection string names no database");
+			bs_err_hint(err, "add dbname=NAME to the target");
+		}
+		free(ci);
+		if (pw) {
+			explicit_bzero(pw, strlen(pw));
+			free(pw);
+		}
+		return -1;
+	}
+	snprintf(cx->res->database, sizeof(cx->res->database), "%s", cx->dbname);
+	return 0;
+}
+
+static int step_read_header(struct rs_ctx *cx, struct bs_err *err)
+{
+	struct bs_manifest *m = cx->m;
+	size_t i, j;
+
+	if (read_header(cx->in, m, &cx->tar, err) < 0)
+		return -1;
+	rs_progress_archive(cx);
+	if (m->ntables && (!(cx->tables = calloc(m->ntables, sizeof(*cx->tables))) ||
+			   !(cx->by_no = calloc(m->ntables, sizeof(*cx->by_no)))))
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	for (i = 0; i < m->ntables; i++) {
+		const struct bs_mtable *mt = &m->tables[i];
+		struct rs_table *t = &cx->tables[i];
+		size_t len;
+
+		cx->ntables++;
+		t->idx = i;
+		t->no = mt->no;
+		t->schema = strdup(mt->schema);
+		t->name = strdup(mt->name);
+		t->qname = bs_pg_qualify(mt->schema, mt->name);
+		if (!t->schema || !t->name || !t->qname)
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		len = strlen(t->qname) + 64;
+		for (j = 0; j < mt->ncolumns; j++)
+			len += 2 * strlen(mt->columns[j]) + 4;
+		if (!(t->copy_sql = malloc(len)))
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		len = (size_t)sprintf(t->copy_sql, "COPY %s ", t->qname);
+		for (j = 0; j < mt->ncolumns; j++) {
+			char *q = bs_pg_quote_ident(mt->columns[j]);
+			if (!q)
+				return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+			len += (size_t)sprintf(t->copy_sql + len, "%s%s", j ? ", " : "(", q);
+			free(q);
+		}
+		sprintf(t->copy_sql + len, "%sFROM STDIN", mt->ncolumns ? ") " : "");
+		cx->by_no[i] = t;
+	}
+	qsort(cx->by_no, cx->ntables, sizeof(*cx->by_no), cmp_by_no);
+	for (i = 0; i + 1 < cx->ntables; i++)
+		if (cx->by_no[i]->no == cx->by_no[i + 1]->no)
+			return bs_err_set(err, BS_ERR_FORMAT, "invalid %s: table number %" PRIu32 " appears twice",
+					  BS_MEMBER_HEADER, cx->by_no[i]->no);
+	if (cx->o->progress)
+		atomic_store(&cx->o->progress->tables_total, (uint64_t)cx->ntables);
+	return 0;
+}
+
+static int step_read_schema(struct rs_ctx *cx, struct bs_err *err)
+{
+	if (next_schema(cx->tar, err) < 0)
+		return -1;
+	if (cx->o->data_only)
+		return 0; /* the tar reader skips it */
+	if (rs_schema_spool(cx, err) < 0)
+		return bs_err_prefix(err, "reading %s", BS_MEMBER_SCHEMA);
+	rs_progress_archive(cx);
+	return 0;
+}
+
+static int step_select(struct rs_ctx *cx, struct bs_err *err)
+{
+	return rs_schema_select(cx, err);
+}
+
+static int step_prepare_target(struct rs_ctx *cx, struct bs_err *err)
+{
+	return rs_target_prepare(cx, err);
+}
+
+static int step_predata(struct rs_ctx *cx, struct bs_err *err)
+{
+	double t0 = bs_now();
+	int rc = 0;
+
+	if (!cx->o->data_only)
+		rc = rs_schema_predata(cx, err);
+	cx->res->t_predata = bs_now() - t0;
+	return rc;
+}
+
+static int step_data(struct rs_ctx *cx, struct bs_err *err)
+{
+	double t0 = bs_now();
+	int rc = -1;
+
+	if (cx->o->schema_only)
+		return 0; /* stop reading: the data is not wanted */
+	if (rs_pool_start(cx, cx->jobs, &cx->pool, err) < 0)
+		goto out;
+	if (rs_data_load(cx, err) < 0 || rs_data_check(cx, err) < 0 || rs_data_sequences(cx, err) < 0)
+		goto out;
+	if (cx->o->progress)
+		atomic_store(&cx->o->progress->tables_done, cx->res->tables);
+	rc = 0;
+out:
+	cx->res->t_data = bs_now() - t0;
+	return rc;
+}
+
+static int step_postdata(struct rs_ctx *cx, struct bs_err *err)
+{
+	if (cx->o->data_only)
+		return 0;
+	return rs_schema_postdata(cx, err);
+}
+
+static int step_matviews(struct rs_ctx *cx, struct bs_err *err)
+{
+	if (cx->o->schema_only)
+		return 0; /* like pg_restore --schema-only: left unpopulated */
+	return rs_schema_refresh_matviews(cx, err);
+}
+
+static int cmp_size_desc(const void *a, const void *b)
+{
+	const struct rs_table *x = *(struct rs_table *const *)a, *y = *(struct rs_table *const *)b;
+	uint64_t bx = 0, by = 0;
+	size_t i;
+
+	for (i = 0; i < x->nloaded; i++)
+		bx += x->loaded[i].raw;
+	for (i = 0; i < y->nloaded; i++)
+		by += y->loaded[i].raw;
+	return bx < by ? 1 : bx > by ? -1 : 0;
+}
+
+/* ANALYZE the restored tables on the loader sessions, largest first. */
+static int step_analyze(struct rs_ctx *cx, struct bs_err *err)
+{
+	struct rs_table **order;
+	size_t i, n = 0;
+	int rc = 0;
+
+	if (cx->o->schema_only || !cx->pool)
+		return 0;
+	if (!(order = calloc(cx->ntables + 1, sizeof(*order))))
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	for (i = 0; i < cx->ntables; i++)
+		if (cx->tables[i].selected)
+			order[n++] = &cx->tables[i];
+	qsort(order, n, sizeof(*order), cmp_size_desc);
+	for (i = 0; i < n && rc == 0; i++) {
+		char sql[600];
+		snprintf(sql, sizeof(sql), "ANALYZE %s", order[i]->qname);
+		rc = rs_pool_sql(cx->pool, sql, err);
+	}
+	free(order);
+	if (rc == 0)
+		rc = rs_pool_wait(cx->pool, err);
+	return rc < 0 ? bs_err_prefix(err, "unable to analyze the restored tables") : 0;
+}
+
+/* Sessions ran with synchronous_commit off: one synchronous commit flushes
+ * the WAL of everything before it, so success means durable. */
+static int step_flush(struct rs_ctx *cx, struct bs_err *err)
+{
+	if (bs_pg_exec(cx->conn, "SET synchronous_commit = on", err) < 0 ||
+	    bs_pg_exec(cx->conn, "SELECT pg_catalog.txid_current()", err) < 0)
+		return bs_err_prefix(err, "unable to flush the restored data");
+	return 0;
+}
+
+int bs_restore_run(const struct bs_restore_opts *o, struct bs_rstream *in, struct bs_restore_result *res,
+		   struct bs_err *err)
+{
+	struct rs_ctx cx;
+	struct bs_err local;
+	double t0 = bs_now(), t1;
+	int rc;
+
+	if (!err)
+		err = &local;
+	bs_err_init(err);
+	bs_restore_result_release(res);
+	ctx_init(&cx, o, in, res);
+	rc = step_check_options(&cx, err);
+	if (rc == 0)
+		rc = step_read_header(&cx, err);
+	if (rc == 0)
+		rc = step_read_schema(&cx, err);
+	if (rc == 0)
+		rc = step_select(&cx, err);
+	if (rc == 0)
+		rc = step_prepare_target(&cx, err);
+	if (rc == 0)
+		rc = step_predata(&cx, err);
+	if (rc == 0)
+		rc = step_data(&cx, err);
+	t1 = bs_now();
+	if (rc == 0)
+		rc = step_postdata(&cx, err);
+	if (rc == 0)
+		rc = step_matviews(&cx, err);
+	if (rc == 0)
+		rc = step_analyze(&cx, err);
+	if (rc == 0)
+		rc = step_flush(&cx, err);
+	res->t_postdata = bs_now() - t1;
+	if (rc < 0) {
+		ctx_disconnect(&cx);
+		rs_target_undo(&cx, err);
+	}
+	ctx_release(&cx);
+	res->t_total = bs_now() - t0;
+	return rc;
+}
+
+/* ---- header + manifest only ---- */
+
+int bs_restore_read_manifest(struct bs_rstream *in, struct bs_manifest *m, struct bs_err *err)
+{
+	struct bs_tar_reader *tar = NULL;
+	struct bs_err local;
+	int rc = -1;
+
+	if (!err)
+		err = &local;
+	bs_err_init(err);
+	bs_manifest_init(m);
+	if (read_header(in, m, &tar, err) < 0 || next_schema(tar, err) < 0)
+		goto out;
+	for (;;) {
+		const char *name = NULL;
+		uint64_t size = 0;
+		uint32_t a, b;
+		int n = bs_tar_next(tar, &name, &size, NULL, err);
+
+		if (n < 0)
+			goto out;
+		if (n == 0) {
+			bs_err_set(err, BS_ERR_FORMAT, "archive is truncated: %s missing", BS_MEMBER_MANIFEST);
+			goto out;
+		}
+		if (bs_member_parse_chunk(name, &a, &b) == 0) {
+			if (!bs_manifest_table(m, a)) {
+				bs_err_set(err, BS_ERR_FORMAT, "unexpected member '%s': table %" PRIu32 " is not in %s",
+					   name, a, BS_MEMBER_HEADER);
+				goto out;
+			}
+		} else if (bs_member_parse_blob(name, &a, &b) == 0 || strcmp(name, BS_MEMBER_BLOB_ACL) == 0) {
+			/* skipped */
+		} else if (strcmp(name, BS_MEMBER_MANIFEST) == 0) {
+			char *buf = NULL;
+			if (rs_read_member(tar, name, size, RS_META_MAX, &buf, err) < 0)
+				goto out;
+			n = bs_manifest_parse(m, buf, (size_t)size, err);
+			free(buf);
+			if (n < 0)
+				goto out;
+			break;
+		} else {
+			bs_err_set(err, BS_ERR_FORMAT, "unexpected member '%s'", name);
+			goto out;
+		}
+	}
+	{
+		const char *name = NULL;
+		int n = bs_tar_next(tar, &name, NULL, NULL, err);
+		if (n < 0)
+			goto out;
+		if (n > 0) {
+			bs_err_set(err, BS_ERR_FORMAT, "unexpected member '%s' after %s", name, BS_MEMBER_MANIFEST);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	bs_tar_reader_free(tar);
+	return rc;
+}

@@ -1,0 +1,69 @@
+/*
+ * restore.h - restore a snapshot archive into a PostgreSQL database.
+ *
+ * The engine streams the archive once (docs/format.md): the header, then
+ * schema.dump (spooled to a private temporary file and applied with
+ * pg_restore --section=pre-data), then the data chunks, which a pool of
+ * loader connections COPY in parallel, large objects, and finally
+ * manifest.json, against which every loaded table is checked (rows and row
+ * digest per chunk).  Then sequences are set, post-data is applied with
+ * pg_restore -j, materialized views are refreshed and the restored tables
+ * analyzed.
+ *
+ * Safety: without create the target must exist and be empty unless clean;
+ * a refusal changes nothing.  With create the database must not exist; if
+ * the restore fails after creating it, it is dropped again (unless
+ * keep_on_error).
+ *
+ * The engine never prints (warnings go through bs_log) and never exits, so
+ * commands and restore drills can share it.
+ */
+#ifndef BS_RESTORE_RESTORE_H
+#define BS_RESTORE_RESTORE_H
+
+#include <stdint.h>
+
+#include "archive/manifest.h"
+#include "common/err.h"
+#include "common/progress.h"
+#include "common/stream.h"
+
+struct bs_restore_opts {
+	const char *target;          /* libpq conninfo/URI of the database to restore into */
+	int create;                  /* create the target database (must not exist) */
+	int clean;                   /* target may be non-empty: drop the snapshot's objects first */
+	int jobs;                    /* loader connections and pg_restore -j for post-data (<1: 1) */
+	const char *const *tables;   /* NULL or NULL-terminated "schema.name" / "name" filters */
+	int schema_only, data_only;
+	int keep_on_error;           /* don't drop a database we created when the restore fails */
+	const char *pg_bindir;       /* NULL: bs_pg_find_tool search */
+	struct bs_progress *progress;/* may be NULL */
+};
+
+struct bs_restore_result {
+	char database[256];          /* target database name */
+	int created;                 /* we created it */
+	uint64_t tables, chunks, rows, bytes, blobs, sequences; /* loaded; bytes = COPY text bytes */
+	double t_predata, t_data, t_postdata, t_total;   /* seconds; t_postdata includes analyze */
+	struct bs_manifest manifest; /* header + manifest as read from the archive
+				      * (manifest.has_manifest is 0 after a schema-only
+				      * restore, which stops reading after schema.dump) */
+};
+
+void bs_restore_result_init(struct bs_restore_result *r);
+void bs_restore_result_release(struct bs_restore_result *r);
+
+/* Restore the archive read from in (not owned: the tar stream, already
+ * decrypted by the caller).  res must have been initialised with
+ * bs_restore_result_init; it is filled as far as the restore got, also on
+ * failure.  Returns 0 or -1 with err set. */
+int bs_restore_run(const struct bs_restore_opts *o, struct bs_rstream *in, struct bs_restore_result *res,
+		   struct bs_err *err);
+
+/* Read header + manifest only (for --list and archive checks): streams
+ * through the archive, skipping data, and checks the member names and
+ * order.  m is initialised here; release it with bs_manifest_release, also
+ * on failure. */
+int bs_restore_read_manifest(struct bs_rstream *in, struct bs_manifest *m, struct bs_err *err);
+
+#endif

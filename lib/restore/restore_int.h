@@ -1,0 +1,170 @@
+/*
+ * restore_int.h - the restore engine's internals, shared by the files of
+ * lib/restore (not part of the library's interface).
+ *
+ *   restore.c   orchestration: the steps, in order; options; result
+ *   target.c    the target database: create, check empty, drop on failure
+ *   schema.c    schema.dump: spool, TOC selection, pre-data, post-data,
+ *               --clean preparation, materialized views
+ *   data.c      the archive's members after schema.dump; checks against
+ *               manifest.json; sequences
+ *   loaders.c   the pool of loader connections (COPY chunks, run SQL)
+ *   blobs.c     large objects
+ *   select.c    table filters and TOC selection (pure)
+ */
+#ifndef BS_RESTORE_RESTORE_INT_H
+#define BS_RESTORE_RESTORE_INT_H
+
+#include <libpq-fe.h>
+#include <limits.h>
+#include <stdint.h>
+
+#include "archive/digest.h"
+#include "archive/manifest.h"
+#include "archive/tar.h"
+#include "common/err.h"
+#include "restore/restore.h"
+#include "restore/select.h"
+
+/* Largest archive member read into memory (a data chunk is a few MiB). */
+#define RS_MEMBER_MAX ((size_t)512 << 20)
+/* Largest header / manifest / ACL script. */
+#define RS_META_MAX ((size_t)128 << 20)
+/* Compressed bytes queued or being loaded at once (besides one member). */
+#define RS_QUEUE_BYTES ((size_t)96 << 20)
+
+/* One chunk as loaded. */
+struct rs_chunk {
+	uint32_t seq;
+	uint64_t raw;
+	struct bs_digest digest;   /* digest.rows = rows loaded */
+};
+
+/* One table of the archive header. */
+struct rs_table {
+	size_t idx;                /* index in manifest.tables */
+	uint32_t no;
+	char *schema, *name;       /* copies: the manifest grows while loaders run */
+	char *qname;               /* "schema"."name" */
+	char *copy_sql;            /* COPY "s"."t" ("c", ...) FROM STDIN */
+	int selected;              /* its data is loaded */
+
+	/* reader thread: chunk members seen (bitmap by seq) */
+	uint8_t *seen;
+	size_t seen_bytes;
+	uint64_t nseen;
+
+	/* loaders, under the pool lock: chunks loaded */
+	struct rs_chunk *loaded;
+	size_t nloaded, loaded_cap;
+};
+
+struct rs_pool;
+
+/* Large objects, loaded by the reader thread on the main session. */
+struct rs_blobs {
+	uint32_t oid;              /* object being written, 0 = none */
+	uint32_t next_seq;
+	uint64_t bytes;            /* of the current object */
+	struct bs_digest_obj *obj; /* its digest */
+	struct bs_digest digest;   /* sum over finished objects */
+	uint64_t count, total;
+	int acl_done;
+	char *acl;                 /* blobs/acl.sql, applied after the checks */
+	/* per object, to check against the manifest */
+	struct rs_blob_seen {
+		uint32_t oid;
+		uint32_t chunks;
+		uint64_t bytes;
+	} *seen;
+	size_t nseen, seen_cap;
+	/* owner role cache */
+	char *role;
+	int role_ok;
+};
+
+struct rs_ctx {
+	const struct bs_restore_opts *o;
+	struct bs_restore_result *res;
+	struct bs_manifest *m;     /* &res->manifest */
+	struct bs_tar_reader *tar;
+	struct bs_rstream *in;
+	int jobs;
+
+	/* target */
+	char *dbname;
+	PGconn *conn;              /* main session on the target database */
+	int server_version;
+	int created;               /* we created the database */
+	int changed;               /* the target was modified */
+	int superuser;
+
+	/* schema */
+	char tmpdir[PATH_MAX];     /* private, removed at the end */
+	char dump_path[PATH_MAX];
+	char list_path[PATH_MAX];  /* --use-list file, "" = whole schema */
+	char pg_restore[PATH_MAX];
+	struct bs_toc toc;
+	int have_toc;
+
+	/* selection */
+	struct bs_rfilter *filters;
+	size_t nfilters;
+
+	/* data */
+	struct rs_table *tables;
+	size_t ntables;
+	struct rs_table **by_no;   /* sorted by no */
+	struct rs_pool *pool;
+	struct rs_blobs blobs;
+	int manifest_seen;
+};
+
+/* restore.c */
+struct rs_table *rs_table_by_no(struct rs_ctx *cx, uint32_t no);
+void rs_progress_archive(struct rs_ctx *cx);
+
+/* target.c */
+int rs_target_prepare(struct rs_ctx *cx, struct bs_err *err);
+int rs_target_session(struct rs_ctx *cx, PGconn **out, struct bs_err *err);
+void rs_target_undo(struct rs_ctx *cx, struct bs_err *err);
+
+/* schema.c */
+int rs_schema_spool(struct rs_ctx *cx, struct bs_err *err);
+int rs_schema_select(struct rs_ctx *cx, struct bs_err *err);
+int rs_schema_predata(struct rs_ctx *cx, struct bs_err *err);
+int rs_schema_postdata(struct rs_ctx *cx, struct bs_err *err);
+int rs_schema_refresh_matviews(struct rs_ctx *cx, struct bs_err *err);
+void rs_schema_cleanup(struct rs_ctx *cx);
+
+/* data.c */
+int rs_data_load(struct rs_ctx *cx, struct bs_err *err);
+int rs_data_check(struct rs_ctx *cx, struct bs_err *err);
+int rs_data_sequences(struct rs_ctx *cx, struct bs_err *err);
+int rs_read_member(struct bs_tar_reader *tar, const char *name, uint64_t size, size_t max, char **buf,
+		   struct bs_err *err);
+
+/* loaders.c */
+int rs_pool_start(struct rs_ctx *cx, int n, struct rs_pool **out, struct bs_err *err);
+/* Queue a chunk (takes buf, malloc'd, in every case). Blocks while the
+ * queue is full.  Fails with the pool's error once a loader failed. */
+int rs_pool_chunk(struct rs_pool *p, struct rs_table *t, uint32_t seq, void *buf, size_t len,
+		  struct bs_err *err);
+/* Queue a statement (copied). */
+int rs_pool_sql(struct rs_pool *p, const char *sql, struct bs_err *err);
+/* Wait until everything queued is done; the first failure, if any. */
+int rs_pool_wait(struct rs_pool *p, struct bs_err *err);
+/* Stop the loaders (dropping queued work) and close their sessions. */
+void rs_pool_free(struct rs_pool *p);
+
+/* blobs.c */
+void rs_blobs_init(struct rs_blobs *b);
+void rs_blobs_release(struct rs_blobs *b);
+int rs_blobs_member(struct rs_ctx *cx, const char *name, uint32_t oid, uint32_t seq, const char *uname,
+		    uint64_t size, struct bs_err *err);
+int rs_blobs_acl(struct rs_ctx *cx, uint64_t size, struct bs_err *err);
+int rs_blobs_apply_acl(struct rs_ctx *cx, struct bs_err *err);
+int rs_blobs_finish(struct rs_ctx *cx, struct bs_err *err);
+int rs_blobs_check(struct rs_ctx *cx, struct bs_err *err);
+
+#endif

@@ -1,0 +1,561 @@
+/* schema.c - the schema.dump member: spool it to a private temporary file,
+ * select what a filtered restore applies, run pg_restore for pre-data and
+ * post-data, prepare --clean, refresh materialized views. */
+#include "restore/restore_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/run.h"
+#include "pg/conn.h"
+
+#define SPOOL_BUF (1 << 20)
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int make_tmpdir(struct rs_ctx *cx, struct bs_err *err)
+{
+	const char *base = getenv("TMPDIR");
+
+	if (cx->tmpdir[0])
+		return 0;
+	if (!base || !*base)
+		base = "/tmp";
+	if ((size_t)snprintf(cx->tmpdir, sizeof(cx->tmpdir), "%s/backstop-restore-XXXXXX", base) >=
+	    sizeof(cx->tmpdir) - 32) {
+		cx->tmpdir[0] = '\0';
+		return bs_err_set(err, BS_ERR_IO, "temporary directory path '%s' is too long", base);
+	}
+	if (!mkdtemp(cx->tmpdir)) {
+		int e = errno;
+		cx->tmpdir[0] = '\0';
+		bs_err_sys(err, BS_ERR_IO, e, "unable to create a temporary directory in '%s'", base);
+		bs_err_hint(err, "set TMPDIR to a writable directory");
+		return -1;
+	}
+	return 0;
+}
+
+void rs_schema_cleanup(struct rs_ctx *cx)
+{
+	if (cx->dump_path[0])
+		unlink(cx->dump_path);
+	if (cx->list_path[0])
+		unlink(cx->list_path);
+	if (cx->tmpdir[0]) {
+		char toc[PATH_MAX + 16];
+		snprintf(toc, sizeof(toc), "%s/toc.txt", cx->tmpdir);
+		unlink(toc);
+		rmdir(cx->tmpdir);
+	}
+	cx->dump_path[0] = cx->list_path[0] = cx->tmpdir[0] = '\0';
+}
+
+/* Copy the current member (schema.dump) to a file pg_restore can open. */
+int rs_schema_spool(struct rs_ctx *cx, struct bs_err *err)
+{
+	char *buf = NULL;
+	int fd = -1, rc = -1;
+	int version = cx->m->server_version_num;
+
+	if (make_tmpdir(cx, err) < 0)
+		return -1;
+	snprintf(cx->dump_path, sizeof(cx->dump_path), "%s/schema.dump", cx->tmpdir);
+	fd = open(cx->dump_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		bs_err_sys(err, BS_ERR_IO, errno, "unable to create '%s'", cx->dump_path);
+		cx->dump_path[0] = '\0';
+		return -1;
+	}
+	if (!(buf = malloc(SPOOL_BUF))) {
+		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = bs_tar_read(cx->tar, buf, SPOOL_BUF, err);
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		if (write_all(fd, buf, (size_t)n) < 0) {
+			bs_err_sys(err, BS_ERR_IO, errno, "unable to write '%s'", cx->dump_path);
+			goto out;
+		}
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		bs_err_sys(err, BS_ERR_IO, errno, "unable to write '%s'", cx->dump_path);
+		goto out;
+	}
+	fd = -1;
+	if (bs_pg_find_tool(cx->o->pg_bindir, "pg_restore", version, cx->pg_restore, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return rc;
+}
+
+/* ---- running pg_restore ---- */
+
+struct child_conn {
+	char *conninfo;
+	char *password;
+	char *dbarg;     /* "--dbname=<conninfo>" */
+	char *pwenv;     /* "PGPASSWORD=..." */
+	char *optenv;    /* "PGOPTIONS=..." */
+};
+
+static void child_conn_release(struct child_conn *cc)
+{
+	free(cc->conninfo);
+	free(cc->dbarg);
+	free(cc->optenv);
+	if (cc->password) {
+		explicit_bzero(cc->password, strlen(cc->password));
+		free(cc->password);
+	}
+	if (cc->pwenv) {
+		explicit_bzero(cc->pwenv, strlen(cc->pwenv));
+		free(cc->pwenv);
+	}
+	memset(cc, 0, sizeof(*cc));
+}
+
+static int child_conn_init(struct rs_ctx *cx, struct child_conn *cc, struct bs_err *err)
+{
+	memset(cc, 0, sizeof(*cc));
+	if (bs_pg_conninfo_for_child(cx->o->target, cx->dbname, &cc->conninfo, &cc->password, err) < 0)
+		return -1;
+	cc->dbarg = malloc(strlen(cc->conninfo) + 16);
+	if (cc->dbarg)
+		sprintf(cc->dbarg, "--dbname=%s", cc->conninfo);
+	if (cc->password && (cc->pwenv = malloc(strlen(cc->password) + 16)))
+		sprintf(cc->pwenv, "PGPASSWORD=%s", cc->password);
+	/* pg_restore commits every statement: don't wait for a WAL flush each
+	 * time (the restore ends with one synchronous commit) */
+	{
+		const char *old = getenv("PGOPTIONS");
+		if ((cc->optenv = malloc((old ? strlen(old) : 0) + 64)))
+			sprintf(cc->optenv, "PGOPTIONS=%s%s-c synchronous_commit=off", old ? old : "",
+				old && *old ? " " : "");
+	}
+	if (!cc->dbarg || !cc->optenv || (cc->password && !cc->pwenv)) {
+		child_conn_release(cc);
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Run pg_restore with the given options (NULL-terminated) against the
+ * target, on the spooled dump.  stdout_fd: -1 or a file for --list. */
+static int run_pg_restore(struct rs_ctx *cx, const char *const *opts, int with_db, int stdout_fd,
+			  struct bs_err *err)
+{
+	const char *argv[24];
+	const char *env[3] = { NULL, NULL, NULL };
+	size_t ne = 0;
+	struct child_conn cc;
+	struct bs_run r;
+	size_t n = 0;
+	int rc;
+
+	memset(&cc, 0, sizeof(cc));
+	if (with_db && child_conn_init(cx, &cc, err) < 0)
+		return -1;
+	argv[n++] = cx->pg_restore;
+	while (*opts && n < 18)
+		argv[n++] = *opts++;
+	if (with_db) {
+		argv[n++] = "--no-password";
+		argv[n++] = cc.dbarg;
+	}
+	argv[n++] = cx->dump_path;
+	argv[n] = NULL;
+	if (cc.pwenv)
+		env[ne++] = cc.pwenv;
+	if (cc.optenv)
+		env[ne++] = cc.optenv;
+	bs_run_init(&r);
+	r.argv = argv;
+	r.env = env;
+	r.stdout_fd = stdout_fd;
+	rc = bs_run_sync(&r, err);
+	child_conn_release(&cc);
+	return rc;
+}
+
+/* ---- selection ---- */
+
+static int read_file(const char *path, char **out, size_t *len, struct bs_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+
+	*out = NULL;
+	if (fd < 0)
+		return bs_err_sys(err, BS_ERR_IO, errno, "unable to open '%s'", path);
+	if (fstat(fd, &st) < 0 || st.st_size < 0 || (uint64_t)st.st_size > RS_META_MAX) {
+		close(fd);
+		return bs_err_set(err, BS_ERR_IO, "unable to read '%s'", path);
+	}
+	if (!(buf = malloc((size_t)st.st_size + 1))) {
+		close(fd);
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			close(fd);
+			return bs_err_sys(err, BS_ERR_IO, n < 0 ? errno : EIO, "unable to read '%s'", path);
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+/* pg_restore --list --verbose into cx->toc. */
+static int load_toc(struct rs_ctx *cx, struct bs_err *err)
+{
+	static const char *const opts[] = { "--list", "--verbose", NULL };
+	char path[PATH_MAX + 16];
+	char *text = NULL;
+	size_t len = 0;
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s/toc.txt", cx->tmpdir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return bs_err_sys(err, BS_ERR_IO, errno, "unable to create '%s'", path);
+	rc = run_pg_restore(cx, opts, 0, fd, err);
+	close(fd);
+	if (rc == 0)
+		rc = read_file(path, &text, &len, err);
+	unlink(path);
+	if (rc < 0)
+		return bs_err_prefix(err, "unable to list %s", BS_MEMBER_SCHEMA);
+	rc = bs_toc_parse(&cx->toc, text, len, err);
+	free(text);
+	cx->have_toc = rc == 0;
+	return rc;
+}
+
+static int write_list(struct rs_ctx *cx, struct bs_err *err)
+{
+	size_t len = 0;
+	char *list = bs_toc_list(&cx->toc, &len);
+	int fd;
+
+	if (!list)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	snprintf(cx->list_path, sizeof(cx->list_path), "%s/restore.list", cx->tmpdir);
+	fd = open(cx->list_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write_all(fd, list, len) < 0 || close(fd) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		free(list);
+		bs_err_sys(err, BS_ERR_IO, e, "unable to write '%s'", cx->list_path);
+		cx->list_path[0] = '\0';
+		return -1;
+	}
+	free(list);
+	return 0;
+}
+
+int rs_schema_select(struct rs_ctx *cx, struct bs_err *err)
+{
+	size_t i, j;
+
+	/* header tables named by a filter */
+	for (i = 0; i < cx->ntables; i++) {
+		struct rs_table *t = &cx->tables[i];
+		t->selected = cx->nfilters == 0 ||
+			      bs_rfilter_match(cx->filters, cx->nfilters, t->schema, t->name);
+	}
+	if (cx->nfilters == 0)
+		return 0;
+
+	if (cx->dump_path[0]) {
+		if (load_toc(cx, err) < 0)
+			return -1;
+		bs_toc_select(&cx->toc, cx->filters, cx->nfilters, cx->o->clean);
+		/* tables the selection pulled in (partitions, children) */
+		for (j = 0; j < cx->toc.n; j++) {
+			const struct bs_toc_entry *e = &cx->toc.e[j];
+			if (!e->keep || e->kind != BS_TOC_TABLE)
+				continue;
+			for (i = 0; i < cx->ntables; i++)
+				if (!cx->tables[i].selected &&
+				    bs_toc_entry_is(e, cx->tables[i].schema, cx->tables[i].name))
+					cx->tables[i].selected = 1;
+		}
+		if (write_list(cx, err) < 0)
+			return -1;
+	}
+	for (i = 0; i < cx->nfilters; i++) {
+		const struct bs_rfilter *f = &cx->filters[i];
+		if (f->matched)
+			continue;
+		bs_err_set(err, BS_ERR_NOT_FOUND, "table '%s%s%s' is not in snapshot %s", f->schema ? f->schema : "",
+			   f->schema ? "." : "", f->name, cx->m->id ? cx->m->id : "?");
+		bs_err_hint(err, "list the snapshot's tables with --list");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- --clean ---- */
+
+/* Append s to a PostgreSQL text array literal. */
+static int array_add(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	size_t need = 2 * strlen(s) + 4;
+	const char *p;
+
+	if (*len + need + 2 > *cap) {
+		size_t ncap = (*cap + need) * 2;
+		char *nb = realloc(*buf, ncap);
+		if (!nb)
+			return -1;
+		*buf = nb;
+		*cap = ncap;
+	}
+	/* *buf holds "{" and the elements so far */
+	if (*len > 1)
+		(*buf)[(*len)++] = ',';
+	(*buf)[(*len)++] = '"';
+	for (p = s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			(*buf)[(*len)++] = '\\';
+		(*buf)[(*len)++] = *p;
+	}
+	(*buf)[(*len)++] = '"';
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+/* Drop the foreign keys declared on the snapshot's tables, so that
+ * pg_restore --clean can drop the tables in any order. */
+static int clean_foreign_keys(struct rs_ctx *cx, struct bs_err *err)
+{
+	static const char fk_sql[] =
+		"WITH snap AS (SELECT pg_catalog.to_regclass(x) AS rel FROM pg_catalog.unnest($1::text[]) x),"
+		" rels AS (SELECT a.relid FROM snap s, pg_catalog.pg_partition_ancestors(s.rel) a"
+		"          WHERE s.rel IS NOT NULL)"
+		" SELECT 'ALTER TABLE ' || c.conrelid::regclass::text || ' DROP CONSTRAINT '"
+		"        || quote_ident(c.conname)"
+		"   FROM pg_catalog.pg_constraint c"
+		"  WHERE c.contype = 'f' AND c.conparentid = 0 AND c.conrelid IN (SELECT relid FROM rels)";
+	char *arr = NULL;
+	size_t len = 0, cap = 0, i;
+	const char *params[1];
+	PGresult *r;
+	int rc = -1, k;
+
+	if (cx->server_version < 120000)
+		return 0; /* no pg_partition_ancestors: leave it to pg_restore */
+	if (!(arr = malloc(cap = 64)))
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	arr[len++] = '{';
+	arr[len] = '\0';
+	for (i = 0; i < cx->ntables; i++) {
+		if (!cx->tables[i].selected)
+			continue;
+		if (array_add(&arr, &len, &cap, cx->tables[i].qname) < 0) {
+			free(arr);
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		}
+	}
+	arr[len++] = '}';
+	arr[len] = '\0';
+	params[0] = arr;
+	r = bs_pg_query(cx->conn, fk_sql, 1, params, err);
+	free(arr);
+	if (!r)
+		return -1;
+	if (PQntuples(r) > 0 && bs_pg_exec(cx->conn, "BEGIN", err) < 0)
+		goto out;
+	for (k = 0; k < PQntuples(r); k++) {
+		if (bs_pg_exec(cx->conn, PQgetvalue(r, k, 0), err) < 0) {
+			bs_pg_exec(cx->conn, "ROLLBACK", NULL);
+			goto out;
+		}
+	}
+	if (PQntuples(r) > 0 && bs_pg_exec(cx->conn, "COMMIT", err) < 0)
+		goto out;
+	rc = 0;
+out:
+	PQclear(r);
+	return rc;
+}
+
+/* ---- pre-data, post-data ---- */
+
+int rs_schema_predata(struct rs_ctx *cx, struct bs_err *err)
+{
+	const char *opts[8];
+	char listarg[PATH_MAX + 16];
+	size_t n = 0;
+
+	opts[n++] = "--section=pre-data";
+	opts[n++] = "--exit-on-error";
+	if (cx->o->clean) {
+		opts[n++] = "--clean";
+		opts[n++] = "--if-exists";
+	}
+	if (cx->list_path[0]) {
+		snprintf(listarg, sizeof(listarg), "--use-list=%s", cx->list_path);
+		opts[n++] = listarg;
+	}
+	opts[n] = NULL;
+	cx->changed = 1;
+	if (cx->o->clean && clean_foreign_keys(cx, err) < 0)
+		return bs_err_prefix(err, "unable to drop the foreign keys of the snapshot's tables (--clean)");
+	if (run_pg_restore(cx, opts, 1, -1, err) < 0)
+		return bs_err_prefix(err, "unable to create the schema (pre-data)");
+	return 0;
+}
+
+int rs_schema_postdata(struct rs_ctx *cx, struct bs_err *err)
+{
+	const char *opts[10];
+	char listarg[PATH_MAX + 16], jobs[32];
+	size_t n = 0;
+
+	opts[n++] = "--section=post-data";
+	opts[n++] = "--exit-on-error";
+	if (cx->jobs > 1) {
+		snprintf(jobs, sizeof(jobs), "--jobs=%d", cx->jobs);
+		opts[n++] = jobs;
+	}
+	if (cx->o->clean) {
+		opts[n++] = "--clean";
+		opts[n++] = "--if-exists";
+	}
+	if (cx->list_path[0]) {
+		snprintf(listarg, sizeof(listarg), "--use-list=%s", cx->list_path);
+		opts[n++] = listarg;
+	}
+	opts[n] = NULL;
+	if (run_pg_restore(cx, opts, 1, -1, err) < 0)
+		return bs_err_prefix(err, "unable to create indexes, constraints and triggers (post-data)");
+	return 0;
+}
+
+/* ---- materialized views ---- */
+
+/* Was this materialized view restored (filtered restores)? */
+static int matview_selected(struct rs_ctx *cx, const char *schema, const char *name)
+{
+	size_t i;
+
+	if (cx->nfilters == 0)
+		return 1;
+	if (!cx->have_toc)
+		return 0;
+	for (i = 0; i < cx->toc.n; i++) {
+		const struct bs_toc_entry *e = &cx->toc.e[i];
+		if (e->keep && e->kind == BS_TOC_RELATION && strcmp(e->desc, "MATERIALIZED VIEW") == 0 &&
+		    bs_toc_entry_is(e, schema, name))
+			return 1;
+	}
+	return 0;
+}
+
+/* Refresh the materialized views the restore created (pg_dump's
+ * "MATERIALIZED VIEW DATA" entries are not part of a schema-only dump).
+ * One may read another, so views that fail because another is not
+ * populated yet are retried in the next round. */
+int rs_schema_refresh_matviews(struct rs_ctx *cx, struct bs_err *err)
+{
+	static const char sql[] =
+		"SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), n.nspname, c.relname"
+		"  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+		" WHERE c.relkind = 'm' AND NOT c.relispopulated ORDER BY c.oid";
+	PGresult *r = bs_pg_query(cx->conn, sql, 0, NULL, err);
+	char *done = NULL;
+	int n, i, left, progress, rc = -1;
+	struct bs_err last;
+
+	if (!r)
+		return -1;
+	n = PQntuples(r);
+	if (n == 0 || !(done = calloc((size_t)n, 1))) {
+		PQclear(r);
+		return n == 0 ? 0 : bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++)
+		done[i] = !matview_selected(cx, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+	bs_err_init(&last);
+	do {
+		left = progress = 0;
+		for (i = 0; i < n; i++) {
+			char q[1100];
+			PGresult *x;
+			if (done[i])
+				continue;
+			snprintf(q, sizeof(q), "REFRESH MATERIALIZED VIEW %s", PQgetvalue(r, i, 0));
+			x = PQexec(cx->conn, q);
+			if (x && PQresultStatus(x) == PGRES_COMMAND_OK) {
+				done[i] = 1;
+				progress = 1;
+			} else {
+				const char *state = x ? PQresultErrorField(x, PG_DIAG_SQLSTATE) : NULL;
+				char what[1200];
+				snprintf(what, sizeof(what), "unable to refresh materialized view %s",
+					 PQgetvalue(r, i, 0));
+				bs_pg_error(&last, BS_ERR_PG, cx->conn, x, what);
+				/* 55000: reads a materialized view not populated yet */
+				if (!state || strcmp(state, "55000") != 0) {
+					PQclear(x);
+					*err = last;
+					goto out;
+				}
+				left++;
+			}
+			PQclear(x);
+		}
+	} while (left > 0 && progress);
+	if (left > 0) {
+		*err = last;
+		goto out;
+	}
+	rc = 0;
+out:
+	free(done);
+	PQclear(r);
+	return rc;
+}
