@@ -46,11 +46,15 @@ static int read_batch(struct snap_ctx *ctx, PGresult *list, int from, int to, st
 	}
 	if (!sql)
 		return 0;
-	r = bs_pg_query(ctx->coord, sql, 0, NULL, err);
+	r = PQexec(ctx->coord, sql);
 	free(sql);
 	sql = NULL;
-	if (!r)
-		return bs_err_prefix(err, "reading sequences");
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		/* the server's message names the sequence */
+		bs_pg_error(err, BS_ERR_PG, ctx->coord, r, "reading sequences");
+		PQclear(r);
+		return -1;
+	}
 	if (PQntuples(r) != to - from) {
 		PQclear(r);
 		return bs_err_set(err, BS_ERR_PG, "reading sequences: unexpected result");

@@ -164,8 +164,10 @@ int snap_workers_start(struct snap_ctx *ctx, struct bs_err *err)
 	int i, n = ctx->o->jobs > 0 ? ctx->o->jobs : 1;
 
 	/* no point in more connections than work items */
+	if (ctx->nitems == 0)
+		return 0;
 	if ((size_t)n > ctx->nitems)
-		n = ctx->nitems > 0 ? (int)ctx->nitems : 1;
+		n = (int)ctx->nitems;
 	ctx->workers = calloc((size_t)n, sizeof(*ctx->workers));
 	if (!ctx->workers)
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
