@@ -86,7 +86,7 @@ static int copy_blob(struct snap_ctx *ctx, struct bs_chunk_compressor *cc, char 
 		if (bs_chunk_add(cc, buf, (size_t)n, err) < 0)
 			goto out;
 		bytes += (uint64_t)n;
-		if (bs_chunk_raw_size(cc) >= ctx->o->chunk_size) {
+		if (bs_chunk_raw_size(cc) >= ctx->chunk_size) {
 			if (write_blob_chunk(ctx, cc, oid, seq++, owner, err) < 0)
 				goto out;
 		}

@@ -200,6 +200,7 @@ int bs_snap_run(const struct bs_snap_opts *o, struct bs_wstream *out, struct bs_
 	}
 	ctx->o = o;
 	ctx->start = time(NULL);
+	ctx->chunk_size = o->chunk_size > 0 ? o->chunk_size : SNAP_DEFAULT_CHUNK;
 	ctx->dump_fd = -1;
 	bs_run_init(&ctx->dump);
 	bs_manifest_init(&ctx->m);

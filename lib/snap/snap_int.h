@@ -20,6 +20,8 @@
 #include "common/run.h"
 #include "snap/snap.h"
 
+#define SNAP_DEFAULT_CHUNK (8 * 1024 * 1024ULL)
+
 struct snap_table {
 	uint32_t no;
 	uint32_t oid;
@@ -61,6 +63,7 @@ struct snap_ctx {
 	int block_size;
 	char snapshot_id[128];
 	time_t start;
+	uint64_t chunk_size;           /* o->chunk_size, or the default */
 
 	struct bs_manifest m;
 	struct snap_table *tables;

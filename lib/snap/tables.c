@@ -267,7 +267,7 @@ static int cmp_item(const void *a, const void *b)
 
 int snap_plan_items(struct snap_ctx *ctx, struct bs_err *err)
 {
-	uint64_t chunk = ctx->o->chunk_size, threshold, piece;
+	uint64_t chunk = ctx->chunk_size, threshold, piece;
 	uint64_t bs = ctx->block_size > 0 ? (uint64_t)ctx->block_size : 8192;
 	int jobs = ctx->o->jobs > 0 ? ctx->o->jobs : 1;
 	size_t i, cap = 0, n = 0;

@@ -176,7 +176,7 @@ int snap_workers_start(struct snap_ctx *ctx, struct bs_err *err)
 		struct snap_worker *wk = &ctx->workers[i];
 		wk->ctx = ctx;
 		wk->idx = i;
-		wk->raw_limit = ctx->o->chunk_size > 0 ? ctx->o->chunk_size : 8 * 1024 * 1024;
+		wk->raw_limit = ctx->chunk_size;
 		if (pthread_create(&wk->th, NULL, worker_main, wk) != 0)
 			return bs_err_set(err, BS_ERR_INTERNAL, "unable to start worker thread %d", i + 1);
 		wk->started = 1;
