@@ -78,10 +78,13 @@ static const struct bs_cmd_spec spec = {
 	"down, wrong key).\n",
 };
 
+/* for --help only: list is parsed with opts[] */
+static struct bs_common_opts list_co;
+static const char *list_repo;
 static const struct bs_opt list_opts[] = {
-	BS_OPTS_COMMON(&co),
-	{ BS_OPT_FLAG, 0, "json", &co.json, NULL, "print JSON: {\"drills\": [...]}", 0, 0 },
-	{ BS_OPT_STR, 'r', "repo", &o_repo, "DIR", "repository", 0, 0 },
+	BS_OPTS_COMMON(&list_co),
+	{ BS_OPT_FLAG, 0, "json", &list_co.json, NULL, "print JSON: {\"drills\": [...]}", 0, 0 },
+	{ BS_OPT_STR, 'r', "repo", &list_repo, "DIR", "repository", 0, 0 },
 	{ BS_OPT_END, 0, NULL, NULL, NULL, NULL, 0, 0 },
 };
 
@@ -224,24 +227,26 @@ static void print_reports(const struct bs_drill_outcome *o)
 
 /* ---- main -------------------------------------------------------------------- */
 
-static int list_main(int argc, char **argv)
+/* `list [ID]`: parsed with the main table (options and arguments may come in
+ * any order), so options that make no sense for it are refused here. */
+static int list_main(const struct bs_strlist *pos)
 {
 	struct bs_config cfg;
-	struct bs_strlist pos = { 0 };
 	struct bs_repo *repo = NULL;
 	struct bs_err err;
 	int rc = 0;
 
 	bs_err_init(&err);
 	bs_config_init(&cfg);
-	if (bs_opts_parse(&list_spec, argc, argv, &pos, &err) < 0) {
-		rc = bs_cmd_error(&list_spec, &err);
-		goto out;
-	}
 	if (bs_opts_common(&list_spec, &co))
 		goto out;
-	if (pos.n > 1) {
-		rc = bs_opts_fail(&list_spec, "unexpected argument '%s'", pos.v[1]);
+	if (o_all || o_archive || o_scratch || o_keep || o_reverify || o_policy || o_junit || o_identity ||
+	    o_grace || o_jobs) {
+		rc = bs_opts_fail(&list_spec, "list takes only [ID], --repo and --json");
+		goto out;
+	}
+	if (pos->n > 2) {
+		rc = bs_opts_fail(&list_spec, "unexpected argument '%s'", pos->v[2]);
 		goto out;
 	}
 	if (bs_cmd_config(&cfg, co.config, co.quiet, co.verbose, &err) < 0 ||
@@ -254,7 +259,7 @@ static int list_main(int argc, char **argv)
 		goto out;
 	}
 	if (bs_repo_open(cfg.repository, 0, &repo, &err) < 0 ||
-	    bs_cmd_drill_list(repo, pos.n ? pos.v[0] : NULL, co.json, stdout, &err) < 0) {
+	    bs_cmd_drill_list(repo, pos->n > 1 ? pos->v[1] : NULL, co.json, stdout, &err) < 0) {
 		rc = bs_cmd_error(&list_spec, &err);
 		goto out;
 	}
@@ -262,7 +267,6 @@ static int list_main(int argc, char **argv)
 out:
 	bs_repo_close(repo);
 	bs_config_release(&cfg);
-	bs_strlist_release(&pos);
 	return rc;
 }
 
@@ -279,16 +283,17 @@ int main(int argc, char **argv)
 	int rc = 0, worst = 0;
 
 	bs_log_set_prog("backstop verify-restore");
-	if (argc > 1 && strcmp(argv[1], "list") == 0) {
-		bs_log_set_prog("backstop verify-restore list");
-		return list_main(argc - 1, argv + 1);
-	}
 	bs_err_init(&err);
 	bs_config_init(&cfg);
 	bs_drill_policy_init(&pol);
 	memset(&out, 0, sizeof(out));
 	if (bs_opts_parse(&spec, argc, argv, &pos, &err) < 0) {
 		rc = bs_cmd_error(&spec, &err);
+		goto done;
+	}
+	if (pos.n > 0 && strcmp(pos.v[0], "list") == 0) {
+		bs_log_set_prog("backstop verify-restore list");
+		rc = list_main(&pos);
 		goto done;
 	}
 	if (bs_opts_common(&spec, &co))

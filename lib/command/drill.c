@@ -76,8 +76,21 @@ static int is_damage(const struct bs_err *e)
 
 static void add_err_finding(struct bs_drill_report *r, const char *area, const struct bs_err *e)
 {
-	if (e->detail[0])
-		bs_drill_report_add(r, area, NULL, "%s (%s)", e->msg, e->detail);
+	char detail[BS_ERR_DETAIL_MAX], *p;
+	size_t n;
+
+	/* the restore engine notes what became of the database it created; the
+	 * drill decides that itself (and says so in the report) */
+	snprintf(detail, sizeof(detail), "%s", e->detail);
+	if ((p = strstr(detail, "the partially restored database")) != NULL) {
+		*p = '\0';
+		n = strlen(detail);
+		while (n > 0 && (detail[n - 1] == ' ' || detail[n - 1] == ';' || detail[n - 1] == ',' ||
+				 detail[n - 1] == '\n'))
+			detail[--n] = '\0';
+	}
+	if (detail[0])
+		bs_drill_report_add(r, area, NULL, "%s (%s)", e->msg, detail);
 	else
 		bs_drill_report_add(r, area, NULL, "%s", e->msg);
 }
@@ -219,12 +232,8 @@ static int run_db(struct drill_ctx *dc, const struct bs_snap_record *rec, struct
 	r->scratch_server = strdup(sc.where);
 	r->archive_bytes = rec->bytes;
 
-	/* step: stale drill databases (killed drills) */
-	if (bs_drill_scratch_cleanup(&sc, dc->grace_ms, &dropped_stale, &e) < 0)
-		bs_warn("%s", e.msg);
-
-	/* step: claim a new scratch database, or adopt the one to re-verify */
-	bs_err_init(&e);
+	/* step: claim a new scratch database, or adopt the one to re-verify
+	 * (before the clean-up, which would take a kept one for abandoned) */
 	if (rq->reverify ? bs_drill_scratch_adopt(&sc, rq->reverify, &e) < 0 : bs_drill_scratch_claim(&sc, &e) < 0) {
 		if (is_setup_error(&e) || e.code == BS_ERR_NOT_FOUND) {
 			*err = e;
@@ -234,6 +243,11 @@ static int run_db(struct drill_ctx *dc, const struct bs_snap_record *rec, struct
 		rc = 0;
 		goto out;
 	}
+
+	/* step: stale drill databases (killed drills) */
+	bs_err_init(&e);
+	if (bs_drill_scratch_cleanup(&sc, dc->grace_ms, &dropped_stale, &e) < 0)
+		bs_warn("%s", e.msg);
 	snprintf(r->scratch_db, sizeof(r->scratch_db), "%s", sc.name);
 	bs_drill_guard_set(rq->guard, &sc);
 	r->t_setup = bs_now() - t;
@@ -346,9 +360,12 @@ cleanup:
 	bs_rstream_free(in);
 	in = NULL;
 	if (rq->keep) {
+		struct bs_err ke;
+		bs_err_init(&ke);
 		r->kept = 1;
-		bs_info("kept scratch database '%s' on %s (--keep): drop it when done, or let the next drill "
-			"remove it", sc.name, sc.where);
+		if (bs_drill_scratch_mark_kept(&sc, r->id, &ke) < 0)
+			bs_warn("unable to mark '%s' as kept (the next drill may remove it): %s", sc.name, ke.msg);
+		bs_info("kept scratch database '%s' on %s (--keep): drop it when done", sc.name, sc.where);
 	} else {
 		struct bs_err de;
 		bs_err_init(&de);
@@ -471,8 +488,12 @@ int bs_cmd_drill(const struct bs_drill_request *rq, struct bs_drill_outcome *out
 		struct bs_drill_report *r = &out->reports[i];
 		bs_drill_report_init(r, mode);
 		out->n++;
-		if (drill_one(&dc, todo[i], r, err) < 0)
+		if (drill_one(&dc, todo[i], r, err) < 0) {
+			/* not a drill that ran: no report for it */
+			bs_drill_report_release(r);
+			out->n--;
 			goto out;
+		}
 	}
 	rc = 0;
 	goto out;

@@ -237,7 +237,8 @@ void bs_drill_summary_release(struct bs_drill_summary *s);
  * pg_advisory_lock(BS_DRILL_LOCK_CLASS, hashtext(<name>)); the lock is taken
  * before the database exists and held until it is dropped.  A database is
  * stale when its name has that exact shape, no session holds its lock, and
- * it is older than the grace period or nobody is connected to it. */
+ * it is older than the grace period or nobody is connected to it, and it was
+ * not kept on purpose (--keep marks it with a comment). */
 
 #define BS_DRILL_PREFIX "backstop_drill_"
 #define BS_DRILL_NAME_LEN (sizeof(BS_DRILL_PREFIX) - 1 + 14 + 1 + 6)
@@ -282,6 +283,11 @@ int bs_drill_scratch_cleanup(struct bs_drill_scratch *s, int64_t grace_ms, int *
  * on a connection of its own, unless keep or not owned.  Idempotent and
  * thread-safe.  Returns 1 if it dropped, 0 if there was nothing to do. */
 int bs_drill_scratch_drop(struct bs_drill_scratch *s, struct bs_err *err);
+/* Mark the scratch database as kept (COMMENT ON DATABASE "backstop: kept
+ * by drill <id> ..."): stale clean-up never drops a kept database; it stays
+ * until dropped by hand or re-verified without --keep.  unmark clears it. */
+int bs_drill_scratch_mark_kept(struct bs_drill_scratch *s, const char *drill_id, struct bs_err *err);
+int bs_drill_scratch_unmark_kept(struct bs_drill_scratch *s, struct bs_err *err);
 /* 1 if a database of that name exists now. */
 int bs_drill_scratch_exists(struct bs_drill_scratch *s, const char *name, struct bs_err *err);
 /* Close the lock session (releasing the lock) and free everything. */

@@ -27,6 +27,8 @@
 
 #define LOCK_CLASS_STR "1651733604"
 #define CLAIM_TRIES 8
+/* COMMENT ON DATABASE of a database kept with --keep: stale clean-up leaves it */
+#define KEPT_MARK "backstop: kept"
 
 void bs_drill_scratch_name(time_t t, char out[64])
 {
@@ -316,6 +318,28 @@ int bs_drill_scratch_adopt(struct bs_drill_scratch *s, const char *name, struct 
 	return set_target(s, err);
 }
 
+int bs_drill_scratch_mark_kept(struct bs_drill_scratch *s, const char *drill_id, struct bs_err *err)
+{
+	char sql[320];
+
+	if (!s->owned || !bs_drill_scratch_name_valid(s->name, NULL))
+		return 0;
+	snprintf(sql, sizeof(sql),
+		 "COMMENT ON DATABASE \"%s\" IS '" KEPT_MARK " by drill %s (--keep): drop it when done'", s->name,
+		 bs_catalog_valid_id(drill_id) ? drill_id : "?");
+	return bs_pg_exec(s->lock_conn, sql, err);
+}
+
+int bs_drill_scratch_unmark_kept(struct bs_drill_scratch *s, struct bs_err *err)
+{
+	char sql[160];
+
+	if (!s->owned || !bs_drill_scratch_name_valid(s->name, NULL))
+		return 0;
+	snprintf(sql, sizeof(sql), "COMMENT ON DATABASE \"%s\" IS NULL", s->name);
+	return bs_pg_exec(s->lock_conn, sql, err);
+}
+
 static int drop_on(PGconn *c, const char *name, struct bs_err *err)
 {
 	char sql[160];
@@ -327,21 +351,24 @@ static int drop_on(PGconn *c, const char *name, struct bs_err *err)
 	return bs_pg_exec(c, sql, err);
 }
 
-int bs_drill_scratch_cleanup(struct bs_drill_scratch *s, int64_t grace_ms, int *ndropped, struct bs_err *err)
+/* One pass over the drill databases; *busy counts the ones left alone only
+ * because sessions were still connected to a young database. */
+static int cleanup_pass(struct bs_drill_scratch *s, int64_t grace_ms, int *ndropped, int *busy, struct bs_err *err)
 {
 	const char *params[1] = { LOCK_CLASS_STR };
 	PGresult *r;
 	time_t now = time(NULL);
 	int i;
 
-	*ndropped = 0;
+	*busy = 0;
 	r = bs_pg_query(s->lock_conn,
 			"SELECT d.datname,"
 			" (SELECT count(*) FROM pg_catalog.pg_stat_activity a"
 			"   WHERE a.datname = d.datname AND a.pid <> pg_backend_pid()),"
 			" EXISTS (SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory'"
 			"   AND l.classid = $1::oid AND l.objsubid = 2 AND l.granted"
-			"   AND l.objid = (hashtext(d.datname)::bigint & 4294967295)::oid)"
+			"   AND l.objid = (hashtext(d.datname)::bigint & 4294967295)::oid),"
+			" COALESCE(pg_catalog.shobj_description(d.oid, 'pg_database'), '') LIKE '" KEPT_MARK "%'"
 			" FROM pg_catalog.pg_database d WHERE d.datname LIKE 'backstop\\_drill\\_%' ORDER BY 1",
 			1, params, err);
 	if (!r)
@@ -350,6 +377,7 @@ int bs_drill_scratch_cleanup(struct bs_drill_scratch *s, int64_t grace_ms, int *
 		const char *name = PQgetvalue(r, i, 0);
 		long sessions = atol(PQgetvalue(r, i, 1));
 		int locked = strcmp(PQgetvalue(r, i, 2), "t") == 0, got;
+		int kept = strcmp(PQgetvalue(r, i, 3), "t") == 0;
 		time_t created;
 		int64_t age_ms;
 		struct bs_err e;
@@ -364,10 +392,15 @@ int bs_drill_scratch_cleanup(struct bs_drill_scratch *s, int64_t grace_ms, int *
 			bs_debug("leaving '%s' alone: a running drill holds it", name);
 			continue;
 		}
+		if (kept) {
+			bs_debug("leaving '%s' alone: kept with --keep", name);
+			continue;
+		}
 		age_ms = ((int64_t)now - (int64_t)created) * 1000;
 		if (sessions > 0 && age_ms < grace_ms) {
 			bs_debug("leaving '%s' alone for now: %ld sessions, younger than the grace period", name,
 				 sessions);
+			(*busy)++;
 			continue;
 		}
 		bs_err_init(&e);
@@ -388,6 +421,25 @@ int bs_drill_scratch_cleanup(struct bs_drill_scratch *s, int64_t grace_ms, int *
 			bs_warn("unable to unlock '%s': %s", name, e.msg);
 	}
 	PQclear(r);
+	return 0;
+}
+
+int bs_drill_scratch_cleanup(struct bs_drill_scratch *s, int64_t grace_ms, int *ndropped, struct bs_err *err)
+{
+	int busy = 0, pass;
+
+	*ndropped = 0;
+	/* The sessions of a drill killed a moment ago end within milliseconds
+	 * (their client is gone); look once more before leaving its database to
+	 * the grace period. */
+	for (pass = 0; pass < 2; pass++) {
+		if (pass)
+			usleep(1000 * 1000);
+		if (cleanup_pass(s, grace_ms, ndropped, &busy, err) < 0)
+			return -1;
+		if (!busy)
+			break;
+	}
 	return 0;
 }
 
