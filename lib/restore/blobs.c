@@ -243,7 +243,8 @@ int rs_blobs_check(struct rs_ctx *cx, struct bs_err *err)
 	const struct bs_manifest *m = cx->m;
 	size_t i;
 
-	qsort(b->seen, b->nseen, sizeof(*b->seen), cmp_seen);
+	if (b->nseen > 1)
+		qsort(b->seen, b->nseen, sizeof(*b->seen), cmp_seen);
 	for (i = 0; i + 1 < b->nseen; i++)
 		if (b->seen[i].oid == b->seen[i + 1].oid)
 			return bs_err_set(err, BS_ERR_FORMAT, "large object %u appears twice in the archive",
@@ -251,7 +252,8 @@ int rs_blobs_check(struct rs_ctx *cx, struct bs_err *err)
 	for (i = 0; i < m->nblobs; i++) {
 		const struct bs_mblob *mb = &m->blobs[i];
 		struct rs_blob_seen key = { mb->oid, 0, 0 };
-		const struct rs_blob_seen *s = bsearch(&key, b->seen, b->nseen, sizeof(*b->seen), cmp_seen);
+		const struct rs_blob_seen *s =
+			b->nseen ? bsearch(&key, b->seen, b->nseen, sizeof(*b->seen), cmp_seen) : NULL;
 		if (!s) {
 			bs_err_set(err, BS_ERR_FORMAT, "large object %u is in the manifest but not in the archive",
 				   mb->oid);

@@ -212,13 +212,14 @@ static int check_table(struct rs_ctx *cx, struct rs_table *t, struct bs_err *err
 		return 0;
 
 	/* each loaded chunk has the manifest's rows and digest */
-	qsort(t->loaded, t->nloaded, sizeof(*t->loaded), cmp_chunk);
+	if (t->nloaded > 1)
+		qsort(t->loaded, t->nloaded, sizeof(*t->loaded), cmp_chunk);
 	bs_digest_init(&sum);
 	for (i = 0; i < mt->nchunks; i++) {
 		const struct bs_mchunk *mc = &mt->chunks[i];
 		struct rs_chunk key, *c;
 		key.seq = mc->seq;
-		c = bsearch(&key, t->loaded, t->nloaded, sizeof(*t->loaded), cmp_chunk);
+		c = t->nloaded ? bsearch(&key, t->loaded, t->nloaded, sizeof(*t->loaded), cmp_chunk) : NULL;
 		bs_member_chunk_name(member, t->no, mc->seq);
 		if (!c)
 			return bs_err_set(err, BS_ERR_FORMAT, "table %s: archive member '%s' was not loaded",

@@ -91,6 +91,8 @@ struct rs_table *rs_table_by_no(struct rs_ctx *cx, uint32_t no)
 	struct rs_table key, *kp = &key, **found;
 
 	key.no = no;
+	if (cx->ntables == 0)
+		return NULL;
 	found = bsearch(&kp, cx->by_no, cx->ntables, sizeof(*cx->by_no), cmp_by_no);
 	return found ? *found : NULL;
 }
@@ -232,7 +234,8 @@ static int step_read_header(struct rs_ctx *cx, struct bs_err *err)
 		sprintf(t->copy_sql + len, "%sFROM STDIN", mt->ncolumns ? ") " : "");
 		cx->by_no[i] = t;
 	}
-	qsort(cx->by_no, cx->ntables, sizeof(*cx->by_no), cmp_by_no);
+	if (cx->ntables > 1)
+		qsort(cx->by_no, cx->ntables, sizeof(*cx->by_no), cmp_by_no);
 	for (i = 0; i + 1 < cx->ntables; i++)
 		if (cx->by_no[i]->no == cx->by_no[i + 1]->no)
 			return bs_err_set(err, BS_ERR_FORMAT, "invalid %s: table number %" PRIu32 " appears twice",
