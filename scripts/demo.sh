@@ -79,9 +79,10 @@ run "$BIN/backstop" snap list --repo "$REPO"
 
 if [ -x "$BIN/backstop-verify-restore" ]; then
 	say "restore drill: verify-restore latest"
-	# repository and identity through the documented environment variables
-	if ! BACKSTOP_REPO=$REPO BACKSTOP_IDENTITY_FILE=${IDENT[1]:-} run "$BIN/backstop" \
-		verify-restore latest --scratch "$(db_conninfo demo_scratch)"; then
+	# --scratch names the server (its maintenance database) where the drill
+	# creates and drops its scratch database (docs/drill.md)
+	if ! run "$BIN/backstop" verify-restore latest --repo "$REPO" \
+		--scratch "$(db_conninfo postgres)" "${IDENT[@]}"; then
 		echo "(verify-restore failed; see above)"
 	fi
 else
