@@ -449,7 +449,8 @@ static int local_list(struct bs_repo *r, const char *prefix, bs_repo_list_fn fn,
 	if (collect(l->root, start, prefix, &kv, err) < 0)
 		rc = -1;
 	if (rc == 0) {
-		qsort(kv.v, kv.n, sizeof(*kv.v), cmp_entry);
+		if (kv.n > 1)
+			qsort(kv.v, kv.n, sizeof(*kv.v), cmp_entry);
 		for (i = 0; i < kv.n && rc == 0; i++)
 			rc = fn(ud, &kv.v[i], err);
 	}
