@@ -32,8 +32,9 @@ void bs_tar_writer_free(struct bs_tar_writer *w);
 struct bs_tar_reader;
 
 int bs_tar_reader_new(struct bs_rstream *in, struct bs_tar_reader **r, struct bs_err *err);
-/* Advance to the next member: 1 with *name (valid until the next call) and
- * *size, 0 at a clean end of archive, -1 on error (truncation and corruption
+/* Advance to the next member: 1 with *name (valid until the next call),
+ * *size and *uname (owner name; NULL or "" if none; valid until the next call), 0
+ * at a clean end of archive, -1 on error (truncation and corruption
  * are BS_ERR_FORMAT errors naming the member being read). */
 int bs_tar_next(struct bs_tar_reader *r, const char **name, uint64_t *size, const char **uname,
 		struct bs_err *err);
