@@ -34,7 +34,6 @@
 
 struct rowdig {
 	struct bs_digest d;
-	struct snap_rowhash *h;
 	uint64_t raw;
 	char *carry;       /* a row cut by a piece boundary */
 	size_t clen, ccap;
@@ -72,7 +71,7 @@ static int rowdig_feed(void *ud, const void *buf, size_t len, struct bs_err *err
 			return carry_add(rd, p, len, err);
 		if (carry_add(rd, p, (size_t)(nl - p), err) < 0)
 			return -1;
-		drill_row_digest(rd->h, &rd->d, rd->carry, rd->clen);
+		drill_row_digest(&rd->d, rd->carry, rd->clen);
 		rd->clen = 0;
 		p = nl + 1;
 	}
@@ -80,7 +79,7 @@ static int rowdig_feed(void *ud, const void *buf, size_t len, struct bs_err *err
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
 			return carry_add(rd, p, (size_t)(end - p), err);
-		drill_row_digest(rd->h, &rd->d, p, (size_t)(nl - p));
+		drill_row_digest(&rd->d, p, (size_t)(nl - p));
 		p = nl + 1;
 	}
 	return 0;
@@ -90,7 +89,7 @@ static int rowdig_feed(void *ud, const void *buf, size_t len, struct bs_err *err
 static void rowdig_end(struct rowdig *rd)
 {
 	if (rd->clen)
-		drill_row_digest(rd->h, &rd->d, rd->carry, rd->clen);
+		drill_row_digest(&rd->d, rd->carry, rd->clen);
 	rd->clen = 0;
 }
 
@@ -178,7 +177,6 @@ static void *worker(void *arg)
 	struct job j;
 
 	memset(&rd, 0, sizeof(rd));
-	rd.h = snap_rowhash_new(); /* NULL: bs_digest_add_row, slower */
 	while (pop_job(c, &j)) {
 		struct chunk_result r;
 		struct bs_err err;
@@ -204,7 +202,6 @@ static void *worker(void *arg)
 		add_result(c, &r);
 	}
 	free(rd.carry);
-	snap_rowhash_free(rd.h);
 	return NULL;
 }
 

@@ -7,22 +7,14 @@
 #include <jansson.h>
 
 #include "drill/drill.h"
-#include "snap/rowhash.h"
 
 /* The report as JSON: full = every table and smoke query (for --json);
  * otherwise the record form (per-table mismatches only). */
 json_t *bs_drill_json(const struct bs_drill_report *r, int full);
 
-/* Row digests on a reused SHA-256 context (snap/rowhash.h, shared with snap
- * and restore), or bs_digest_add_row when h is NULL (allocation failed):
- * the same value either way. */
-static inline void drill_row_digest(struct snap_rowhash *h, struct bs_digest *d, const void *row, size_t len)
-{
-	if (h)
-		snap_rowhash_add(h, d, row, len);
-	else
-		bs_digest_add_row(d, row, len);
-}
+/* Add one row to a row digest: exactly bs_digest_add_row, about twice as
+ * fast on short rows (rowhash.c).  Thread-safe, no state. */
+void drill_row_digest(struct bs_digest *d, const void *row, size_t len);
 
 /* "schema.name" into out. */
 void bs_drill_qname(char *out, size_t n, const char *schema, const char *name);

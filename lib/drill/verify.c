@@ -43,7 +43,6 @@ struct vctx {
 
 struct rowacc {
 	struct bs_digest d;
-	struct snap_rowhash *h;
 	struct bs_progress *progress;
 	uint64_t bytes;
 };
@@ -52,7 +51,7 @@ static int on_row(void *ud, const char *row, size_t len, struct bs_err *err)
 {
 	struct rowacc *a = ud;
 
-	drill_row_digest(a->h, &a->d, row, len && row[len - 1] == '\n' ? len - 1 : len);
+	drill_row_digest(&a->d, row, len && row[len - 1] == '\n' ? len - 1 : len);
 	a->bytes += len;
 	return 0;
 }
@@ -67,7 +66,6 @@ static void *table_worker(void *arg)
 	struct worker_arg *wa = arg;
 	struct vctx *v = wa->v;
 	const struct bs_manifest *m = v->o->m;
-	struct snap_rowhash *h = snap_rowhash_new(); /* NULL: bs_digest_add_row, slower */
 
 	for (;;) {
 		struct bs_drill_table *rt;
@@ -91,7 +89,6 @@ static void *table_worker(void *arg)
 		bs_digest_init(&acc.d);
 		acc.bytes = 0;
 		acc.progress = v->o->progress;
-		acc.h = h;
 		t0 = bs_now();
 		sql = bs_snap_copy_sql(&m->tables[idx], NULL);
 		if (!sql) {
@@ -128,7 +125,6 @@ static void *table_worker(void *arg)
 			atomic_fetch_add(&v->o->progress->tables_done, 1);
 		}
 	}
-	snap_rowhash_free(h);
 	return NULL;
 }
 
