@@ -182,6 +182,28 @@ static int run_archive(struct drill_ctx *dc, const struct bs_snap_record *rec, s
 
 /* ---- full drill and re-verification --------------------------------------- */
 
+/* After a restore that stopped at damage in the archive: read the whole
+ * archive once more, without a database, so that the report names every
+ * damaged member and table, not only the first. */
+static int check_damage(struct drill_ctx *dc, const struct bs_snap_record *rec, struct bs_drill_report *r,
+			struct bs_err *err)
+{
+	struct bs_rstream *in = NULL;
+	double fetch = r->t_fetch;
+	int rc;
+
+	bs_info("the restore stopped at damage in the archive; checking the whole archive");
+	if (open_stream(dc, rec, r, &in, err) < 0)
+		return -1;
+	if (!in)
+		return 0;
+	r->chunks = r->rows = r->raw_bytes = 0;
+	rc = bs_drill_archive_check(in, dc->jobs, NULL, r, NULL, err);
+	bs_rstream_free(in);
+	r->t_fetch = fetch;
+	return rc;
+}
+
 /* Is the scratch server still there?  Decides whether a failed restore is a
  * finding (it is up: the backup is at fault) or a drill that could not run. */
 static int server_up(const struct bs_drill_scratch *s)
@@ -304,9 +326,18 @@ static int run_db(struct drill_ctx *dc, const struct bs_snap_record *rec, struct
 				cannot_run(r, &e);
 				goto cleanup;
 			}
-			add_err_finding(r, is_damage(&e) ? BS_DRILL_AREA_ARCHIVE : BS_DRILL_AREA_RESTORE, &e);
-			if (res.manifest.ntables)
+			add_err_finding(r, BS_DRILL_AREA_RESTORE, &e);
+			if (is_damage(&e)) {
+				/* the restore stops at the first damage: list all of it */
+				bs_rstream_free(in);
+				in = NULL;
+				if (check_damage(dc, rec, r, err) < 0) {
+					rc = -1;
+					goto cleanup;
+				}
+			} else if (res.manifest.ntables) {
 				bs_drill_report_tables(r, &res.manifest);
+			}
 			goto cleanup;
 		}
 		m = &res.manifest;
