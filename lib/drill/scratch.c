@@ -203,6 +203,14 @@ int bs_drill_scratch_connect(struct bs_drill_scratch *s, const char *server_conn
 		bs_err_prefix(err, "scratch server");
 		return -1;
 	}
+	/* the lock session idles for the whole drill: server-side idle
+	 * timeouts must not end it (the drill's database would look abandoned) */
+	if (bs_pg_exec(s->lock_conn,
+		       PQserverVersion(s->lock_conn) >= 140000
+			       ? "SET idle_session_timeout = 0; SET idle_in_transaction_session_timeout = 0"
+			       : "SET idle_in_transaction_session_timeout = 0",
+		       err) < 0)
+		return bs_err_prefix(err, "scratch server");
 	h = PQhost(s->lock_conn);
 	p = PQport(s->lock_conn);
 	snprintf(where, sizeof(where), "%s:%s", h && *h ? h : "local", p && *p ? p : "5432");

@@ -27,15 +27,30 @@
 
 #define LO_BUF (256 * 1024)
 
-struct tjob {
-	char *error;  /* COPY failed with the connection still up */
+#define MIB (1024ull * 1024)
+
+/* One piece of work: a whole table, or a page range of a large one (TID
+ * range scans, PostgreSQL 14+), so that one big table does not leave the
+ * other connections idle.  The digest is a sum, so pieces add up. */
+struct vitem {
+	size_t t;             /* index into the manifest's tables */
+	int ranged;
+	uint64_t from, to;    /* pages; to == 0: to the end */
+	uint64_t est;         /* bytes, for the order */
+};
+
+struct tacc {
+	struct bs_digest d;
+	uint32_t left;        /* pieces not done */
+	char *error;          /* COPY failed with the connection still up */
 };
 
 struct vctx {
 	const struct bs_drill_verify_opts *o;
 	struct bs_drill_report *r;
-	struct tjob *tj;
-	size_t *order, next;
+	struct tacc *ta;
+	struct vitem *items;
+	size_t nitems, next;
 	pthread_mutex_t mu;
 	int fatal;
 	struct bs_err fatal_err;
@@ -43,7 +58,6 @@ struct vctx {
 
 struct rowacc {
 	struct bs_digest d;
-	struct bs_progress *progress;
 	uint64_t bytes;
 };
 
@@ -61,6 +75,18 @@ struct worker_arg {
 	PGconn *c;
 };
 
+static void set_fatal(struct vctx *v, const struct bs_err *e, const char *prefix)
+{
+	pthread_mutex_lock(&v->mu);
+	if (!v->fatal) {
+		v->fatal = 1;
+		v->fatal_err = *e;
+		if (prefix)
+			bs_err_prefix(&v->fatal_err, "%s", prefix);
+	}
+	pthread_mutex_unlock(&v->mu);
+}
+
 static void *table_worker(void *arg)
 {
 	struct worker_arg *wa = arg;
@@ -68,75 +94,178 @@ static void *table_worker(void *arg)
 	const struct bs_manifest *m = v->o->m;
 
 	for (;;) {
-		struct bs_drill_table *rt;
+		struct vitem it;
 		struct rowacc acc;
 		struct bs_err e;
-		size_t idx;
-		char *sql;
+		char where[96], *sql;
 		double t0;
 		int rc;
 
 		pthread_mutex_lock(&v->mu);
-		if (v->fatal || v->next >= m->ntables) {
+		if (v->fatal || v->next >= v->nitems) {
 			pthread_mutex_unlock(&v->mu);
 			break;
 		}
-		idx = v->order[v->next++];
+		it = v->items[v->next++];
 		pthread_mutex_unlock(&v->mu);
 
-		rt = &v->r->tables[idx];
 		bs_err_init(&e);
 		bs_digest_init(&acc.d);
 		acc.bytes = 0;
-		acc.progress = v->o->progress;
+		if (it.ranged) {
+			if (it.to)
+				snprintf(where, sizeof(where), "ctid >= '(%llu,0)' AND ctid < '(%llu,0)'",
+					 (unsigned long long)it.from, (unsigned long long)it.to);
+			else
+				snprintf(where, sizeof(where), "ctid >= '(%llu,0)'", (unsigned long long)it.from);
+		}
 		t0 = bs_now();
-		sql = bs_snap_copy_sql(&m->tables[idx], NULL);
+		sql = bs_snap_copy_sql(&m->tables[it.t], it.ranged ? where : NULL);
 		if (!sql) {
-			pthread_mutex_lock(&v->mu);
-			v->fatal = 1;
-			bs_err_set(&v->fatal_err, BS_ERR_NOMEM, "out of memory");
-			pthread_mutex_unlock(&v->mu);
+			bs_err_set(&e, BS_ERR_NOMEM, "out of memory");
+			set_fatal(v, &e, NULL);
 			break;
 		}
 		rc = bs_pg_copy_out(wa->c, sql, on_row, &acc, NULL, &e);
 		free(sql);
-		rt->seconds = bs_now() - t0;
-		if (rc < 0) {
-			if (PQstatus(wa->c) != CONNECTION_OK) {
-				pthread_mutex_lock(&v->mu);
-				if (!v->fatal) {
-					v->fatal = 1;
-					v->fatal_err = e;
-					bs_err_prefix(&v->fatal_err, "lost the connection to the scratch database");
-				}
-				pthread_mutex_unlock(&v->mu);
-				break;
-			}
-			v->tj[idx].error = strdup(e.msg);
-			continue;
+		if (rc < 0 && PQstatus(wa->c) != CONNECTION_OK) {
+			set_fatal(v, &e, "lost the connection to the scratch database");
+			break;
 		}
-		rt->actual = acc.d;
-		rt->rows_actual = acc.d.rows;
-		rt->checked = 1;
-		rt->ok = rt->rows_actual == rt->rows_expected && bs_digest_equal(&rt->actual, &rt->expected);
+		pthread_mutex_lock(&v->mu);
+		{
+			struct tacc *ta = &v->ta[it.t];
+			struct bs_drill_table *rt = &v->r->tables[it.t];
+			rt->seconds += bs_now() - t0;
+			if (rc < 0) {
+				if (!ta->error)
+					ta->error = strdup(e.msg[0] ? e.msg : "COPY failed");
+			} else {
+				bs_digest_merge(&ta->d, &acc.d);
+			}
+			if (--ta->left == 0 && !ta->error) {
+				rt->actual = ta->d;
+				rt->rows_actual = ta->d.rows;
+				rt->checked = 1;
+				rt->ok = rt->rows_actual == rt->rows_expected &&
+					 bs_digest_equal(&rt->actual, &rt->expected);
+			}
+		}
+		pthread_mutex_unlock(&v->mu);
 		if (v->o->progress) {
 			atomic_fetch_add(&v->o->progress->rows, acc.d.rows);
 			atomic_fetch_add(&v->o->progress->raw_bytes, acc.bytes);
-			atomic_fetch_add(&v->o->progress->tables_done, 1);
 		}
 	}
 	return NULL;
 }
 
-/* largest first (qsort_r: glibc's argument order) */
-static int cmp_size(const void *a, const void *b, void *arg)
-{
-	const struct bs_manifest *m = arg;
-	const struct bs_mtable *x = &m->tables[*(const size_t *)a], *y = &m->tables[*(const size_t *)b];
+/* ---- planning: sizes of the restored tables -> work items ---------------- */
 
-	if (x->raw_bytes != y->raw_bytes)
-		return x->raw_bytes > y->raw_bytes ? -1 : 1;
-	return x->no < y->no ? -1 : x->no > y->no;
+struct relsize {
+	const char *schema, *name;
+	uint64_t bytes;
+};
+
+static int cmp_relsize(const void *a, const void *b)
+{
+	const struct relsize *x = a, *y = b;
+	int c = strcmp(x->schema, y->schema);
+
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+	const struct vitem *x = a, *y = b;
+
+	if (x->est != y->est)
+		return x->est > y->est ? -1 : 1;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+/* Largest first; tables above 64 MiB on disk split into page ranges of
+ * size/(2 jobs), 32 MiB to 1 GiB each (as snap splits them). */
+static int plan_items(struct vctx *v, PGconn *c, int jobs, struct bs_err *err)
+{
+	const struct bs_manifest *m = v->o->m;
+	struct relsize *rs = NULL;
+	PGresult *res;
+	uint64_t block = 8192;
+	size_t i, n = 0, cap = 0;
+	int rows, ranges_ok = PQserverVersion(c) >= 140000;
+
+	res = bs_pg_query(c,
+			  "SELECT n.nspname, c.relname, pg_catalog.pg_relation_size(c.oid),"
+			  " pg_catalog.current_setting('block_size')::int8"
+			  " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+			  " WHERE c.relkind IN ('r', 'm')",
+			  0, NULL, err);
+	if (!res)
+		return -1;
+	rows = PQntuples(res);
+	rs = calloc(rows ? (size_t)rows : 1, sizeof(*rs));
+	if (!rs) {
+		PQclear(res);
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	}
+	for (i = 0; i < (size_t)rows; i++) {
+		rs[i].schema = PQgetvalue(res, (int)i, 0);
+		rs[i].name = PQgetvalue(res, (int)i, 1);
+		rs[i].bytes = strtoull(PQgetvalue(res, (int)i, 2), NULL, 10);
+		block = strtoull(PQgetvalue(res, (int)i, 3), NULL, 10);
+	}
+	if (rows)
+		qsort(rs, (size_t)rows, sizeof(*rs), cmp_relsize);
+	if (block == 0)
+		block = 8192;
+	for (i = 0; i < m->ntables; i++) {
+		struct relsize key = { m->tables[i].schema, m->tables[i].name, 0 }, *hit;
+		uint64_t size, parts = 1, piece, pages, step, p;
+
+		hit = rows ? bsearch(&key, rs, (size_t)rows, sizeof(*rs), cmp_relsize) : NULL;
+		size = hit ? hit->bytes : m->tables[i].raw_bytes;
+		if (ranges_ok && hit && jobs > 1 && size > 64 * MIB) {
+			piece = size / (2 * (uint64_t)jobs);
+			if (piece < 32 * MIB)
+				piece = 32 * MIB;
+			if (piece > 1024 * MIB)
+				piece = 1024 * MIB;
+			parts = (size + piece - 1) / piece;
+		}
+		if (n + parts > cap) {
+			size_t ncap = (n + parts) * 2;
+			struct vitem *ni = realloc(v->items, ncap * sizeof(*ni));
+			if (!ni) {
+				free(rs);
+				PQclear(res);
+				return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+			}
+			v->items = ni;
+			cap = ncap;
+		}
+		v->ta[i].left = (uint32_t)parts;
+		pages = size / block;
+		step = parts > 1 ? (pages + parts - 1) / parts : 0;
+		for (p = 0; p < parts; p++) {
+			struct vitem *it = &v->items[n++];
+			it->t = i;
+			it->ranged = parts > 1;
+			it->from = p * step;
+			/* the last range is open: the table may have grown since */
+			it->to = p + 1 < parts ? (p + 1) * step : 0;
+			it->est = size / parts;
+		}
+	}
+	v->nitems = n;
+	if (n > 1)
+		qsort(v->items, n, sizeof(*v->items), cmp_item);
+	bs_debug("verifying %zu tables in %zu pieces on %d connections", m->ntables, n, jobs);
+	free(rs);
+	PQclear(res);
+	return 0;
 }
 
 /* ---- per-table findings ------------------------------------------------- */
@@ -152,9 +281,9 @@ static int table_findings(struct vctx *v)
 		struct bs_drill_table *t = &r->tables[i];
 
 		bs_drill_qname(q, sizeof(q), t->schema, t->name);
-		if (v->tj[i].error) {
+		if (v->ta[i].error) {
 			rc = bs_drill_report_add(r, BS_DRILL_AREA_TABLE, q, "cannot be read in the restored database: %s",
-						 v->tj[i].error);
+						 v->ta[i].error);
 			continue;
 		}
 		if (!t->checked || t->ok)
@@ -510,30 +639,29 @@ int bs_drill_verify(const struct bs_drill_verify_opts *o, struct bs_drill_report
 	pthread_mutex_init(&v.mu, NULL);
 	if (bs_drill_report_tables(r, m) < 0)
 		goto nomem;
-	if ((size_t)jobs > m->ntables)
-		jobs = m->ntables ? (int)m->ntables : 1;
-	v.tj = calloc(m->ntables ? m->ntables : 1, sizeof(*v.tj));
-	v.order = calloc(m->ntables ? m->ntables : 1, sizeof(*v.order));
-	wa = calloc((size_t)jobs, sizeof(*wa));
-	th = calloc((size_t)jobs, sizeof(*th));
-	if (!v.tj || !v.order || !wa || !th)
+	v.ta = calloc(m->ntables ? m->ntables : 1, sizeof(*v.ta));
+	if (!v.ta)
 		goto nomem;
-	for (k = 0; k < m->ntables; k++)
-		v.order[k] = k;
-	if (m->ntables > 1)
-		qsort_r(v.order, m->ntables, sizeof(*v.order), cmp_size, (void *)m);
 	if (o->progress)
 		atomic_store(&o->progress->tables_total, m->ntables);
 
 	/* connect everything first: an unreachable database fails fast */
 	if (open_conn(o->conninfo, &main_c, err) < 0)
 		goto out;
-	for (i = 0; i < jobs && m->ntables; i++) {
+	if (plan_items(&v, main_c, jobs, err) < 0)
+		goto out;
+	if ((size_t)jobs > v.nitems)
+		jobs = v.nitems ? (int)v.nitems : 1;
+	wa = calloc((size_t)jobs, sizeof(*wa));
+	th = calloc((size_t)jobs, sizeof(*th));
+	if (!wa || !th)
+		goto nomem;
+	for (i = 0; i < jobs && v.nitems; i++) {
 		wa[i].v = &v;
 		if (open_conn(o->conninfo, &wa[i].c, err) < 0)
 			goto out;
 	}
-	for (i = 0; i < jobs && m->ntables; i++) {
+	for (i = 0; i < jobs && v.nitems; i++) {
 		if (pthread_create(&th[i], NULL, table_worker, &wa[i]) != 0) {
 			bs_err_set(err, BS_ERR_INTERNAL, "unable to start a verification thread");
 			pthread_mutex_lock(&v.mu);
@@ -557,7 +685,7 @@ int bs_drill_verify(const struct bs_drill_verify_opts *o, struct bs_drill_report
 	}
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
-	if (started < jobs && m->ntables)
+	if (started < jobs && v.nitems)
 		goto out;
 	started = 0;
 	if (v.fatal) {
@@ -581,10 +709,10 @@ out:
 			PQfinish(wa[i].c);
 	if (main_c)
 		PQfinish(main_c);
-	for (k = 0; v.tj && k < m->ntables; k++)
-		free(v.tj[k].error);
-	free(v.tj);
-	free(v.order);
+	for (k = 0; v.ta && k < m->ntables; k++)
+		free(v.ta[k].error);
+	free(v.ta);
+	free(v.items);
 	free(wa);
 	free(th);
 	pthread_mutex_destroy(&v.mu);

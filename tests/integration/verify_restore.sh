@@ -424,6 +424,14 @@ pg "$BIG" "create table big (id bigint primary key, a text, b text, c int);
 REPO_BIG=$BS_TMP/repo-big
 ID_BIG=$(snap "$REPO_BIG" "$BIG" 2>/dev/null) || { echo "Bail out! snap of big failed"; exit 1; }
 
+t_big_ranges() {
+	run_cmd bs verify-restore "$ID_BIG" --repo "$REPO_BIG" --scratch "$SCRATCH" --jobs 2 -v
+	expect_exit 0 "a drill of a table verified in page ranges passes" && expect_stdout_contains "PASS" &&
+		expect_stderr_matches "verifying 1 tables in [2-9][0-9]* pieces"
+	expect_no_drill_db
+}
+run_test "a large table is verified in ctid page ranges on several connections (digests add up)" t_big_ranges
+
 # start_drill_bg: a drill of the big snapshot in the background; waits until
 # it loads data into its scratch database; sets DRILL_PID and DRILL_DB.
 start_drill_bg() {
