@@ -72,6 +72,7 @@ int bs_keys_identities(const struct bs_config *cfg, const char *identity_file,
 	const char *pf = cfg->restore.passphrase_file ? cfg->restore.passphrase_file
 						      : cfg->encryption.passphrase_file;
 	char *pass = NULL;
+	int have_pass = 0;
 
 	*out = NULL;
 	ids = bs_age_identities_new();
@@ -94,8 +95,9 @@ int bs_keys_identities(const struct bs_config *cfg, const char *identity_file,
 		bs_secret_free(pass);
 		if (rc < 0)
 			goto fail;
+		have_pass = 1;
 	}
-	if (bs_age_identities_count(ids) == 0) {
+	if (bs_age_identities_count(ids) == 0 && !have_pass) {
 		bs_age_identities_free(ids);
 		bs_err_set(err, BS_ERR_CONFIG, "snapshot %s is encrypted and no identity or passphrase was given",
 			   rec ? rec->id : "");
