@@ -437,8 +437,13 @@ static int drill_one(struct drill_ctx *dc, const struct bs_snap_record *rec, str
 	r->max_rto_ms = p && p->max_rto_ms >= 0 ? p->max_rto_ms : rq->cfg->drill.max_rto_ms;
 	r->max_snapshot_age_ms = p && p->max_snapshot_age_ms >= 0 ? p->max_snapshot_age_ms
 								 : rq->cfg->drill.max_snapshot_age_ms;
-	if (r->mode == BS_DRILL_ARCHIVE)
-		r->max_rto_ms = 0; /* nothing restored: no RTO */
+	if (r->mode == BS_DRILL_ARCHIVE) {
+		/* an integrity check of one archive, possibly of every snapshot
+		 * (--all): no RTO, and the age limit is about drills of the
+		 * newest snapshot, not about keeping old archives readable */
+		r->max_rto_ms = 0;
+		r->max_snapshot_age_ms = 0;
+	}
 
 	rc = r->mode == BS_DRILL_ARCHIVE ? run_archive(dc, rec, r, err) : run_db(dc, rec, r, err);
 	if (rc < 0)

@@ -43,7 +43,7 @@
  *   max_rto: 15m              the drill fails when RTO exceeds this (0: no limit)
  *   max_snapshot_age: 26h     ... or the snapshot is older than this at drill time
  *   stale_grace: 60s          age after which an unlocked scratch database is stale
- *   smoke_timeout: 60s        statement_timeout of each smoke query
+ *   smoke_timeout: 60s        statement_timeout of each smoke query (0: none)
  *   smoke:
  *     - name: at least one admin user exists
  *       sql: SELECT count(*) > 0 FROM users WHERE is_admin

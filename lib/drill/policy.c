@@ -165,11 +165,7 @@ static int bind_doc(struct bs_drill_policy *p, const struct bs_ydoc *doc, struct
 		root = root->pairs[0].value;
 		keypath = "drill";
 	}
-	if (bs_bind_table(&ctx, policy_fields, root, keypath, p, err) < 0)
-		return -1;
-	if (p->smoke_timeout_ms == 0)
-		p->smoke_timeout_ms = SMOKE_TIMEOUT_MS_DEFAULT;
-	return 0;
+	return bs_bind_table(&ctx, policy_fields, root, keypath, p, err);
 }
 
 int bs_drill_policy_load(struct bs_drill_policy *p, const char *path, struct bs_err *err)

@@ -60,8 +60,9 @@ TEST(full)
 
 TEST(wrapped_and_zero_limits)
 {
-	CHECK_INT(load("drill:\n  max_rto: 0\n  smoke:\n"), 0);
+	CHECK_INT(load("drill:\n  max_rto: 0\n  smoke_timeout: 0\n  smoke:\n"), 0);
 	CHECK_INT(p.max_rto_ms, 0);
+	CHECK_INT(p.smoke_timeout_ms, 0);
 	CHECK_INT(p.nsmoke, 0);
 }
 
