@@ -65,6 +65,7 @@ static void ctx_release(struct rs_ctx *cx)
 		free(t->name);
 		free(t->qname);
 		free(t->copy_sql);
+		free(t->copy_freeze_sql);
 		free(t->seen);
 		free(t->loaded);
 	}
@@ -232,6 +233,9 @@ static int step_read_header(struct rs_ctx *cx, struct bs_err *err)
 			free(q);
 		}
 		sprintf(t->copy_sql + len, "%sFROM STDIN", mt->ncolumns ? ") " : "");
+		if (!(t->copy_freeze_sql = malloc(strlen(t->copy_sql) + 16)))
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		sprintf(t->copy_freeze_sql, "%s WITH (FREEZE)", t->copy_sql);
 		cx->by_no[i] = t;
 	}
 	if (cx->ntables > 1)
@@ -269,32 +273,21 @@ static int step_prepare_target(struct rs_ctx *cx, struct bs_err *err)
 
 static int step_predata(struct rs_ctx *cx, struct bs_err *err)
 {
-	double t0 = bs_now();
-	int rc = 0;
-
-	if (!cx->o->data_only)
-		rc = rs_schema_predata(cx, err);
-	cx->res->t_predata = bs_now() - t0;
-	return rc;
+	if (cx->o->data_only)
+		return 0;
+	return rs_schema_predata(cx, err);
 }
 
 static int step_data(struct rs_ctx *cx, struct bs_err *err)
 {
-	double t0 = bs_now();
-	int rc = -1;
-
 	if (cx->o->schema_only)
 		return 0; /* stop reading: the data is not wanted */
-	if (rs_pool_start(cx, cx->jobs, &cx->pool, err) < 0)
-		goto out;
-	if (rs_data_load(cx, err) < 0 || rs_data_check(cx, err) < 0 || rs_data_sequences(cx, err) < 0)
-		goto out;
+	if (rs_pool_start(cx, cx->jobs, &cx->pool, err) < 0 || rs_data_load(cx, err) < 0 ||
+	    rs_data_check(cx, err) < 0 || rs_data_sequences(cx, err) < 0)
+		return -1;
 	if (cx->o->progress)
 		atomic_store(&cx->o->progress->tables_done, cx->res->tables);
-	rc = 0;
-out:
-	cx->res->t_data = bs_now() - t0;
-	return rc;
+	return 0;
 }
 
 static int step_postdata(struct rs_ctx *cx, struct bs_err *err)
@@ -360,42 +353,54 @@ static int step_flush(struct rs_ctx *cx, struct bs_err *err)
 	return 0;
 }
 
+/* The restore, in order.  Each step may do nothing for the options given
+ * (schema-only, data-only); the first failure stops the list. */
+enum step_timer { T_NONE, T_PREDATA, T_DATA, T_POSTDATA };
+
+static const struct step {
+	const char *name;
+	int (*run)(struct rs_ctx *cx, struct bs_err *err);
+	enum step_timer timer;
+} steps[] = {
+	{ "check options", step_check_options, T_NONE },
+	{ "read header", step_read_header, T_NONE },
+	{ "read schema", step_read_schema, T_PREDATA },
+	{ "select tables", step_select, T_PREDATA },
+	{ "prepare target", step_prepare_target, T_NONE },
+	{ "pre-data", step_predata, T_PREDATA },
+	{ "data", step_data, T_DATA },
+	{ "post-data", step_postdata, T_POSTDATA },
+	{ "materialized views", step_matviews, T_POSTDATA },
+	{ "analyze", step_analyze, T_POSTDATA },
+	{ "flush", step_flush, T_POSTDATA },
+};
+
 int bs_restore_run(const struct bs_restore_opts *o, struct bs_rstream *in, struct bs_restore_result *res,
 		   struct bs_err *err)
 {
 	struct rs_ctx cx;
 	struct bs_err local;
-	double t0 = bs_now(), t1;
-	int rc;
+	double t0 = bs_now();
+	size_t i;
+	int rc = 0;
 
 	if (!err)
 		err = &local;
 	bs_err_init(err);
 	bs_restore_result_release(res);
 	ctx_init(&cx, o, in, res);
-	rc = step_check_options(&cx, err);
-	if (rc == 0)
-		rc = step_read_header(&cx, err);
-	if (rc == 0)
-		rc = step_read_schema(&cx, err);
-	if (rc == 0)
-		rc = step_select(&cx, err);
-	if (rc == 0)
-		rc = step_prepare_target(&cx, err);
-	if (rc == 0)
-		rc = step_predata(&cx, err);
-	if (rc == 0)
-		rc = step_data(&cx, err);
-	t1 = bs_now();
-	if (rc == 0)
-		rc = step_postdata(&cx, err);
-	if (rc == 0)
-		rc = step_matviews(&cx, err);
-	if (rc == 0)
-		rc = step_analyze(&cx, err);
-	if (rc == 0)
-		rc = step_flush(&cx, err);
-	res->t_postdata = bs_now() - t1;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]) && rc == 0; i++) {
+		double ts = bs_now(), dt;
+		rc = steps[i].run(&cx, err);
+		dt = bs_now() - ts;
+		bs_debug("restore: %s: %.3f s%s", steps[i].name, dt, rc ? " (failed)" : "");
+		if (steps[i].timer == T_PREDATA)
+			res->t_predata += dt;
+		else if (steps[i].timer == T_DATA)
+			res->t_data += dt;
+		else if (steps[i].timer == T_POSTDATA)
+			res->t_postdata += dt;
+	}
 	if (rc < 0) {
 		ctx_disconnect(&cx);
 		rs_target_undo(&cx, err);

@@ -30,8 +30,13 @@
 #define RS_MEMBER_MAX ((size_t)512 << 20)
 /* Largest header / manifest / ACL script. */
 #define RS_META_MAX ((size_t)128 << 20)
-/* Compressed bytes queued or being loaded at once (besides one member). */
+/* Bytes queued or being loaded at once (besides one member): compressed,
+ * or decompressed for chunks prepared by the reader (loaders.c). */
 #define RS_QUEUE_BYTES ((size_t)96 << 20)
+/* Largest chunk the reader decompresses ahead of its loader. */
+#define RS_PREP_MAX ((size_t)32 << 20)
+/* COPY data is handed to libpq in pieces of this size. */
+#define RS_SEND_PIECE ((size_t)256 << 10)
 
 /* One chunk as loaded. */
 struct rs_chunk {
@@ -47,7 +52,14 @@ struct rs_table {
 	char *schema, *name;       /* copies: the manifest grows while loaders run */
 	char *qname;               /* "schema"."name" */
 	char *copy_sql;            /* COPY "s"."t" ("c", ...) FROM STDIN */
+	char *copy_freeze_sql;     /* ... WITH (FREEZE) */
 	int selected;              /* its data is loaded */
+
+	/* loaders, under the pool lock: the first chunks of a table the
+	 * restore created go to one loader, in one transaction that starts
+	 * with TRUNCATE, as COPY FREEZE (see loaders.c) */
+	enum { RS_FRESH, RS_FREEZING, RS_LOADED } state;
+	int release;               /* another loader starves: end the lane */
 
 	/* reader thread: chunk members seen (bitmap by seq) */
 	uint8_t *seen;
@@ -97,7 +109,7 @@ struct rs_ctx {
 	int server_version;
 	int created;               /* we created the database */
 	int changed;               /* the target was modified */
-	int superuser;
+	int superuser;             /* may lower deadlock_timeout (see target.c) */
 
 	/* schema */
 	char tmpdir[PATH_MAX];     /* private, removed at the end */
@@ -128,6 +140,8 @@ void rs_progress_archive(struct rs_ctx *cx);
 int rs_target_prepare(struct rs_ctx *cx, struct bs_err *err);
 int rs_target_session(struct rs_ctx *cx, PGconn **out, struct bs_err *err);
 void rs_target_undo(struct rs_ctx *cx, struct bs_err *err);
+/* Session settings for pg_restore (PGOPTIONS), matching rs_target_session's. */
+const char *rs_target_pgoptions(const struct rs_ctx *cx);
 
 /* schema.c */
 int rs_schema_spool(struct rs_ctx *cx, struct bs_err *err);

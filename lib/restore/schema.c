@@ -158,10 +158,9 @@ static int child_conn_init(struct rs_ctx *cx, struct child_conn *cc, struct bs_e
 	/* pg_restore commits every statement: don't wait for a WAL flush each
 	 * time (the restore ends with one synchronous commit) */
 	{
-		const char *old = getenv("PGOPTIONS");
-		if ((cc->optenv = malloc((old ? strlen(old) : 0) + 64)))
-			sprintf(cc->optenv, "PGOPTIONS=%s%s-c synchronous_commit=off", old ? old : "",
-				old && *old ? " " : "");
+		const char *old = getenv("PGOPTIONS"), *ours = rs_target_pgoptions(cx);
+		if ((cc->optenv = malloc((old ? strlen(old) : 0) + strlen(ours) + 16)))
+			sprintf(cc->optenv, "PGOPTIONS=%s%s%s", old ? old : "", old && *old ? " " : "", ours);
 	}
 	if (!cc->dbarg || !cc->optenv || (cc->password && !cc->pwenv)) {
 		child_conn_release(cc);

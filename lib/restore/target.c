@@ -46,22 +46,38 @@ static int set_literal(PGconn *c, const char *name, const char *value, struct bs
 	return rc;
 }
 
+/* Lock waits behind autovacuum: autovacuum gives way to a session that
+ * waits for its lock, but only after deadlock_timeout (1 s by default),
+ * and it picks up freshly loaded tables while the restore builds their
+ * indexes.  Superusers may shorten the wait for their own sessions. */
+#define RS_DEADLOCK_TIMEOUT "100ms"
+
 int rs_target_session(struct rs_ctx *cx, PGconn **out, struct bs_err *err)
 {
 	PGconn *c = NULL;
+	const char *su;
 
 	*out = NULL;
 	if (bs_pg_connect(cx->o->target, cx->dbname, &c, err) < 0)
 		return -1;
+	su = PQparameterStatus(c, "is_superuser");
 	/* COPY text is in the archive's encoding, whatever the target's is */
 	if (bs_pg_session_setup(c, err) < 0 ||
 	    (cx->m->encoding && set_literal(c, "client_encoding", cx->m->encoding, err) < 0) ||
-	    bs_pg_exec(c, "SET synchronous_commit = off", err) < 0) {
+	    bs_pg_exec(c, "SET synchronous_commit = off", err) < 0 ||
+	    (su && strcmp(su, "on") == 0 &&
+	     bs_pg_exec(c, "SET deadlock_timeout = '" RS_DEADLOCK_TIMEOUT "'", err) < 0)) {
 		PQfinish(c);
 		return -1;
 	}
 	*out = c;
 	return 0;
+}
+
+const char *rs_target_pgoptions(const struct rs_ctx *cx)
+{
+	return cx->superuser ? "-c synchronous_commit=off -c deadlock_timeout=" RS_DEADLOCK_TIMEOUT
+			     : "-c synchronous_commit=off";
 }
 
 /* ---- create ---- */
