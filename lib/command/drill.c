@@ -393,11 +393,11 @@ cleanup:
 	if (rq->keep) {
 		struct bs_err ke;
 		bs_err_init(&ke);
-		if (bs_drill_scratch_exists(&sc, sc.name, &ke) > 0) {
+		int marked = bs_drill_scratch_mark_kept(&sc, r->id, &ke);
+		if (marked < 0)
+			bs_warn("unable to mark '%s' as kept (the next drill may remove it): %s", sc.name, ke.msg);
+		if (marked != 0) {
 			r->kept = 1;
-			if (bs_drill_scratch_mark_kept(&sc, r->id, &ke) < 0)
-				bs_warn("unable to mark '%s' as kept (the next drill may remove it): %s", sc.name,
-					ke.msg);
 			bs_info("kept scratch database '%s' on %s (--keep): drop it when done", sc.name, sc.where);
 		}
 	} else {

@@ -284,10 +284,10 @@ int bs_drill_scratch_cleanup(struct bs_drill_scratch *s, int64_t grace_ms, int *
  * thread-safe.  Returns 1 if it dropped, 0 if there was nothing to do. */
 int bs_drill_scratch_drop(struct bs_drill_scratch *s, struct bs_err *err);
 /* Mark the scratch database as kept (COMMENT ON DATABASE "backstop: kept
- * by drill <id> ..."): stale clean-up never drops a kept database; it stays
- * until dropped by hand or re-verified without --keep.  unmark clears it. */
+ * by drill <id> ..."; id may be NULL), on a connection of its own:
+ * stale clean-up never drops a kept database; it stays until dropped by
+ * hand or re-verified without --keep.  1 marked, 0 no such database, -1 error. */
 int bs_drill_scratch_mark_kept(struct bs_drill_scratch *s, const char *drill_id, struct bs_err *err);
-int bs_drill_scratch_unmark_kept(struct bs_drill_scratch *s, struct bs_err *err);
 /* 1 if a database of that name exists now. */
 int bs_drill_scratch_exists(struct bs_drill_scratch *s, const char *name, struct bs_err *err);
 /* Close the lock session (releasing the lock) and free everything. */
@@ -305,7 +305,7 @@ struct bs_drill_guard {
 void bs_drill_guard_init(struct bs_drill_guard *g);
 void bs_drill_guard_set(struct bs_drill_guard *g, struct bs_drill_scratch *s); /* g may be NULL */
 /* 1 if a scratch database was dropped (its name in name), 0 if none was
- * active or it is kept (name says which), -1 on error.  Never returns the
+ * active or it is kept (then marked as kept; name says which), -1 on error.  Never returns the
  * guard to use: call it only on the way out of the process. */
 int bs_drill_guard_abort(struct bs_drill_guard *g, char name[64], int *kept, struct bs_err *err);
 

@@ -328,24 +328,30 @@ int bs_drill_scratch_adopt(struct bs_drill_scratch *s, const char *name, struct 
 
 int bs_drill_scratch_mark_kept(struct bs_drill_scratch *s, const char *drill_id, struct bs_err *err)
 {
+	const char *params[1];
+	PGconn *c = NULL;
+	PGresult *r;
 	char sql[320];
+	int rc = 0;
 
-	if (!s->owned || !bs_drill_scratch_name_valid(s->name, NULL))
+	if (!s->owned || !bs_drill_scratch_name_valid(s->name, NULL) || !s->server)
 		return 0;
-	snprintf(sql, sizeof(sql),
-		 "COMMENT ON DATABASE \"%s\" IS '" KEPT_MARK " by drill %s (--keep): drop it when done'", s->name,
-		 bs_catalog_valid_id(drill_id) ? drill_id : "?");
-	return bs_pg_exec(s->lock_conn, sql, err);
-}
-
-int bs_drill_scratch_unmark_kept(struct bs_drill_scratch *s, struct bs_err *err)
-{
-	char sql[160];
-
-	if (!s->owned || !bs_drill_scratch_name_valid(s->name, NULL))
-		return 0;
-	snprintf(sql, sizeof(sql), "COMMENT ON DATABASE \"%s\" IS NULL", s->name);
-	return bs_pg_exec(s->lock_conn, sql, err);
+	/* a connection of its own: also called from a signal watcher thread */
+	if (bs_pg_connect(s->server, NULL, &c, err) < 0)
+		return -1;
+	params[0] = s->name;
+	r = bs_pg_query(c, "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", 1, params, err);
+	if (!r) {
+		rc = -1;
+	} else if (PQntuples(r) > 0) {
+		snprintf(sql, sizeof(sql),
+			 "COMMENT ON DATABASE \"%s\" IS '" KEPT_MARK " by drill %s (--keep): drop it when done'",
+			 s->name, drill_id && bs_catalog_valid_id(drill_id) ? drill_id : "(interrupted)");
+		rc = bs_pg_exec(c, sql, err) < 0 ? -1 : 1;
+	}
+	PQclear(r);
+	PQfinish(c);
+	return rc;
 }
 
 static int drop_on(PGconn *c, const char *name, struct bs_err *err)
@@ -507,5 +513,7 @@ int bs_drill_guard_abort(struct bs_drill_guard *g, char name[64], int *kept, str
 	snprintf(name, 64, "%s", s->name);
 	*kept = s->keep && s->owned && s->name[0];
 	pthread_mutex_unlock(&s->mu);
+	if (*kept)
+		return bs_drill_scratch_mark_kept(s, NULL, err) < 0 ? -1 : 0;
 	return bs_drill_scratch_drop(s, err);
 }

@@ -408,11 +408,15 @@ t_policy() {
 	sleep 2
 	run_cmd vr "$ID_SMALL" --scratch "$SCRATCH" --policy "$BS_TMP/age.yaml"
 	expect_exit 1 "snapshot older than max_snapshot_age: exit 1" && expect_stdout_contains "limit max_snapshot_age"
+	printf 'max_rto: 1s\nsmoke:\n  - name: slow\n    sql: select pg_sleep(1.2) is not null\n    expect: true\n' >"$BS_TMP/rto.yaml"
+	run_cmd vr "$ID_SMALL" --scratch "$SCRATCH" --policy "$BS_TMP/rto.yaml" --json
+	expect_exit 1 "RTO above max_rto: exit 1"
+	check_eq "the finding names max_rto" "$(jq -r '.findings[] | select(.area == "limit") | .object' "$OUT_FILE")" max_rto
 	printf 'max_rto: 15m\nsmoke:\n  - name: x\n    sql: select true\n    expectt: true\n' >"$BS_TMP/bad.yaml"
 	run_cmd vr "$ID_SMALL" --scratch "$SCRATCH" --policy "$BS_TMP/bad.yaml"
 	expect_exit 2 "bad policy: exit 2" && expect_stderr_contains "bad.yaml:5:5: unknown key 'expectt'"
 }
-run_test "drill policy: smoke queries and max_snapshot_age fail the drill, named; bad policy exit 2" t_policy
+run_test "drill policy: smoke queries, max_rto and max_snapshot_age fail the drill, named; bad policy exit 2" t_policy
 
 # ------------------------------------------------------- killed and stopped
 
@@ -471,6 +475,29 @@ t_signal() {
 }
 run_test "SIGTERM mid-restore: scratch database dropped, exit 143" t_signal TERM 143
 run_test "SIGINT mid-restore: scratch database dropped, exit 130" t_signal INT 130
+
+t_signal_keep() {
+	local rc=0 db
+	"$BS_BIN/backstop-verify-restore" "$ID_BIG" --repo "$REPO_BIG" --scratch "$SCRATCH" --jobs 2 --keep \
+		>"$BS_TMP/bg.out" 2>"$BS_TMP/bg.err" </dev/null &
+	DRILL_PID=$!
+	for ((i = 0; i < 300; i++)); do
+		db=$(pg postgres "select datname from pg_stat_activity where datname like 'backstop\_drill\_%' and query ilike 'copy%' limit 1")
+		[ -n "$db" ] && break
+		sleep 0.05
+	done
+	[ -n "$db" ] || { t_fail "the drill did not reach the data load"; kill -9 "$DRILL_PID"; return 1; }
+	kill -TERM "$DRILL_PID"
+	wait "$DRILL_PID" || rc=$?
+	check_eq "exit status after SIGTERM" "$rc" 143
+	check "stderr says it kept the scratch database" grep -q "kept scratch database '$db'" "$BS_TMP/bg.err"
+	check "the database is still there" db_exists "$db"
+	run_cmd vr "$ID_SMALL" --scratch "$SCRATCH" --stale-grace 0s
+	expect_exit 0
+	check "the next drill leaves a kept database alone" db_exists "$db"
+	drop_db "$db"
+}
+run_test "SIGTERM with --keep: the database stays, marked, and the next drill leaves it" t_signal_keep
 
 t_live_drill_is_safe() {
 	# a running drill's database is never taken for a stale one
