@@ -455,6 +455,9 @@ int rs_pool_start(struct rs_ctx *cx, int n, struct rs_pool **out, struct bs_err 
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv_work, NULL);
 	pthread_cond_init(&p->cv_space, NULL);
+	if (cx->o->data_only && !cx->superuser)
+		bs_warn("not a superuser: the target's triggers (and foreign-key checks) fire while --data-only "
+			"loads the tables");
 	for (i = 0; i < n; i++) {
 		p->w[i].pool = p;
 		if (!(p->w[i].rh = snap_rowhash_new())) {

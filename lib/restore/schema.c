@@ -169,6 +169,20 @@ static int child_conn_init(struct rs_ctx *cx, struct child_conn *cc, struct bs_e
 	return 0;
 }
 
+/* pg_restore quotes the server's DETAIL line after the error ("DETAIL:
+ * view app.v depends on table app.t"): keep it.  (The server's HINT speaks
+ * of SQL the user does not write here.) */
+static void server_detail(const char *tail, struct bs_err *err)
+{
+	const char *p = strstr(tail, "DETAIL:  "), *nl;
+
+	if (!p)
+		return;
+	p += 9;
+	nl = strchr(p, '\n');
+	bs_err_detail(err, "%.*s", nl ? (int)(nl - p) : (int)strlen(p), p);
+}
+
 /* Run pg_restore with the given options (NULL-terminated) against the
  * target, on the spooled dump.  stdout_fd: -1 or a file for --list. */
 static int run_pg_restore(struct rs_ctx *cx, const char *const *opts, int with_db, int stdout_fd,
@@ -203,6 +217,8 @@ static int run_pg_restore(struct rs_ctx *cx, const char *const *opts, int with_d
 	r.env = env;
 	r.stdout_fd = stdout_fd;
 	rc = bs_run_sync(&r, err);
+	if (rc < 0)
+		server_detail(r.stderr_tail, err);
 	child_conn_release(&cc);
 	return rc;
 }
@@ -443,8 +459,12 @@ int rs_schema_predata(struct rs_ctx *cx, struct bs_err *err)
 	cx->changed = 1;
 	if (cx->o->clean && clean_foreign_keys(cx, err) < 0)
 		return bs_err_prefix(err, "unable to drop the foreign keys of the snapshot's tables (--clean)");
-	if (run_pg_restore(cx, opts, 1, -1, err) < 0)
+	if (run_pg_restore(cx, opts, 1, -1, err) < 0) {
+		if (cx->o->clean && strstr(err->msg, "other objects depend on it"))
+			bs_err_hint(err, cx->nfilters ? "restore the dependent objects too (--table), or drop them first"
+						      : "drop the dependent objects first");
 		return bs_err_prefix(err, "unable to create the schema (pre-data)");
+	}
 	return 0;
 }
 

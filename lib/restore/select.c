@@ -377,6 +377,20 @@ static int is_rel(enum bs_toc_kind k)
 	return k == BS_TOC_TABLE || k == BS_TOC_RELATION || k == BS_TOC_SEQUENCE;
 }
 
+/* Is d the relation entry e is attached to?  e's "<schema> <tag> <owner>"
+ * starts with d's schema and name ("app orders orders_pkey postgres" is
+ * attached to "app orders postgres"). */
+static int attached_to(const struct bs_toc_entry *e, const struct bs_toc_entry *d)
+{
+	const char *last = strrchr(d->rest, ' ');
+	size_t n;
+
+	if (!last || last == d->rest)
+		return 0;
+	n = (size_t)(last - d->rest) + 1;
+	return strncmp(e->rest, d->rest, n) == 0;
+}
+
 /* One pass of the selection rules; returns the number of entries newly kept. */
 static size_t select_pass(struct bs_toc *t, const struct idmap *m, int clean)
 {
@@ -384,7 +398,7 @@ static size_t select_pass(struct bs_toc *t, const struct idmap *m, int clean)
 
 	for (i = 0; i < t->n; i++) {
 		struct bs_toc_entry *e = &t->e[i];
-		int on_kept_table = 0, any_kept = 0, all_kept = 1;
+		int on_kept_table = 0, any_kept = 0, all_kept = 1, owner_kept = 0;
 
 		for (j = 0; j < e->ndeps; j++) {
 			const struct bs_toc_entry *d = idmap_get(m, t, e->deps[j]);
@@ -394,6 +408,8 @@ static size_t select_pass(struct bs_toc *t, const struct idmap *m, int clean)
 				any_kept = 1;
 				if (d->kind == BS_TOC_TABLE)
 					on_kept_table = 1;
+				if ((d->kind == BS_TOC_TABLE || d->kind == BS_TOC_RELATION) && attached_to(e, d))
+					owner_kept = 1;
 			} else if (is_rel(d->kind) || d->kind == BS_TOC_ATTACHED || d->kind == BS_TOC_DEFAULT) {
 				all_kept = 0;
 			}
@@ -411,7 +427,9 @@ static size_t select_pass(struct bs_toc *t, const struct idmap *m, int clean)
 				e->keep = on_kept_table;
 				break;
 			case BS_TOC_ATTACHED:
-				e->keep = any_kept && all_kept;
+				/* with clean, what a kept table's constraint refers
+				 * to (another table, its key) is in the target */
+				e->keep = (any_kept && all_kept) || (clean && owner_kept);
 				break;
 			case BS_TOC_ALWAYS:
 				e->keep = 1;

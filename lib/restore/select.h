@@ -16,8 +16,9 @@
  *   - the partitions and inheritance children of a kept table, the
  *     sequences owned by it (serial and identity columns) and the
  *     sequences its column defaults use;
- *   - everything attached to kept objects: indexes, constraints (a foreign
- *     key only when the table it references is kept too), triggers, rules,
+ *   - everything attached to kept objects: indexes, constraints (without
+ *     clean, a foreign key only when the table it references is kept too;
+ *     with clean that table is in the target), triggers, rules,
  *     policies, defaults, comments,
  *     ACLs, security labels, statistics, partition attachments;
  *   - unless `clean`, the objects the kept ones need (schemas, types,

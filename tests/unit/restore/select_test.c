@@ -296,6 +296,22 @@ TEST(toc_select_clean_keeps_no_supporting_objects)
 	CHECK_INT(kept(3239), 1);
 	CHECK_INT(kept(225), 1);   /* the default's sequence is restored */
 	CHECK_INT(kept(3398), 1);
+	CHECK_INT(kept(3248), 1);  /* its FK to app.users, which the target has */
+	CHECK_INT(kept(216), 0);
+	CHECK_INT(kept(3244), 0);
+}
+
+TEST(toc_select_clean_partition_reattached)
+{
+	static const char *specs[] = { "app.parted_2024", NULL };
+
+	select_specs(specs, 1);
+	CHECK_INT(kept(223), 1);
+	CHECK_INT(kept(3236), 1);  /* attached to the parent the target has */
+	CHECK_INT(kept(222), 0);
+	CHECK_INT(kept(3237), 0);
+	select_specs(specs, 0);
+	CHECK_INT(kept(3236), 0);  /* no parent in an empty target */
 }
 
 TEST(toc_select_view_and_quoted)
@@ -360,6 +376,7 @@ int main(void)
 	RUN(toc_select_default_in_create_table);
 	RUN(toc_select_partitions);
 	RUN(toc_select_clean_keeps_no_supporting_objects);
+	RUN(toc_select_clean_partition_reattached);
 	RUN(toc_select_view_and_quoted);
 	RUN(toc_list);
 	RUN(toc_filter_marks_matched);
