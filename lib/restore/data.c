@@ -124,7 +124,6 @@ static int manifest_member(struct rs_ctx *cx, uint64_t size, struct bs_err *err)
 	}
 	rc = bs_manifest_parse(cx->m, buf, (size_t)size, err);
 	free(buf);
-	cx->manifest_seen = rc == 0;
 	return rc;
 }
 

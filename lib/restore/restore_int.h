@@ -129,7 +129,6 @@ struct rs_ctx {
 	struct rs_table **by_no;   /* sorted by no */
 	struct rs_pool *pool;
 	struct rs_blobs blobs;
-	int manifest_seen;
 };
 
 /* restore.c */
