@@ -38,6 +38,7 @@ static void ctx_init(struct rs_ctx *cx, const struct bs_restore_opts *o, struct 
 	cx->jobs = o->jobs < 1 ? 1 : o->jobs > 64 ? 64 : o->jobs;
 	bs_toc_init(&cx->toc);
 	rs_blobs_init(&cx->blobs);
+	rs_schema_init(cx);
 }
 
 /* Release connections and threads (before a failed restore drops the

@@ -73,6 +73,13 @@ struct rs_table {
 
 struct rs_pool;
 
+/* A private temporary file for pg_restore (schema.c). */
+struct rs_spool {
+	int fd;
+	char path[PATH_MAX];       /* what pg_restore opens, "" = none */
+	char name[PATH_MAX];       /* its name while it has one, else "" */
+};
+
 /* Large objects, loaded by the reader thread on the main session. */
 struct rs_blobs {
 	uint32_t oid;              /* object being written, 0 = none */
@@ -112,9 +119,8 @@ struct rs_ctx {
 	int superuser;             /* may lower deadlock_timeout (see target.c) */
 
 	/* schema */
-	char tmpdir[PATH_MAX];     /* private, removed at the end */
-	char dump_path[PATH_MAX];
-	char list_path[PATH_MAX];  /* --use-list file, "" = whole schema */
+	struct rs_spool dump;      /* schema.dump */
+	struct rs_spool list;      /* --use-list file (path "" = whole schema) */
 	char pg_restore[PATH_MAX];
 	struct bs_toc toc;
 	int have_toc;
@@ -143,6 +149,7 @@ void rs_target_undo(struct rs_ctx *cx, struct bs_err *err);
 const char *rs_target_pgoptions(const struct rs_ctx *cx);
 
 /* schema.c */
+void rs_schema_init(struct rs_ctx *cx);
 int rs_schema_spool(struct rs_ctx *cx, struct bs_err *err);
 int rs_schema_select(struct rs_ctx *cx, struct bs_err *err);
 int rs_schema_predata(struct rs_ctx *cx, struct bs_err *err);

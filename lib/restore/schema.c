@@ -34,87 +34,91 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static int make_tmpdir(struct rs_ctx *cx, struct bs_err *err)
+/* ---- private temporary files ----
+ *
+ * pg_restore needs a file name (and reopens it in each -j worker).  The
+ * files are created with mkstemp and unlinked at once; pg_restore reaches
+ * them through /proc/<pid>/fd/<fd> while we hold them open, so nothing is
+ * left behind however the process ends.  Without /proc they keep their
+ * name until rs_schema_cleanup. */
+
+static int spool_create(struct rs_spool *sp, const char *what, struct bs_err *err)
 {
 	const char *base = getenv("TMPDIR");
+	char proc[64];
 
-	if (cx->tmpdir[0])
-		return 0;
 	if (!base || !*base)
 		base = "/tmp";
-	if ((size_t)snprintf(cx->tmpdir, sizeof(cx->tmpdir), "%s/backstop-restore-XXXXXX", base) >=
-	    sizeof(cx->tmpdir) - 32) {
-		cx->tmpdir[0] = '\0';
+	if ((size_t)snprintf(sp->name, sizeof(sp->name), "%s/backstop-restore-%s-XXXXXX", base, what) >=
+	    sizeof(sp->name)) {
+		sp->name[0] = '\0';
 		return bs_err_set(err, BS_ERR_IO, "temporary directory path '%s' is too long", base);
 	}
-	if (!mkdtemp(cx->tmpdir)) {
+	sp->fd = mkostemp(sp->name, O_CLOEXEC);
+	if (sp->fd < 0) {
 		int e = errno;
-		cx->tmpdir[0] = '\0';
-		bs_err_sys(err, BS_ERR_IO, e, "unable to create a temporary directory in '%s'", base);
+		sp->name[0] = '\0';
+		bs_err_sys(err, BS_ERR_IO, e, "unable to create a temporary file in '%s'", base);
 		bs_err_hint(err, "set TMPDIR to a writable directory");
 		return -1;
+	}
+	snprintf(proc, sizeof(proc), "/proc/%ld/fd/%d", (long)getpid(), sp->fd);
+	if (access(proc, R_OK) == 0 && unlink(sp->name) == 0) {
+		snprintf(sp->path, sizeof(sp->path), "%s", proc);
+		sp->name[0] = '\0';
+	} else {
+		snprintf(sp->path, sizeof(sp->path), "%s", sp->name);
 	}
 	return 0;
 }
 
+static void spool_release(struct rs_spool *sp)
+{
+	if (sp->fd >= 0)
+		close(sp->fd);
+	if (sp->name[0])
+		unlink(sp->name);
+	sp->fd = -1;
+	sp->name[0] = sp->path[0] = '\0';
+}
+
+void rs_schema_init(struct rs_ctx *cx)
+{
+	cx->dump.fd = cx->list.fd = -1;
+}
+
 void rs_schema_cleanup(struct rs_ctx *cx)
 {
-	if (cx->dump_path[0])
-		unlink(cx->dump_path);
-	if (cx->list_path[0])
-		unlink(cx->list_path);
-	if (cx->tmpdir[0]) {
-		char toc[PATH_MAX + 16];
-		snprintf(toc, sizeof(toc), "%s/toc.txt", cx->tmpdir);
-		unlink(toc);
-		rmdir(cx->tmpdir);
-	}
-	cx->dump_path[0] = cx->list_path[0] = cx->tmpdir[0] = '\0';
+	spool_release(&cx->dump);
+	spool_release(&cx->list);
 }
 
 /* Copy the current member (schema.dump) to a file pg_restore can open. */
 int rs_schema_spool(struct rs_ctx *cx, struct bs_err *err)
 {
 	char *buf = NULL;
-	int fd = -1, rc = -1;
+	int rc = -1;
 	int version = cx->m->server_version_num;
 
-	if (make_tmpdir(cx, err) < 0)
+	if (spool_create(&cx->dump, "schema", err) < 0)
 		return -1;
-	snprintf(cx->dump_path, sizeof(cx->dump_path), "%s/schema.dump", cx->tmpdir);
-	fd = open(cx->dump_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		bs_err_sys(err, BS_ERR_IO, errno, "unable to create '%s'", cx->dump_path);
-		cx->dump_path[0] = '\0';
-		return -1;
-	}
-	if (!(buf = malloc(SPOOL_BUF))) {
-		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-		goto out;
-	}
+	if (!(buf = malloc(SPOOL_BUF)))
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	for (;;) {
 		ssize_t n = bs_tar_read(cx->tar, buf, SPOOL_BUF, err);
 		if (n < 0)
 			goto out;
 		if (n == 0)
 			break;
-		if (write_all(fd, buf, (size_t)n) < 0) {
-			bs_err_sys(err, BS_ERR_IO, errno, "unable to write '%s'", cx->dump_path);
+		if (write_all(cx->dump.fd, buf, (size_t)n) < 0) {
+			bs_err_sys(err, BS_ERR_IO, errno, "unable to write a temporary file");
 			goto out;
 		}
 	}
-	if (close(fd) < 0) {
-		fd = -1;
-		bs_err_sys(err, BS_ERR_IO, errno, "unable to write '%s'", cx->dump_path);
-		goto out;
-	}
-	fd = -1;
 	if (bs_pg_find_tool(cx->o->pg_bindir, "pg_restore", version, cx->pg_restore, err) < 0)
 		goto out;
 	rc = 0;
 out:
-	if (fd >= 0)
-		close(fd);
 	free(buf);
 	return rc;
 }
@@ -206,7 +210,7 @@ static int run_pg_restore(struct rs_ctx *cx, const char *const *opts, int with_d
 		argv[n++] = "--no-password";
 		argv[n++] = cc.dbarg;
 	}
-	argv[n++] = cx->dump_path;
+	argv[n++] = cx->dump.path;
 	argv[n] = NULL;
 	if (cc.pwenv)
 		env[ne++] = cc.pwenv;
@@ -225,36 +229,28 @@ static int run_pg_restore(struct rs_ctx *cx, const char *const *opts, int with_d
 
 /* ---- selection ---- */
 
-static int read_file(const char *path, char **out, size_t *len, struct bs_err *err)
+/* Read all of fd (from offset 0). */
+static int read_fd(int fd, char **out, size_t *len, struct bs_err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
 	char *buf;
 	size_t got = 0;
 
 	*out = NULL;
-	if (fd < 0)
-		return bs_err_sys(err, BS_ERR_IO, errno, "unable to open '%s'", path);
-	if (fstat(fd, &st) < 0 || st.st_size < 0 || (uint64_t)st.st_size > RS_META_MAX) {
-		close(fd);
-		return bs_err_set(err, BS_ERR_IO, "unable to read '%s'", path);
-	}
-	if (!(buf = malloc((size_t)st.st_size + 1))) {
-		close(fd);
+	if (fstat(fd, &st) < 0 || st.st_size < 0 || (uint64_t)st.st_size > RS_META_MAX)
+		return bs_err_set(err, BS_ERR_IO, "unable to read a temporary file");
+	if (!(buf = malloc((size_t)st.st_size + 1)))
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-	}
 	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			free(buf);
-			close(fd);
-			return bs_err_sys(err, BS_ERR_IO, n < 0 ? errno : EIO, "unable to read '%s'", path);
+			return bs_err_sys(err, BS_ERR_IO, n < 0 ? errno : EIO, "unable to read a temporary file");
 		}
 		got += (size_t)n;
 	}
-	close(fd);
 	buf[got] = '\0';
 	*out = buf;
 	*len = got;
@@ -265,20 +261,17 @@ static int read_file(const char *path, char **out, size_t *len, struct bs_err *e
 static int load_toc(struct rs_ctx *cx, struct bs_err *err)
 {
 	static const char *const opts[] = { "--list", "--verbose", NULL };
-	char path[PATH_MAX + 16];
+	struct rs_spool out = { -1, "", "" };
 	char *text = NULL;
 	size_t len = 0;
-	int fd, rc;
+	int rc;
 
-	snprintf(path, sizeof(path), "%s/toc.txt", cx->tmpdir);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return bs_err_sys(err, BS_ERR_IO, errno, "unable to create '%s'", path);
-	rc = run_pg_restore(cx, opts, 0, fd, err);
-	close(fd);
+	if (spool_create(&out, "toc", err) < 0)
+		return -1;
+	rc = run_pg_restore(cx, opts, 0, out.fd, err);
 	if (rc == 0)
-		rc = read_file(path, &text, &len, err);
-	unlink(path);
+		rc = read_fd(out.fd, &text, &len, err);
+	spool_release(&out);
 	if (rc < 0)
 		return bs_err_prefix(err, "unable to list %s", BS_MEMBER_SCHEMA);
 	rc = bs_toc_parse(&cx->toc, text, len, err);
@@ -291,23 +284,16 @@ static int write_list(struct rs_ctx *cx, struct bs_err *err)
 {
 	size_t len = 0;
 	char *list = bs_toc_list(&cx->toc, &len);
-	int fd;
+	int rc = 0;
 
 	if (!list)
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-	snprintf(cx->list_path, sizeof(cx->list_path), "%s/restore.list", cx->tmpdir);
-	fd = open(cx->list_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || write_all(fd, list, len) < 0 || close(fd) < 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		free(list);
-		bs_err_sys(err, BS_ERR_IO, e, "unable to write '%s'", cx->list_path);
-		cx->list_path[0] = '\0';
-		return -1;
-	}
+	if (spool_create(&cx->list, "list", err) < 0)
+		rc = -1;
+	else if (write_all(cx->list.fd, list, len) < 0)
+		rc = bs_err_sys(err, BS_ERR_IO, errno, "unable to write a temporary file");
 	free(list);
-	return 0;
+	return rc;
 }
 
 int rs_schema_select(struct rs_ctx *cx, struct bs_err *err)
@@ -323,7 +309,7 @@ int rs_schema_select(struct rs_ctx *cx, struct bs_err *err)
 	if (cx->nfilters == 0)
 		return 0;
 
-	if (cx->dump_path[0]) {
+	if (cx->dump.path[0]) {
 		if (load_toc(cx, err) < 0)
 			return -1;
 		bs_toc_select(&cx->toc, cx->filters, cx->nfilters, cx->o->clean);
@@ -451,8 +437,8 @@ int rs_schema_predata(struct rs_ctx *cx, struct bs_err *err)
 		opts[n++] = "--clean";
 		opts[n++] = "--if-exists";
 	}
-	if (cx->list_path[0]) {
-		snprintf(listarg, sizeof(listarg), "--use-list=%s", cx->list_path);
+	if (cx->list.path[0]) {
+		snprintf(listarg, sizeof(listarg), "--use-list=%s", cx->list.path);
 		opts[n++] = listarg;
 	}
 	opts[n] = NULL;
@@ -484,8 +470,8 @@ int rs_schema_postdata(struct rs_ctx *cx, struct bs_err *err)
 		opts[n++] = "--clean";
 		opts[n++] = "--if-exists";
 	}
-	if (cx->list_path[0]) {
-		snprintf(listarg, sizeof(listarg), "--use-list=%s", cx->list_path);
+	if (cx->list.path[0]) {
+		snprintf(listarg, sizeof(listarg), "--use-list=%s", cx->list.path);
 		opts[n++] = listarg;
 	}
 	opts[n] = NULL;
