@@ -71,7 +71,7 @@ static int rowdig_feed(void *ud, const void *buf, size_t len, struct bs_err *err
 			return carry_add(rd, p, len, err);
 		if (carry_add(rd, p, (size_t)(nl - p), err) < 0)
 			return -1;
-		drill_row_digest(&rd->d, rd->carry, rd->clen);
+		bs_digest_add_row(&rd->d, rd->carry, rd->clen);
 		rd->clen = 0;
 		p = nl + 1;
 	}
@@ -79,7 +79,7 @@ static int rowdig_feed(void *ud, const void *buf, size_t len, struct bs_err *err
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
 			return carry_add(rd, p, (size_t)(end - p), err);
-		drill_row_digest(&rd->d, p, (size_t)(nl - p));
+		bs_digest_add_row(&rd->d, p, (size_t)(nl - p));
 		p = nl + 1;
 	}
 	return 0;
@@ -89,7 +89,7 @@ static int rowdig_feed(void *ud, const void *buf, size_t len, struct bs_err *err
 static void rowdig_end(struct rowdig *rd)
 {
 	if (rd->clen)
-		drill_row_digest(&rd->d, rd->carry, rd->clen);
+		bs_digest_add_row(&rd->d, rd->carry, rd->clen);
 	rd->clen = 0;
 }
 

@@ -12,10 +12,6 @@
  * otherwise the record form (per-table mismatches only). */
 json_t *bs_drill_json(const struct bs_drill_report *r, int full);
 
-/* Add one row to a row digest: exactly bs_digest_add_row, about twice as
- * fast on short rows (rowhash.c).  Thread-safe, no state. */
-void drill_row_digest(struct bs_digest *d, const void *row, size_t len);
-
 /* "schema.name" into out. */
 void bs_drill_qname(char *out, size_t n, const char *schema, const char *name);
 

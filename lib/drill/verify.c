@@ -65,7 +65,7 @@ static int on_row(void *ud, const char *row, size_t len, struct bs_err *err)
 {
 	struct rowacc *a = ud;
 
-	drill_row_digest(&a->d, row, len && row[len - 1] == '\n' ? len - 1 : len);
+	bs_digest_add_row(&a->d, row, len && row[len - 1] == '\n' ? len - 1 : len);
 	a->bytes += len;
 	return 0;
 }

@@ -41,7 +41,6 @@
 #include "common/log.h"
 #include "pg/conn.h"
 #include "pg/copy.h"
-#include "snap/rowhash.h"
 
 struct rs_job {
 	struct rs_job *next;
@@ -61,9 +60,6 @@ struct rs_worker {
 	struct rs_table *lane;   /* table whose FREEZE transaction is open */
 	pthread_t thread;
 	int started;
-	/* bs_digest_add_row on a reused context (OpenSSL 3's one-shot
-	 * SHA256() costs 3x as much on short rows) */
-	struct snap_rowhash *rh;
 	/* partial row carried between decompressed pieces */
 	char *part;
 	size_t plen, pcap;
@@ -86,7 +82,6 @@ struct rs_pool {
 	struct bs_err err;         /* the first failure */
 	struct rs_worker *w;
 	int n;
-	struct snap_rowhash *rh;   /* the reader's, for prepared chunks */
 };
 
 static void job_free(struct rs_job *j)
@@ -155,12 +150,12 @@ static int digest_piece(struct sink *s, const char *p, size_t len)
 			return part_append(w, p, len);
 		if (part_append(w, p, (size_t)(nl - p)) < 0)
 			return -1;
-		snap_rowhash_add(w->rh, &s->digest, w->part, w->plen);
+		bs_digest_add_row(&s->digest, w->part, w->plen);
 		w->plen = 0;
 		p = nl + 1;
 	}
 	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
-		snap_rowhash_add(w->rh, &s->digest, p, (size_t)(nl - p));
+		bs_digest_add_row(&s->digest, p, (size_t)(nl - p));
 		p = nl + 1;
 	}
 	return p < end ? part_append(w, p, (size_t)(end - p)) : 0;
@@ -227,7 +222,7 @@ static int load_chunk(struct rs_worker *w, struct rs_job *j, struct rs_chunk *ou
 	if (bs_pg_copy_in_end(w->conn, NULL, err) < 0)
 		return -1;
 	if (w->plen > 0) { /* a last row without newline, as bs_digest_add_payload counts it */
-		snap_rowhash_add(w->rh, &s.digest, w->part, w->plen);
+		bs_digest_add_row(&s.digest, w->part, w->plen);
 		w->plen = 0;
 	}
 	out->seq = j->seq;
@@ -448,7 +443,6 @@ int rs_pool_start(struct rs_ctx *cx, int n, struct rs_pool **out, struct bs_err 
 	}
 	p->cx = cx;
 	p->n = n;
-	p->rh = snap_rowhash_new(); /* NULL: chunks are not prepared */
 	p->freeze = !cx->o->data_only;
 	atomic_init(&p->failed, 0);
 	bs_err_init(&p->err);
@@ -460,10 +454,6 @@ int rs_pool_start(struct rs_ctx *cx, int n, struct rs_pool **out, struct bs_err 
 			"loads the tables");
 	for (i = 0; i < n; i++) {
 		p->w[i].pool = p;
-		if (!(p->w[i].rh = snap_rowhash_new())) {
-			bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-			goto fail;
-		}
 		if (rs_target_session(cx, &p->w[i].conn, err) < 0)
 			goto fail;
 		widen_socket(p->w[i].conn);
@@ -564,7 +554,7 @@ static void prepare(struct rs_pool *p, struct rs_job *j)
 	for (q = pr.buf, end = pr.buf + pr.len; q < end; q = nl + 1) {
 		if (!(nl = memchr(q, '\n', (size_t)(end - q))))
 			nl = end; /* a last row without newline counts, as in bs_digest_add_payload */
-		snap_rowhash_add(p->rh, &j->digest, q, (size_t)(nl - q));
+		bs_digest_add_row(&j->digest, q, (size_t)(nl - q));
 	}
 	free(j->buf);
 	j->buf = NULL;
@@ -590,7 +580,7 @@ int rs_pool_chunk(struct rs_pool *p, struct rs_table *t, uint32_t seq, void *buf
 	pthread_mutex_lock(&p->mu);
 	backlog = p->queued >= (size_t)p->n && p->bytes < RS_QUEUE_BYTES / 2;
 	pthread_mutex_unlock(&p->mu);
-	if (backlog && p->rh)
+	if (backlog)
 		prepare(p, j);
 	return submit(p, j, err);
 }
@@ -650,9 +640,7 @@ void rs_pool_free(struct rs_pool *p)
 		if (p->w[i].conn)
 			PQfinish(p->w[i].conn);
 		free(p->w[i].part);
-		snap_rowhash_free(p->w[i].rh);
 	}
-	snap_rowhash_free(p->rh);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv_work);
 	pthread_cond_destroy(&p->cv_space);

@@ -9,7 +9,6 @@
 #include "common/log.h"
 #include "pg/conn.h"
 #include "pg/copy.h"
-#include "snap/rowhash.h"
 #include "snap/snap_int.h"
 
 struct snap_worker {
@@ -20,7 +19,6 @@ struct snap_worker {
 	PGconn *conn;
 	PGcancel *cancel;           /* guarded by ctx->cancel_mu */
 	struct bs_chunk_compressor *cc;
-	struct snap_rowhash *rh;
 	struct snap_table *cur;     /* table of the item being copied */
 	struct bs_digest dg;        /* rows of the current chunk */
 	uint64_t raw_limit;
@@ -51,7 +49,7 @@ static int on_row(void *ud, const char *row, size_t len, struct bs_err *err)
 	if (atomic_load_explicit(&wk->ctx->failed, memory_order_relaxed))
 		return bs_err_set(err, BS_ERR_INTERRUPTED, "cancelled");
 	/* the row's COPY text line, without its newline */
-	snap_rowhash_add(wk->rh, &wk->dg, row, len > 0 ? len - 1 : 0);
+	bs_digest_add_row(&wk->dg, row, len > 0 ? len - 1 : 0);
 	if (bs_chunk_add(wk->cc, row, len, err) < 0)
 		return -1;
 	if (bs_chunk_raw_size(wk->cc) >= wk->raw_limit)
@@ -136,8 +134,7 @@ static void *worker_main(void *arg)
 
 	bs_err_init(&err);
 	wk->cc = bs_chunk_compressor_new(ctx->o->compress_level);
-	wk->rh = snap_rowhash_new();
-	if (!wk->cc || !wk->rh) {
+	if (!wk->cc) {
 		bs_err_set(&err, BS_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -216,8 +213,6 @@ int snap_workers_join(struct snap_ctx *ctx)
 		wk->conn = NULL;
 		bs_chunk_compressor_free(wk->cc);
 		wk->cc = NULL;
-		snap_rowhash_free(wk->rh);
-		wk->rh = NULL;
 	}
 	free(ctx->workers);
 	ctx->workers = NULL;
