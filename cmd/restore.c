@@ -54,13 +54,6 @@ static const struct bs_cmd_spec spec = {
 	"  backstop restore 20261123T021500Z-3fa9c1 --table public.accounts --target ... --create\n",
 };
 
-static int default_jobs(int jobs)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return jobs > 0 ? jobs : n > 0 ? (int)(n > 16 ? 16 : n) : 2;
-}
-
 static void print_result(const struct bs_snap_record *rec, const struct bs_restore_result *r)
 {
 	if (co.json) {
@@ -144,7 +137,7 @@ int main(int argc, char **argv)
 	eng.target = cfg.restore.target;
 	eng.create = o_create;
 	eng.clean = o_clean;
-	eng.jobs = default_jobs(o_jobs ? o_jobs : cfg.restore.jobs);
+	eng.jobs = bs_cmd_jobs(o_jobs ? o_jobs : cfg.restore.jobs);
 	eng.tables = o_tables.n ? o_tables.v : NULL;
 	eng.schema_only = o_schema_only;
 	eng.data_only = o_data_only;

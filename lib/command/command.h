@@ -97,6 +97,8 @@ int bs_cmd_prune(struct bs_repo *repo, const struct bs_prune_request *rq, FILE *
  * log level unless the command line set one (quiet/verbose). */
 int bs_cmd_config(struct bs_config *cfg, const char *explicit_path, int quiet, int verbose,
 		  struct bs_err *err);
+/* Connections/threads to use: jobs if > 0, else the number of cores (at most 16). */
+int bs_cmd_jobs(int jobs);
 /* Override a config string from a flag if the flag was given. */
 int bs_cmd_override(char **slot, const char *flag_value, struct bs_err *err);
 

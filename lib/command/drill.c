@@ -41,16 +41,6 @@ void bs_drill_outcome_release(struct bs_drill_outcome *o)
 	o->n = 0;
 }
 
-static int default_jobs(int jobs)
-{
-	long n;
-
-	if (jobs > 0)
-		return jobs;
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (int)(n > 16 ? 16 : n) : 2;
-}
-
 /* The drill cannot run: keep the cause in the report. */
 static void cannot_run(struct bs_drill_report *r, const struct bs_err *e)
 {
@@ -476,7 +466,7 @@ int bs_cmd_drill(const struct bs_drill_request *rq, struct bs_drill_outcome *out
 	memset(&dc, 0, sizeof(dc));
 	bs_catalog_init(&cat);
 	dc.rq = rq;
-	dc.jobs = default_jobs(rq->jobs);
+	dc.jobs = bs_cmd_jobs(rq->jobs);
 	dc.grace_ms = rq->stale_grace_ms >= 0 ? rq->stale_grace_ms
 		      : rq->policy && rq->policy->stale_grace_ms >= 0 ? rq->policy->stale_grace_ms
 									 : BS_DRILL_STALE_GRACE_MS;

@@ -1,4 +1,6 @@
 /* setup.c - configuration set-up every command shares */
+#include <unistd.h>
+
 #include "command/command.h"
 #include "common/log.h"
 
@@ -18,4 +20,14 @@ int bs_cmd_override(char **slot, const char *flag_value, struct bs_err *err)
 	if (!flag_value)
 		return 0;
 	return bs_config_set_string(slot, flag_value, err);
+}
+
+int bs_cmd_jobs(int jobs)
+{
+	long n;
+
+	if (jobs > 0)
+		return jobs;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)(n > 16 ? 16 : n) : 2;
 }

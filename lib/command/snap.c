@@ -23,16 +23,6 @@ void bs_snap_outcome_release(struct bs_snap_outcome *o)
 	bs_snap_record_release(&o->rec);
 }
 
-static int default_jobs(int jobs)
-{
-	long n;
-
-	if (jobs > 0)
-		return jobs;
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (int)(n > 16 ? 16 : n) : 2;
-}
-
 static int fill_record(struct bs_snap_record *rec, const char *id, const char *key,
 		       const struct bs_snap_result *res, const struct bs_age_recipients *rcp,
 		       uint64_t bytes, double seconds)
@@ -129,7 +119,7 @@ static int take_snapshot(const struct bs_snap_request *rq, struct bs_snap_outcom
 	memset(&so, 0, sizeof(so));
 	so.conninfo = cfg->database;
 	so.id = id;
-	so.jobs = default_jobs(cfg->snap.jobs);
+	so.jobs = bs_cmd_jobs(cfg->snap.jobs);
 	so.compress_level = cfg->snap.compress_level;
 	so.chunk_size = cfg->snap.chunk_size;
 	so.lock_timeout_ms = (int)cfg->snap.lock_timeout_ms;

@@ -120,61 +120,15 @@ void bs_drill_scratch_release(struct bs_drill_scratch *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Append key='value' (libpq quoting) to a growing string. */
-static int kv_append(char **buf, size_t *len, size_t *cap, const char *k, const char *v)
-{
-	size_t need = strlen(k) + 2 * strlen(v) + 8;
-	const char *p;
-
-	if (*len + need >= *cap) {
-		size_t ncap = (*cap + need) * 2;
-		char *nb = realloc(*buf, ncap);
-		if (!nb)
-			return -1;
-		*buf = nb;
-		*cap = ncap;
-	}
-	*len += (size_t)sprintf(*buf + *len, "%s%s='", *len ? " " : "", k);
-	for (p = v; *p; p++) {
-		if (*p == '\'' || *p == '\\')
-			(*buf)[(*len)++] = '\\';
-		(*buf)[(*len)++] = *p;
-	}
-	(*buf)[(*len)++] = '\'';
-	(*buf)[*len] = '\0';
-	return 0;
-}
-
 /* conninfo with its database replaced by dbname (password and every other
  * option kept): what the restore engine and the verifiers connect to. */
 static char *conninfo_with_db(const char *conninfo, const char *dbname, struct bs_err *err)
 {
-	PQconninfoOption *opts, *o;
-	char *perr = NULL, *buf = NULL;
-	size_t len = 0, cap = 0;
+	char *s = bs_pg_conninfo_with_dbname(conninfo, dbname, err);
 
-	opts = PQconninfoParse(conninfo ? conninfo : "", &perr);
-	if (!opts) {
-		bs_err_set(err, BS_ERR_USAGE, "invalid scratch connection string: %s",
-			   perr ? perr : "out of memory");
-		PQfreemem(perr);
-		return NULL;
-	}
-	for (o = opts; o->keyword; o++) {
-		if (!o->val || strcmp(o->keyword, "dbname") == 0)
-			continue;
-		if (kv_append(&buf, &len, &cap, o->keyword, o->val) < 0)
-			goto nomem;
-	}
-	if (kv_append(&buf, &len, &cap, "dbname", dbname) < 0)
-		goto nomem;
-	PQconninfoFree(opts);
-	return buf;
-nomem:
-	PQconninfoFree(opts);
-	free_secret(buf);
-	bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-	return NULL;
+	if (!s && err && err->code == BS_ERR_CONFIG)
+		err->code = BS_ERR_USAGE;
+	return s;
 }
 
 int bs_drill_scratch_connect(struct bs_drill_scratch *s, const char *server_conninfo, struct bs_err *err)

@@ -187,8 +187,10 @@ static int append_kv(char **buf, size_t *len, size_t *cap, const char *k, const 
 	return 0;
 }
 
-int bs_pg_conninfo_for_child(const char *conninfo, const char *dbname, char **conninfo_out,
-			     char **password_out, struct bs_err *err)
+/* Rebuild a conninfo: dbname replaced if not NULL; the password moved to
+ * *password_out, or kept in the string when password_out is NULL. */
+static int rebuild(const char *conninfo, const char *dbname, char **conninfo_out,
+		   char **password_out, struct bs_err *err)
 {
 	char *perr = NULL, *buf = NULL;
 	size_t len = 0, cap = 0;
@@ -196,7 +198,8 @@ int bs_pg_conninfo_for_child(const char *conninfo, const char *dbname, char **co
 	int seen_db = 0;
 
 	*conninfo_out = NULL;
-	*password_out = NULL;
+	if (password_out)
+		*password_out = NULL;
 	opts = PQconninfoParse(conninfo ? conninfo : "", &perr);
 	if (!opts) {
 		bs_err_set(err, BS_ERR_CONFIG, "invalid connection string: %s",
@@ -215,7 +218,7 @@ int bs_pg_conninfo_for_child(const char *conninfo, const char *dbname, char **co
 		}
 		if (!v)
 			continue;
-		if (strcmp(o->keyword, "password") == 0) {
+		if (password_out && strcmp(o->keyword, "password") == 0) {
 			*password_out = strdup(v);
 			continue;
 		}
@@ -230,12 +233,29 @@ int bs_pg_conninfo_for_child(const char *conninfo, const char *dbname, char **co
 	}
 	PQconninfoFree(opts);
 	if (!buf) {
-		free(*password_out);
-		*password_out = NULL;
+		if (password_out) {
+			free(*password_out);
+			*password_out = NULL;
+		}
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	}
 	*conninfo_out = buf;
 	return 0;
+}
+
+int bs_pg_conninfo_for_child(const char *conninfo, const char *dbname, char **conninfo_out,
+			     char **password_out, struct bs_err *err)
+{
+	return rebuild(conninfo, dbname, conninfo_out, password_out, err);
+}
+
+char *bs_pg_conninfo_with_dbname(const char *conninfo, const char *dbname, struct bs_err *err)
+{
+	char *out = NULL;
+
+	if (rebuild(conninfo, dbname, &out, NULL, err) < 0)
+		return NULL;
+	return out;
 }
 
 char *bs_pg_conninfo_dbname(const char *conninfo)

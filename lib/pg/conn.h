@@ -46,6 +46,11 @@ char *bs_pg_quote_ident(const char *name);
 int bs_pg_conninfo_for_child(const char *conninfo, const char *dbname, char **conninfo_out,
 			     char **password_out, struct bs_err *err);
 
+/* A conninfo with its database replaced by dbname, every other option
+ * (password included) kept, as a key='value' string (malloc'd; it may hold
+ * a password: wipe before free).  NULL with err on a bad conninfo. */
+char *bs_pg_conninfo_with_dbname(const char *conninfo, const char *dbname, struct bs_err *err);
+
 /* The database name a conninfo refers to (after libpq defaults), malloc'd. */
 char *bs_pg_conninfo_dbname(const char *conninfo);
 
