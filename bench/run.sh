@@ -26,7 +26,7 @@ WORK=${BENCH_DIR:-/var/tmp/backstop-bench}
 PGUSER_OS=${BENCH_OS_USER:-backstop-test}
 PORT=${BENCH_PORT:-55499}
 
-command -v /usr/bin/time >/dev/null || { apt-get install -y -qq time >/dev/null; }
+command -v /usr/bin/time >/dev/null && command -v bc >/dev/null || apt-get install -y -qq time bc >/dev/null
 
 id "$PGUSER_OS" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$PGUSER_OS"
 mkdir -p "$WORK"
