@@ -124,4 +124,20 @@ t_create_exists() {
 }
 run_test "--create onto an existing database is refused, it stays untouched" t_create_exists
 
+t_keep_on_error() {
+	local db=${SRC}_keep r2=$BS_TMP/repo2 a
+	cp -a "$REPO" "$r2"
+	a=$(ls "$r2"/archives/*.tar | tail -1)
+	truncate -s $(( $(stat -c %s "$a") * 2 / 3 )) "$a"
+	run_cmd bs restore latest --repo "$r2" --target "dbname=$db" --create -q
+	expect_exit 3
+	check "a failed restore drops the database it created" bash -c "! psql -XAtc 'select 1' -d '$db' >/dev/null 2>&1"
+	run_cmd bs restore latest --repo "$r2" --target "dbname=$db" --create --keep-on-error -q
+	expect_exit 3
+	expect_stderr_contains "kept"
+	check "--keep-on-error keeps it for inspection" db_exists "$db"
+	drop_db "$db"
+}
+run_test "a failed --create restore drops its database; --keep-on-error keeps it and says so" t_keep_on_error
+
 done_testing
