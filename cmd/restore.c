@@ -3,6 +3,7 @@
  * Thin: options -> request -> lib/command -> exit code.
  */
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include "command/command.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "common/sigwatch.h"
 #include "restore/restore.h"
 
 static struct bs_common_opts co;
@@ -53,6 +55,28 @@ static const struct bs_cmd_spec spec = {
 	"  backstop restore latest --target 'postgresql://postgres@db/app_restored' --create\n"
 	"  backstop restore 20261123T021500Z-3fa9c1 --table public.accounts --target ... --create\n",
 };
+
+static struct bs_restore_guard guard;
+
+/* On the watcher thread: a database this restore created is dropped
+ * before the process ends, so an interrupted restore leaves nothing. */
+static void on_interrupt(int sig, void *ud)
+{
+	char name[256];
+	struct bs_err err;
+	int rc;
+
+	(void)ud;
+	bs_err_init(&err);
+	bs_log(BS_LOG_WARN, "interrupted by %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	rc = bs_restore_guard_abort(&guard, name, &err);
+	if (rc > 0)
+		bs_log(BS_LOG_WARN, "dropped the partially restored database '%s'", name);
+	else if (rc < 0)
+		bs_log(BS_LOG_ERROR, "%s", err.msg);
+	fflush(stdout);
+	_exit(128 + sig);
+}
 
 static void print_result(const struct bs_snap_record *rec, const struct bs_restore_result *r)
 {
@@ -143,6 +167,12 @@ int main(int argc, char **argv)
 	eng.data_only = o_data_only;
 	eng.keep_on_error = o_keep;
 	eng.pg_bindir = cfg.snap.pg_bindir;
+	bs_restore_guard_init(&guard);
+	eng.guard = &guard;
+	if (bs_sigwatch_start(on_interrupt, NULL, &err) < 0) {
+		rc = bs_cmd_error(&spec, &err);
+		goto done;
+	}
 	rq.cfg = &cfg;
 	rq.spec = pos.n ? pos.v[0] : NULL;
 	rq.database = o_db;

@@ -29,6 +29,7 @@
 #include "common/duration.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "common/sigwatch.h"
 #include "drill/drill.h"
 
 static struct bs_common_opts co;
@@ -99,35 +100,19 @@ static const struct bs_cmd_spec list_spec = {
 
 /* ---- signals ---------------------------------------------------------------- */
 
-static int sig_pipe[2] = { -1, -1 };
 static struct bs_drill_guard guard;
 
-static void on_signal(int sig)
+/* On the watcher thread: drop the scratch database of the drill in
+ * progress (unless --keep), then end the process with 128+signal. */
+static void on_interrupt(int sig, void *ud)
 {
-	unsigned char b = (unsigned char)sig;
-	int saved = errno;
-
-	if (write(sig_pipe[1], &b, 1) < 0) {
-		/* nothing safe to do here */
-	}
-	errno = saved;
-}
-
-static void *watcher(void *arg)
-{
-	unsigned char b;
 	char name[64];
 	struct bs_err err;
-	ssize_t n;
 	int kept, rc;
 
-	do
-		n = read(sig_pipe[0], &b, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		return NULL;
+	(void)ud;
 	bs_err_init(&err);
-	bs_log(BS_LOG_WARN, "interrupted by %s", b == SIGINT ? "SIGINT" : "SIGTERM");
+	bs_log(BS_LOG_WARN, "interrupted by %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	rc = bs_drill_guard_abort(&guard, name, &kept, &err);
 	if (rc > 0)
 		bs_log(BS_LOG_WARN, "dropped scratch database '%s'", name);
@@ -136,28 +121,16 @@ static void *watcher(void *arg)
 	else if (rc < 0)
 		bs_log(BS_LOG_ERROR, "%s (the next drill removes it)", err.msg);
 	fflush(stdout);
-	_exit(128 + b);
-	return NULL;
+	_exit(128 + sig);
 }
 
 static int start_watcher(void)
 {
-	struct sigaction sa;
-	pthread_t th;
+	struct bs_err err;
 
 	bs_drill_guard_init(&guard);
-	if (pipe2(sig_pipe, O_CLOEXEC) < 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
-		return -1;
-	if (pthread_create(&th, NULL, watcher, NULL) != 0)
-		return -1;
-	pthread_detach(th);
-	return 0;
+	bs_err_init(&err);
+	return bs_sigwatch_start(on_interrupt, NULL, &err);
 }
 
 /* ---- output ------------------------------------------------------------------ */

@@ -406,6 +406,7 @@ int bs_restore_run(const struct bs_restore_opts *o, struct bs_rstream *in, struc
 		ctx_disconnect(&cx);
 		rs_target_undo(&cx, err);
 	}
+	rs_target_disarm(&cx);
 	ctx_release(&cx);
 	res->t_total = bs_now() - t0;
 	return rc;

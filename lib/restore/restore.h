@@ -23,10 +23,29 @@
 
 #include <stdint.h>
 
+#include <pthread.h>
+
 #include "archive/manifest.h"
 #include "common/err.h"
 #include "common/progress.h"
 #include "common/stream.h"
+
+/*
+ * Interrupt safety: a command hands the engine a guard; from the moment the
+ * engine has created the target database until the restore succeeded (or
+ * was undone), bs_restore_guard_abort drops that database.  Meant for a
+ * signal watcher thread (common/sigwatch.h).  Not armed under
+ * keep_on_error.
+ */
+struct bs_restore_guard {
+	pthread_mutex_t mu;
+	int armed;
+	const char *target;          /* the opts' conninfo */
+	char dbname[256];
+};
+void bs_restore_guard_init(struct bs_restore_guard *g);
+/* 1: dropped the database (name copied to name), 0: nothing to do, -1: err. */
+int bs_restore_guard_abort(struct bs_restore_guard *g, char name[256], struct bs_err *err);
 
 struct bs_restore_opts {
 	const char *target;          /* libpq conninfo/URI of the database to restore into */
@@ -38,6 +57,7 @@ struct bs_restore_opts {
 	int keep_on_error;           /* don't drop a database we created when the restore fails */
 	const char *pg_bindir;       /* NULL: bs_pg_find_tool search */
 	struct bs_progress *progress;/* may be NULL */
+	struct bs_restore_guard *guard; /* may be NULL */
 };
 
 struct bs_restore_result {

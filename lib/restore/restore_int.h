@@ -145,6 +145,8 @@ void rs_progress_archive(struct rs_ctx *cx);
 int rs_target_prepare(struct rs_ctx *cx, struct bs_err *err);
 int rs_target_session(struct rs_ctx *cx, PGconn **out, struct bs_err *err);
 void rs_target_undo(struct rs_ctx *cx, struct bs_err *err);
+/* The restore finished or was undone: the guard no longer drops anything. */
+void rs_target_disarm(struct rs_ctx *cx);
 /* Session settings for pg_restore (PGOPTIONS), matching rs_target_session's. */
 const char *rs_target_pgoptions(const struct rs_ctx *cx);
 

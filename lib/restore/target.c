@@ -11,14 +11,14 @@
 #include "pg/conn.h"
 
 /* Connect to the same server's maintenance database. */
-static int connect_maintenance(struct rs_ctx *cx, PGconn **out, struct bs_err *err)
+static int connect_maintenance(const char *target, PGconn **out, struct bs_err *err)
 {
 	struct bs_err e2;
 
-	if (bs_pg_connect(cx->o->target, "postgres", out, err) == 0)
+	if (bs_pg_connect(target, "postgres", out, err) == 0)
 		return 0;
 	bs_err_init(&e2);
-	if (bs_pg_connect(cx->o->target, "template1", out, &e2) == 0) {
+	if (bs_pg_connect(target, "template1", out, &e2) == 0) {
 		bs_err_clear(err);
 		return 0;
 	}
@@ -141,7 +141,7 @@ static int target_create(struct rs_ctx *cx, struct bs_err *err)
 	const char *enc = cx->m->encoding ? cx->m->encoding : "UTF8";
 	int exists = 0, mismatch = 0, rc = -1;
 
-	if (connect_maintenance(cx, &c, err) < 0)
+	if (connect_maintenance(cx->o->target, &c, err) < 0)
 		return -1;
 	if (database_exists(c, cx->dbname, &exists, err) < 0)
 		goto out;
@@ -165,6 +165,13 @@ static int target_create(struct rs_ctx *cx, struct bs_err *err)
 	}
 	cx->created = cx->res->created = 1;
 	cx->changed = 1;
+	if (cx->o->guard && !cx->o->keep_on_error) {
+		pthread_mutex_lock(&cx->o->guard->mu);
+		cx->o->guard->target = cx->o->target;
+		snprintf(cx->o->guard->dbname, sizeof(cx->o->guard->dbname), "%s", cx->dbname);
+		cx->o->guard->armed = 1;
+		pthread_mutex_unlock(&cx->o->guard->mu);
+	}
 	rc = 0;
 out:
 	if (rc < 0 && err->code != BS_ERR_REFUSED)
@@ -302,16 +309,16 @@ int rs_target_prepare(struct rs_ctx *cx, struct bs_err *err)
 
 /* ---- undo ---- */
 
-static int drop_database(struct rs_ctx *cx, struct bs_err *err)
+static int drop_named(const char *target, const char *dbname, struct bs_err *err)
 {
 	PGconn *c = NULL;
-	char *qname = bs_pg_quote_ident(cx->dbname);
+	char *qname = bs_pg_quote_ident(dbname);
 	char *sql = NULL;
 	int rc = -1;
 
 	if (!qname)
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-	if (connect_maintenance(cx, &c, err) < 0)
+	if (connect_maintenance(target, &c, err) < 0)
 		goto out;
 	if (!(sql = malloc(strlen(qname) + 64))) {
 		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
@@ -320,7 +327,7 @@ static int drop_database(struct rs_ctx *cx, struct bs_err *err)
 	if (PQserverVersion(c) >= 130000) {
 		sprintf(sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", qname);
 	} else {
-		const char *params[1] = { cx->dbname };
+		const char *params[1] = { dbname };
 		PGresult *r = bs_pg_query(c, "SELECT pg_catalog.pg_terminate_backend(pid) FROM "
 					     "pg_catalog.pg_stat_activity WHERE datname = $1 AND "
 					     "pid <> pg_catalog.pg_backend_pid()",
@@ -364,7 +371,7 @@ void rs_target_undo(struct rs_ctx *cx, struct bs_err *err)
 			 cx->dbname);
 	} else {
 		bs_err_init(&e2);
-		if (drop_database(cx, &e2) == 0) {
+		if (drop_named(cx->o->target, cx->dbname, &e2) == 0) {
 			cx->created = 0;
 			snprintf(line, sizeof(line), "the partially restored database \"%s\" was dropped",
 				 cx->dbname);
@@ -374,4 +381,36 @@ void rs_target_undo(struct rs_ctx *cx, struct bs_err *err)
 		}
 	}
 	add_detail(err, line);
+}
+
+/* ---- interrupt guard ---- */
+
+void bs_restore_guard_init(struct bs_restore_guard *g)
+{
+	memset(g, 0, sizeof(*g));
+	pthread_mutex_init(&g->mu, NULL);
+}
+
+void rs_target_disarm(struct rs_ctx *cx)
+{
+	if (!cx->o->guard)
+		return;
+	pthread_mutex_lock(&cx->o->guard->mu);
+	cx->o->guard->armed = 0;
+	pthread_mutex_unlock(&cx->o->guard->mu);
+}
+
+int bs_restore_guard_abort(struct bs_restore_guard *g, char name[256], struct bs_err *err)
+{
+	int rc = 0;
+
+	/* held to the end: the main thread cannot disarm (or succeed) halfway */
+	pthread_mutex_lock(&g->mu);
+	if (g->armed) {
+		snprintf(name, 256, "%s", g->dbname);
+		rc = drop_named(g->target, g->dbname, err) < 0 ? -1 : 1;
+		g->armed = 0;
+	}
+	pthread_mutex_unlock(&g->mu);
+	return rc;
 }

@@ -140,4 +140,29 @@ t_keep_on_error() {
 }
 run_test "a failed --create restore drops its database; --keep-on-error keeps it and says so" t_keep_on_error
 
+t_interrupt() { # SIGNAL EXIT
+	local big db=${SRC}_int$1 pid rc i
+	big=$(new_db ro_big)
+	pg "$big" "create table b (id int primary key, pad text); insert into b select g, repeat(md5(g::text), 6) from generate_series(1, 600000) g;" >/dev/null
+	run_cmd bs snap --db "dbname=$big" --repo "$BS_TMP/bigrepo" --no-encryption -q
+	expect_exit 0
+	"$BS_BIN/backstop" restore latest --repo "$BS_TMP/bigrepo" --target "dbname=$db" --create -q >/dev/null 2>"$BS_TMP/int.err" &
+	pid=$!
+	for i in $(seq 1 100); do
+		db_exists "$db" && break
+		sleep 0.05
+	done
+	sleep 0.3
+	kill -"$1" "$pid"
+	wait "$pid"
+	rc=$?
+	check_eq "exit status 128+signal" "$rc" "$2"
+	check "the database it created is gone" bash -c "! psql -XAtc 'select 1' -d '$db' >/dev/null 2>&1"
+	check "it says so" grep -q "dropped the partially restored database" "$BS_TMP/int.err"
+	drop_db "$big"
+	rm -rf "$BS_TMP/bigrepo"
+}
+run_test "SIGTERM during restore --create: the created database is dropped, exit 143" t_interrupt TERM 143
+run_test "SIGINT during restore --create: the created database is dropped, exit 130" t_interrupt INT 130
+
 done_testing
