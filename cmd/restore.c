@@ -182,6 +182,7 @@ int main(int argc, char **argv)
 	rq.json = co.json;
 	rq.progress = !co.quiet && !co.json;
 	if (bs_cmd_restore(&rq, &rec, &res, stdout, &err) < 0) {
+		bs_sigwatch_settle(); /* interrupted: the watcher ends the process */
 		rc = bs_cmd_error(&spec, &err);
 		goto done;
 	}

@@ -331,6 +331,7 @@ int main(int argc, char **argv)
 	rq.progress = !co.quiet && !co.json;
 	rq.guard = &guard;
 	if (bs_cmd_drill(&rq, &out, &err) < 0) {
+		bs_sigwatch_settle();
 		/* a drill that was under way still gets its report */
 		if (out.n > 0)
 			print_reports(&out);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 static int sig_pipe[2] = { -1, -1 };
 static bs_sigwatch_fn watch_fn;
 static void *watch_ud;
+static atomic_int fired;
 
 static void on_signal(int sig)
 {
@@ -32,8 +34,10 @@ static void *watcher(void *arg)
 	do
 		n = read(sig_pipe[0], &b, 1);
 	while (n < 0 && errno == EINTR);
-	if (n == 1)
+	if (n == 1) {
+		atomic_store(&fired, 1);
 		watch_fn(b, watch_ud);
+	}
 	return NULL;
 }
 
@@ -56,4 +60,12 @@ int bs_sigwatch_start(bs_sigwatch_fn fn, void *ud, struct bs_err *err)
 		return bs_err_set(err, BS_ERR_INTERNAL, "unable to start the signal watcher");
 	pthread_detach(th);
 	return 0;
+}
+
+void bs_sigwatch_settle(void)
+{
+	if (!atomic_load(&fired))
+		return;
+	for (;;)
+		pause();
 }

@@ -18,4 +18,9 @@ typedef void (*bs_sigwatch_fn)(int sig, void *ud);
  * once per process, before starting work. */
 int bs_sigwatch_start(bs_sigwatch_fn fn, void *ud, struct bs_err *err);
 
+/* Call before main returns: if a signal is being handled, wait for the
+ * callback to end the process instead of racing it to exit (its clean-up
+ * may be what made the main thread fail). */
+void bs_sigwatch_settle(void);
+
 #endif
