@@ -50,6 +50,11 @@ void bs_manifest_release(struct bs_manifest *m)
 		free(m->seqs[i].name);
 	}
 	free(m->seqs);
+	for (i = 0; i < m->nunpopulated; i++) {
+		free(m->unpopulated[i].schema);
+		free(m->unpopulated[i].name);
+	}
+	free(m->unpopulated);
 	free(m->blobs);
 	for (i = 0; i < m->ninv; i++) {
 		free(m->inv[i].kind);
@@ -148,6 +153,34 @@ int bs_manifest_add_seq(struct bs_manifest *m, const char *schema, const char *n
 		return -1;
 	}
 	m->nseqs++;
+	return 0;
+}
+
+int bs_manifest_add_unpopulated(struct bs_manifest *m, const char *schema, const char *name)
+{
+	struct bs_mrel *r;
+
+	if (grow((void **)&m->unpopulated, m->nunpopulated, &m->unpopulated_cap, sizeof(*m->unpopulated)) < 0)
+		return -1;
+	r = &m->unpopulated[m->nunpopulated];
+	r->schema = strdup(schema);
+	r->name = strdup(name);
+	if (!r->schema || !r->name) {
+		free(r->schema);
+		free(r->name);
+		return -1;
+	}
+	m->nunpopulated++;
+	return 0;
+}
+
+int bs_manifest_is_unpopulated(const struct bs_manifest *m, const char *schema, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->nunpopulated; i++)
+		if (strcmp(m->unpopulated[i].schema, schema) == 0 && strcmp(m->unpopulated[i].name, name) == 0)
+			return 1;
 	return 0;
 }
 
@@ -286,6 +319,16 @@ int bs_manifest_header_json(const struct bs_manifest *m, char **out, size_t *len
 	jset(&b, root, "server_version", jstr(&b, "server_version", m->server_version));
 	jset(&b, root, "server_version_num", json_integer(m->server_version_num));
 	jset(&b, root, "start", jstr(&b, "start", m->start));
+	if (m->nunpopulated > 0) {
+		json_t *arr = json_array();
+		for (i = 0; i < m->nunpopulated && !b.bad; i++) {
+			json_t *jr = json_object();
+			jset(&b, jr, "schema", jstr(&b, "a schema name", m->unpopulated[i].schema));
+			jset(&b, jr, "name", jstr(&b, "a materialized view name", m->unpopulated[i].name));
+			jappend(&b, arr, jr);
+		}
+		jset(&b, root, "unpopulated_matviews", arr);
+	}
 	for (i = 0; i < m->ntables && !b.bad; i++) {
 		const struct bs_mtable *t = &m->tables[i];
 		json_t *jt = json_object(), *cols = json_array();
@@ -510,6 +553,25 @@ int bs_manifest_parse_header(struct bs_manifest *m, const char *buf, size_t len,
 	    get_str(&p, root, "start", "start", &m->start) < 0)
 		goto out;
 	m->server_version_num = (int)x;
+	/* optional (absent in archives of backstop 0.1.0 before it existed) */
+	if (json_object_get(root, "unpopulated_matviews")) {
+		json_t *arr = get_array(&p, root, "unpopulated_matviews", "unpopulated_matviews"), *jr;
+		if (!arr)
+			goto out;
+		json_array_foreach(arr, i, jr) {
+			const char *s = json_string_value(json_object_get(jr, "schema"));
+			const char *n = json_string_value(json_object_get(jr, "name"));
+			if (!s || !n) {
+				snprintf(path, sizeof(path), "unpopulated_matviews[%zu]", i);
+				bad_field(&p, path, "must be an object with string schema and name");
+				goto out;
+			}
+			if (bs_manifest_add_unpopulated(m, s, n) < 0) {
+				bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+		}
+	}
 	if (!(tables = get_array(&p, root, "tables", "tables")))
 		goto out;
 	json_array_foreach(tables, i, jt) {

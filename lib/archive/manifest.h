@@ -47,6 +47,11 @@ struct bs_mseq {
 	int is_called;
 };
 
+struct bs_mrel {
+	char *schema;
+	char *name;
+};
+
 struct bs_mblob {
 	uint32_t oid;
 	uint64_t bytes;
@@ -70,6 +75,11 @@ struct bs_manifest {
 
 	struct bs_mtable *tables;
 	size_t ntables, tables_cap;
+
+	/* header: materialized views that were not populated (WITH NO DATA);
+	 * restore refreshes every other one */
+	struct bs_mrel *unpopulated;
+	size_t nunpopulated, unpopulated_cap;
 
 	struct bs_mseq *seqs;
 	size_t nseqs, seqs_cap;
@@ -95,6 +105,8 @@ struct bs_mtable *bs_manifest_table(struct bs_manifest *m, uint32_t no); /* NULL
 int bs_mtable_add_chunk(struct bs_mtable *t, const struct bs_mchunk *c);
 int bs_manifest_add_seq(struct bs_manifest *m, const char *schema, const char *name,
 			int64_t last_value, int is_called);
+int bs_manifest_add_unpopulated(struct bs_manifest *m, const char *schema, const char *name);
+int bs_manifest_is_unpopulated(const struct bs_manifest *m, const char *schema, const char *name);
 int bs_manifest_add_blob(struct bs_manifest *m, uint32_t oid, uint64_t bytes, uint32_t chunks);
 int bs_manifest_add_inv(struct bs_manifest *m, const char *kind, const char *name, const char *def);
 

@@ -523,7 +523,8 @@ int rs_schema_refresh_matviews(struct rs_ctx *cx, struct bs_err *err)
 		return n == 0 ? 0 : bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	}
 	for (i = 0; i < n; i++)
-		done[i] = !matview_selected(cx, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+		done[i] = !matview_selected(cx, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2)) ||
+			  bs_manifest_is_unpopulated(cx->m, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
 	bs_err_init(&last);
 	do {
 		left = progress = 0;

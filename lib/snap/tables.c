@@ -101,6 +101,28 @@ static const char *list_sql =
 	" WHERE c.relkind = 'r' AND c.relpersistence <> 't' AND " SNAP_USER_REL_FILTER
 	" ORDER BY n.nspname, c.relname, a.attnum";
 
+/* Materialized views created WITH NO DATA: restore must not populate them
+ * (it refreshes every other one, as pg_dump's data section would). */
+static int snap_list_unpopulated(struct snap_ctx *ctx, struct bs_err *err)
+{
+	static const char sql[] = "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c"
+				  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				  " WHERE c.relkind = 'm' AND NOT c.relispopulated AND " SNAP_USER_REL_FILTER
+				  " ORDER BY 1, 2";
+	PGresult *r = bs_pg_query(ctx->coord, sql, 0, NULL, err);
+	int i;
+
+	if (!r)
+		return bs_err_prefix(err, "listing materialized views");
+	for (i = 0; i < PQntuples(r); i++)
+		if (bs_manifest_add_unpopulated(&ctx->m, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1)) < 0) {
+			PQclear(r);
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		}
+	PQclear(r);
+	return 0;
+}
+
 int snap_list_tables(struct snap_ctx *ctx, struct bs_err *err)
 {
 	char sql[2048];
@@ -149,7 +171,7 @@ int snap_list_tables(struct snap_ctx *ctx, struct bs_err *err)
 		ctx->tables[k].mt = &ctx->m.tables[k];
 	if (ctx->o->progress)
 		atomic_store(&ctx->o->progress->tables_total, ctx->ntables);
-	rc = 0;
+	rc = snap_list_unpopulated(ctx, err);
 out:
 	free(cols);
 	PQclear(r);

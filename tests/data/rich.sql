@@ -336,6 +336,9 @@ CREATE VIEW "Odd Schema ü"."view of weird" AS
 
 CREATE MATERIALIZED VIEW app.kind_counts AS
 	SELECT kind, count(*) AS n FROM app.events GROUP BY kind;
+-- created WITH NO DATA: must come back unpopulated (pg_dump would not refresh it)
+CREATE MATERIALIZED VIEW app.kind_counts_later AS
+    SELECT count(*) AS n FROM app.customers WITH NO DATA;
 CREATE UNIQUE INDEX kind_counts_kind ON app.kind_counts (kind);
 
 -- ---------------------------------------------------- grants, ownership

@@ -250,8 +250,10 @@ t_rich_no_triggers_fired() {
 		"$(pg "$SRC" "select count(*) from app.audit_log")"
 	check_eq "materialized view is populated" \
 		"$(pg "$RICH_DST" "select relispopulated from pg_class where oid = 'app.kind_counts'::regclass")" "t"
+	check_eq "materialized view created WITH NO DATA stays unpopulated" \
+		"$(pg "$RICH_DST" "select relispopulated from pg_class where oid = 'app.kind_counts_later'::regclass")" "f"
 }
-run_test "round trip: triggers do not fire on load, matview populated" t_rich_no_triggers_fired
+run_test "round trip: triggers do not fire on load, matviews populated as in the source" t_rich_no_triggers_fired
 
 # ------------------------------------------------------------------ listing
 

@@ -285,6 +285,37 @@ TEST(invalid_utf8_name_is_an_error)
 	bs_manifest_release(&m);
 }
 
+TEST(unpopulated_matviews_in_header)
+{
+	struct bs_manifest m, h;
+	struct bs_err err;
+	char *json = NULL;
+	size_t len = 0;
+
+	build(&m);
+	CHECK(bs_manifest_add_unpopulated(&m, "app", "later \"mv\"") == 0);
+	bs_err_init(&err);
+	CHECK(bs_manifest_header_json(&m, &json, &len, &err) == 0);
+	bs_manifest_init(&h);
+	CHECK(bs_manifest_parse_header(&h, json, len, &err) == 0);
+	CHECK_INT(h.nunpopulated, 1);
+	CHECK(bs_manifest_is_unpopulated(&h, "app", "later \"mv\""));
+	CHECK(!bs_manifest_is_unpopulated(&h, "app", "later"));
+	free(json);
+	bs_manifest_release(&h);
+	/* an archive without the key (older writer): nothing is unpopulated */
+	bs_manifest_init(&h);
+	m.nunpopulated = 0;
+	CHECK(bs_manifest_header_json(&m, &json, &len, &err) == 0);
+	CHECK(strstr(json, "unpopulated_matviews") == NULL);
+	CHECK(bs_manifest_parse_header(&h, json, len, &err) == 0);
+	CHECK_INT(h.nunpopulated, 0);
+	m.nunpopulated = 1;
+	free(json);
+	bs_manifest_release(&h);
+	bs_manifest_release(&m);
+}
+
 TEST(member_names)
 {
 	char buf[64];
@@ -319,6 +350,7 @@ int main(void)
 	RUN(header_parse_errors);
 	RUN(missing_table_in_manifest);
 	RUN(invalid_utf8_name_is_an_error);
+	RUN(unpopulated_matviews_in_header);
 	RUN(member_names);
 	return DONE();
 }
