@@ -70,7 +70,7 @@ static struct bs_cmd_spec verb_spec = { NULL, NULL, NULL, list_opts, NULL };
 
 static int apply_flags(struct bs_config *cfg, struct bs_err *err)
 {
-	if (bs_cmd_override(&cfg->database, o_db, err) < 0 ||
+	if (bs_cmd_no_password("--db", o_db, err) < 0 || bs_cmd_override(&cfg->database, o_db, err) < 0 ||
 	    bs_cmd_override(&cfg->repository, o_repo, err) < 0)
 		return -1;
 	if (o_jobs)

@@ -303,6 +303,7 @@ int main(int argc, char **argv)
 	}
 	if (bs_cmd_config(&cfg, co.config, co.quiet, co.verbose, &err) < 0 ||
 	    bs_cmd_override(&cfg.repository, o_repo, &err) < 0 ||
+	    bs_cmd_no_password("--scratch", o_scratch, &err) < 0 ||
 	    bs_cmd_override(&cfg.drill.scratch, o_scratch, &err) < 0) {
 		rc = bs_cmd_error(&spec, &err);
 		goto done;

@@ -99,6 +99,9 @@ int bs_cmd_config(struct bs_config *cfg, const char *explicit_path, int quiet, i
 		  struct bs_err *err);
 /* Connections/threads to use: jobs if > 0, else the number of cores (at most 16). */
 int bs_cmd_jobs(int jobs);
+/* Refuse a connection string with a password given on the command line
+ * (flag names the option): it would be visible in the process list. */
+int bs_cmd_no_password(const char *flag, const char *conninfo, struct bs_err *err);
 /* Override a config string from a flag if the flag was given. */
 int bs_cmd_override(char **slot, const char *flag_value, struct bs_err *err);
 

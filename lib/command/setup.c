@@ -31,3 +31,15 @@ int bs_cmd_jobs(int jobs)
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (int)(n > 16 ? 16 : n) : 2;
 }
+
+int bs_cmd_no_password(const char *flag, const char *conninfo, struct bs_err *err)
+{
+	if (!conninfo || !bs_conninfo_has_password(conninfo))
+		return 0;
+	bs_err_set(err, BS_ERR_REFUSED,
+		   "refusing a password in %s: the command line is visible to every user in the process list",
+		   flag);
+	bs_err_hint(err, "use ~/.pgpass or PGPASSFILE, the PGPASSWORD environment variable, or put the "
+			 "connection string in backstop.yaml (mode 600)");
+	return -1;
+}

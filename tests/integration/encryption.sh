@@ -139,6 +139,20 @@ t_no_secret_flags() {
 }
 run_test "secrets are never taken from the command line (--passphrase is no option)" t_no_secret_flags
 
+t_no_password_flags() {
+	run_cmd bs snap --db "postgresql://postgres:hunter2@localhost/$SRC" --repo "$BS_TMP/pw" --no-encryption
+	expect_exit 2
+	expect_stderr_contains "refusing a password in --db"
+	check "nothing written" test ! -e "$BS_TMP/pw"
+	run_cmd bs restore latest --repo "$REPO" --target "dbname=x password=hunter2" --create
+	expect_exit 2
+	expect_stderr_contains "refusing a password in --target"
+	run_cmd bs verify-restore latest --repo "$REPO" --scratch "dbname=postgres password=hunter2"
+	expect_exit 2
+	expect_stderr_contains "refusing a password in --scratch"
+}
+run_test "a password inside --db/--target/--scratch is refused (it would show in ps)" t_no_password_flags
+
 damaged() { # NAME MUTATOR EXPECTED_TEXT
 	local mut=$2 text=$3 a copy db=${SRC}_dmg
 	a=$(archive_of_latest)
