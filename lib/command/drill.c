@@ -24,6 +24,7 @@
 
 #include "command/command.h"
 #include "command/drill.h"
+#include "common/human.h"
 #include "common/log.h"
 #include "pg/conn.h"
 #include "restore/restore.h"
@@ -135,13 +136,13 @@ static void apply_limits(struct bs_drill_report *r)
 	char a[32], b[32];
 
 	if (r->max_rto_ms && r->rto_ms > r->max_rto_ms) {
-		bs_drill_fmt_ms(r->rto_ms, a, sizeof(a));
-		bs_drill_fmt_ms(r->max_rto_ms, b, sizeof(b));
+		bs_human_ms(r->rto_ms, a, sizeof(a));
+		bs_human_ms(r->max_rto_ms, b, sizeof(b));
 		bs_drill_report_add(r, BS_DRILL_AREA_LIMIT, "max_rto", "RTO %s exceeds the limit of %s", a, b);
 	}
 	if (r->max_snapshot_age_ms && r->rpo_ms > r->max_snapshot_age_ms) {
-		bs_drill_fmt_ms(r->rpo_ms, a, sizeof(a));
-		bs_drill_fmt_ms(r->max_snapshot_age_ms, b, sizeof(b));
+		bs_human_ms(r->rpo_ms, a, sizeof(a));
+		bs_human_ms(r->max_snapshot_age_ms, b, sizeof(b));
 		bs_drill_report_add(r, BS_DRILL_AREA_LIMIT, "max_snapshot_age",
 				    "the snapshot is %s old at drill time, the limit is %s", a, b);
 	}
@@ -582,8 +583,8 @@ int bs_cmd_drill_list(struct bs_repo *repo, const char *snapshot, int json, FILE
 		bs_time_iso(d->start, st);
 		st[10] = ' ';
 		st[19] = '\0';
-		bs_drill_fmt_ms(d->rto_ms, rto, sizeof(rto));
-		bs_drill_fmt_ms(d->rpo_ms, rpo, sizeof(rpo));
+		bs_human_ms(d->rto_ms, rto, sizeof(rto));
+		bs_human_ms(d->rpo_ms, rpo, sizeof(rpo));
 		fprintf(f, "%-24s %-24s %-14s %-20s %-12s %-7s %8s %8s %llu\n", d->id, d->snapshot,
 			d->database ? d->database : "?", st, d->mode, d->verdict, rto, rpo,
 			(unsigned long long)d->findings);

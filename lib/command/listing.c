@@ -4,32 +4,7 @@
 #include <string.h>
 
 #include "command/command.h"
-
-static void human_bytes(uint64_t v, char *out, size_t n)
-{
-	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = (double)v;
-	int i = 0;
-
-	while (d >= 1024 && i < 4) {
-		d /= 1024;
-		i++;
-	}
-	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", d, u[i]);
-}
-
-static void human_ms(uint64_t ms, char *out, size_t n)
-{
-	uint64_t s = ms / 1000;
-
-	if (s < 60)
-		snprintf(out, n, "%.1fs", (double)ms / 1000.0);
-	else if (s < 3600)
-		snprintf(out, n, "%llum%02llus", (unsigned long long)(s / 60), (unsigned long long)(s % 60));
-	else
-		snprintf(out, n, "%lluh%02llum", (unsigned long long)(s / 3600),
-			 (unsigned long long)(s % 3600 / 60));
-}
+#include "common/human.h"
 
 json_t *bs_snap_record_json(const struct bs_snap_record *r)
 {
@@ -161,8 +136,8 @@ int bs_cmd_snap_list(struct bs_repo *repo, const char *database,
 		bs_time_iso(r->start, st);
 		st[10] = ' ';
 		st[19] = '\0';
-		human_bytes(r->bytes, sz, sizeof(sz));
-		human_ms(r->duration_ms, took, sizeof(took));
+		bs_human_bytes(r->bytes, sz, sizeof(sz));
+		bs_human_ms((int64_t)r->duration_ms, took, sizeof(took));
 		fprintf(f, "%-24s %-16s %-20s %10s %8s %-9s %-5s %-6s %-6s %s\n", r->id, r->database, st,
 			sz, took, r->status ? r->status : "complete", r->encrypted ? "age" : "none",
 			r->pinned ? "yes" : "-", r->drill_verdict ? r->drill_verdict : "-",
@@ -194,8 +169,8 @@ int bs_cmd_snap_show(struct bs_repo *repo, const char *spec, int json, FILE *f, 
 	}
 	bs_time_iso(r->start, st);
 	bs_time_iso(r->end, en);
-	human_bytes(r->bytes, sz, sizeof(sz));
-	human_ms(r->duration_ms, took, sizeof(took));
+	bs_human_bytes(r->bytes, sz, sizeof(sz));
+	bs_human_ms((int64_t)r->duration_ms, took, sizeof(took));
 	fprintf(f, "snapshot       %s\n", r->id);
 	fprintf(f, "database       %s (PostgreSQL %s)\n", r->database, r->server_version);
 	fprintf(f, "started        %s\nfinished       %s (%s)\n", st, en, took);

@@ -1,6 +1,8 @@
 /* progress.c - see progress.h */
 #include "common/progress.h"
 
+#include "common/human.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -21,18 +23,6 @@ void bs_progress_init(struct bs_progress *p, const char *verb)
 	p->t0 = bs_now();
 }
 
-static void human(char *out, size_t n, double v)
-{
-	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	int i = 0;
-
-	while (v >= 1024 && i < 4) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
-}
-
 static void draw(struct bs_progress *p)
 {
 	double el = bs_now() - p->t0;
@@ -40,8 +30,8 @@ static void draw(struct bs_progress *p)
 	char b[32], r[32], eta[32] = "";
 	double rate = el > 0 ? (double)raw / el : 0;
 
-	human(b, sizeof(b), (double)atomic_load(&p->bytes));
-	human(r, sizeof(r), rate);
+	bs_human_bytes(atomic_load(&p->bytes), b, sizeof(b));
+	bs_human_bytes((uint64_t)rate, r, sizeof(r));
 	if (tot > raw && rate > 0)
 		snprintf(eta, sizeof(eta), " eta %.0fs", (double)(tot - raw) / rate);
 	fprintf(stderr, "\r\033[K%s: %s archive, %llu rows, tables %llu/%llu, %s/s%s",

@@ -348,7 +348,5 @@ int bs_drill_archive_check(struct bs_rstream *in, int jobs, struct bs_progress *
  * restore). */
 struct bs_rstream *bs_drill_timed_stream(struct bs_rstream *inner, double *seconds);
 
-/* "1h02m", "4.2s" */
-void bs_drill_fmt_ms(int64_t ms, char *out, size_t n);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/human.h"
 #include "drill/drill.h"
 #include "drill/drill_int.h"
 
@@ -133,39 +134,9 @@ void bs_drill_qname(char *out, size_t n, const char *schema, const char *name)
 	snprintf(out, n, "%s.%s", schema ? schema : "?", name ? name : "?");
 }
 
-void bs_drill_fmt_ms(int64_t ms, char *out, size_t n)
-{
-	int64_t s;
-
-	if (ms < 0) {
-		snprintf(out, n, "-");
-		return;
-	}
-	s = ms / 1000;
-	if (s < 60)
-		snprintf(out, n, "%.1fs", (double)ms / 1000.0);
-	else if (s < 3600)
-		snprintf(out, n, "%" PRId64 "m%02" PRId64 "s", s / 60, s % 60);
-	else
-		snprintf(out, n, "%" PRId64 "h%02" PRId64 "m", s / 3600, s % 3600 / 60);
-}
-
 static void fmt_s(double s, char *out, size_t n)
 {
-	bs_drill_fmt_ms((int64_t)(s * 1000.0 + 0.5), out, n);
-}
-
-static void human_bytes(uint64_t v, char *out, size_t n)
-{
-	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = (double)v;
-	int i = 0;
-
-	while (d >= 1024 && i < 4) {
-		d /= 1024;
-		i++;
-	}
-	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", d, u[i]);
+	bs_human_ms((int64_t)(s * 1000.0 + 0.5), out, n);
 }
 
 /* ---- text ---------------------------------------------------------------- */
@@ -178,12 +149,12 @@ static void text_limits(const struct bs_drill_report *r, FILE *f)
 		return;
 	fprintf(f, "  limits       ");
 	if (r->max_rto_ms) {
-		bs_drill_fmt_ms(r->max_rto_ms, a, sizeof(a));
+		bs_human_ms(r->max_rto_ms, a, sizeof(a));
 		fprintf(f, "max_rto %s%s", a,
 			r->rto_ms < 0 ? " (not measured)" : r->rto_ms > r->max_rto_ms ? " EXCEEDED" : " ok");
 	}
 	if (r->max_snapshot_age_ms) {
-		bs_drill_fmt_ms(r->max_snapshot_age_ms, b, sizeof(b));
+		bs_human_ms(r->max_snapshot_age_ms, b, sizeof(b));
 		fprintf(f, "%smax_snapshot_age %s%s", r->max_rto_ms ? ", " : "", b,
 			r->rpo_ms > r->max_snapshot_age_ms ? " EXCEEDED" : " ok");
 	}
@@ -212,8 +183,8 @@ int bs_drill_report_text(const struct bs_drill_report *r, FILE *f)
 			r->scratch_server ? r->scratch_server : "?",
 			r->kept ? "kept" : r->mode == BS_DRILL_REVERIFY ? "re-verified, dropped" : "dropped");
 	if (r->mode == BS_DRILL_ARCHIVE) {
-		human_bytes(r->archive_bytes, a, sizeof(a));
-		human_bytes(r->raw_bytes, b, sizeof(b));
+		bs_human_bytes(r->archive_bytes, a, sizeof(a));
+		bs_human_bytes(r->raw_bytes, b, sizeof(b));
 		fmt_s(r->t_total, c, sizeof(c));
 		fprintf(f, "  checked      %" PRIu64 " members: %" PRIu64 " chunks with %" PRIu64
 			   " rows in %zu tables (%zu differ), %" PRIu64 " large objects; %s read, %s "
@@ -225,7 +196,7 @@ int bs_drill_report_text(const struct bs_drill_report *r, FILE *f)
 			   "queries\n",
 			r->ntables, bad, r->rows, r->sequences, r->blobs, r->schema_objects, r->nsmoke);
 		if (r->rto_ms >= 0) {
-			bs_drill_fmt_ms(r->rto_ms, a, sizeof(a));
+			bs_human_ms(r->rto_ms, a, sizeof(a));
 			fmt_s(r->t_setup, b, sizeof(b));
 			fmt_s(r->t_schema, c, sizeof(c));
 			fmt_s(r->t_data, d, sizeof(d));
@@ -243,7 +214,7 @@ int bs_drill_report_text(const struct bs_drill_report *r, FILE *f)
 		}
 	}
 	if (r->rpo_ms >= 0) {
-		bs_drill_fmt_ms(r->rpo_ms, a, sizeof(a));
+		bs_human_ms(r->rpo_ms, a, sizeof(a));
 		fprintf(f, "  RPO          %s (age of the snapshot at drill time)\n", a);
 	}
 	text_limits(r, f);

@@ -267,18 +267,6 @@ TEST(summary_rejects)
 	bs_drill_summary_release(&s);
 }
 
-TEST(fmt_ms)
-{
-	char b[32];
-
-	bs_drill_fmt_ms(4200, b, sizeof(b));
-	CHECK_STR(b, "4.2s");
-	bs_drill_fmt_ms(3720000, b, sizeof(b));
-	CHECK_STR(b, "1h02m");
-	bs_drill_fmt_ms(-1, b, sizeof(b));
-	CHECK_STR(b, "-");
-}
-
 int main(void)
 {
 	RUN(xml_escape_specials);
@@ -292,6 +280,5 @@ int main(void)
 	RUN(text_report);
 	RUN(record_json_and_back);
 	RUN(summary_rejects);
-	RUN(fmt_ms);
 	return DONE();
 }
