@@ -50,7 +50,10 @@ void bs_catalog_new_id(time_t start, char out[BS_ID_MAX]);
 /* Is s shaped like a snapshot id?  (Never used to build paths unchecked.) */
 int bs_catalog_valid_id(const char *s);
 
-/* Record <-> JSON (the record's own fields only). */
+/* Record <-> JSON (the record's own fields only).  The object form is
+ * owned by the caller (json_decref); listings add their fields to it. */
+struct json_t;
+struct json_t *bs_snap_record_object(const struct bs_snap_record *r);
 int bs_snap_record_to_json(const struct bs_snap_record *r, char **out, size_t *len, struct bs_err *err);
 int bs_snap_record_from_json(struct bs_snap_record *r, const char *buf, size_t len, const char *what,
 			     struct bs_err *err);

@@ -106,7 +106,7 @@ int bs_catalog_valid_id(const char *s)
 	return 1;
 }
 
-int bs_snap_record_to_json(const struct bs_snap_record *r, char **out, size_t *len, struct bs_err *err)
+json_t *bs_snap_record_object(const struct bs_snap_record *r)
 {
 	json_t *o = json_object(), *rc = json_array();
 	char st[32], en[32];
@@ -133,6 +133,13 @@ int bs_snap_record_to_json(const struct bs_snap_record *r, char **out, size_t *l
 	json_object_set_new(o, "tool_version", json_string(r->tool_version ? r->tool_version : BS_VERSION));
 	json_object_set_new(o, "tables", json_integer((json_int_t)r->tables));
 	json_object_set_new(o, "chunks", json_integer((json_int_t)r->chunks));
+	return o;
+}
+
+int bs_snap_record_to_json(const struct bs_snap_record *r, char **out, size_t *len, struct bs_err *err)
+{
+	json_t *o = bs_snap_record_object(r);
+
 	*out = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (!*out)

@@ -8,14 +8,10 @@
 
 json_t *bs_snap_record_json(const struct bs_snap_record *r)
 {
-	json_t *o = json_object(), *rc = json_array(), *drill = json_null();
-	char st[32], en[32];
-	size_t i;
+	json_t *o = bs_snap_record_object(r), *drill = json_null();
 
-	bs_time_iso(r->start, st);
-	bs_time_iso(r->end, en);
-	for (i = 0; i < r->nrecipients; i++)
-		json_array_append_new(rc, json_string(r->recipients[i]));
+	json_object_del(o, "format");
+	json_object_del(o, "version");
 	if (r->drill_verdict) {
 		char dt[32];
 		bs_time_iso(r->drill_time, dt);
@@ -24,24 +20,9 @@ json_t *bs_snap_record_json(const struct bs_snap_record *r)
 		json_object_set_new(drill, "time", json_string(dt));
 		json_object_set_new(drill, "id", json_string(r->drill_id));
 	}
-	json_object_set_new(o, "id", json_string(r->id));
-	json_object_set_new(o, "database", json_string(r->database));
-	json_object_set_new(o, "start", json_string(st));
-	json_object_set_new(o, "end", json_string(en));
-	json_object_set_new(o, "duration_ms", json_integer((json_int_t)r->duration_ms));
-	json_object_set_new(o, "bytes", json_integer((json_int_t)r->bytes));
-	json_object_set_new(o, "status", json_string(r->status ? r->status : "complete"));
-	json_object_set_new(o, "encrypted", json_boolean(r->encrypted));
-	json_object_set_new(o, "recipients", rc);
-	json_object_set_new(o, "passphrase", json_boolean(r->passphrase));
 	json_object_set_new(o, "pinned", json_boolean(r->pinned));
 	json_object_set_new(o, "pin_reason", r->pin_reason ? json_string(r->pin_reason) : json_null());
 	json_object_set_new(o, "drill", drill);
-	json_object_set_new(o, "archive", json_string(r->archive));
-	json_object_set_new(o, "server_version", json_string(r->server_version ? r->server_version : ""));
-	json_object_set_new(o, "tool_version", json_string(r->tool_version ? r->tool_version : ""));
-	json_object_set_new(o, "tables", json_integer((json_int_t)r->tables));
-	json_object_set_new(o, "chunks", json_integer((json_int_t)r->chunks));
 	return o;
 }
 
