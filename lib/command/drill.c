@@ -67,21 +67,8 @@ static int is_damage(const struct bs_err *e)
 
 static void add_err_finding(struct bs_drill_report *r, const char *area, const struct bs_err *e)
 {
-	char detail[BS_ERR_DETAIL_MAX], *p;
-	size_t n;
-
-	/* the restore engine notes what became of the database it created; the
-	 * drill decides that itself (and says so in the report) */
-	snprintf(detail, sizeof(detail), "%s", e->detail);
-	if ((p = strstr(detail, "the partially restored database")) != NULL) {
-		*p = '\0';
-		n = strlen(detail);
-		while (n > 0 && (detail[n - 1] == ' ' || detail[n - 1] == ';' || detail[n - 1] == ',' ||
-				 detail[n - 1] == '\n'))
-			detail[--n] = '\0';
-	}
-	if (detail[0])
-		bs_drill_report_add(r, area, NULL, "%s (%s)", e->msg, detail);
+	if (e->detail[0])
+		bs_drill_report_add(r, area, NULL, "%s (%s)", e->msg, e->detail);
 	else
 		bs_drill_report_add(r, area, NULL, "%s", e->msg);
 }
@@ -296,6 +283,7 @@ static int run_db(struct drill_ctx *dc, const struct bs_snap_record *rec, struct
 		eng.target = sc.target;
 		eng.create = 1;
 		eng.keep_on_error = 1; /* the drill drops it, also after a failure */
+		eng.caller_drops = 1;
 		eng.jobs = dc->jobs;
 		eng.pg_bindir = rq->cfg->snap.pg_bindir;
 		eng.progress = &prog;

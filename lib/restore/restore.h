@@ -55,6 +55,8 @@ struct bs_restore_opts {
 	const char *const *tables;   /* NULL or NULL-terminated "schema.name" / "name" filters */
 	int schema_only, data_only;
 	int keep_on_error;           /* don't drop a database we created when the restore fails */
+	int caller_drops;            /* with keep_on_error: the caller (a drill) disposes of the
+				      * database itself, so errors do not mention it */
 	const char *pg_bindir;       /* NULL: bs_pg_find_tool search */
 	struct bs_progress *progress;/* may be NULL */
 	struct bs_restore_guard *guard; /* may be NULL */

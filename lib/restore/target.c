@@ -366,6 +366,8 @@ void rs_target_undo(struct rs_ctx *cx, struct bs_err *err)
 		return;
 	if (!cx->created) {
 		snprintf(line, sizeof(line), "the target database \"%s\" holds a partial restore", cx->dbname);
+	} else if (cx->o->keep_on_error && cx->o->caller_drops) {
+		return;
 	} else if (cx->o->keep_on_error) {
 		snprintf(line, sizeof(line), "the partially restored database \"%s\" was kept (--keep-on-error)",
 			 cx->dbname);
