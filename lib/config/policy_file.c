@@ -141,21 +141,14 @@ int bs_retention_policy_bind(struct bs_bind_ctx *ctx, const struct bs_ynode *map
 	return rc;
 }
 
-static int load_doc(struct bs_retention_policy *p, struct bs_ydoc *doc, const char *path,
-		    struct bs_err *err)
+static int load_doc(struct bs_retention_policy *p, struct bs_ydoc *doc, struct bs_err *err)
 {
 	struct bs_bind_ctx ctx;
-	const struct bs_ynode *root = doc->root;
-	const char *keypath = NULL;
+	const char *keypath;
+	const struct bs_ynode *root = bs_ynode_unwrap(doc->root, "retention", &keypath);
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.errcode = BS_ERR_POLICY;
-	if (root && root->kind == BS_YNODE_MAPPING && root->count == 1 &&
-	    strcmp(root->pairs[0].key->value, "retention") == 0) {
-		root = root->pairs[0].value;
-		keypath = "retention";
-	}
-	(void)path;
 	if (bs_retention_policy_bind(&ctx, root, keypath, p, err) < 0)
 		return -1;
 	if (bs_retention_policy_validate(p, err) < 0)
@@ -178,7 +171,7 @@ int bs_retention_policy_load(struct bs_retention_policy *p, const char *path,
 			err->code = BS_ERR_POLICY;
 		return -1;
 	}
-	rc = load_doc(p, doc, path, err);
+	rc = load_doc(p, doc, err);
 	bs_ydoc_free(doc);
 	return rc;
 }
@@ -195,7 +188,7 @@ int bs_retention_policy_load_string(struct bs_retention_policy *p, const char *n
 			err->code = BS_ERR_POLICY;
 		return -1;
 	}
-	rc = load_doc(p, doc, name, err);
+	rc = load_doc(p, doc, err);
 	bs_ydoc_free(doc);
 	return rc;
 }

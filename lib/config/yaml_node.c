@@ -833,3 +833,15 @@ out:
 	}
 	return rc;
 }
+
+const struct bs_ynode *bs_ynode_unwrap(const struct bs_ynode *root, const char *key,
+				       const char **keypath)
+{
+	*keypath = NULL;
+	if (root && root->kind == BS_YNODE_MAPPING && root->count == 1 &&
+	    strcmp(root->pairs[0].key->value, key) == 0) {
+		*keypath = key;
+		return root->pairs[0].value;
+	}
+	return root;
+}

@@ -101,6 +101,11 @@ void bs_ydoc_free(struct bs_ydoc *doc);
 
 /* The value for key in a mapping node, or NULL (also when map is not a mapping). */
 const struct bs_ynode *bs_ynode_get(const struct bs_ynode *map, const char *key);
+/* A policy file may hold its mapping bare or under one top-level key
+ * ("retention:", "drill:").  Returns the mapping to bind and sets *keypath
+ * to key when it was wrapped (NULL otherwise), for error positions. */
+const struct bs_ynode *bs_ynode_unwrap(const struct bs_ynode *root, const char *key,
+				       const char **keypath);
 /* The key node for key in a mapping node, or NULL. */
 const struct bs_ynode *bs_ynode_key(const struct bs_ynode *map, const char *key);
 

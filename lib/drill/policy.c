@@ -155,16 +155,11 @@ void bs_drill_policy_release(struct bs_drill_policy *p)
 static int bind_doc(struct bs_drill_policy *p, const struct bs_ydoc *doc, struct bs_err *err)
 {
 	struct bs_bind_ctx ctx;
-	const struct bs_ynode *root = doc->root;
-	const char *keypath = NULL;
+	const char *keypath;
+	const struct bs_ynode *root = bs_ynode_unwrap(doc->root, "drill", &keypath);
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.errcode = BS_ERR_POLICY;
-	if (root && root->kind == BS_YNODE_MAPPING && root->count == 1 &&
-	    strcmp(root->pairs[0].key->value, "drill") == 0) {
-		root = root->pairs[0].value;
-		keypath = "drill";
-	}
 	return bs_bind_table(&ctx, policy_fields, root, keypath, p, err);
 }
 
