@@ -121,7 +121,7 @@ static int do_prune(struct bs_config *cfg, struct bs_repo *repo, const char *dat
 	rq.dry_run = dry;
 	rq.json = co.json;
 	rq.lock_wait_ms = (int)cfg->snap.lock_timeout_ms;
-	return bs_cmd_prune(repo, &rq, co.json ? stdout : stdout, err);
+	return bs_cmd_prune(repo, &rq, stdout, err);
 }
 
 static int verb_main(const char *verb, int argc, char **argv)

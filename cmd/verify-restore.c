@@ -4,20 +4,15 @@
  * database; the list of past drills.
  * Thin: options -> request -> lib/command/drill.c -> report -> exit code.
  *
- * Signals: SIGINT and SIGTERM only write their number into a pipe; a
- * watcher thread reads it, drops the scratch database of the drill in
- * progress (unless --keep) through the drill guard, and ends the process
- * with 130/143 from that thread.  That is the one place backstop exits from
- * a thread other than main: the main thread may be blocked inside libpq or
- * the restore engine, and the scratch database must be gone before the
- * process is.  (A handler + pipe rather than a blocked mask + sigwait: a
- * blocked mask is inherited by pg_restore children, which then could not
- * be stopped with SIGTERM.)
+ * Signals (common/sigwatch): on SIGINT/SIGTERM a watcher thread drops the
+ * scratch database of the drill in progress (unless --keep) through the
+ * drill guard and ends the process with 130/143, as restore does for a
+ * database it created: the main thread may be blocked inside libpq or the
+ * restore engine, and the scratch database must be gone before the
+ * process is.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -41,8 +41,11 @@ static int has_record(const struct bs_catalog *cat, const char *key)
 	return 0;
 }
 
-static int add_orphan(struct scan *s, const struct bs_repo_entry *e, struct bs_err *err)
+/* Also the list callback for tmp/: unfinished writes of running or killed processes. */
+static int add_orphan(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
 {
+	struct scan *s = ud;
+
 	if (s->n == s->cap) {
 		size_t ncap = s->cap ? s->cap * 2 : 16;
 		struct orphan *nv = realloc(s->v, ncap * sizeof(*nv));
@@ -81,12 +84,6 @@ static int scan_drill(void *ud, const struct bs_repo_entry *e, struct bs_err *er
 			return 0;
 	}
 	return add_orphan(s, e, err);
-}
-
-/* tmp/...: unfinished writes of running or killed processes */
-static int add_orphan_cb_tmp(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
-{
-	return add_orphan(ud, e, err);
 }
 
 static int remove_prefix_cb(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
@@ -138,7 +135,7 @@ int bs_cmd_prune(struct bs_repo *repo, const struct bs_prune_request *rq, FILE *
 	s.cat = &all;
 	s.repo = repo;
 	if (bs_repo_list(repo, "archives/", scan_archive, &s, err) < 0 ||
-	    bs_repo_list(repo, "tmp/", add_orphan_cb_tmp, &s, err) < 0 ||
+	    bs_repo_list(repo, "tmp/", add_orphan, &s, err) < 0 ||
 	    bs_repo_list(repo, "drills/", scan_drill, &s, err) < 0)
 		goto out;
 
