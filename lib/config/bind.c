@@ -615,57 +615,80 @@ static void join_path(char *buf, size_t n, const char *path, const char *key)
 		snprintf(buf, n, "%s", key);
 }
 
-int bs_bind_table(struct bs_bind_ctx *ctx, const struct bs_bind_field *fields,
-		  const struct bs_ynode *map, const char *path, void *base,
-		  struct bs_err *err)
+static int not_a_mapping(struct bs_bind_ctx *ctx, const struct bs_bind_field *fields,
+			 const struct bs_ynode *map, const char *path, struct bs_err *err)
+{
+	const struct bs_bind_field *f;
+	char list[BS_ERR_HINT_MAX];
+	size_t n = 0;
+
+	if (path && *path)
+		bs_ynode_error(err, errcode(ctx), map, "expected a mapping for '%s', got %s", path,
+			       bs_ynode_kind_name(map));
+	else
+		bs_ynode_error(err, errcode(ctx), map, "expected a mapping at the top level, got %s",
+			       bs_ynode_kind_name(map));
+	list[0] = '\0';
+	for (f = fields; f->key && n < sizeof(list); f++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", n ? ", " : "", f->key);
+	bs_err_hint(err, "write 'key: value' lines%s%s%s, with keys: %s",
+		    path && *path ? " indented under '" : "", path && *path ? path : "",
+		    path && *path ? ":'" : "", list);
+	return -1;
+}
+
+/* Record the error in err unless a nested table already did (the count
+ * moved since before).  -1: a fatal error, stop. */
+static int record(struct bs_bind_ctx *ctx, unsigned before, struct bs_err *err)
+{
+	if (ctx->errors.count != before)
+		return 0;
+	return bs_yerrors_add(&ctx->errors, err);
+}
+
+/* One key of a table; -1 with err set on error (not yet recorded, unless a
+ * nested table recorded it). */
+static int bind_pair(struct bs_bind_ctx *ctx, const struct bs_bind_field *fields,
+		     const struct bs_ypair *pair, const char *path, void *base, struct bs_err *err)
+{
+	const struct bs_ynode *k = pair->key, *v = pair->value;
+	const struct bs_bind_field *f = find_field(fields, k->value);
+	char keypath[KEYPATH_MAX];
+
+	if (!f) {
+		if (path && *path)
+			bs_ynode_error(err, errcode(ctx), k, "unknown key '%s' in '%s'", k->value,
+				       path);
+		else
+			bs_ynode_error(err, errcode(ctx), k, "unknown key '%s'", k->value);
+		unknown_key_hint(fields, k->value, path && *path ? path : NULL, err);
+		return -1;
+	}
+	join_path(keypath, sizeof(keypath), path, f->key);
+	if (v->kind == BS_YNODE_SCALAR && v->null && f->type != BS_BIND_CUSTOM) {
+		if (f->flags & BS_BIND_REQUIRED)
+			return bs_bind_error(ctx, f, v, err, "missing value for '%s'", keypath);
+		return 0;
+	}
+	return bs_bind_value(ctx, f, v, keypath, base, err);
+}
+
+static int bind_keys(struct bs_bind_ctx *ctx, const struct bs_bind_field *fields,
+		     const struct bs_ynode *map, const char *path, void *base, struct bs_err *err)
 {
 	const struct bs_bind_field *f;
 	char keypath[KEYPATH_MAX];
 	size_t i;
 
-	if (map && map->kind == BS_YNODE_SCALAR && map->null)
-		map = NULL;
 	if (map && map->kind != BS_YNODE_MAPPING) {
-		char list[BS_ERR_HINT_MAX];
-		size_t n = 0;
-
-		if (path && *path)
-			bs_ynode_error(err, errcode(ctx), map, "expected a mapping for '%s', got %s",
-				       path, bs_ynode_kind_name(map));
-		else
-			bs_ynode_error(err, errcode(ctx), map,
-				       "expected a mapping at the top level, got %s",
-				       bs_ynode_kind_name(map));
-		list[0] = '\0';
-		for (f = fields; f->key && n < sizeof(list); f++)
-			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", n ? ", " : "",
-					      f->key);
-		bs_err_hint(err, "write 'key: value' lines%s%s%s, with keys: %s",
-			    path && *path ? " indented under '" : "", path && *path ? path : "",
-			    path && *path ? ":'" : "", list);
-		return -1;
+		not_a_mapping(ctx, fields, map, path, err);
+		return record(ctx, ctx->errors.count, err);
 	}
 	for (i = 0; map && i < map->count; i++) {
-		const struct bs_ynode *k = map->pairs[i].key, *v = map->pairs[i].value;
+		unsigned before = ctx->errors.count;
 
-		f = find_field(fields, k->value);
-		if (!f) {
-			if (path && *path)
-				bs_ynode_error(err, errcode(ctx), k, "unknown key '%s' in '%s'",
-					       k->value, path);
-			else
-				bs_ynode_error(err, errcode(ctx), k, "unknown key '%s'", k->value);
-			unknown_key_hint(fields, k->value, path && *path ? path : NULL, err);
-			return -1;
-		}
-		join_path(keypath, sizeof(keypath), path, f->key);
-		if (v->kind == BS_YNODE_SCALAR && v->null && f->type != BS_BIND_CUSTOM) {
-			if (f->flags & BS_BIND_REQUIRED)
-				return bs_bind_error(ctx, f, v, err, "missing value for '%s'",
-						     keypath);
-			continue;
-		}
-		if (bs_bind_value(ctx, f, v, keypath, base, err) < 0)
+		if (bind_pair(ctx, fields, &map->pairs[i], path, base, err) < 0 &&
+		    record(ctx, before, err) < 0)
 			return -1;
 	}
 	for (f = fields; f->key; f++) {
@@ -673,11 +696,40 @@ int bs_bind_table(struct bs_bind_ctx *ctx, const struct bs_bind_field *fields,
 			continue;
 		join_path(keypath, sizeof(keypath), path, f->key);
 		if (map)
-			return bs_bind_error(ctx, f, map, err, "missing required key '%s'",
-					     keypath);
-		return bs_err_set(err, errcode(ctx), "missing required key '%s'", keypath);
+			bs_bind_error(ctx, f, map, err, "missing required key '%s'", keypath);
+		else
+			bs_err_set(err, errcode(ctx), "missing required key '%s'", keypath);
+		if (record(ctx, ctx->errors.count, err) < 0)
+			return -1;
 	}
 	return 0;
+}
+
+int bs_bind_table(struct bs_bind_ctx *ctx, const struct bs_bind_field *fields,
+		  const struct bs_ynode *map, const char *path, void *base,
+		  struct bs_err *err)
+{
+	struct bs_bind_ctx local;
+	unsigned before;
+	int rc;
+
+	if (!ctx) {
+		memset(&local, 0, sizeof(local));
+		ctx = &local;
+	}
+	if (map && map->kind == BS_YNODE_SCALAR && map->null)
+		map = NULL;
+	if (ctx->depth == 0)
+		bs_yerrors_init(&ctx->errors); /* a new walk: a ctx may be used again */
+	before = ctx->errors.count;
+	ctx->depth++;
+	rc = bind_keys(ctx, fields, map, path, base, err);
+	ctx->depth--;
+	if (rc < 0)
+		return -1; /* fatal: err as it is */
+	if (ctx->depth == 0)
+		return bs_yerrors_result(&ctx->errors, map ? map->file : NULL, err);
+	return ctx->errors.count != before ? -1 : 0;
 }
 
 void bs_bind_release(const struct bs_bind_field *fields, void *base)

@@ -12,6 +12,17 @@
  *     or an out-of-range value at the value's position, naming the key path
  *     ("snap.jobs").
  *
+ * Errors: a bad key or value does not stop the walk.  Each one (an error
+ * of class 1xx: config, policy) is recorded in ctx->errors and binding goes
+ * on with the next key, so a file reports every problem at once; when the
+ * outermost bs_bind_table returns, a single error comes back as it is and
+ * several as one error listing all of them (bs_yerrors_result).  Anything
+ * else (out of memory) stops at once.  A nested bs_bind_table (TABLE
+ * fields, custom binders) returns -1 after recording its errors, so the
+ * binder that called it can skip the checks that span keys; the outer
+ * table does not record that -1 a second time.  When any error was
+ * recorded the struct holds part of the file: release it.
+ *
  * A null value ("key:" with nothing, "~", "null") leaves the field as it
  * was (its default).  Strings the binder stores are heap-allocated and owned
  * by the struct; bs_bind_release() frees them (wiping secret fields) and
@@ -125,6 +136,10 @@ struct bs_bind_ctx {
 	int inline_secrets;           /* values in the file that hold a secret */
 	unsigned secret_line;         /* where the first one is (1-based) */
 	unsigned secret_column;
+	/* every error of the file (see "Errors" above); reset by each outermost
+	 * bs_bind_table, so a ctx may be used for several files */
+	struct bs_yerrors errors;
+	int depth;                    /* bs_bind_table nesting (internal) */
 };
 
 /* Bind mapping node map (NULL or a null scalar: nothing to do) into base.

@@ -93,18 +93,41 @@ static int check_timezone(const char *keypath, const char *v, struct bs_err *err
 	return 0;
 }
 
+/* A retention duration never means what a restic user would not expect:
+ * restic's keep-within reads "6m" as six months, every other backstop
+ * duration as six minutes.  'm' is refused here (both readings); the other
+ * units mean the same in both tools or exist only here (s, w). */
+static int check_retention_duration(const char *keypath, const char *v, struct bs_err *err)
+{
+	const char *c;
+
+	for (c = v; *c && *c != 'm'; c++)
+		;
+	if (!*c || c == v || c[-1] < '0' || c[-1] > '9')
+		return 0; /* no 'm' unit: the duration parser judges the rest */
+	bs_err_set(err, BS_ERR_POLICY, "ambiguous unit 'm' in '%s' for '%s'", v, keypath);
+	bs_err_detail(err, "restic reads 'm' as months, backstop's other durations as "
+			   "minutes, so a retention duration accepts neither");
+	bs_err_hint(err, "write months as days or weeks (six months: '183d' or '26w'), and "
+			 "hours as 'h' (e.g. '36h'); units are y (365d), w, d, h and s");
+	return -1;
+}
+
+#define RDURATION(k)                                                               \
+	{ .key = #k, .type = BS_BIND_DURATION, .offset = offsetof(P, k), .scale = 1,   \
+	  .check = check_retention_duration }
+
 #define COUNT(k)                                                                   \
 	{ .key = #k, .type = BS_BIND_CUSTOM, .offset = offsetof(P, k), .custom = bind_count }
 
 #define RETENTION_FIELDS                                                           \
 	COUNT(keep_last), COUNT(keep_hourly), COUNT(keep_daily), COUNT(keep_weekly),  \
 	COUNT(keep_monthly), COUNT(keep_yearly),                                      \
-	BS_BIND_F_DURATION("keep_within", P, keep_within, 1),                         \
-	BS_BIND_F_DURATION("keep_window", P, keep_window, 1),                         \
+	RDURATION(keep_within), RDURATION(keep_window),                               \
 	BS_BIND_F_INT("min_keep", P, min_keep, 0, INT_MAX),                           \
 	BS_BIND_F_BOOL("keep_newest", P, keep_newest),                                \
 	BS_BIND_F_BOOL("keep_newest_verified", P, keep_newest_verified),              \
-	BS_BIND_F_DURATION("orphan_grace", P, orphan_grace, 1),                       \
+	RDURATION(orphan_grace),                                                      \
 	{ .key = "timezone", .type = BS_BIND_STRBUF, .offset = offsetof(P, timezone), \
 	  .size = sizeof(((P *)0)->timezone), .check = check_timezone }
 

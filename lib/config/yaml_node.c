@@ -62,6 +62,76 @@ int bs_ynode_error(struct bs_err *err, int code, const struct bs_ynode *node,
 	return -1;
 }
 
+/* ---- collected errors --------------------------------------------------- */
+
+#define YERR_INDENT "        " /* under the text after "detail: " */
+
+void bs_yerrors_init(struct bs_yerrors *e)
+{
+	memset(e, 0, sizeof(*e));
+	bs_err_init(&e->first);
+}
+
+/* Append "<indent><prefix><s>" line by line (s may hold newlines). */
+static void yerr_lines(char *buf, size_t cap, size_t *len, const char *indent,
+		       const char *prefix, const char *s)
+{
+	while (*s && *len < cap) {
+		size_t n = strcspn(s, "\n");
+		int w = snprintf(buf + *len, cap - *len, "%s%s%s%.*s", *len ? "\n" : "", indent,
+				 prefix, (int)n, s);
+
+		*len = w < 0 || (size_t)w >= cap - *len ? cap : *len + (size_t)w;
+		prefix = "";
+		s += n;
+		if (*s == '\n')
+			s++;
+	}
+}
+
+int bs_yerrors_add(struct bs_yerrors *e, const struct bs_err *err)
+{
+	char entry[BS_ERR_MSG_MAX + BS_ERR_DETAIL_MAX + BS_ERR_HINT_MAX];
+	size_t elen = 0, tlen = strlen(e->text);
+
+	if (err->code < 100 || err->code >= 200)
+		return -1;
+	if (e->count++ == 0)
+		e->first = *err;
+	entry[0] = '\0';
+	yerr_lines(entry, sizeof(entry), &elen, e->count > 1 ? YERR_INDENT : "", "", err->msg);
+	yerr_lines(entry, sizeof(entry), &elen, YERR_INDENT "  ", "", err->detail);
+	yerr_lines(entry, sizeof(entry), &elen, YERR_INDENT "  ", "hint: ", err->hint);
+	/* keep room for the "... and N more" line */
+	if (elen < sizeof(entry) && tlen + 1 + elen + 48 < sizeof(e->text)) {
+		snprintf(e->text + tlen, sizeof(e->text) - tlen, "%s%s", tlen ? "\n" : "", entry);
+		e->listed++;
+	}
+	return 0;
+}
+
+int bs_yerrors_result(const struct bs_yerrors *e, const char *file, struct bs_err *err)
+{
+	if (e->count == 0)
+		return 0;
+	if (!err)
+		return -1;
+	if (e->count == 1) {
+		*err = e->first;
+		return -1;
+	}
+	if (file)
+		bs_err_set(err, e->first.code, "%s: %u errors", file, e->count);
+	else
+		bs_err_set(err, e->first.code, "%u errors", e->count);
+	if (e->listed < e->count)
+		bs_err_detail(err, "%s\n" YERR_INDENT "... and %u more", e->text,
+			      e->count - e->listed);
+	else
+		bs_err_detail(err, "%s", e->text);
+	return -1;
+}
+
 const char *bs_ynode_kind_name(const struct bs_ynode *node)
 {
 	if (!node)

@@ -112,6 +112,31 @@ const struct bs_ynode *bs_ynode_key(const struct bs_ynode *map, const char *key)
 /* "a mapping", "a sequence", "a scalar" (for messages). */
 const char *bs_ynode_kind_name(const struct bs_ynode *node);
 
+/* ---- every error of a file at once ----------------------------------------
+ *
+ * A file is checked to the end, like pg_verifybackup: each error (with its
+ * file:line:column) is recorded, and the caller gets one struct bs_err for
+ * all of them.  With a single error that error is returned unchanged; with
+ * several, the message is "<file>: N errors" and the detail lists each on
+ * its own line ("<file>:<line>:<col>: <message>", then its own detail and
+ * hint indented below it); entries that do not fit in the detail are
+ * counted ("... and N more").  The code is the first error's.  No heap. */
+struct bs_yerrors {
+	unsigned count;                 /* errors recorded */
+	unsigned listed;                /* of which written to text */
+	struct bs_err first;            /* returned as is when it is the only one */
+	char text[BS_ERR_DETAIL_MAX];   /* the listed entries */
+};
+
+void bs_yerrors_init(struct bs_yerrors *e);
+/* Record err.  Returns 0, or -1 (nothing recorded) when err is not an
+ * error about the file's content (class 1xx: exit status 2) but e.g. out
+ * of memory or I/O: then the caller stops and returns err as it is. */
+int bs_yerrors_add(struct bs_yerrors *e, const struct bs_err *err);
+/* 0 when nothing was recorded; else -1 with err set as described above.
+ * file names the file in the summary message (may be NULL). */
+int bs_yerrors_result(const struct bs_yerrors *e, const char *file, struct bs_err *err);
+
 /* Set err to "<file>:<line>:<col>: <message>".  Returns -1. */
 int bs_ynode_error(struct bs_err *err, int code, const struct bs_ynode *node,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));

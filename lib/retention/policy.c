@@ -5,7 +5,7 @@
  * it touches, so the reasons read in this order):
  *
  *   1. orphans (no catalog record): grace period only
- *   2. pinned                          -> keep
+ *   2. pinned, protected (prune's caller) -> keep
  *   3. start after now (clock skew)    -> keep, left out of every rule
  *   4. sort the rest newest first (start, then id)
  *   5. keep_newest, keep_newest_verified
@@ -64,6 +64,17 @@ void bs_retention_policy_init(struct bs_retention_policy *p)
 	p->keep_newest_verified = 1;
 	p->orphan_grace = DEFAULT_ORPHAN_GRACE;
 	snprintf(p->timezone, sizeof(p->timezone), "UTC");
+}
+
+/* A duration as a retention policy writes it: never with 'm', which a
+ * restic user reads as months ("90m" is written "5400s"). */
+static char *fmt_dur(int64_t secs, char *buf, size_t n)
+{
+	if (secs % 3600 != 0 && secs % 60 == 0) {
+		snprintf(buf, n, "%llds", (long long)secs);
+		return buf;
+	}
+	return bs_duration_format(secs, buf, n);
 }
 
 /* ---- time zones ---------------------------------------------------------- */
@@ -433,8 +444,10 @@ int bs_retention_apply(const struct bs_retention_policy *p, const struct bs_rete
 
 		if (it->pinned)
 			keep(&dec[i], "pinned");
+		if (it->protect && it->complete)
+			keep(&dec[i], "%s", it->protect);
 		if (!it->complete) {
-			bs_duration_format(p->orphan_grace, dur, sizeof(dur));
+			fmt_dur(p->orphan_grace, dur, sizeof(dur));
 			if (bs_retention_orphan_expired(p, it->start, now))
 				note(&dec[i], "orphan (no catalog record) older than %s grace", dur);
 			else
@@ -478,14 +491,14 @@ int bs_retention_apply(const struct bs_retention_policy *p, const struct bs_rete
 
 		/* 7: restic keeps start > newest - within (strictly after) */
 		if (p->keep_within > 0) {
-			bs_duration_format(p->keep_within, dur, sizeof(dur));
+			fmt_dur(p->keep_within, dur, sizeof(dur));
 			for (j = 0; j < m && (int64_t)(L[0].start - L[j].start) < p->keep_within; j++)
 				keep(&dec[L[j].i], "within %s", dur);
 		}
 		/* Barman: everything in [now - window, now], plus the newest one
 		 * before it, so the state at the window's start stays restorable. */
 		if (p->keep_window > 0) {
-			bs_duration_format(p->keep_window, dur, sizeof(dur));
+			fmt_dur(p->keep_window, dur, sizeof(dur));
 			for (j = 0; j < m && (int64_t)(now - L[j].start) <= p->keep_window; j++)
 				keep(&dec[L[j].i], "window %s", dur);
 			if (j < m)
@@ -561,15 +574,15 @@ char *bs_retention_policy_describe(const struct bs_retention_policy *p, char *bu
 	}
 	if (p->keep_within > 0)
 		PUT("%skeep_within %s", any++ ? ", " : "",
-		    bs_duration_format(p->keep_within, dur, sizeof(dur)));
+		    fmt_dur(p->keep_within, dur, sizeof(dur)));
 	if (p->keep_window > 0)
 		PUT("%skeep_window %s", any++ ? ", " : "",
-		    bs_duration_format(p->keep_window, dur, sizeof(dur)));
+		    fmt_dur(p->keep_window, dur, sizeof(dur)));
 	if (!any)
 		PUT("no keep rule");
 	PUT("; min_keep %d, keep_newest %s, keep_newest_verified %s, orphan_grace %s; timezone %.*s",
 	    p->min_keep, p->keep_newest ? "on" : "off", p->keep_newest_verified ? "on" : "off",
-	    bs_duration_format(p->orphan_grace, dur, sizeof(dur)),
+	    fmt_dur(p->orphan_grace, dur, sizeof(dur)),
 	    p->timezone[0] ? (int)strnlen(p->timezone, sizeof(p->timezone)) : 3,
 	    p->timezone[0] ? p->timezone : "UTC");
 #undef PUT

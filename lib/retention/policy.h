@@ -60,6 +60,9 @@ struct bs_retention_item {
 	int complete;      /* has a committed catalog record */
 	int pinned;
 	int drill_passed;  /* the newest drill of this snapshot passed */
+	const char *protect; /* non-NULL: never delete it, and say why ("taken
+			      * by a concurrent snap"); it still counts in
+			      * every rule, as a pinned snapshot does */
 };
 
 enum bs_retention_verdict { BS_RETAIN_KEEP = 1, BS_RETAIN_DELETE = 2 };

@@ -656,6 +656,43 @@ TEST(shipped_example)
 	bs_config_release(&cfg);
 }
 
+/* A config file reports every error at once, each with file:line:column;
+ * minutes stay minutes outside retention. */
+TEST(every_error_reported)
+{
+	bs_config_release(&cfg);
+	bs_err_init(&err);
+	CHECK_INT(bs_config_load_string(&cfg, "c.yaml",
+					"snap:\n"
+					"  jbos: 4\n"
+					"  compress_level: 25\n"
+					"  lock_timeout: 30m\n"
+					"repository: /var/backups\n"
+					"drill:\n"
+					"  max_rto: soon\n"
+					"retention:\n"
+					"  keep_within: 6m\n",
+					NULL, &err),
+		  -1);
+	CHECK_INT(err.code, BS_ERR_CONFIG);
+	CHECK_STR(err.msg, "c.yaml: 4 errors");
+	CHECK(strstr(err.detail, "c.yaml:2:3: unknown key 'jbos' in 'snap'\n") == err.detail);
+	CHECK(strstr(err.detail, "hint: did you mean 'jobs'?") != NULL);
+	CHECK(strstr(err.detail, "c.yaml:3:19: value 25 for 'snap.compress_level' is out of range (1..19)") !=
+	      NULL);
+	CHECK(strstr(err.detail, "c.yaml:7:12: invalid duration 'soon' for 'drill.max_rto'") != NULL);
+	CHECK(strstr(err.detail, "c.yaml:9:16: ambiguous unit 'm' in '6m' for 'retention.keep_within'") !=
+	      NULL);
+	CHECK(strstr(err.detail, "lock_timeout") == NULL);
+	bs_config_release(&cfg);
+
+	/* lock_timeout: 30m is thirty minutes */
+	bs_err_init(&err);
+	CHECK_INT(bs_config_load_string(&cfg, "c.yaml", "snap:\n  lock_timeout: 30m\n", NULL, &err), 0);
+	CHECK_INT(cfg.snap.lock_timeout_ms, 30 * 60 * 1000);
+	bs_config_release(&cfg);
+}
+
 int main(void)
 {
 	char name[128];
@@ -677,5 +714,6 @@ int main(void)
 	RUN(read_secret);
 	RUN(load_string);
 	RUN(shipped_example);
+	RUN(every_error_reported);
 	return DONE();
 }

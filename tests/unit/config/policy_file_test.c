@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "config/policy_file.h"
+#include "drill/drill.h"
 #include "harness.h"
 
 static struct bs_err err;
@@ -145,6 +146,81 @@ TEST(timezones)
 	CHECK_STR(err.msg, "r.yaml:2:11: unknown time zone 'Mars/Olympus_Mons' for 'timezone'");
 }
 
+/* Every error of a file at once, each at its line:column, then fail. */
+TEST(every_error_reported)
+{
+	CHECK_INT(load_str("keep_dayly: 3\n"
+			   "keep_weekly: -2\n"
+			   "keep_monthly: 12\n"
+			   "orphan_grace: 1 day\n"),
+		  -1);
+	CHECK_INT(err.code, BS_ERR_POLICY);
+	CHECK_STR(err.msg, "r.yaml: 3 errors");
+	CHECK(strstr(err.detail, "r.yaml:1:1: unknown key 'keep_dayly'\n") == err.detail);
+	CHECK(strstr(err.detail, "hint: did you mean 'keep_daily'?") != NULL);
+	CHECK(strstr(err.detail, "\n        r.yaml:2:14: negative count -2 for 'keep_weekly'") != NULL);
+	CHECK(strstr(err.detail, "\n        r.yaml:4:15: invalid duration '1 day' for 'orphan_grace'") !=
+	      NULL);
+	CHECK(strstr(err.detail, "keep_monthly") == NULL);
+	/* one error: as it is, with its own hint */
+	CHECK_INT(load_str("keep_daily: 3\nkeep_weekly: -2\n"), -1);
+	CHECK_STR(err.msg, "r.yaml:2:14: negative count -2 for 'keep_weekly'");
+	CHECK(strstr(err.hint, "'unlimited'") != NULL);
+	/* wrapped under retention: */
+	CHECK_INT(load_str("retention:\n  keep_daly: 3\n  min_keep: x\n  keep_within: 6m\n"), -1);
+	CHECK_STR(err.msg, "r.yaml: 3 errors");
+	CHECK(strstr(err.detail, "r.yaml:2:3: unknown key 'keep_daly' in 'retention'") != NULL);
+	CHECK(strstr(err.detail, "r.yaml:3:13: invalid integer 'x' for 'retention.min_keep'") != NULL);
+	CHECK(strstr(err.detail, "r.yaml:4:16: ambiguous unit 'm' in '6m' for 'retention.keep_within'") !=
+	      NULL);
+}
+
+TEST(every_error_in_a_drill_policy)
+{
+	struct bs_drill_policy d;
+
+	bs_err_init(&err);
+	CHECK_INT(bs_drill_policy_load_string(&d, "d.yaml",
+					      "max_rto: 5 minutes\n"
+					      "max_snapshot_ag: 1d\n"
+					      "smoke_timeout: [1]\n",
+					      &err),
+		  -1);
+	CHECK_INT(err.code, BS_ERR_POLICY);
+	CHECK_STR(err.msg, "d.yaml: 3 errors");
+	CHECK(strstr(err.detail, "d.yaml:1:10: invalid duration '5 minutes' for 'max_rto'") == err.detail);
+	CHECK(strstr(err.detail, "d.yaml:2:1: unknown key 'max_snapshot_ag'") != NULL);
+	CHECK(strstr(err.detail, "d.yaml:3:16: expected a duration for 'smoke_timeout', got a sequence") !=
+	      NULL);
+	bs_drill_policy_release(&d);
+}
+
+/* restic reads "6m" as six months; backstop's other durations as minutes:
+ * a retention duration refuses the unit, naming what to write instead. */
+TEST(no_ambiguous_minutes)
+{
+	static const char *const refused[] = {
+		"keep_within: 6m\n", "keep_window: 1y5m7d2h\n", "keep_daily: 1\norphan_grace: 90m\n",
+		"keep_within: 1d30m\n",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		CHECK_INT(load_str(refused[i]), -1);
+		CHECK_INT(err.code, BS_ERR_POLICY);
+		CHECK(strstr(err.msg, "ambiguous unit 'm'") != NULL);
+		CHECK(strstr(err.detail, "restic reads 'm' as months") != NULL);
+		CHECK(strstr(err.hint, "'183d'") != NULL && strstr(err.hint, "'26w'") != NULL);
+	}
+	CHECK_INT(load_str("keep_within: 6m\n"), -1);
+	CHECK_STR(err.msg, "r.yaml:1:14: ambiguous unit 'm' in '6m' for 'keep_within'");
+	/* the unambiguous spellings */
+	CHECK_INT(load_str("keep_within: 183d\nkeep_window: 1y2w3d4h\norphan_grace: 5400s\n"), 0);
+	CHECK_INT(p.keep_within, 183 * 86400);
+	CHECK_INT(p.keep_window, 365 * 86400 + 17 * 86400 + 4 * 3600);
+	CHECK_INT(p.orphan_grace, 5400);
+}
+
 int main(void)
 {
 	RUN(file_top_level);
@@ -153,5 +229,8 @@ int main(void)
 	RUN(counts);
 	RUN(other_keys);
 	RUN(timezones);
+	RUN(every_error_reported);
+	RUN(every_error_in_a_drill_policy);
+	RUN(no_ambiguous_minutes);
 	return DONE();
 }

@@ -1044,6 +1044,56 @@ TEST(safety_pinned)
 	CHECK_STR(why("n0110"), "pinned, newest, daily 2026-01-10");
 }
 
+/* What a snap that prunes after itself protects (prune.c sets protect):
+ * never deleted, the reason says why, and it still counts in every rule,
+ * so a concurrent snap's newer snapshot in the same daily bucket spares
+ * both. */
+TEST(safety_protected_by_the_calling_snap)
+{
+	struct bs_retention_policy p;
+
+	bs_retention_policy_init(&p);
+	reset();
+	add("a-old", T(2026, 11, 19, 2, 0));
+	add("b-mine", T(2026, 11, 20, 2, 0));
+	add("c-concurrent", T(2026, 11, 20, 2, 5));
+	p.keep_daily = 1;
+	p.min_keep = 1;
+	/* without protection the newest of the day wins the bucket */
+	CHECK_STR(kept(&p, T(2026, 11, 20, 3, 0)), "c-concurrent");
+	it[find("b-mine")].protect = "taken by this snap";
+	CHECK_STR(kept(&p, T(2026, 11, 20, 3, 0)), "b-mine c-concurrent");
+	CHECK_STR(why("b-mine"), "taken by this snap");
+	CHECK_STR(why("c-concurrent"), "newest, daily 2026-11-20");
+	CHECK_STR(why("a-old"), "outside all rules");
+	/* the concurrent snap's own prune: its snapshot is the newest, mine
+	 * finished while it ran */
+	it[find("b-mine")].protect = "taken by a concurrent snap";
+	it[find("c-concurrent")].protect = "taken by this snap";
+	CHECK_STR(kept(&p, T(2026, 11, 20, 3, 0)), "b-mine c-concurrent");
+	CHECK_STR(why("c-concurrent"), "taken by this snap, newest, daily 2026-11-20");
+	/* never on an orphan: it has no record to protect */
+	it[find("a-old")].complete = 0;
+	it[find("a-old")].protect = "taken by this snap";
+	p.orphan_grace = 0;
+	kept(&p, T(2026, 11, 20, 3, 0));
+	CHECK_INT(dec[find("a-old")].verdict, BS_RETAIN_DELETE);
+}
+
+/* A policy's durations are shown without 'm' (restic reads it as months). */
+TEST(describe_never_writes_minutes)
+{
+	struct bs_retention_policy p;
+	char buf[512];
+
+	bs_retention_policy_init(&p);
+	p.keep_within = 5400;
+	p.orphan_grace = 36 * HOUR;
+	CHECK_STR(bs_retention_policy_describe(&p, buf, sizeof(buf)),
+		  "keep_within 5400s; min_keep 1, keep_newest on, keep_newest_verified on, "
+		  "orphan_grace 36h; timezone UTC");
+}
+
 TEST(safety_future_start_is_kept_and_not_counted)
 {
 	struct bs_retention_policy p = bare();
@@ -1094,9 +1144,9 @@ TEST(safety_guard_refuses_to_delete_everything)
 {
 	struct bs_retention_decision d[3];
 	struct bs_retention_item items[3] = {
-		{"a", 100, 1, 0, 0},
-		{"b", 200, 1, 0, 0},
-		{"orphan", 300, 0, 0, 0},
+		{"a", 100, 1, 0, 0, NULL},
+		{"b", 200, 1, 0, 0, NULL},
+		{"orphan", 300, 0, 0, 0, NULL},
 	};
 	int i;
 
@@ -1284,6 +1334,8 @@ int main(void)
 	RUN(safety_keep_newest);
 	RUN(safety_newest_verified);
 	RUN(safety_pinned);
+	RUN(safety_protected_by_the_calling_snap);
+	RUN(describe_never_writes_minutes);
 	RUN(safety_future_start_is_kept_and_not_counted);
 	RUN(safety_orphans_grace);
 	RUN(safety_guard_refuses_to_delete_everything);
