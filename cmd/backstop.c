@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/opts.h"
+
 static const struct {
 	const char *name;
 	const char *summary;
@@ -18,14 +20,16 @@ static const struct {
 	{ "restore", "restore a snapshot into a database, in parallel, safe by default" },
 	{ "verify-restore", "restore drill: restore into a scratch database and prove it matches" },
 	{ "keygen", "create an age identity (secret key) and print its public recipient" },
+	{ "repo", "create a repository (repo init)" },
 };
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void usage(FILE *f)
 {
 	size_t i;
 
 	fprintf(f, "usage: backstop <command> [options]\n"
-		   "       backstop <command> --help\n\ncommands:\n");
+		   "       backstop help <command>     (the same as backstop <command> --help)\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nEach command is also its own executable: backstop-<command>.\n"
@@ -33,9 +37,26 @@ static void usage(FILE *f)
 		   "            3 runtime failure\n");
 }
 
+static int unknown(const char *cmd)
+{
+	const char *names[NCOMMANDS + 1], *guess;
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		names[i] = commands[i].name;
+	names[NCOMMANDS] = NULL;
+	guess = bs_did_you_mean(cmd, names);
+	fprintf(stderr, "backstop: '%s' is not a backstop command", cmd);
+	if (guess)
+		fprintf(stderr, "; did you mean '%s'?", guess);
+	fprintf(stderr, "\nTry 'backstop --help'.\n");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX], path[PATH_MAX + 64];
+	char *help_argv[5];
 	const char *cmd;
 	ssize_t n;
 	size_t i;
@@ -46,21 +67,33 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[1];
-	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+	if (strcmp(cmd, "help") == 0 && argc > 2) {
+		/* backstop help CMD [VERB] -> backstop CMD [VERB] --help */
+		if (argc > 4) {
+			fprintf(stderr, "backstop help: too many arguments\nTry 'backstop --help'.\n");
+			return 2;
+		}
+		help_argv[0] = argv[0];
+		help_argv[1] = argv[2];
+		help_argv[2] = argc > 3 ? argv[3] : "--help";
+		help_argv[3] = argc > 3 ? "--help" : NULL;
+		help_argv[4] = NULL;
+		argv = help_argv;
+		cmd = argv[1];
+	}
+	if (strcmp(cmd, "-?") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;
 	}
-	if (strcmp(cmd, "--version") == 0) {
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
 		printf("backstop %s\n", BS_VERSION);
 		return 0;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < NCOMMANDS; i++)
 		if (strcmp(cmd, commands[i].name) == 0)
 			known = 1;
-	if (!known) {
-		fprintf(stderr, "backstop: '%s' is not a backstop command\nTry 'backstop --help'.\n", cmd);
-		return 2;
-	}
+	if (!known)
+		return unknown(cmd);
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		char *slash;

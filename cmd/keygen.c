@@ -2,6 +2,7 @@
  *
  * Thin: the option table and output only; keys, the identity file format
  * and the safe file creation live in lib/crypt (age.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -15,7 +16,7 @@ static struct bs_common_opts co;
 static const char *o_output;
 
 static const struct bs_opt keygen_opts[] = {
-	BS_OPTS_COMMON(&co),
+	BS_OPTS_BASIC(&co),
 	{BS_OPT_STR, 'o', "output", &o_output, "FILE",
 	 "write the identity to FILE (created with mode 0600, never overwritten) and print its "
 	 "public key (age1...) on stdout; without -o the identity goes to stdout", 0, 0},
@@ -31,6 +32,7 @@ static const struct bs_cmd_spec keygen_spec = {
 	"Give the age1... public key to 'backstop snap --recipient' (or the configuration). Keep the\n"
 	"identity file secret and safe: without it, encrypted snapshots cannot be restored.\n"
 	"An existing FILE is refused with exit status 2.",
+	NULL,
 };
 
 int main(int argc, char **argv)
@@ -61,8 +63,12 @@ int main(int argc, char **argv)
 	    bs_age_identity_file_text(identity, recipient, time(NULL), &text, &err) < 0)
 		goto fail;
 	if (o_output) {
-		if (bs_age_write_secret_file(o_output, text, &err) < 0)
+		if (bs_age_write_secret_file(o_output, text, &err) < 0) {
+			if (err.sys_errno == ENOENT)
+				bs_err_hint(&err, "the directory does not exist; create it first, readable only "
+						  "by you: install -d -m 0700 DIR");
 			goto fail;
+		}
 		printf("%s\n", recipient);
 		bs_info("wrote the identity to '%s' (keep it secret; it is the only way to restore)",
 			o_output);

@@ -15,7 +15,8 @@
 #include "restore/restore.h"
 
 static struct bs_common_opts co;
-static const char *o_repo, *o_target, *o_before, *o_identity, *o_db;
+static struct bs_conn_opts conn;
+static const char *o_repo, *o_target, *o_before, *o_identity, *o_database;
 static int o_create, o_clean, o_jobs, o_schema_only, o_data_only, o_list, o_keep;
 static struct bs_strlist o_tables;
 
@@ -24,36 +25,41 @@ static const struct bs_opt opts[] = {
 	{ BS_OPT_FLAG, 0, "json", &co.json, NULL, "print the result as JSON on stdout", 0, 0 },
 	{ BS_OPT_GROUP, 0, NULL, NULL, NULL, "which snapshot", 0, 0 },
 	{ BS_OPT_STR, 'r', "repo", &o_repo, "DIR", "repository (default: $BACKSTOP_REPO or 'repository:')", 0, 0 },
+	{ BS_OPT_STR, 0, "database", &o_database, "NAME", "with latest/--before: the snapshots of this source database (needed when the repository holds several)", 0, 0 },
 	{ BS_OPT_STR, 0, "before", &o_before, "TIME", "the newest snapshot started before TIME (2026-11-20T03:00:00Z)", 0, 0 },
-	{ BS_OPT_STR, 'd', "db", &o_db, "NAME", "with latest/--before: only snapshots of this database", 0, 0 },
 	{ BS_OPT_STR, 'i', "identity", &o_identity, "FILE", "age identity file to decrypt (default: restore.identity_file, $BACKSTOP_IDENTITY_FILE)", 0, 0 },
-	{ BS_OPT_GROUP, 0, NULL, NULL, NULL, "where to", 0, 0 },
-	{ BS_OPT_STR, 't', "target", &o_target, "CONNINFO", "database to restore into (default: restore.target)", 0, 0 },
-	{ BS_OPT_FLAG, 0, "create", &o_create, NULL, "create the target database (it must not exist)", 0, 0 },
-	{ BS_OPT_FLAG, 0, "clean", &o_clean, NULL, "allow a non-empty target: drop the snapshot's objects first", 0, 0 },
+	{ BS_OPT_GROUP, 0, NULL, NULL, NULL, "where to (as pg_restore)", 0, 0 },
+	BS_OPTS_CONN(&conn, "target database: a name or a connection string (key=value or URI), as "
+			    "pg_restore -d takes it (default: restore.target)"),
+	{ BS_OPT_STR, 0, "target", &o_target, "CONNINFO", NULL, 0, 0 }, /* alias of --dbname */
+	{ BS_OPT_FLAG, 'C', "create", &o_create, NULL, "create the target database (it must not exist)", 0, 0 },
+	{ BS_OPT_FLAG, 'c', "clean", &o_clean, NULL, "allow a non-empty target: drop the snapshot's objects first", 0, 0 },
 	{ BS_OPT_FLAG, 0, "keep-on-error", &o_keep, NULL, "keep a database created by this restore if it fails", 0, 0 },
 	{ BS_OPT_GROUP, 0, NULL, NULL, NULL, "what and how", 0, 0 },
 	{ BS_OPT_INT, 'j', "jobs", &o_jobs, "N", "parallel loader connections (default: number of cores)", 1, 64 },
-	{ BS_OPT_LIST, 0, "table", &o_tables, "SCHEMA.NAME", "restore only this table (repeatable)", 0, 0 },
-	{ BS_OPT_FLAG, 0, "schema-only", &o_schema_only, NULL, "restore the schema, no data", 0, 0 },
-	{ BS_OPT_FLAG, 0, "data-only", &o_data_only, NULL, "load data into an existing schema", 0, 0 },
+	{ BS_OPT_LIST, 't', "table", &o_tables, "SCHEMA.NAME", "restore only this table (repeatable)", 0, 0 },
+	{ BS_OPT_FLAG, 's', "schema-only", &o_schema_only, NULL, "restore the schema, no data", 0, 0 },
+	{ BS_OPT_FLAG, 'a', "data-only", &o_data_only, NULL, "load data into an existing schema", 0, 0 },
 	{ BS_OPT_FLAG, 'l', "list", &o_list, NULL, "print the snapshot's tables and restore nothing", 0, 0 },
 	{ BS_OPT_END, 0, NULL, NULL, NULL, NULL, 0, 0 },
 };
 
 static const struct bs_cmd_spec spec = {
 	"restore",
-	"restore ID|latest --target CONNINFO [--create | --clean] [--jobs N] [options]\n"
+	"restore ID|latest -d DBNAME|CONNINFO [-h HOST] [-p PORT] [-U USER] [--create | --clean] [--jobs N] [options]\n"
 	"restore ID|latest --list",
 	"Restore a snapshot: pre-data schema with pg_restore, data chunks loaded on N\n"
 	"connections, sequences and large objects, post-data in parallel, ANALYZE.  Every\n"
 	"chunk is checked against the manifest's row counts and digests.  Refuses a non-empty\n"
 	"target unless --clean; a database created with --create is dropped again if the\n"
-	"restore fails (unless --keep-on-error).",
+	"restore fails (unless --keep-on-error).  An ID may be abbreviated to a unique prefix\n"
+	"of at least 8 characters.",
 	opts,
 	"examples:\n"
-	"  backstop restore latest --target 'postgresql://postgres@db/app_restored' --create\n"
-	"  backstop restore 20261123T021500Z-3fa9c1 --table public.accounts --target ... --create\n",
+	"  backstop restore latest -d 'postgresql://postgres@db/app_restored' --create\n"
+	"  backstop restore latest --database app -h db -U postgres -d app_restored --create\n"
+	"  backstop restore 20261123T021500Z-3fa9c1 --table public.accounts -d app_restored --create\n",
+	NULL,
 };
 
 static struct bs_restore_guard guard;
@@ -147,15 +153,25 @@ int main(int argc, char **argv)
 		rc = bs_opts_fail(&spec, "invalid time '%s' for --before (use 2026-11-20T03:00:00Z)", o_before);
 		goto done;
 	}
-	if (bs_cmd_config(&cfg, co.config, co.quiet, co.verbose, &err) < 0 ||
-	    bs_cmd_override(&cfg.repository, o_repo, &err) < 0 ||
-	    bs_cmd_no_password("--target", o_target, &err) < 0 ||
-	    bs_cmd_override(&cfg.restore.target, o_target, &err) < 0) {
+	if (o_target && conn.dbname) {
+		rc = bs_opts_fail(&spec, "--target and -d/--dbname are the same option; give one");
+		goto done;
+	}
+	if (o_target)
+		conn.dbname = o_target;
+	if (bs_cmd_database_name(o_database, &err) < 0 ||
+	    bs_cmd_config(&cfg, co.config, co.quiet, co.verbose, &err) < 0 ||
+	    bs_cmd_override(&cfg.repository, o_repo, &err) < 0) {
 		rc = bs_cmd_error(&spec, &err);
 		goto done;
 	}
-	if (!o_list && !cfg.restore.target) {
-		rc = bs_opts_fail(&spec, "no target database: pass --target CONNINFO (or set restore.target)");
+	/* the target is never a libpq default: -d or restore.target must name it */
+	if (!o_list && !conn.dbname && !cfg.restore.target) {
+		rc = bs_opts_fail(&spec, "no target database: pass -d DBNAME|CONNINFO (or set restore.target)");
+		goto done;
+	}
+	if (bs_cmd_conninfo(&cfg.restore.target, &conn, "target database", &err) < 0) {
+		rc = bs_cmd_error(&spec, &err);
 		goto done;
 	}
 	memset(&eng, 0, sizeof(eng));
@@ -176,7 +192,7 @@ int main(int argc, char **argv)
 	}
 	rq.cfg = &cfg;
 	rq.spec = pos.n ? pos.v[0] : NULL;
-	rq.database = o_db;
+	rq.database = o_database;
 	rq.identity_file = o_identity;
 	rq.engine = &eng;
 	rq.list = o_list;

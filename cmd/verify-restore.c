@@ -28,8 +28,11 @@
 #include "drill/drill.h"
 
 static struct bs_common_opts co;
-static const char *o_repo, *o_scratch, *o_reverify, *o_policy, *o_junit, *o_identity, *o_grace;
+static struct bs_conn_opts conn;
+static const char *o_repo, *o_scratch, *o_reverify, *o_policy, *o_junit, *o_identity, *o_grace, *o_database;
 static int o_all, o_archive, o_keep, o_jobs;
+
+#define REFUSE_D "the drill server is --scratch CONNINFO (or -h/-p/-U); select snapshots with --database NAME"
 
 static const struct bs_opt opts[] = {
 	BS_OPTS_COMMON(&co),
@@ -37,14 +40,20 @@ static const struct bs_opt opts[] = {
 	{ BS_OPT_STR, 0, "junit", &o_junit, "FILE", "also write a JUnit XML report (a test case per table) to FILE", 0, 0 },
 	{ BS_OPT_GROUP, 0, NULL, NULL, NULL, "which snapshot", 0, 0 },
 	{ BS_OPT_STR, 'r', "repo", &o_repo, "DIR", "repository (default: $BACKSTOP_REPO or 'repository:')", 0, 0 },
+	{ BS_OPT_STR, 0, "database", &o_database, "NAME", "only snapshots of this source database (needed for latest when the repository holds several)", 0, 0 },
 	{ BS_OPT_FLAG, 'a', "all", &o_all, NULL, "every snapshot in the repository, oldest first", 0, 0 },
 	{ BS_OPT_STR, 'i', "identity", &o_identity, "FILE", "age identity file to decrypt (default: restore.identity_file, $BACKSTOP_IDENTITY_FILE)", 0, 0 },
 	{ BS_OPT_GROUP, 0, NULL, NULL, NULL, "how", 0, 0 },
 	{ BS_OPT_FLAG, 0, "archive-only", &o_archive, NULL, "no database: decrypt, decompress and check every chunk's rows and digest", 0, 0 },
-	{ BS_OPT_STR, 's', "scratch", &o_scratch, "CONNINFO", "server for scratch databases, as a conninfo of its maintenance database (default: drill.scratch, $BACKSTOP_SCRATCH)", 0, 0 },
+	{ BS_OPT_STR, 0, "scratch", &o_scratch, "CONNINFO", "server for scratch databases, as a conninfo of its maintenance database (default: drill.scratch, $BACKSTOP_SCRATCH)", 0, 0 },
+	{ BS_OPT_STR, 'h', "host", &conn.host, "HOST", "scratch server host or socket directory (overrides --scratch's)", 0, 0 },
+	{ BS_OPT_STR, 'p', "port", &conn.port, "PORT", "scratch server port", 0, 0 },
+	{ BS_OPT_STR, 'U', "username", &conn.user, "USER", "user on the scratch server (needs CREATEDB)", 0, 0 },
+	{ BS_OPT_REFUSED, 'd', "dbname", NULL, NULL, REFUSE_D, 0, 0 },
+	{ BS_OPT_REFUSED, 0, "db", NULL, NULL, REFUSE_D, 0, 0 },
 	{ BS_OPT_FLAG, 'k', "keep", &o_keep, NULL, "leave the scratch database in place and print its name", 0, 0 },
 	{ BS_OPT_STR, 0, "reverify", &o_reverify, "DBNAME", "verify a drill database kept with --keep against the snapshot, without restoring", 0, 0 },
-	{ BS_OPT_STR, 'p', "policy", &o_policy, "FILE", "drill policy: smoke queries and limits (default: drill.policy)", 0, 0 },
+	{ BS_OPT_STR, 0, "policy", &o_policy, "FILE", "drill policy: smoke queries and limits (default: drill.policy)", 0, 0 },
 	{ BS_OPT_INT, 'j', "jobs", &o_jobs, "N", "parallel connections / threads (default: number of cores)", 1, 64 },
 	{ BS_OPT_STR, 0, "stale-grace", &o_grace, "DURATION", "drop unlocked drill databases older than this (default: policy's stale_grace, else 60s)", 0, 0 },
 	{ BS_OPT_END, 0, NULL, NULL, NULL, NULL, 0, 0 },
@@ -62,25 +71,27 @@ static const struct bs_cmd_spec spec = {
 	"and the schema inventory and compare them with the manifest, run the policy's smoke\n"
 	"queries, measure RTO and RPO, drop the scratch database and record the drill in the\n"
 	"catalog.  --archive-only checks the archive alone (decryption, zstd checksums, every\n"
-	"chunk's rows and digest, complete and nothing extra) without a database.",
+	"chunk's rows and digest, complete and nothing extra) without a database.  An ID may be\n"
+	"abbreviated to a unique prefix of at least 8 characters.  A drill that does not pass\n"
+	"prints one line per failed drill on stderr, also under --quiet.",
 	opts,
 	"examples:\n"
 	"  backstop verify-restore latest\n"
 	"  backstop verify-restore 20261123T021500Z-3fa9c1 --scratch 'postgresql://drill@scratch-db/postgres' --keep\n"
 	"  backstop verify-restore --all --archive-only\n"
-	"  backstop verify-restore list --json\n"
+	"  backstop verify-restore list --json\n",
 	"exit codes: 0 the drill passed; 1 it found differences (all are reported); 2 usage or\n"
 	"configuration error, or refused for safety; 3 the drill could not run (scratch server\n"
 	"down, wrong key).\n",
 };
 
-/* for --help only: list is parsed with opts[] */
 static struct bs_common_opts list_co;
 static const char *list_repo;
 static const struct bs_opt list_opts[] = {
 	BS_OPTS_COMMON(&list_co),
 	{ BS_OPT_FLAG, 0, "json", &list_co.json, NULL, "print JSON: {\"drills\": [...]}", 0, 0 },
-	{ BS_OPT_STR, 'r', "repo", &list_repo, "DIR", "repository", 0, 0 },
+	{ BS_OPT_STR, 'r', "repo", &list_repo, "DIR", "repository (default: $BACKSTOP_REPO or 'repository:')", 0, 0 },
+	BS_OPTS_NO_CONN("verify-restore list reads the repository only"),
 	{ BS_OPT_END, 0, NULL, NULL, NULL, NULL, 0, 0 },
 };
 
@@ -90,6 +101,7 @@ static const struct bs_cmd_spec list_spec = {
 	"Past drills (of one snapshot if ID is given), oldest first: when, which snapshot,\n"
 	"mode, verdict, RTO, RPO, number of findings.",
 	list_opts,
+	NULL,
 	NULL,
 };
 
@@ -195,51 +207,72 @@ static void print_reports(const struct bs_drill_outcome *o)
 
 /* ---- main -------------------------------------------------------------------- */
 
-/* `list [ID]`: parsed with the main table (options and arguments may come in
- * any order), so options that make no sense for it are refused here. */
-static int list_main(const struct bs_strlist *pos)
+static int list_main(const struct bs_verb *v, int argc, char **argv)
 {
 	struct bs_config cfg;
+	struct bs_strlist pos = { 0 };
 	struct bs_repo *repo = NULL;
 	struct bs_err err;
 	int rc = 0;
 
+	bs_log_set_prog("backstop verify-restore list");
 	bs_err_init(&err);
 	bs_config_init(&cfg);
-	if (bs_opts_common(&list_spec, &co))
-		goto out;
-	if (o_all || o_archive || o_scratch || o_keep || o_reverify || o_policy || o_junit || o_identity ||
-	    o_grace || o_jobs) {
-		rc = bs_opts_fail(&list_spec, "list takes only [ID], --repo and --json");
+	if (bs_opts_parse(v->spec, argc, argv, &pos, &err) < 0) {
+		rc = bs_cmd_error(v->spec, &err);
 		goto out;
 	}
-	if (pos->n > 2) {
-		rc = bs_opts_fail(&list_spec, "unexpected argument '%s'", pos->v[2]);
+	if (bs_opts_common(v->spec, &list_co))
+		goto out;
+	if (pos.n > 1) {
+		rc = bs_opts_fail(v->spec, "unexpected argument '%s'", pos.v[1]);
 		goto out;
 	}
-	if (bs_cmd_config(&cfg, co.config, co.quiet, co.verbose, &err) < 0 ||
-	    bs_cmd_override(&cfg.repository, o_repo, &err) < 0) {
-		rc = bs_cmd_error(&list_spec, &err);
+	if (bs_cmd_config(&cfg, list_co.config, list_co.quiet, list_co.verbose, &err) < 0 ||
+	    bs_cmd_override(&cfg.repository, list_repo, &err) < 0 ||
+	    bs_repo_open(cfg.repository, &repo, &err) < 0 ||
+	    bs_cmd_drill_list(repo, pos.n ? pos.v[0] : NULL, list_co.json, stdout, &err) < 0) {
+		rc = bs_cmd_error(v->spec, &err);
 		goto out;
 	}
-	if (!cfg.repository) {
-		rc = bs_opts_fail(&list_spec, "no repository: pass --repo DIR (or set 'repository:' or $BACKSTOP_REPO)");
-		goto out;
-	}
-	if (bs_repo_open(cfg.repository, 0, &repo, &err) < 0 ||
-	    bs_cmd_drill_list(repo, pos->n > 1 ? pos->v[1] : NULL, co.json, stdout, &err) < 0) {
-		rc = bs_cmd_error(&list_spec, &err);
-		goto out;
-	}
-	rc = bs_stdout_close(&list_spec);
+	rc = bs_stdout_close(v->spec);
 out:
 	bs_repo_close(repo);
 	bs_config_release(&cfg);
+	bs_strlist_release(&pos);
 	return rc;
+}
+
+/* Under cron only stderr reaches a person: a drill that did not pass
+ * says so there in one line, whatever the output format or --quiet. */
+static void complain(const struct bs_drill_outcome *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->n; i++) {
+		const struct bs_drill_report *r = &o->reports[i];
+		const char *v = bs_drill_verdict(r);
+		if (strcmp(v, "pass") == 0)
+			continue;
+		if (r->could_not_run)
+			bs_log(BS_LOG_ERROR, "drill of snapshot %s (%s): %s: %s", r->snapshot,
+				 r->database ? r->database : "?", v, r->error.msg);
+		else
+			bs_log(BS_LOG_ERROR, "drill of snapshot %s (%s): %s: %llu finding(s)%s%s%s%s", r->snapshot,
+				 r->database ? r->database : "?", v, (unsigned long long)r->findings_total,
+				 r->nfindings ? "; first: " : "",
+				 r->nfindings && r->findings[0].object ? r->findings[0].object : "",
+				 r->nfindings && r->findings[0].object ? ": " : "",
+				 r->nfindings ? r->findings[0].message : "");
+	}
 }
 
 int main(int argc, char **argv)
 {
+	static const struct bs_verb verbs[] = {
+		{ "list", list_main, &list_spec },
+		{ NULL, NULL, NULL },
+	};
 	struct bs_config cfg;
 	struct bs_strlist pos = { 0 };
 	struct bs_drill_policy pol;
@@ -251,17 +284,14 @@ int main(int argc, char **argv)
 	int rc = 0, worst = 0;
 
 	bs_log_set_prog("backstop verify-restore");
+	if (bs_verbs_dispatch(verbs, argc, argv, &rc))
+		return rc;
 	bs_err_init(&err);
 	bs_config_init(&cfg);
 	bs_drill_policy_init(&pol);
 	memset(&out, 0, sizeof(out));
 	if (bs_opts_parse(&spec, argc, argv, &pos, &err) < 0) {
 		rc = bs_cmd_error(&spec, &err);
-		goto done;
-	}
-	if (pos.n > 0 && strcmp(pos.v[0], "list") == 0) {
-		bs_log_set_prog("backstop verify-restore list");
-		rc = list_main(&pos);
 		goto done;
 	}
 	if (bs_opts_common(&spec, &co))
@@ -296,10 +326,16 @@ int main(int argc, char **argv)
 		}
 		grace = s * 1000;
 	}
-	if (bs_cmd_config(&cfg, co.config, co.quiet, co.verbose, &err) < 0 ||
+	if (o_archive && (conn.host || conn.port || conn.user)) {
+		rc = bs_opts_fail(&spec, "--archive-only uses no database: -h/-p/-U do not apply");
+		goto done;
+	}
+	if (bs_cmd_database_name(o_database, &err) < 0 ||
+	    bs_cmd_config(&cfg, co.config, co.quiet, co.verbose, &err) < 0 ||
 	    bs_cmd_override(&cfg.repository, o_repo, &err) < 0 ||
 	    bs_cmd_no_password("--scratch", o_scratch, &err) < 0 ||
-	    bs_cmd_override(&cfg.drill.scratch, o_scratch, &err) < 0) {
+	    bs_cmd_override(&cfg.drill.scratch, o_scratch, &err) < 0 ||
+	    bs_cmd_conninfo(&cfg.drill.scratch, &conn, "scratch server", &err) < 0) {
 		rc = bs_cmd_error(&spec, &err);
 		goto done;
 	}
@@ -316,6 +352,7 @@ int main(int argc, char **argv)
 	memset(&rq, 0, sizeof(rq));
 	rq.cfg = &cfg;
 	rq.spec = pos.n ? pos.v[0] : NULL;
+	rq.database = o_database;
 	rq.all = o_all;
 	rq.archive_only = o_archive;
 	rq.reverify = o_reverify;
@@ -335,6 +372,7 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	print_reports(&out);
+	complain(&out);
 	for (i = 0; i < out.n; i++) {
 		int x = bs_drill_exit_code(&out.reports[i]);
 		if (x == 3 || (x == 1 && worst == 0))

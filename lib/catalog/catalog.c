@@ -176,12 +176,76 @@ int bs_catalog_load(struct bs_repo *repo, const char *database, struct bs_catalo
 	return 0;
 }
 
+int bs_catalog_databases(const struct bs_catalog *c, char *out, size_t n)
+{
+	size_t i, j, len = 0;
+	int count = 0;
+
+	if (n)
+		out[0] = '\0';
+	for (i = 0; i < c->n; i++) {
+		for (j = 0; j < i; j++)
+			if (strcmp(c->recs[j].database, c->recs[i].database) == 0)
+				break;
+		if (j < i)
+			continue;
+		count++;
+		if (len < n)
+			len += (size_t)snprintf(out + len, n - len, "%s%s", len ? ", " : "",
+						c->recs[i].database);
+	}
+	return count;
+}
+
+/* latest and --before pick by time alone: with several databases in the
+ * repository that would be a guess, so it is refused. */
+static int refuse_guess(const struct bs_catalog *c, const char *what, struct bs_err *err)
+{
+	char names[512];
+
+	if (bs_catalog_databases(c, names, sizeof(names)) <= 1)
+		return 0;
+	bs_err_set(err, BS_ERR_REFUSED,
+		   "the repository holds snapshots of several databases (%s): %s would have to guess", names,
+		   what);
+	bs_err_hint(err, "name the source database with --database NAME");
+	return -1;
+}
+
+static const struct bs_snap_record *find_prefix(const struct bs_catalog *c, const char *spec,
+						struct bs_err *err)
+{
+	const struct bs_snap_record *hit = NULL;
+	size_t i, n = strlen(spec), hits = 0, len = 0;
+	char list[600];
+
+	if (n < BS_ID_PREFIX_MIN)
+		return NULL;
+	list[0] = '\0';
+	for (i = 0; i < c->n; i++)
+		if (strncmp(c->recs[i].id, spec, n) == 0) {
+			hit = &c->recs[i];
+			if (hits++ < 8 && len < sizeof(list))
+				len += (size_t)snprintf(list + len, sizeof(list) - len, "\n  %s (%s)",
+							hit->id, hit->database);
+		}
+	if (hits <= 1)
+		return hit;
+	bs_err_set(err, BS_ERR_USAGE, "snapshot id '%s' is ambiguous: it matches %zu snapshots", spec, hits);
+	bs_err_detail(err, "candidates:%s%s", list, hits > 8 ? "\n  ..." : "");
+	bs_err_hint(err, "give more characters of the id");
+	return NULL;
+}
+
 const struct bs_snap_record *bs_catalog_find(const struct bs_catalog *c, const char *spec,
 					      time_t before, struct bs_err *err)
 {
+	const struct bs_snap_record *hit;
 	size_t i;
 
 	if (before) {
+		if (refuse_guess(c, "--before", err) < 0)
+			return NULL;
 		for (i = c->n; i-- > 0;)
 			if (c->recs[i].start < before)
 				return &c->recs[i];
@@ -190,33 +254,28 @@ const struct bs_snap_record *bs_catalog_find(const struct bs_catalog *c, const c
 		return NULL;
 	}
 	if (!spec || strcmp(spec, "latest") == 0) {
+		if (refuse_guess(c, "'latest'", err) < 0)
+			return NULL;
 		if (c->n > 0)
 			return &c->recs[c->n - 1];
-		bs_err_set(err, BS_ERR_NOT_FOUND, "the repository holds no snapshot");
-		bs_err_hint(err, "run 'backstop snap' first");
+		bs_err_set(err, BS_ERR_NOT_FOUND, "no snapshot found");
+		bs_err_hint(err, "run 'backstop snap' first, or check --repo and --database");
 		return NULL;
 	}
 	for (i = 0; i < c->n; i++)
 		if (strcmp(c->recs[i].id, spec) == 0)
 			return &c->recs[i];
 	/* a unique prefix is accepted, as git accepts abbreviated ids */
-	{
-		const struct bs_snap_record *hit = NULL;
-		size_t n = strlen(spec), hits = 0;
-		for (i = 0; n >= 8 && i < c->n; i++)
-			if (strncmp(c->recs[i].id, spec, n) == 0) {
-				hit = &c->recs[i];
-				hits++;
-			}
-		if (hits == 1)
-			return hit;
-		if (hits > 1) {
-			bs_err_set(err, BS_ERR_USAGE, "snapshot id '%s' is ambiguous (%zu matches)", spec, hits);
-			return NULL;
-		}
-	}
+	err->code = BS_OK;
+	hit = find_prefix(c, spec, err);
+	if (hit || err->code != BS_OK)
+		return hit;
 	bs_err_set(err, BS_ERR_NOT_FOUND, "snapshot '%s' not found", spec);
-	bs_err_hint(err, "run 'backstop snap list' to see the snapshots in the repository");
+	if (strlen(spec) < BS_ID_PREFIX_MIN)
+		bs_err_hint(err, "an abbreviated id needs at least %d characters; run 'backstop snap list' "
+				 "to see the snapshots", BS_ID_PREFIX_MIN);
+	else
+		bs_err_hint(err, "run 'backstop snap list' to see the snapshots in the repository");
 	return NULL;
 }
 

@@ -17,6 +17,7 @@
 #include "repo/repo.h"
 
 #define BS_ID_MAX 64
+#define BS_ID_PREFIX_MIN 8   /* shortest abbreviated snapshot id accepted */
 
 struct bs_snap_record {
 	char id[BS_ID_MAX];
@@ -74,11 +75,18 @@ void bs_catalog_release(struct bs_catalog *c);
  * naming the key. */
 int bs_catalog_load(struct bs_repo *repo, const char *database, struct bs_catalog *c,
 		    struct bs_err *err);
-/* Resolve "latest", an id, or (before != 0) the newest snapshot started
- * before that time.  Returns a pointer into c, or NULL with
- * BS_ERR_NOT_FOUND and a hint. */
+/* Resolve "latest", an id or a unique prefix of one (at least
+ * BS_ID_PREFIX_MIN characters), or (before != 0) the newest snapshot
+ * started before that time.  Returns a pointer into c, or NULL with
+ * BS_ERR_NOT_FOUND and a hint; an ambiguous prefix is BS_ERR_USAGE listing
+ * the candidates; latest/before over several databases is BS_ERR_REFUSED
+ * listing them (load the catalog of one database to choose). */
 const struct bs_snap_record *bs_catalog_find(const struct bs_catalog *c, const char *spec,
 					      time_t before, struct bs_err *err);
+
+/* The distinct databases of c's records, ", "-separated into out (cut to
+ * n bytes); returns how many there are. */
+int bs_catalog_databases(const struct bs_catalog *c, char *out, size_t n);
 
 /* Pins: pins/<id>.json. */
 int bs_catalog_pin(struct bs_repo *repo, const char *id, const char *reason, struct bs_err *err);

@@ -16,6 +16,7 @@
 struct bs_drill_request {
 	struct bs_config *cfg;          /* merged: file < env < flags (drill.scratch, repository) */
 	const char *spec;               /* id, unique id prefix, or "latest"; ignored with all */
+	const char *database;           /* only snapshots of this source database; NULL: all */
 	int all;                        /* every snapshot in the repository, oldest first */
 	int archive_only;               /* no database: decrypt, decompress, digests */
 	const char *reverify;           /* verify this kept drill database instead of restoring */

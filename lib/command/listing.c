@@ -5,6 +5,7 @@
 
 #include "command/command.h"
 #include "common/human.h"
+#include "common/log.h"
 
 json_t *bs_snap_record_json(const struct bs_snap_record *r)
 {
@@ -37,39 +38,71 @@ static int dump_json(json_t *o, FILE *f, struct bs_err *err)
 	return 0;
 }
 
-/* What the retention policy would do with each snapshot, for "kept by".
- * Returns NULL without a policy or when it cannot decide (never fatal). */
+/* Apply the policy to the snapshots of one database (cat->recs[i] with
+ * that database), filling their entries of dec. */
+static int decide_one(const struct bs_retention_policy *policy, const struct bs_catalog *cat,
+		      const char *database, struct bs_retention_item *items, size_t *idx,
+		      struct bs_retention_decision *dec, struct bs_retention_decision *tmp)
+{
+	struct bs_err err;
+	size_t i, n = 0;
+
+	for (i = 0; i < cat->n; i++) {
+		if (strcmp(cat->recs[i].database, database) != 0)
+			continue;
+		memset(&items[n], 0, sizeof(items[n]));
+		items[n].id = cat->recs[i].id;
+		items[n].start = cat->recs[i].start;
+		items[n].complete = 1;
+		items[n].pinned = cat->recs[i].pinned;
+		items[n].drill_passed = cat->recs[i].drill_verdict &&
+					strcmp(cat->recs[i].drill_verdict, "pass") == 0;
+		idx[n++] = i;
+	}
+	bs_err_init(&err);
+	if (bs_retention_apply(policy, items, n, time(NULL), tmp, &err) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		dec[idx[i]] = tmp[i];
+	return 0;
+}
+
+/* What the retention policy would do with each snapshot, for "kept by":
+ * decided per database, as prune decides.  Returns NULL without a policy
+ * or when it cannot decide (never fatal). */
 static struct bs_retention_decision *decide(const struct bs_retention_policy *policy,
 					     const struct bs_catalog *cat)
 {
-	struct bs_retention_item *items;
-	struct bs_retention_decision *dec;
+	struct bs_retention_item *items = NULL;
+	struct bs_retention_decision *dec = NULL, *tmp = NULL;
 	struct bs_err err;
-	size_t i;
+	size_t i, j, *idx = NULL;
 
-	if (!policy || cat->n == 0)
+	bs_err_init(&err);
+	if (!policy || cat->n == 0 || bs_retention_policy_validate(policy, &err) < 0)
 		return NULL;
 	items = calloc(cat->n, sizeof(*items));
 	dec = calloc(cat->n, sizeof(*dec));
-	if (!items || !dec)
+	tmp = calloc(cat->n, sizeof(*tmp));
+	idx = calloc(cat->n, sizeof(*idx));
+	if (!items || !dec || !tmp || !idx)
 		goto fail;
 	for (i = 0; i < cat->n; i++) {
-		items[i].id = cat->recs[i].id;
-		items[i].start = cat->recs[i].start;
-		items[i].complete = 1;
-		items[i].pinned = cat->recs[i].pinned;
-		items[i].drill_passed = cat->recs[i].drill_verdict &&
-					strcmp(cat->recs[i].drill_verdict, "pass") == 0;
+		for (j = 0; j < i; j++)
+			if (strcmp(cat->recs[j].database, cat->recs[i].database) == 0)
+				break;
+		if (j == i && decide_one(policy, cat, cat->recs[i].database, items, idx, dec, tmp) < 0)
+			goto fail;
 	}
-	bs_err_init(&err);
-	if (bs_retention_policy_validate(policy, &err) < 0 ||
-	    bs_retention_apply(policy, items, cat->n, time(NULL), dec, &err) < 0)
-		goto fail;
 	free(items);
+	free(tmp);
+	free(idx);
 	return dec;
 fail:
 	free(items);
 	free(dec);
+	free(tmp);
+	free(idx);
 	return NULL;
 }
 
@@ -105,7 +138,16 @@ int bs_cmd_snap_list(struct bs_repo *repo, const char *database,
 		return dump_json(o, f, err);
 	}
 	if (cat.n == 0) {
-		fprintf(f, "no snapshots in %s\n", repo->location);
+		struct bs_catalog all;
+		char names[512] = "";
+		if (database && bs_catalog_load(repo, NULL, &all, err) == 0) {
+			if (bs_catalog_databases(&all, names, sizeof(names)) > 0)
+				bs_warn("no snapshots of database '%s'; this repository holds snapshots of: %s",
+					database, names);
+			bs_catalog_release(&all);
+		}
+		fprintf(f, "no snapshots%s%s%s in %s\n", database ? " of database '" : "",
+			database ? database : "", database ? "'" : "", repo->location);
 		bs_catalog_release(&cat);
 		return 0;
 	}
@@ -129,22 +171,39 @@ int bs_cmd_snap_list(struct bs_repo *repo, const char *database,
 	return 0;
 }
 
-int bs_cmd_snap_show(struct bs_repo *repo, const char *spec, int json, FILE *f, struct bs_err *err)
+int bs_cmd_snap_show(struct bs_repo *repo, const char *spec, const char *database,
+		     const struct bs_retention_policy *policy, int json, FILE *f, struct bs_err *err)
 {
-	struct bs_catalog cat;
+	struct bs_catalog cat, same;
+	struct bs_retention_decision *dec = NULL;
 	const struct bs_snap_record *r;
-	char st[32], en[32], sz[32], took[32];
+	char st[32], en[32], sz[32], took[32], kept[512];
 	size_t i;
 
-	if (bs_catalog_load(repo, NULL, &cat, err) < 0)
+	if (bs_catalog_load(repo, database, &cat, err) < 0)
 		return -1;
 	r = bs_catalog_find(&cat, spec, 0, err);
 	if (!r) {
 		bs_catalog_release(&cat);
 		return -1;
 	}
+	/* kept_by is decided among the snapshot's own database's snapshots */
+	snprintf(kept, sizeof(kept), "-");
+	if (policy && bs_catalog_load(repo, r->database, &same, err) == 0) {
+		dec = decide(policy, &same);
+		for (i = 0; dec && i < same.n; i++)
+			if (strcmp(same.recs[i].id, r->id) == 0)
+				snprintf(kept, sizeof(kept), "%s", kept_by(&dec[i]));
+		free(dec);
+		bs_catalog_release(&same);
+	}
+	bs_err_clear(err);
 	if (json) {
 		json_t *o = bs_snap_record_json(r);
+		json_object_set_new(o, "kept_by", policy && strcmp(kept, "-") != 0 &&
+							  strcmp(kept, "(next prune deletes it)") != 0
+						  ? json_string(kept)
+						  : json_null());
 		bs_catalog_release(&cat);
 		return dump_json(o, f, err);
 	}
@@ -177,6 +236,8 @@ int bs_cmd_snap_show(struct bs_repo *repo, const char *spec, int json, FILE *f, 
 	} else {
 		fprintf(f, "last drill     never\n");
 	}
+	if (policy)
+		fprintf(f, "kept by        %s\n", kept);
 	fprintf(f, "tool           backstop %s\n", r->tool_version ? r->tool_version : "?");
 	bs_catalog_release(&cat);
 	return 0;

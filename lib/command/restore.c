@@ -96,7 +96,7 @@ int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *r
 	bs_progress_init(&prog, "restore");
 
 	/* step: repository and catalog */
-	if (bs_repo_open(rq->cfg->repository, 0, &repo, err) < 0 ||
+	if (bs_repo_open(rq->cfg->repository, &repo, err) < 0 ||
 	    bs_catalog_load(repo, rq->database, &cat, err) < 0)
 		goto out;
 	found = bs_catalog_find(&cat, rq->spec, rq->before, err);

@@ -1,8 +1,14 @@
 /* setup.c - configuration set-up every command shares */
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "command/command.h"
 #include "common/log.h"
+#include "common/opts.h"
+#include "pg/conn.h"
 
 int bs_cmd_config(struct bs_config *cfg, const char *explicit_path, int quiet, int verbose,
 		  struct bs_err *err)
@@ -41,5 +47,36 @@ int bs_cmd_no_password(const char *flag, const char *conninfo, struct bs_err *er
 		   flag);
 	bs_err_hint(err, "use ~/.pgpass or PGPASSFILE, the PGPASSWORD environment variable, or put the "
 			 "connection string in backstop.yaml (mode 600)");
+	return -1;
+}
+
+int bs_cmd_conninfo(char **slot, const struct bs_conn_opts *c, const char *what, struct bs_err *err)
+{
+	char *ci;
+	int rc;
+
+	if (!c->dbname && !c->host && !c->port && !c->user)
+		return 0;
+	if (bs_cmd_no_password("-d/--dbname", c->dbname, err) < 0)
+		return -1;
+	ci = bs_pg_conninfo_build(*slot, c->dbname, c->host, c->port, c->user, err);
+	if (!ci) {
+		bs_err_prefix(err, "%s", what);
+		return -1;
+	}
+	rc = bs_config_set_string(slot, ci, err);
+	OPENSSL_cleanse(ci, strlen(ci));
+	free(ci);
+	return rc;
+}
+
+int bs_cmd_database_name(const char *name, struct bs_err *err)
+{
+	if (!name || !bs_pg_conninfo_is_string(name))
+		return 0;
+	bs_err_set(err, BS_ERR_USAGE,
+		   "--database takes the name of a snapshot's source database (as 'snap list' shows it), "
+		   "not a connection string: '%s'",
+		   name);
 	return -1;
 }

@@ -55,6 +55,13 @@ static void opt_name(const struct bs_opt *o, char *buf, size_t n)
 		snprintf(buf, n, "-%c", o->short_name);
 }
 
+static int refuse(const struct bs_cmd_spec *spec, const struct bs_opt *o, const char *as_given,
+		  struct bs_err *err)
+{
+	return bs_err_set(err, BS_ERR_USAGE, "backstop %s takes no option '%s': %s", spec->name, as_given,
+			  o->help);
+}
+
 static int apply(const struct bs_opt *o, const char *val, struct bs_err *err)
 {
 	char name[64];
@@ -113,6 +120,11 @@ int bs_opts_parse(const struct bs_cmd_spec *spec, int argc, char **argv, struct 
 			o = find_long(spec->opts, name, len);
 			if (!o || o->kind == BS_OPT_GROUP)
 				return bs_err_set(err, BS_ERR_USAGE, "unknown option '--%.*s'", (int)len, name);
+			if (o->kind == BS_OPT_REFUSED) {
+				char given[80];
+				snprintf(given, sizeof(given), "--%.*s", (int)len, name);
+				return refuse(spec, o, given, err);
+			}
 			if (o->kind == BS_OPT_FLAG) {
 				if (eq)
 					return bs_err_set(err, BS_ERR_USAGE, "option '--%s' takes no value",
@@ -133,6 +145,10 @@ int bs_opts_parse(const struct bs_cmd_spec *spec, int argc, char **argv, struct 
 			o = find_short(spec->opts, *a);
 			if (!o)
 				return bs_err_set(err, BS_ERR_USAGE, "unknown option '-%c'", *a);
+			if (o->kind == BS_OPT_REFUSED) {
+				char given[4] = { '-', *a, '\0', '\0' };
+				return refuse(spec, o, given, err);
+			}
 			if (o->kind == BS_OPT_FLAG) {
 				if (apply(o, NULL, err) < 0)
 					return -1;
@@ -177,6 +193,8 @@ void bs_opts_help(const struct bs_cmd_spec *spec, FILE *f)
 			fprintf(f, "\n%s:\n", o->help);
 			continue;
 		}
+		if (o->kind == BS_OPT_REFUSED || !o->help)
+			continue;
 		if (o->short_name)
 			n += snprintf(left + n, sizeof(left) - (size_t)n, "-%c%s", o->short_name,
 				      o->long_name ? ", " : "");
@@ -193,8 +211,11 @@ void bs_opts_help(const struct bs_cmd_spec *spec, FILE *f)
 	}
 	if (spec->epilog)
 		fprintf(f, "\n%s", spec->epilog);
-	fprintf(f, "\nexit codes: 0 success, 1 negative verdict, 2 usage/configuration error or refused,\n"
-		   "            3 runtime failure (server, I/O, crypto, corrupt archive)\n");
+	if (spec->exit_codes)
+		fprintf(f, "\n%s", spec->exit_codes);
+	else
+		fprintf(f, "\nexit codes: 0 success, 1 negative verdict, 2 usage/configuration error or refused,\n"
+			   "            3 runtime failure (server, I/O, crypto, corrupt archive)\n");
 }
 
 int bs_opts_fail(const struct bs_cmd_spec *spec, const char *fmt, ...)
@@ -230,8 +251,15 @@ int bs_cmd_error(const struct bs_cmd_spec *spec, const struct bs_err *err)
 {
 	char prog[96];
 
-	if (err->code == BS_ERR_USAGE)
-		return bs_opts_fail(spec, "%s", err->msg);
+	if (err->code == BS_ERR_USAGE) {
+		fprintf(stderr, "backstop %s: %s\n", spec->name, err->msg);
+		if (err->detail[0])
+			fprintf(stderr, "detail: %s\n", err->detail);
+		if (err->hint[0])
+			fprintf(stderr, "hint: %s\n", err->hint);
+		fprintf(stderr, "Try 'backstop %s --help'.\n", spec->name);
+		return 2;
+	}
 	snprintf(prog, sizeof(prog), "backstop %s", spec->name);
 	bs_err_print(err, prog, stderr);
 	return bs_err_exit_code(err);
@@ -245,4 +273,63 @@ int bs_stdout_close(const struct bs_cmd_spec *spec)
 		return 3;
 	}
 	return 0;
+}
+
+int bs_verbs_dispatch(const struct bs_verb *verbs, int argc, char **argv, int *rc)
+{
+	const struct bs_verb *v;
+
+	if (argc < 2)
+		return 0;
+	for (v = verbs; v->name; v++)
+		if (strcmp(argv[1], v->name) == 0) {
+			*rc = v->run(v, argc - 1, argv + 1);
+			return 1;
+		}
+	return 0;
+}
+
+/* Optimal string alignment distance (adjacent transpositions count one). */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t d[32][32];
+
+	if (la >= 32 || lb >= 32)
+		return 99;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1], m = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < m)
+				m = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < m)
+				m = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < m)
+				m = d[i - 2][j - 2] + 1;
+			d[i][j] = m;
+		}
+	return d[la][lb];
+}
+
+const char *bs_did_you_mean(const char *s, const char *const *names)
+{
+	const char *best = NULL;
+	size_t bestd = 99, i;
+
+	for (i = 0; names[i]; i++) {
+		size_t dist = edit_distance(s, names[i]);
+		/* a prefix of a longer name ("verify" for "verify-restore") counts as close */
+		if (strlen(s) >= 3 && strncmp(s, names[i], strlen(s)) == 0)
+			dist = 1;
+		if (dist < bestd) {
+			bestd = dist;
+			best = names[i];
+		}
+	}
+	return bestd <= 2 ? best : NULL;
 }

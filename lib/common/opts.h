@@ -22,6 +22,9 @@ enum bs_opt_kind {
 	BS_OPT_INT,     /* int *: a decimal integer */
 	BS_OPT_LIST,    /* struct bs_strlist *: repeatable, each argument appended */
 	BS_OPT_GROUP,   /* a heading in --help; no option */
+	BS_OPT_REFUSED, /* an option this command does not take although a similar
+			 * one might expect it: refused with `help` as the pointer
+			 * ("the snapshot filter is --database NAME"); not in --help */
 };
 
 struct bs_strlist {
@@ -37,7 +40,7 @@ struct bs_opt {
 	const char *long_name;  /* NULL: none */
 	void *dest;
 	const char *arg;        /* argument name in help: "N", "FILE" */
-	const char *help;
+	const char *help;       /* NULL: an alias, accepted but not listed in --help */
 	int min, max;           /* BS_OPT_INT bounds when min < max */
 };
 
@@ -46,20 +49,47 @@ struct bs_cmd_spec {
 	const char *synopsis;   /* lines after "usage: backstop " */
 	const char *description;
 	const struct bs_opt *opts; /* terminated by an entry of kind BS_OPT_END */
-	const char *epilog;     /* examples, exit codes; may be NULL */
+	const char *epilog;     /* examples; may be NULL */
+	const char *exit_codes; /* this command's exit codes; NULL: the generic list */
 };
 
-/* Options every command takes.  Put BS_OPTS_COMMON(&c) in each table. */
+/* Options every command takes.  Put BS_OPTS_COMMON(&c) in each table
+ * (BS_OPTS_BASIC in a command that reads no configuration).  As in
+ * PostgreSQL's clients, -? is help and -V the version: -h is --host. */
 struct bs_common_opts {
 	int help, version, quiet, verbose, json;
 	const char *config;
 };
-#define BS_OPTS_COMMON(c)                                                                  \
-	{ BS_OPT_FLAG, 'h', "help", &(c)->help, NULL, "show this help and exit", 0, 0 },        \
-	{ BS_OPT_FLAG, 0, "version", &(c)->version, NULL, "show the version and exit", 0, 0 },  \
-	{ BS_OPT_STR, 'c', "config", &(c)->config, "FILE", "configuration file (default: $BACKSTOP_CONFIG, ./backstop.yaml, /etc/backstop/backstop.yaml)", 0, 0 }, \
+#define BS_OPTS_BASIC(c)                                                                   \
+	{ BS_OPT_FLAG, '?', "help", &(c)->help, NULL, "show this help and exit", 0, 0 },        \
+	{ BS_OPT_FLAG, 'V', "version", &(c)->version, NULL, "show the version and exit", 0, 0 }, \
 	{ BS_OPT_FLAG, 'q', "quiet", &(c)->quiet, NULL, "only log warnings and errors", 0, 0 },  \
 	{ BS_OPT_FLAG, 'v', "verbose", &(c)->verbose, NULL, "log debug detail", 0, 0 }
+#define BS_OPTS_COMMON(c)                                                                  \
+	BS_OPTS_BASIC(c),                                                                   \
+	{ BS_OPT_STR, 0, "config", &(c)->config, "FILE", "configuration file (default: $BACKSTOP_CONFIG, ./backstop.yaml, /etc/backstop/backstop.yaml)", 0, 0 }
+
+/* PostgreSQL connection options, spelled as pg_dump and pg_restore spell
+ * them.  -d takes a database name or a whole connection string (key=value
+ * or URI); -h/-p/-U override that string's host, port and user.  Turn them
+ * into one conninfo with bs_cmd_conninfo (command/command.h). */
+struct bs_conn_opts {
+	const char *dbname, *host, *port, *user;
+};
+#define BS_OPTS_CONN(c, dbname_help)                                                       \
+	{ BS_OPT_STR, 'd', "dbname", &(c)->dbname, "DBNAME", dbname_help, 0, 0 },               \
+	{ BS_OPT_STR, 'h', "host", &(c)->host, "HOST", "database server host or socket directory", 0, 0 }, \
+	{ BS_OPT_STR, 'p', "port", &(c)->port, "PORT", "database server port", 0, 0 },          \
+	{ BS_OPT_STR, 'U', "username", &(c)->user, "USER", "database user name", 0, 0 }
+
+/* The connection options refused by a command that takes none, with a
+ * pointer to what it takes instead. */
+#define BS_OPTS_NO_CONN(why)                                                               \
+	{ BS_OPT_REFUSED, 'd', "dbname", NULL, NULL, why, 0, 0 },                              \
+	{ BS_OPT_REFUSED, 0, "db", NULL, NULL, why, 0, 0 },                                    \
+	{ BS_OPT_REFUSED, 'h', "host", NULL, NULL, why, 0, 0 },                                \
+	{ BS_OPT_REFUSED, 'p', "port", NULL, NULL, why, 0, 0 },                                \
+	{ BS_OPT_REFUSED, 'U', "username", NULL, NULL, why, 0, 0 }
 
 /* Parse argv[1..argc).  Positional arguments are collected in pos (its
  * array owned by the caller: release with bs_strlist_release). */
@@ -80,5 +110,19 @@ int bs_cmd_error(const struct bs_cmd_spec *spec, const struct bs_err *err);
 
 /* Check stdout for write errors at exit: returns 0 or 3 (and prints why). */
 int bs_stdout_close(const struct bs_cmd_spec *spec);
+
+/* Subcommands (as git's commands[]): `backstop snap list ...`. */
+struct bs_verb {
+	const char *name;
+	int (*run)(const struct bs_verb *v, int argc, char **argv); /* argv[0] is the verb */
+	const struct bs_cmd_spec *spec;
+};
+/* If argv[1] names a verb of the NULL-terminated table, run it and return
+ * 1 with its exit code in *rc; else return 0. */
+int bs_verbs_dispatch(const struct bs_verb *verbs, int argc, char **argv, int *rc);
+
+/* The closest of names (NULL-terminated) to s, if close enough to be a
+ * likely typo ("snapp" -> "snap"); NULL otherwise. */
+const char *bs_did_you_mean(const char *s, const char *const *names);
 
 #endif

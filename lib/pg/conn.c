@@ -187,15 +187,17 @@ static int append_kv(char **buf, size_t *len, size_t *cap, const char *k, const 
 	return 0;
 }
 
-/* Rebuild a conninfo: dbname replaced if not NULL; the password moved to
- * *password_out, or kept in the string when password_out is NULL. */
-static int rebuild(const char *conninfo, const char *dbname, char **conninfo_out,
-		   char **password_out, struct bs_err *err)
+/* Rebuild a conninfo with the keywords in keys[] (n of them) replaced by
+ * vals[] (a NULL value leaves the keyword alone; one the conninfo lacks is
+ * added); the password is moved to *password_out, or kept in the string
+ * when password_out is NULL. */
+static int rebuild(const char *conninfo, const char *const *keys, const char *const *vals, size_t n,
+		   char **conninfo_out, char **password_out, struct bs_err *err)
 {
 	char *perr = NULL, *buf = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0, cap = 0, i;
 	PQconninfoOption *opts, *o;
-	int seen_db = 0;
+	unsigned seen = 0;
 
 	*conninfo_out = NULL;
 	if (password_out)
@@ -211,11 +213,12 @@ static int rebuild(const char *conninfo, const char *dbname, char **conninfo_out
 	cap = 1;
 	for (o = opts; buf && o->keyword; o++) {
 		const char *v = o->val;
-		if (strcmp(o->keyword, "dbname") == 0) {
-			seen_db = 1;
-			if (dbname)
-				v = dbname;
-		}
+		for (i = 0; i < n; i++)
+			if (strcmp(o->keyword, keys[i]) == 0) {
+				seen |= 1u << i;
+				if (vals[i])
+					v = vals[i];
+			}
 		if (!v)
 			continue;
 		if (password_out && strcmp(o->keyword, "password") == 0) {
@@ -227,10 +230,11 @@ static int rebuild(const char *conninfo, const char *dbname, char **conninfo_out
 			buf = NULL;
 		}
 	}
-	if (buf && !seen_db && dbname && append_kv(&buf, &len, &cap, "dbname", dbname) < 0) {
-		free(buf);
-		buf = NULL;
-	}
+	for (i = 0; buf && i < n; i++)
+		if (!(seen & (1u << i)) && vals[i] && append_kv(&buf, &len, &cap, keys[i], vals[i]) < 0) {
+			free(buf);
+			buf = NULL;
+		}
 	PQconninfoFree(opts);
 	if (!buf) {
 		if (password_out) {
@@ -246,14 +250,41 @@ static int rebuild(const char *conninfo, const char *dbname, char **conninfo_out
 int bs_pg_conninfo_for_child(const char *conninfo, const char *dbname, char **conninfo_out,
 			     char **password_out, struct bs_err *err)
 {
-	return rebuild(conninfo, dbname, conninfo_out, password_out, err);
+	static const char *const keys[] = { "dbname" };
+	const char *vals[] = { dbname };
+
+	return rebuild(conninfo, keys, vals, 1, conninfo_out, password_out, err);
 }
 
 char *bs_pg_conninfo_with_dbname(const char *conninfo, const char *dbname, struct bs_err *err)
 {
+	static const char *const keys[] = { "dbname" };
+	const char *vals[] = { dbname };
 	char *out = NULL;
 
-	if (rebuild(conninfo, dbname, &out, NULL, err) < 0)
+	if (rebuild(conninfo, keys, vals, 1, &out, NULL, err) < 0)
+		return NULL;
+	return out;
+}
+
+int bs_pg_conninfo_is_string(const char *s)
+{
+	return s && (strchr(s, '=') || strncmp(s, "postgresql://", 13) == 0 ||
+		     strncmp(s, "postgres://", 11) == 0);
+}
+
+char *bs_pg_conninfo_build(const char *base, const char *dbname, const char *host, const char *port,
+			   const char *user, struct bs_err *err)
+{
+	static const char *const keys[] = { "dbname", "host", "port", "user" };
+	const char *vals[] = { NULL, host, port, user };
+	char *out = NULL;
+
+	if (dbname && bs_pg_conninfo_is_string(dbname))
+		base = dbname;
+	else if (dbname)
+		vals[0] = dbname;
+	if (rebuild(base, keys, vals, 4, &out, NULL, err) < 0)
 		return NULL;
 	return out;
 }

@@ -51,6 +51,18 @@ int bs_pg_conninfo_for_child(const char *conninfo, const char *dbname, char **co
  * a password: wipe before free).  NULL with err on a bad conninfo. */
 char *bs_pg_conninfo_with_dbname(const char *conninfo, const char *dbname, struct bs_err *err);
 
+/* Is s a connection string (key=value or a postgresql:// URI) rather than
+ * a plain database name?  As pg_dump decides for its -d. */
+int bs_pg_conninfo_is_string(const char *s);
+
+/* pg_dump's connection options as one key='value' conninfo (malloc'd; it
+ * may hold a password from base: wipe before free): dbname is a database
+ * name or a whole connection string (which then replaces base); host, port
+ * and user (each may be NULL) override what base or dbname say.  NULL with
+ * err (BS_ERR_CONFIG) on a malformed connection string. */
+char *bs_pg_conninfo_build(const char *base, const char *dbname, const char *host, const char *port,
+			   const char *user, struct bs_err *err);
+
 /* The database name a conninfo refers to (after libpq defaults), malloc'd. */
 char *bs_pg_conninfo_dbname(const char *conninfo);
 

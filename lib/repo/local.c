@@ -141,84 +141,126 @@ static int write_marker(struct local *l, struct bs_err *err)
 	return 0;
 }
 
-static int local_open(struct bs_repo *r, const char *location, int create, struct bs_err *err)
-{
-	static const char *subdirs[] = { "snapshots", "archives", "pins", "drills", "tmp" };
-	struct local *l = calloc(1, sizeof(*l));
-	char marker[PATH_MAX], sub[PATH_MAX];
-	struct stat st;
-	size_t i, n;
+static const char *const subdirs[] = { "snapshots", "archives", "pins", "drills", "tmp" };
 
-	if (!l)
-		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+static struct local *local_new(const char *location, struct bs_err *err)
+{
+	struct local *l = calloc(1, sizeof(*l));
+	size_t n = strlen(location);
+
+	if (!l) {
+		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
 	l->lock_fd = -1;
-	n = strlen(location);
 	while (n > 1 && location[n - 1] == '/')
 		n--;
 	if (n >= sizeof(l->root) - 64) {
 		free(l);
-		return bs_err_set(err, BS_ERR_CONFIG, "repository path too long");
+		bs_err_set(err, BS_ERR_CONFIG, "repository path too long");
+		return NULL;
 	}
 	memcpy(l->root, location, n);
 	l->root[n] = '\0';
-	snprintf(marker, sizeof(marker), "%s/" MARKER, l->root);
+	return l;
+}
 
-	if (stat(l->root, &st) < 0) {
-		if (errno != ENOENT || !create) {
-			int e = errno;
-			if (e == ENOENT) {
-				bs_err_set(err, BS_ERR_NOT_FOUND, "repository '%s' does not exist", l->root);
-				bs_err_hint(err, "check --repo / BACKSTOP_REPO / 'repository:'; snap creates it");
-			} else {
-				bs_err_sys(err, BS_ERR_IO, e, "unable to open repository '%s'", l->root);
-			}
-			free(l);
-			return -1;
-		}
-		if (mkdir_p(l->root, 0700) < 0) {
-			bs_err_sys(err, BS_ERR_IO, errno, "unable to create repository '%s'", l->root);
-			bs_err_hint(err, "the repository must be writable by the user running snap");
-			free(l);
-			return -1;
-		}
-	} else if (!S_ISDIR(st.st_mode)) {
-		bs_err_set(err, BS_ERR_CONFIG, "repository '%s' is not a directory", l->root);
+static int open_error(struct local *l, int e, struct bs_err *err)
+{
+	if (e == ENOENT) {
+		bs_err_set(err, BS_ERR_NOT_FOUND, "repository '%s' does not exist", l->root);
+		bs_err_hint(err, "check --repo / BACKSTOP_REPO / 'repository:'; a new repository is "
+				 "created with 'backstop repo init --repo %s'", l->root);
+	} else {
+		bs_err_sys(err, BS_ERR_IO, e, "unable to open repository '%s'", l->root);
+		if (e == EACCES)
+			bs_err_hint(err, "the repository must be readable (and, to write, writable) by the "
+					 "user running backstop");
+	}
+	return -1;
+}
+
+/* An existing repository: the directory and its marker file. */
+static int check_repo(struct local *l, struct bs_err *err)
+{
+	char marker[PATH_MAX];
+	struct stat st;
+
+	if (stat(l->root, &st) < 0)
+		return open_error(l, errno, err);
+	if (!S_ISDIR(st.st_mode))
+		return bs_err_set(err, BS_ERR_CONFIG, "repository '%s' is not a directory", l->root);
+	snprintf(marker, sizeof(marker), "%s/" MARKER, l->root);
+	if (access(marker, R_OK) < 0) {
+		if (errno != ENOENT)
+			return open_error(l, errno, err);
+		bs_err_set(err, BS_ERR_NOT_FOUND, "'%s' is not a backstop repository", l->root);
+		bs_err_hint(err, "no %s found there; check the path, or create a repository with "
+				 "'backstop repo init --repo DIR'", MARKER);
+		return -1;
+	}
+	return 0;
+}
+
+static int local_open(struct bs_repo *r, const char *location, struct bs_err *err)
+{
+	struct local *l = local_new(location, err);
+
+	if (!l)
+		return -1;
+	if (check_repo(l, err) < 0) {
 		free(l);
 		return -1;
 	}
-	if (access(marker, F_OK) < 0) {
-		if (!create) {
-			bs_err_set(err, BS_ERR_NOT_FOUND, "'%s' is not a backstop repository", l->root);
-			bs_err_hint(err, "no %s found there; check the path", MARKER);
-			free(l);
-			return -1;
-		}
-		if (!is_empty_dir(l->root)) {
-			bs_err_set(err, BS_ERR_REFUSED,
-				   "'%s' is not empty and not a backstop repository", l->root);
-			bs_err_hint(err, "use an empty or new directory for the repository");
-			free(l);
-			return -1;
-		}
-	}
-	if (create) {
-		for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-			snprintf(sub, sizeof(sub), "%s/%s", l->root, subdirs[i]);
-			if (mkdir(sub, 0700) < 0 && errno != EEXIST) {
-				bs_err_sys(err, BS_ERR_IO, errno, "unable to create '%s'", sub);
-				bs_err_hint(err, "the repository must be writable by the user running snap");
-				free(l);
-				return -1;
-			}
-		}
-		if (access(marker, F_OK) < 0 && write_marker(l, err) < 0) {
-			bs_err_hint(err, "the repository must be writable by the user running snap");
-			free(l);
-			return -1;
-		}
-	}
 	r->priv = l;
 	return 0;
+}
+
+static int local_init(struct bs_repo *r, const char *location, int *existed, struct bs_err *err)
+{
+	struct local *l = local_new(location, err);
+	char marker[PATH_MAX], sub[PATH_MAX];
+	struct stat st;
+	size_t i;
+
+	if (!l)
+		return -1;
+	*existed = 0;
+	snprintf(marker, sizeof(marker), "%s/" MARKER, l->root);
+	if (stat(l->root, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		bs_err_set(err, BS_ERR_CONFIG, "'%s' exists and is not a directory", l->root);
+		goto fail;
+	}
+	if (stat(l->root, &st) == 0 && access(marker, F_OK) == 0) {
+		*existed = 1;
+		if (check_repo(l, err) < 0)
+			goto fail;
+	} else if (errno != ENOENT) {
+		open_error(l, errno, err);
+		goto fail;
+	} else if (mkdir_p(l->root, 0700) < 0) {
+		bs_err_sys(err, BS_ERR_IO, errno, "unable to create repository '%s'", l->root);
+		bs_err_hint(err, "the parent directory must exist or be creatable by this user");
+		goto fail;
+	} else if (!is_empty_dir(l->root)) {
+		bs_err_set(err, BS_ERR_REFUSED, "'%s' is not empty and not a backstop repository", l->root);
+		bs_err_hint(err, "use an empty or new directory for the repository");
+		goto fail;
+	}
+	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		snprintf(sub, sizeof(sub), "%s/%s", l->root, subdirs[i]);
+		if (mkdir(sub, 0700) < 0 && errno != EEXIST) {
+			bs_err_sys(err, BS_ERR_IO, errno, "unable to create '%s'", sub);
+			goto fail;
+		}
+	}
+	if (!*existed && write_marker(l, err) < 0)
+		goto fail;
+	r->priv = l;
+	return 0;
+fail:
+	free(l);
+	return -1;
 }
 
 static void local_close(struct bs_repo *r)
@@ -525,6 +567,7 @@ static void local_unlock(struct bs_repo *r)
 const struct bs_repo_ops bs_repo_local_ops = {
 	.scheme = "local",
 	.open = local_open,
+	.init = local_init,
 	.close = local_close,
 	.put = local_put,
 	.get = local_get,

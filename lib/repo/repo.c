@@ -33,11 +33,10 @@ static const struct bs_repo_ops *pick_backend(const char *location, const char *
 	return NULL;
 }
 
-int bs_repo_open(const char *location, int create, struct bs_repo **out, struct bs_err *err)
+static int repo_new(const char *location, struct bs_repo **out, const char **path, struct bs_err *err)
 {
 	const struct bs_repo_ops *ops;
 	struct bs_repo *r;
-	const char *path;
 
 	*out = NULL;
 	if (!location || !*location) {
@@ -45,7 +44,7 @@ int bs_repo_open(const char *location, int create, struct bs_repo **out, struct 
 		bs_err_hint(err, "pass --repo DIR, set BACKSTOP_REPO, or set 'repository:' in backstop.yaml");
 		return -1;
 	}
-	ops = pick_backend(location, &path);
+	ops = pick_backend(location, path);
 	if (!ops) {
 		bs_err_set(err, BS_ERR_CONFIG, "unsupported repository '%s'", location);
 		bs_err_hint(err, "use a local directory path");
@@ -57,7 +56,34 @@ int bs_repo_open(const char *location, int create, struct bs_repo **out, struct 
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	}
 	r->ops = ops;
-	if (ops->open(r, path, create, err) < 0) {
+	*out = r;
+	return 0;
+}
+
+int bs_repo_open(const char *location, struct bs_repo **out, struct bs_err *err)
+{
+	struct bs_repo *r;
+	const char *path;
+
+	if (repo_new(location, &r, &path, err) < 0)
+		return -1;
+	if (r->ops->open(r, path, err) < 0) {
+		free(r->location);
+		free(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+int bs_repo_init(const char *location, int *existed, struct bs_repo **out, struct bs_err *err)
+{
+	struct bs_repo *r;
+	const char *path;
+
+	if (repo_new(location, &r, &path, err) < 0)
+		return -1;
+	if (r->ops->init(r, path, existed, err) < 0) {
 		free(r->location);
 		free(r);
 		return -1;

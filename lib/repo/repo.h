@@ -37,7 +37,9 @@ enum bs_repo_lock_mode {
 
 struct bs_repo_ops {
 	const char *scheme;  /* "local", "s3", "azure" */
-	int (*open)(struct bs_repo *r, const char *location, int create, struct bs_err *err);
+	int (*open)(struct bs_repo *r, const char *location, struct bs_err *err);
+	/* create an empty repository (or find an existing one: *existed = 1), left open */
+	int (*init)(struct bs_repo *r, const char *location, int *existed, struct bs_err *err);
 	void (*close)(struct bs_repo *r);
 	int (*put)(struct bs_repo *r, const char *key, struct bs_wstream **out, struct bs_err *err);
 	int (*get)(struct bs_repo *r, const char *key, struct bs_rstream **out, struct bs_err *err);
@@ -54,10 +56,15 @@ struct bs_repo {
 	void *priv;          /* backend state */
 };
 
-/* Open a repository: "/path" or "file:///path" -> local.  With create, a
- * missing local repository is created (mode 0700).  Caller frees with
- * bs_repo_close. */
-int bs_repo_open(const char *location, int create, struct bs_repo **out, struct bs_err *err);
+/* Open an existing repository: "/path" or "file:///path" -> local.  A
+ * path that does not exist or is not a repository is BS_ERR_NOT_FOUND with
+ * a hint to `backstop repo init`; nothing is ever created here.  Caller
+ * frees with bs_repo_close. */
+int bs_repo_open(const char *location, struct bs_repo **out, struct bs_err *err);
+/* Create a repository (local: the directory, mode 0700, which must be new
+ * or empty), or open the one already there with *existed = 1.  The explicit
+ * step of `backstop repo init`, as restic init. */
+int bs_repo_init(const char *location, int *existed, struct bs_repo **out, struct bs_err *err);
 void bs_repo_close(struct bs_repo *r);
 
 int bs_repo_put(struct bs_repo *r, const char *key, struct bs_wstream **out, struct bs_err *err);

@@ -17,6 +17,7 @@ pg "$SRC" "create table acct (id int primary key, owner text, balance numeric);
            create table note (id serial primary key, body text);
            insert into note (body) select repeat('n', g % 50) from generate_series(1, 3000) g;" >/dev/null
 REPO=$BS_TMP/repo
+"$BS_BIN/backstop" repo init --repo "$REPO" -q || exit 1
 K=$BS_TMP/keys
 mkdir -p "$K"
 
@@ -39,6 +40,7 @@ run_test "snap with no recipients and no passphrase refuses (exit 2, hint: keyge
 
 t_plain_config() {
 	printf 'encryption: none\n' >"$BS_TMP/plain.yaml"
+	bs repo init --repo "$BS_TMP/plainrepo" -q
 	run_cmd bs snap --config "$BS_TMP/plain.yaml" --db "dbname=$SRC" --repo "$BS_TMP/plainrepo"
 	expect_exit 0
 	expect_stderr_contains "UNENCRYPTED"
@@ -140,6 +142,7 @@ t_no_secret_flags() {
 run_test "secrets are never taken from the command line (--passphrase is no option)" t_no_secret_flags
 
 t_no_password_flags() {
+	bs repo init --repo "$BS_TMP/pw" -q
 	run_cmd bs snap --db "postgresql://postgres:hunter2@localhost/$SRC" --repo "$BS_TMP/pw" --no-encryption
 	expect_exit 2
 	expect_stderr_contains "refusing a password in --db"
@@ -192,6 +195,7 @@ t_passphrase() {
 	local db=${SRC}_pp
 	printf 'correct horse battery staple\n' >"$K/pass"
 	chmod 600 "$K/pass"
+	bs repo init --repo "$BS_TMP/pprepo" -q
 	BACKSTOP_PASSPHRASE_FILE=$K/pass run_cmd bs snap --db "dbname=$SRC" --repo "$BS_TMP/pprepo" -q
 	expect_exit 0
 	run_cmd bs snap show latest --repo "$BS_TMP/pprepo" --json
@@ -212,6 +216,7 @@ run_test "passphrase (scrypt) from BACKSTOP_PASSPHRASE_FILE: snap, restore; a wr
 t_age_cli_writes() {
 	# an archive encrypted by the age CLI (not by backstop) restores
 	local plain db=${SRC}_agecli rec
+	bs repo init --repo "$BS_TMP/ager" -q
 	run_cmd bs snap --db "dbname=$SRC" --repo "$BS_TMP/ager" --no-encryption -q
 	expect_exit 0
 	rec=$(ls "$BS_TMP"/ager/snapshots/*.json)

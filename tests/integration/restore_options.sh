@@ -13,6 +13,7 @@ pg "$SRC" "create schema shop;
   insert into shop.orders (customer, total) select 1 + g % 500, g / 7.0 from generate_series(1, 5000) g;
   insert into public.audit (what) select 'e' || g from generate_series(1, 50) g;" >/dev/null
 REPO=$BS_TMP/repo
+"$BS_BIN/backstop" repo init --repo "$REPO" -q || exit 1
 
 t_snap() {
 	run_cmd bs snap --db "dbname=$SRC" --repo "$REPO" --no-encryption -q
@@ -144,6 +145,7 @@ t_interrupt() { # SIGNAL EXIT
 	local big db=${SRC}_int$1 pid rc i
 	big=$(new_db ro_big)
 	pg "$big" "create table b (id int primary key, pad text); insert into b select g, repeat(md5(g::text), 6) from generate_series(1, 600000) g;" >/dev/null
+	bs repo init --repo "$BS_TMP/bigrepo" -q
 	run_cmd bs snap --db "dbname=$big" --repo "$BS_TMP/bigrepo" --no-encryption -q
 	expect_exit 0
 	"$BS_BIN/backstop" restore latest --repo "$BS_TMP/bigrepo" --target "dbname=$db" --create -q >/dev/null 2>"$BS_TMP/int.err" &

@@ -20,6 +20,7 @@
 BS_CMD_TIMEOUT=${BS_CMD_TIMEOUT_SNAP_RESTORE:-120}
 ID_RE='^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$'
 REPO=$BS_TMP/repo
+"$BS_BIN/backstop" repo init --repo "$REPO" -q || exit 1
 
 # ------------------------------------------------------------------ helpers
 
@@ -27,6 +28,7 @@ REPO=$BS_TMP/repo
 snap() {
 	local repo=$1 db=$2
 	shift 2
+	bs repo init --repo "$repo" -q || return
 	bs snap --repo "$repo" --db "$(db_conninfo "$db")" --no-encryption "$@"
 }
 

@@ -24,6 +24,7 @@
 
 BS_CMD_TIMEOUT=${BS_CMD_TIMEOUT_VERIFY_RESTORE:-180}
 REPO=$BS_TMP/repo
+"$BS_BIN/backstop" repo init --repo "$REPO" -q || exit 1
 SCRATCH=$(db_conninfo postgres)
 
 # ------------------------------------------------------------------ helpers
@@ -31,6 +32,7 @@ SCRATCH=$(db_conninfo postgres)
 snap() {
 	local repo=$1 db=$2
 	shift 2
+	bs repo init --repo "$repo" -q || return
 	bs snap --repo "$repo" --db "$(db_conninfo "$db")" --no-encryption "$@"
 }
 
