@@ -8,6 +8,7 @@
 SRC=$(new_db ret_src)
 pg "$SRC" "create table t (id int primary key, v text); insert into t select g, md5(g::text) from generate_series(1, 2000) g;" >/dev/null
 REPO=$BS_TMP/repo
+"$BS_BIN/backstop" repo init --repo "$REPO" -q || exit 1
 
 # A history of snapshots at chosen times: one real snapshot, then copies of
 # its record and archive under ids/times we pick (what a year of nightly
@@ -64,11 +65,11 @@ t_list_text() {
 	expect_exit 0
 	expect_stdout_contains "$TEMPLATE"
 	expect_stdout_contains "complete"
-	run_cmd bs snap list --repo "$REPO" --db no_such_db --json
+	run_cmd bs snap list --repo "$REPO" --database no_such_db --json
 	expect_exit 0
-	check "list --db filters by database" python3 -c 'import json,sys; assert json.loads(sys.argv[1])["snapshots"] == []' "$OUT"
+	check "list --database filters by database" python3 -c 'import json,sys; assert json.loads(sys.argv[1])["snapshots"] == []' "$OUT"
 }
-run_test "snap list shows id, database, status; --db filters" t_list_text
+run_test "snap list shows id, database, status; --database filters" t_list_text
 
 t_show() {
 	run_cmd bs snap show latest --repo "$REPO"
@@ -262,5 +263,152 @@ Y
 	drop_db "$big"
 }
 run_test "concurrent snap and prune never lose the snapshot being written" t_concurrent
+
+# ---- a repository shared by several databases: each is its own history ----
+
+SHARED=$BS_TMP/shared
+DB_A=$(new_db ret_a)
+DB_B=$(new_db ret_b)
+pg "$DB_A" "create table a (id int primary key); insert into a select generate_series(1, 100);" >/dev/null
+pg "$DB_B" "create table b (id int primary key); insert into b select generate_series(1, 100);" >/dev/null
+cat >"$BS_TMP/last1.yaml" <<'Y'
+keep_last: 1
+Y
+
+snap_into() { # DB -> prints the id
+	"$BS_BIN/backstop" snap --db "dbname=$1" --repo "$SHARED" --no-encryption -q
+}
+ids_of() { # DB: the ids of DB's snapshots in SHARED, oldest first
+	python3 - "$SHARED" "$1" <<'PY'
+import json, os, sys
+d = os.path.join(sys.argv[1], "snapshots")
+recs = [json.load(open(os.path.join(d, f))) for f in os.listdir(d) if f.endswith(".json")]
+print(" ".join(sorted(r["id"] for r in recs if r["database"] == sys.argv[2])))
+PY
+}
+
+t_shared_setup() {
+	local i
+	run_cmd bs repo init --repo "$SHARED"
+	expect_exit 0
+	# A's history is older than B's: with one repository-wide list, B's
+	# newest would be "the last one" and A would lose every snapshot
+	for i in 1 2; do snap_into "$DB_A" >/dev/null; done
+	for i in 1 2; do snap_into "$DB_B" >/dev/null; done
+	check_eq "two snapshots of A" "$(ids_of "$DB_A" | wc -w)" 2
+	check_eq "two snapshots of B" "$(ids_of "$DB_B" | wc -w)" 2
+}
+run_test "a repository shared by two databases, two snapshots each" t_shared_setup
+
+t_shared_dry_run() {
+	local newest_a newest_b
+	newest_a=$(ids_of "$DB_A" | awk '{print $NF}')
+	newest_b=$(ids_of "$DB_B" | awk '{print $NF}')
+	run_cmd bs snap prune --repo "$SHARED" --policy "$BS_TMP/last1.yaml" --dry-run
+	expect_exit 0
+	expect_stdout_matches "^$DB_A +snapshot +$newest_a +kept: newest, last #1"
+	expect_stdout_matches "^$DB_B +snapshot +$newest_b +kept: newest, last #1"
+	expect_stdout_matches "^$DB_A +snapshot +[0-9A-Za-z-]+ +would delete: outside all rules"
+	expect_stdout_matches "^$DB_B +snapshot +[0-9A-Za-z-]+ +would delete: outside all rules"
+	expect_stdout_contains "database '$DB_A': 1 kept, 1 would be deleted"
+	expect_stdout_contains "database '$DB_B': 1 kept, 1 would be deleted"
+	run_cmd bs snap prune --repo "$SHARED" --policy "$BS_TMP/last1.yaml" --dry-run --json
+	expect_exit 0
+	check "every JSON decision names its database; one summary per database" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+a, b = sys.argv[2], sys.argv[3]
+snaps = [x for x in d["decisions"] if x["kind"] == "snapshot"]
+assert len(snaps) == 4, snaps
+assert sorted(x["database"] for x in snaps) == sorted([a, a, b, b]), snaps
+for db in (a, b):
+    keep = [x for x in snaps if x["database"] == db and x["verdict"] == "keep"]
+    assert len(keep) == 1, (db, snaps)
+dbs = {x["database"]: x for x in d["databases"]}
+assert dbs[a]["kept"] == 1 and dbs[a]["deleted"] == 1, dbs
+assert dbs[b]["kept"] == 1 and dbs[b]["deleted"] == 1, dbs
+assert d["kept"] == 2 and d["deleted"] == 2 and d["database"] is None, d
+' "$OUT" "$DB_A" "$DB_B"
+}
+run_test "prune decides per database: keep_last 1 keeps one of each, every line names its database" t_shared_dry_run
+
+t_shared_database_filter() {
+	local a_before
+	a_before=$(ids_of "$DB_A")
+	run_cmd bs snap prune --repo "$SHARED" --policy "$BS_TMP/last1.yaml" --database "$DB_B"
+	expect_exit 0
+	expect_stdout_contains "$DB_B"
+	check "only B's snapshots are listed" bash -c "! grep -q -- '$DB_A' '$OUT_FILE'"
+	check_eq "A untouched" "$(ids_of "$DB_A")" "$a_before"
+	check_eq "B keeps one" "$(ids_of "$DB_B" | wc -w)" 1
+	run_cmd bs snap prune --repo "$SHARED" --policy "$BS_TMP/last1.yaml" --database "$DB_A" --json
+	expect_exit 0
+	check "--json names the database filter" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["database"] == sys.argv[2], d
+assert {x["database"] for x in d["decisions"] if x["kind"] == "snapshot"} == {sys.argv[2]}, d
+' "$OUT" "$DB_A"
+	check_eq "A keeps its newest" "$(ids_of "$DB_A")" "$(echo "$a_before" | awk '{print $NF}')"
+	check_eq "B still one" "$(ids_of "$DB_B" | wc -w)" 1
+}
+run_test "prune --database NAME prunes that database only" t_shared_database_filter
+
+t_shared_min_keep_per_database() {
+	local older
+	printf 'keep_last: 1\nmin_keep: 2\n' >"$BS_TMP/min2.yaml"
+	snap_into "$DB_B" >/dev/null
+	older=$(ids_of "$DB_B" | awk '{print $1}')
+	# repository-wide, the two newest (one of each) would satisfy min_keep 2
+	run_cmd bs snap prune --repo "$SHARED" --policy "$BS_TMP/min2.yaml" --dry-run
+	expect_exit 0
+	expect_stdout_matches "^$DB_B +snapshot +$older +kept: min_keep 2"
+}
+run_test "min_keep counts per database" t_shared_min_keep_per_database
+
+# A snap that prunes after itself never deletes a snapshot that finished
+# while it ran (a concurrent snap's, whose id that snap printed with exit 0)
+t_snap_prune_spares_concurrent() {
+	local conc mine
+	# a concurrent snap of A: started before this snap, finished after it started
+	conc=$(python3 - "$SHARED" "$(ids_of "$DB_A" | awk '{print $NF}')" <<'PY'
+import datetime, json, os, random, shutil, sys
+repo, tid = sys.argv[1], sys.argv[2]
+rec = json.load(open(os.path.join(repo, "snapshots", tid + ".json")))
+now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(minutes=30)
+nid = start.strftime("%Y%m%dT%H%M%SZ") + "-%06x" % random.randrange(1 << 24)
+r = dict(rec, id=nid, start=start.strftime("%Y-%m-%dT%H:%M:%SZ"), end=end.strftime("%Y-%m-%dT%H:%M:%SZ"))
+r["archive"] = "archives/%s.%s" % (nid, rec["archive"].split(".", 1)[1])
+shutil.copy(os.path.join(repo, rec["archive"]), os.path.join(repo, r["archive"]))
+json.dump(r, open(os.path.join(repo, "snapshots", nid + ".json"), "w"))
+print(nid)
+PY
+)
+	run_cmd bs snap --db "dbname=$DB_A" --repo "$SHARED" --no-encryption --prune --policy "$BS_TMP/last1.yaml"
+	expect_exit 0
+	mine=$(echo "$OUT" | head -1)
+	check "this snap's snapshot is kept" test -f "$SHARED/snapshots/$mine.json"
+	check "the concurrent snap's snapshot is kept" test -f "$SHARED/snapshots/$conc.json"
+	expect_stderr_contains "kept: taken by a concurrent snap"
+	check_eq "A: older snapshot pruned, these two kept" "$(ids_of "$DB_A" | wc -w)" 2
+	# a manual prune protects nothing
+	run_cmd bs snap prune --repo "$SHARED" --policy "$BS_TMP/last1.yaml" --database "$DB_A"
+	expect_exit 0
+	check_eq "manual prune: keep_last 1" "$(ids_of "$DB_A" | wc -w)" 1
+}
+run_test "snap --prune spares the snapshots of concurrent snaps" t_snap_prune_spares_concurrent
+
+t_policy_every_error() {
+	printf 'keep_dayly: 3\nkeep_within: 6m\nmin_keep: x\n' >"$BS_TMP/three.yaml"
+	run_cmd bs snap prune --repo "$SHARED" --policy "$BS_TMP/three.yaml"
+	expect_exit 2
+	expect_stderr_contains "three.yaml: 3 errors"
+	expect_stderr_contains "three.yaml:1:1: unknown key 'keep_dayly'"
+	expect_stderr_contains "three.yaml:2:14: ambiguous unit 'm' in '6m' for 'keep_within'"
+	expect_stderr_contains "three.yaml:3:11: invalid integer 'x' for 'min_keep'"
+	expect_stderr_contains "'183d'"
+}
+run_test "a policy file reports every error with file:line:column, exit 2" t_policy_every_error
 
 done_testing
