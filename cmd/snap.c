@@ -8,13 +8,18 @@
  * stderr.
  */
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "command/command.h"
+#include "command/metrics.h"
+#include "command/snap_guard.h"
 #include "common/duration.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "common/sigwatch.h"
 #include "config/bind.h"
 #include "config/policy_file.h"
 
@@ -198,11 +203,25 @@ static int pin_verb(struct bs_repo *repo, const char *spec, int pin, struct bs_e
 	return rc;
 }
 
+/* After a prune that deleted for real: metrics (a failure is only a warning). */
+static void prune_metrics(const struct bs_config *cfg, const char *database, const json_t *doc, int ok,
+			  double t0)
+{
+	struct bs_err e;
+
+	bs_err_init(&e);
+	if (bs_cmd_metrics_prune(cfg, database, (size_t)json_integer_value(json_object_get(doc, "kept")),
+				 (size_t)json_integer_value(json_object_get(doc, "deleted")), ok, bs_now() - t0,
+				 &e) < 0)
+		bs_warn("%s", e.msg);
+}
+
 static int prune_verb(const struct bs_config *cfg, struct bs_repo *repo, struct bs_err *err)
 {
 	struct bs_retention_policy pol;
 	struct bs_prune_request rq;
 	json_t *doc = NULL;
+	double t0;
 	int rc;
 
 	if (load_policy(cfg, &pol, err) < 0)
@@ -212,7 +231,10 @@ static int prune_verb(const struct bs_config *cfg, struct bs_repo *repo, struct 
 	rq.database = o_database;
 	rq.dry_run = o_dry;
 	rq.lock_wait_ms = (int)cfg->snap.lock_timeout_ms;
+	t0 = bs_now();
 	rc = bs_cmd_prune(repo, &rq, &doc, err);
+	if (!o_dry)
+		prune_metrics(cfg, o_database, doc, rc == 0, t0);
 	if (rc == 0) {
 		if (co.json) {
 			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -331,6 +353,7 @@ static int prune_after(const struct bs_config *cfg, const struct bs_retention_po
 {
 	struct bs_prune_request rq;
 	struct bs_repo *repo = NULL;
+	double t0 = bs_now();
 	int rc;
 
 	memset(&rq, 0, sizeof(rq));
@@ -343,6 +366,7 @@ static int prune_after(const struct bs_config *cfg, const struct bs_retention_po
 	if (rc == 0)
 		rc = bs_cmd_prune(repo, &rq, doc, err);
 	bs_repo_close(repo);
+	prune_metrics(cfg, out->rec.database, *doc, rc == 0, t0);
 	if (rc < 0)
 		bs_err_prefix(err, "snapshot %s was taken, but pruning failed", out->rec.id);
 	return rc;
@@ -367,6 +391,31 @@ static void print_outcome(const struct bs_snap_outcome *o, json_t *prune_doc)
 	if (prune_doc && !co.quiet)
 		bs_prune_print_text(prune_doc, stderr);
 	printf("%s\n", o->rec.id);
+}
+
+static struct bs_snap_guard guard;
+
+/* On the signal watcher thread: the guard removes the unfinished archive,
+ * runs the on_failure hook and writes the metrics; then the process ends
+ * with 128+signal, saying so on stderr (also under --quiet). */
+static void on_interrupt(int sig, void *ud)
+{
+	const char *name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+	struct bs_err err;
+	int rc;
+
+	(void)ud;
+	bs_err_init(&err);
+	rc = bs_snap_guard_abort(&guard, sig, &err);
+	if (rc < 0)
+		bs_log(BS_LOG_ERROR, "%s", err.msg);
+	if (rc == BS_SNAP_ABORT_COMMITTED)
+		bs_log(BS_LOG_ERROR, "interrupted by %s after snapshot %s was committed; the steps after it did not run",
+		       name, guard.id);
+	else
+		bs_log(BS_LOG_ERROR, "interrupted by %s: snapshot abandoned, nothing committed", name);
+	fflush(stdout);
+	_exit(128 + sig);
 }
 
 static int unknown_verb(const char *word)
@@ -396,6 +445,11 @@ int main(int argc, char **argv)
 	bs_err_init(&err);
 	bs_config_init(&cfg);
 	memset(&out, 0, sizeof(out));
+	bs_snap_guard_init(&guard);
+	if (bs_sigwatch_start(on_interrupt, NULL, &err) < 0) {
+		rc = bs_cmd_error(&snap_spec, &err);
+		goto done;
+	}
 	if (bs_opts_parse(&snap_spec, argc, argv, &pos, &err) < 0) {
 		rc = bs_cmd_error(&snap_spec, &err);
 		goto done;
@@ -418,7 +472,9 @@ int main(int argc, char **argv)
 	rq.recipients_file = o_rfile;
 	rq.no_encryption = o_noenc;
 	rq.progress = !co.quiet && !co.json;
+	rq.guard = &guard;
 	if (bs_cmd_snap(&rq, &out, &err) < 0) {
+		bs_sigwatch_settle(); /* interrupted: the watcher ends the process */
 		rc = bs_cmd_error(&snap_spec, &err);
 		goto done;
 	}
@@ -429,6 +485,7 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = bs_stdout_close(&snap_spec);
 done:
+	bs_sigwatch_settle(); /* the watcher may be using cfg */
 	json_decref(prune_doc);
 	bs_snap_outcome_release(&out);
 	bs_config_release(&cfg);

@@ -44,12 +44,15 @@ int bs_open_archive(struct bs_repo *repo, const struct bs_snap_record *rec,
 
 /* ---- snap ---- */
 
+struct bs_snap_guard;
+
 struct bs_snap_request {
 	struct bs_config *cfg;          /* merged: file < env < flags */
 	const char *const *recipients;  /* --recipient, NULL-terminated, may be NULL */
 	const char *recipients_file;    /* --recipients-file */
 	int no_encryption;
 	int progress;                   /* show the progress line on a TTY */
+	struct bs_snap_guard *guard;    /* for the signal watcher (command/snap_guard.h); may be NULL */
 };
 
 struct bs_snap_outcome {

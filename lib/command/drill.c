@@ -24,6 +24,8 @@
 
 #include "command/command.h"
 #include "command/drill.h"
+#include "command/metrics.h"
+#include "common/hook.h"
 #include "common/human.h"
 #include "common/log.h"
 #include "pg/conn.h"
@@ -442,6 +444,72 @@ static int drill_one(struct drill_ctx *dc, const struct bs_snap_record *rec, str
 	return 0;
 }
 
+/* ---- telling the operator: hooks and metrics ------------------------------ */
+
+#define DRILL_HOOK_TIMEOUT_S 300
+
+/* post-drill after every drill; drill-failed (hooks.drill_failed, else
+ * hooks.on_failure) when the verdict is fail or error.  Hook failures are
+ * logged: they change no verdict. */
+static void drill_hooks(const struct bs_config *cfg, const struct bs_drill_report *r, const char *error)
+{
+	char e_repo[4200], e_db[300], e_snap[128], e_drill[128], e_res[64], e_find[64], e_err[BS_ERR_MSG_MAX + 64];
+	const char *env[8] = { e_repo, e_db, e_snap, e_drill, e_res, e_find, NULL, NULL };
+	const char *verdict = r ? bs_drill_verdict(r) : "error";
+	const char *failed_hook = cfg->hooks.drill_failed ? cfg->hooks.drill_failed : cfg->hooks.on_failure;
+	struct bs_err e;
+
+	snprintf(e_repo, sizeof(e_repo), "BACKSTOP_REPOSITORY=%s", cfg->repository ? cfg->repository : "");
+	snprintf(e_db, sizeof(e_db), "BACKSTOP_DATABASE=%s", r && r->database ? r->database : "");
+	snprintf(e_snap, sizeof(e_snap), "BACKSTOP_SNAPSHOT_ID=%s", r ? r->snapshot : "");
+	snprintf(e_drill, sizeof(e_drill), "BACKSTOP_DRILL_ID=%s", r ? r->id : "");
+	snprintf(e_res, sizeof(e_res), "BACKSTOP_RESULT=%s", verdict);
+	snprintf(e_find, sizeof(e_find), "BACKSTOP_FINDINGS=%llu", r ? (unsigned long long)r->findings_total : 0ULL);
+	if (r && r->could_not_run)
+		error = r->error.msg;
+	if (error)
+		snprintf(e_err, sizeof(e_err), "BACKSTOP_ERROR=%s", error);
+	else if (r && r->nfindings > 0)
+		snprintf(e_err, sizeof(e_err), "BACKSTOP_ERROR=%llu finding%s, the first: %s%s%s",
+			 (unsigned long long)r->findings_total, r->findings_total == 1 ? "" : "s",
+			 r->findings[0].object ? r->findings[0].object : "", r->findings[0].object ? ": " : "",
+			 r->findings[0].message);
+	else
+		e_err[0] = '\0';
+	if (e_err[0])
+		env[6] = e_err;
+	bs_err_init(&e);
+	if (r && bs_hook_run(cfg->hooks.post_drill, "post-drill", env, DRILL_HOOK_TIMEOUT_S, &e) < 0)
+		bs_log(BS_LOG_ERROR, "%s", e.msg);
+	bs_err_init(&e);
+	if (strcmp(verdict, "pass") != 0 &&
+	    bs_hook_run(failed_hook, "drill-failed", env, DRILL_HOOK_TIMEOUT_S, &e) < 0)
+		bs_log(BS_LOG_ERROR, "%s", e.msg);
+}
+
+/* After the drills (re-verifications excepted): hooks per drill, metrics
+ * per database; when nothing could start (error set), the drill-failed
+ * hook and a failed run for the configured database. */
+static void tell(const struct bs_drill_request *rq, const struct bs_drill_outcome *out, const struct bs_err *error)
+{
+	struct bs_err e;
+	size_t i;
+
+	if (rq->reverify)
+		return;
+	for (i = 0; i < out->n; i++)
+		drill_hooks(rq->cfg, &out->reports[i], NULL);
+	bs_err_init(&e);
+	if (bs_cmd_metrics_drill(rq->cfg, out->reports, out->n, &e) < 0)
+		bs_warn("%s", e.msg);
+	if (!error)
+		return;
+	drill_hooks(rq->cfg, NULL, error->msg);
+	bs_err_init(&e);
+	if (out->n == 0 && bs_cmd_metrics_drill_failed(rq->cfg, rq->database, rq->archive_only, &e) < 0)
+		bs_warn("%s", e.msg);
+}
+
 int bs_cmd_drill(const struct bs_drill_request *rq, struct bs_drill_outcome *out, struct bs_err *err)
 {
 	struct drill_ctx dc;
@@ -465,9 +533,9 @@ int bs_cmd_drill(const struct bs_drill_request *rq, struct bs_drill_outcome *out
 		bs_err_set(err, BS_ERR_USAGE, "no repository: pass --repo DIR (or set 'repository:' or $BACKSTOP_REPO)");
 		goto out;
 	}
-	if (bs_repo_open(rq->cfg->repository, 0, &dc.repo, err) < 0 ||
+	if (bs_repo_open(rq->cfg->repository, &dc.repo, err) < 0 ||
 	    bs_repo_lock(dc.repo, BS_REPO_LOCK_SHARED, (int)rq->cfg->snap.lock_timeout_ms, err) < 0 ||
-	    bs_catalog_load(dc.repo, NULL, &cat, err) < 0)
+	    bs_catalog_load(dc.repo, rq->database, &cat, err) < 0)
 		goto out;
 
 	/* step: which snapshots */
@@ -523,6 +591,7 @@ out:
 	if (dc.repo)
 		bs_repo_unlock(dc.repo);
 	bs_repo_close(dc.repo);
+	tell(rq, out, rc < 0 ? err : NULL);
 	return rc;
 }
 

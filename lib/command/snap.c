@@ -5,18 +5,26 @@
  * archive object (temporary until committed) -> stack encryption -> run the
  * snapshot engine -> make the archive durable -> commit the catalog record.
  * A failure at any step before the commit leaves no record, and the
- * unfinished archive object is discarded.
+ * unfinished archive object is discarded.  Every outcome runs a hook
+ * (post-snap or snap-failed) and writes metrics (command/metrics.h);
+ * SIGINT/SIGTERM go through the guard (command/snap_guard.h).
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "command/command.h"
+#include "command/metrics.h"
+#include "command/snap_guard.h"
 #include "common/hook.h"
 #include "common/log.h"
-#include "common/metrics.h"
-#include "pg/conn.h"
 #include "snap/snap.h"
+
+/* Hooks run from the signal watcher get less time: the service manager
+ * that sent SIGTERM will not wait long. */
+#define HOOK_TIMEOUT_S 300
+#define HOOK_TIMEOUT_INTERRUPTED_S 60
 
 void bs_snap_outcome_release(struct bs_snap_outcome *o)
 {
@@ -75,6 +83,224 @@ static uint64_t stored_size(struct bs_repo *repo, const char *key)
 	return size;
 }
 
+/* ---- the interrupt guard (command/snap_guard.h) ---------------------------- */
+
+void bs_snap_guard_init(struct bs_snap_guard *g)
+{
+	memset(g, 0, sizeof(*g));
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	g->state = BS_SNAP_GUARD_IDLE;
+}
+
+/* The snap starts: 0, or -1 when an interrupt already came. */
+static int guard_begin(struct bs_snap_guard *g, const struct bs_config *cfg, const char *database,
+		       struct bs_err *err)
+{
+	int rc = 0;
+
+	if (!g)
+		return 0;
+	pthread_mutex_lock(&g->mu);
+	if (g->state == BS_SNAP_GUARD_IDLE) {
+		g->cfg = cfg;
+		snprintf(g->database, sizeof(g->database), "%s", database);
+		g->t0 = bs_now();
+		g->state = BS_SNAP_GUARD_RUNNING;
+	} else {
+		rc = bs_err_set(err, BS_ERR_INTERRUPTED, "interrupted before the snap started");
+	}
+	pthread_mutex_unlock(&g->mu);
+	return rc;
+}
+
+static void guard_set_id(struct bs_snap_guard *g, const char *id)
+{
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->mu);
+	snprintf(g->id, sizeof(g->id), "%s", id);
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* Take the guard for the commit; refuse if an interrupt took over. */
+static int guard_hold(struct bs_snap_guard *g, struct bs_err *err)
+{
+	if (!g)
+		return 0;
+	pthread_mutex_lock(&g->mu);
+	if (g->state == BS_SNAP_GUARD_ABANDONED) {
+		pthread_mutex_unlock(&g->mu);
+		return bs_err_set(err, BS_ERR_INTERRUPTED, "interrupted: snapshot %s abandoned", g->id);
+	}
+	return 0;
+}
+
+static void success_metrics(struct bs_snap_metrics *m, const char *database,
+			    const struct bs_snap_outcome *out, double seconds)
+{
+	memset(m, 0, sizeof(*m));
+	m->database = database;
+	m->ok = 1;
+	m->seconds = seconds;
+	m->snapshot_start = out->rec.start;
+	m->snapshot_seconds = out->seconds;
+	m->bytes = out->rec.bytes;
+	m->rows = out->rows;
+}
+
+/* Let go of the guard after the commit (out: committed, NULL: failed). */
+static void guard_release(struct bs_snap_guard *g, const struct bs_snap_outcome *out)
+{
+	if (!g)
+		return;
+	if (out) {
+		g->state = BS_SNAP_GUARD_COMMITTED;
+		success_metrics(&g->done, g->database, out, bs_now() - g->t0);
+	}
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* A failure on the main thread: 1 if it is to be reported here, 0 if an
+ * interrupt took over (the watcher reports it). */
+static int guard_claim_failure(struct bs_snap_guard *g)
+{
+	int mine = 1;
+
+	if (!g)
+		return 1;
+	pthread_mutex_lock(&g->mu);
+	if (g->state == BS_SNAP_GUARD_ABANDONED)
+		mine = 0;
+	else
+		g->state = BS_SNAP_GUARD_REPORTING;
+	pthread_mutex_unlock(&g->mu);
+	return mine;
+}
+
+static void guard_done(struct bs_snap_guard *g)
+{
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->mu);
+	g->state = BS_SNAP_GUARD_DONE;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* Run the snap-failed (on_failure) hook; its failure is only logged. */
+static void failed_hook(const struct bs_config *cfg, const char *database, const char *id,
+			const char *why, int timeout_s)
+{
+	char e_repo[4200], e_db[300], e_id[128], e_err[BS_ERR_MSG_MAX + 32];
+	const char *env[5] = { e_repo, e_db, e_err, NULL, NULL };
+	struct bs_err herr;
+
+	snprintf(e_repo, sizeof(e_repo), "BACKSTOP_REPOSITORY=%s", cfg->repository ? cfg->repository : "");
+	snprintf(e_db, sizeof(e_db), "BACKSTOP_DATABASE=%s", database);
+	snprintf(e_err, sizeof(e_err), "BACKSTOP_ERROR=%s", why);
+	if (id && *id) {
+		snprintf(e_id, sizeof(e_id), "BACKSTOP_SNAPSHOT_ID=%s", id);
+		env[3] = e_id;
+	}
+	bs_err_init(&herr);
+	if (bs_hook_run(cfg->hooks.on_failure, "snap-failed", env, timeout_s, &herr) < 0)
+		bs_log(BS_LOG_ERROR, "%s", herr.msg);
+}
+
+static void write_metrics(const struct bs_config *cfg, const struct bs_snap_metrics *m)
+{
+	struct bs_err err;
+
+	bs_err_init(&err);
+	if (bs_cmd_metrics_snap(cfg, m, &err) < 0)
+		bs_warn("%s", err.msg);
+}
+
+static void failure_metrics(const struct bs_config *cfg, const char *database, double seconds)
+{
+	struct bs_snap_metrics m;
+
+	memset(&m, 0, sizeof(m));
+	m.database = database;
+	m.seconds = seconds;
+	write_metrics(cfg, &m);
+}
+
+struct tmp_keys {
+	char prefix[BS_ID_MAX + 8];
+	char key[8][256];
+	size_t n;
+};
+
+static int tmp_cb(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
+{
+	struct tmp_keys *t = ud;
+
+	if (t->n < sizeof(t->key) / sizeof(t->key[0]))
+		snprintf(t->key[t->n++], sizeof(t->key[0]), "%s", e->key);
+	return 0;
+}
+
+/* Remove the unfinished archive of snapshot id from the repository's tmp/,
+ * through a handle of our own (the main thread's stays its own). */
+static int remove_temp(const struct bs_config *cfg, const char *id, struct bs_err *err)
+{
+	struct bs_repo *repo = NULL;
+	struct tmp_keys t;
+	size_t i;
+	int rc = 0;
+
+	if (!*id || !cfg->repository)
+		return 0;
+	memset(&t, 0, sizeof(t));
+	snprintf(t.prefix, sizeof(t.prefix), "tmp/%s.", id);
+	if (bs_repo_open(cfg->repository, &repo, err) < 0 || bs_repo_list(repo, t.prefix, tmp_cb, &t, err) < 0) {
+		bs_repo_close(repo);
+		return -1;
+	}
+	for (i = 0; i < t.n && rc == 0; i++) {
+		rc = bs_repo_remove(repo, t.key[i], err);
+		if (rc == 0)
+			bs_debug("removed the unfinished archive '%s'", t.key[i]);
+	}
+	bs_repo_close(repo);
+	return rc;
+}
+
+int bs_snap_guard_abort(struct bs_snap_guard *g, int sig, struct bs_err *err)
+{
+	struct bs_snap_metrics m;
+	char why[160], id[BS_ID_MAX];
+	int rc;
+
+	pthread_mutex_lock(&g->mu);
+	while (g->state == BS_SNAP_GUARD_REPORTING) /* the main thread is telling it */
+		pthread_cond_wait(&g->cv, &g->mu);
+	if (g->state == BS_SNAP_GUARD_COMMITTED || (g->state == BS_SNAP_GUARD_DONE && g->done.ok)) {
+		m = g->done;
+		pthread_mutex_unlock(&g->mu);
+		/* the post-snap steps may not get to write these */
+		return bs_cmd_metrics_snap(g->cfg, &m, err) < 0 ? -1 : BS_SNAP_ABORT_COMMITTED;
+	}
+	if (g->state != BS_SNAP_GUARD_RUNNING) {
+		if (g->state == BS_SNAP_GUARD_IDLE)
+			g->state = BS_SNAP_GUARD_ABANDONED; /* a snap must not start now */
+		pthread_mutex_unlock(&g->mu);
+		return BS_SNAP_ABORT_NOTHING;
+	}
+	g->state = BS_SNAP_GUARD_ABANDONED; /* from here on the main thread commits and reports nothing */
+	snprintf(id, sizeof(id), "%s", g->id);
+	pthread_mutex_unlock(&g->mu);
+
+	snprintf(why, sizeof(why), "interrupted by %s: snapshot abandoned, nothing committed",
+		 sig == SIGINT ? "SIGINT" : "SIGTERM");
+	rc = remove_temp(g->cfg, id, err);
+	failed_hook(g->cfg, g->database, id, why, HOOK_TIMEOUT_INTERRUPTED_S);
+	failure_metrics(g->cfg, g->database, bs_now() - g->t0);
+	return rc < 0 ? -1 : BS_SNAP_ABORT_ABANDONED;
+}
+
 static int take_snapshot(const struct bs_snap_request *rq, struct bs_snap_outcome *out,
 			 struct bs_err *err)
 {
@@ -88,7 +314,7 @@ static int take_snapshot(const struct bs_snap_request *rq, struct bs_snap_outcom
 	char id[BS_ID_MAX], key[128];
 	time_t start = time(NULL);
 	double t0 = bs_now();
-	int rc = -1;
+	int rc = -1, held = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(&res, 0, sizeof(res));
@@ -99,13 +325,14 @@ static int take_snapshot(const struct bs_snap_request *rq, struct bs_snap_outcom
 		goto out;
 
 	/* step: repository, shared lock (prune takes it exclusively) */
-	if (bs_repo_open(cfg->repository, 1, &repo, err) < 0)
+	if (bs_repo_open(cfg->repository, &repo, err) < 0)
 		goto out;
 	if (bs_repo_lock(repo, BS_REPO_LOCK_SHARED, (int)cfg->snap.lock_timeout_ms, err) < 0)
 		goto out;
 
 	/* step: archive object, encryption stacked on it */
 	bs_catalog_new_id(start, id);
+	guard_set_id(rq->guard, id);
 	snprintf(key, sizeof(key), "archives/%s.tar%s", id, rcp ? ".age" : "");
 	if (bs_repo_put(repo, key, &archive, err) < 0)
 		goto out;
@@ -134,6 +361,12 @@ static int take_snapshot(const struct bs_snap_request *rq, struct bs_snap_outcom
 		goto out;
 	rc = -1;
 
+	/* step: hold the guard to the commit: an interrupt either came first
+	 * (then nothing is committed) or waits until the snapshot exists */
+	if (guard_hold(rq->guard, err) < 0)
+		goto out;
+	held = 1;
+
 	/* step: make the archive durable (encryption final chunk, fsync, rename) */
 	if (bs_wstream_finish(archive, err) < 0) {
 		bs_err_prefix(err, "unable to store the archive of snapshot %s", id);
@@ -154,6 +387,8 @@ static int take_snapshot(const struct bs_snap_request *rq, struct bs_snap_outcom
 	out->seconds = bs_now() - t0;
 	rc = 0;
 out:
+	if (held)
+		guard_release(rq->guard, rc == 0 ? out : NULL);
 	bs_wstream_free(archive);
 	bs_repo_close(repo);
 	bs_age_recipients_free(rcp);
@@ -162,77 +397,50 @@ out:
 	return rc;
 }
 
-static void write_metrics(const struct bs_config *cfg, const struct bs_snap_outcome *out, int ok,
-			  double t0_wall)
-{
-	struct bs_metrics mx;
-	struct bs_err err;
-	char *db = out->rec.database ? strdup(out->rec.database) : bs_pg_conninfo_dbname(cfg->database);
-	const char *label = db ? db : "";
-
-	if (!cfg->metrics_dir)
-		goto out;
-	bs_metrics_init(&mx);
-	bs_metrics_add(&mx, "backstop_snap_last_run_timestamp_seconds", "when the last snap ended",
-		       "database", label, (double)time(NULL));
-	bs_metrics_add(&mx, "backstop_snap_last_run_success", "1 if the last snap succeeded, else 0",
-		       "database", label, ok ? 1 : 0);
-	if (ok) {
-		bs_metrics_add(&mx, "backstop_snap_last_success_timestamp_seconds",
-			       "start time of the newest complete snapshot", "database", label,
-			       (double)out->rec.start);
-		bs_metrics_add(&mx, "backstop_snap_last_duration_seconds", "wall time of the last snap",
-			       "database", label, out->seconds);
-		bs_metrics_add(&mx, "backstop_snap_last_bytes", "stored size of the last snapshot",
-			       "database", label, (double)out->rec.bytes);
-		bs_metrics_add(&mx, "backstop_snap_last_rows", "rows in the last snapshot", "database",
-			       label, (double)out->rows);
-	} else {
-		bs_metrics_add(&mx, "backstop_snap_last_duration_seconds", "wall time of the last snap",
-			       "database", label, (double)(time(NULL)) - t0_wall);
-	}
-	bs_err_init(&err);
-	if (bs_metrics_write(&mx, cfg->metrics_dir, "backstop_snap", &err) < 0)
-		bs_warn("%s", err.msg);
-out:
-	free(db);
-}
-
 int bs_cmd_snap(const struct bs_snap_request *rq, struct bs_snap_outcome *out, struct bs_err *err)
 {
 	const struct bs_config *cfg = rq->cfg;
-	char e_repo[4200], e_id[128], e_err[BS_ERR_MSG_MAX + 32], e_bytes[64];
-	const char *env[5];
-	double t0 = (double)time(NULL);
+	char e_repo[4200], e_db[300], e_id[128], e_bytes[64];
+	const char *env[5] = { e_repo, e_db, NULL, NULL, NULL };
+	char *database = bs_cmd_metrics_dbname(cfg);
+	struct bs_snap_metrics m;
 	struct bs_err herr;
+	double t0 = bs_now();
+	int rc = -1;
 
+	memset(out, 0, sizeof(*out));
+	if (!database)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	if (guard_begin(rq->guard, cfg, database, err) < 0)
+		goto out; /* the watcher is ending the process */
 	snprintf(e_repo, sizeof(e_repo), "BACKSTOP_REPOSITORY=%s", cfg->repository ? cfg->repository : "");
-	env[0] = e_repo;
-	env[1] = NULL;
-	if (bs_hook_run(cfg->hooks.pre_snap, "pre-snap", env, 300, err) < 0) {
+	snprintf(e_db, sizeof(e_db), "BACKSTOP_DATABASE=%s", database);
+	if (bs_hook_run(cfg->hooks.pre_snap, "pre-snap", env, HOOK_TIMEOUT_S, err) < 0) {
 		bs_err_hint(err, "the pre-snap hook must exit 0 for the snap to run");
-		memset(out, 0, sizeof(*out));
 		goto failed;
 	}
 	if (take_snapshot(rq, out, err) < 0)
 		goto failed;
 	snprintf(e_id, sizeof(e_id), "BACKSTOP_SNAPSHOT_ID=%s", out->rec.id);
 	snprintf(e_bytes, sizeof(e_bytes), "BACKSTOP_BYTES=%llu", (unsigned long long)out->rec.bytes);
-	env[1] = e_id;
-	env[2] = e_bytes;
-	env[3] = NULL;
+	env[2] = e_id;
+	env[3] = e_bytes;
 	bs_err_init(&herr);
-	if (bs_hook_run(cfg->hooks.post_snap, "post-snap", env, 300, &herr) < 0)
+	if (bs_hook_run(cfg->hooks.post_snap, "post-snap", env, HOOK_TIMEOUT_S, &herr) < 0)
 		bs_warn("%s (the snapshot is committed)", herr.msg);
-	write_metrics(cfg, out, 1, t0);
-	return 0;
+	success_metrics(&m, out->rec.database ? out->rec.database : database, out, bs_now() - t0);
+	write_metrics(cfg, &m);
+	guard_done(rq->guard);
+	rc = 0;
+	goto out;
 failed:
-	snprintf(e_err, sizeof(e_err), "BACKSTOP_ERROR=%s", err->msg);
-	env[1] = e_err;
-	env[2] = NULL;
-	bs_err_init(&herr);
-	if (bs_hook_run(cfg->hooks.on_failure, "snap-failed", env, 300, &herr) < 0)
-		bs_warn("%s", herr.msg);
-	write_metrics(cfg, out, 0, t0);
-	return -1;
+	/* after an interrupt the watcher reports it (hook, metrics) */
+	if (guard_claim_failure(rq->guard)) {
+		failed_hook(cfg, database, NULL, err->msg, HOOK_TIMEOUT_S);
+		failure_metrics(cfg, database, bs_now() - t0);
+		guard_done(rq->guard);
+	}
+out:
+	free(database);
+	return rc;
 }

@@ -153,6 +153,8 @@ static const struct bs_bind_field hooks_fields[] = {
 	BS_BIND_F_PATH("pre_snap", H, pre_snap, 0),
 	BS_BIND_F_PATH("post_snap", H, post_snap, 0),
 	BS_BIND_F_PATH("on_failure", H, on_failure, 0),
+	BS_BIND_F_PATH("post_drill", H, post_drill, 0),
+	BS_BIND_F_PATH("drill_failed", H, drill_failed, 0),
 	BS_BIND_F_END,
 };
 

@@ -103,7 +103,9 @@ struct bs_config {
 	struct bs_config_hooks {
 		char *pre_snap;           /* executables; NULL = none */
 		char *post_snap;
-		char *on_failure;
+		char *on_failure;         /* a snap failed (and drills, without drill_failed) */
+		char *post_drill;         /* after every drill (verify-restore) */
+		char *drill_failed;       /* a drill failed or could not run */
 	} hooks;
 
 	char *metrics_dir;            /* Prometheus textfile collector directory, or NULL */

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # hooks_metrics.sh - cron's contract: hooks run on the right events with the
 # documented environment, a failing pre-snap hook stops the snap, and the
-# Prometheus textfile metrics say whether the last snap worked.
+# Prometheus textfile metrics say whether the last snap and the last drill
+# worked, per database, keeping the last success across failures; the
+# alert rules in contrib/prometheus use only series backstop writes.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+BS_CMD_TIMEOUT=${BS_CMD_TIMEOUT_HOOKS:-180}
 SRC=$(new_db hk)
-pg "$SRC" "create table t (id int); insert into t select generate_series(1, 100);" >/dev/null
-mkdir -p "$BS_TMP/metrics" "$BS_TMP/h"
-for ev in pre post fail; do
+pg "$SRC" "create table t (id int primary key); insert into t select generate_series(1, 100);" >/dev/null
+M=$BS_TMP/metrics
+REPO=$BS_TMP/repo
+SCRATCH=$(db_conninfo postgres)
+mkdir -p "$M" "$BS_TMP/h"
+for ev in pre post fail postdrill drillfail; do
 	cat >"$BS_TMP/h/$ev" <<H
 #!/bin/sh
 env | grep '^BACKSTOP_' | sort > "$BS_TMP/h/$ev.env"
@@ -15,29 +21,92 @@ echo "\$1" > "$BS_TMP/h/$ev.arg"
 H
 	chmod +x "$BS_TMP/h/$ev"
 done
-write_config() { # REPO PRE
+bs repo init --repo "$REPO" -q >/dev/null || exit 1
+
+write_config() { # REPO PRE [DATABASE]
 	cat >"$BS_TMP/backstop.yaml" <<Y
-database: "dbname=$SRC"
+database: "dbname=${3:-$SRC}"
 repository: $1
 encryption: none
-metrics_dir: $BS_TMP/metrics
+metrics_dir: $M
 hooks:
   pre_snap: $2
   post_snap: $BS_TMP/h/post
   on_failure: $BS_TMP/h/fail
+  post_drill: $BS_TMP/h/postdrill
+  drill_failed: $BS_TMP/h/drillfail
 Y
 }
 
+# prom_check FILE: the Prometheus text format, strictly, as backstop must
+# write it: HELP and TYPE once per family and before its samples, samples of
+# a family together, well-formed names, escaped label values, plain values,
+# no timestamps, no duplicate series, a final newline.
+prom_check() {
+	[ -s "$1" ] || {
+		echo "$1: missing or empty"
+		return 1
+	}
+	[ -z "$(tail -c 1 "$1")" ] || {
+		echo "$1: no final newline"
+		return 1
+	}
+	awk '
+	function fail(msg) { printf "%s:%d: %s: %s\n", FILENAME, FNR, msg, $0; bad = 1; exit 1 }
+	BEGIN {
+		name = "[a-zA-Z_:][a-zA-Z0-9_:]*"
+		lval = "\"([^\"\\\\]|\\\\[\\\\\"n])*\""
+		lbl = "[a-zA-Z_][a-zA-Z0-9_]*=" lval
+		num = "([-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?|[-+]Inf|NaN)"
+		sample = "^" name "([{]" lbl "(," lbl ")*[}])? " num "$"
+	}
+	/^# HELP / {
+		if ($0 !~ "^# HELP " name " [^ ]") fail("bad HELP")
+		if (help[$3]++) fail("second HELP")
+		if (seen[$3]) fail("HELP after samples")
+		next
+	}
+	/^# TYPE / {
+		if ($0 !~ "^# TYPE " name " (gauge|counter|untyped)$") fail("bad TYPE")
+		if (type[$3]++) fail("second TYPE")
+		if (seen[$3]) fail("TYPE after samples")
+		next
+	}
+	{
+		if ($0 !~ sample) fail("malformed line")
+		n = $0; sub(/[{ ].*/, "", n)
+		if (!help[n] || !type[n]) fail("sample before its HELP and TYPE")
+		if (seen[n] && last != n) fail("samples of a family not together")
+		key = $0; sub(/ [^ ]*$/, "", key)
+		if (series[key]++) fail("duplicate series")
+		seen[n] = 1; last = n
+	}
+	' "$1"
+}
+
+# metric FILE NAME: the value of NAME (the file holds one series per name).
+metric() {
+	awk -v n="$2" '{ m = $1; sub(/[{].*/, "", m) } m == n { print $NF; found = 1 } END { exit !found }' "$1"
+}
+
+SNAPFILE=$M/backstop_snap_$SRC.prom
+DRILLFILE=$M/backstop_drill_$SRC.prom
+LABELS="{database=\"$SRC\",repository=\"$REPO\"}"
+
 t_success() {
-	write_config "$BS_TMP/repo" "$BS_TMP/h/pre"
+	write_config "$REPO" "$BS_TMP/h/pre"
 	run_cmd bs snap -q
 	expect_exit 0
 	check "pre-snap hook ran" test -f "$BS_TMP/h/pre.env"
 	check "post-snap hook got the snapshot id" grep -q "BACKSTOP_SNAPSHOT_ID=$(echo "$OUT" | head -1)" "$BS_TMP/h/post.env"
 	check "post-snap hook got BACKSTOP_EVENT" grep -q "BACKSTOP_EVENT=post-snap" "$BS_TMP/h/post.env"
+	check "post-snap hook got BACKSTOP_DATABASE" grep -qx "BACKSTOP_DATABASE=$SRC" "$BS_TMP/h/post.env"
 	check "on_failure did not run" test ! -e "$BS_TMP/h/fail.env"
-	check "metrics: last run succeeded" grep -q "^backstop_snap_last_run_success{database=\"$SRC\"} 1$" "$BS_TMP/metrics/backstop_snap.prom"
-	check "metrics: last success timestamp" grep -q "^backstop_snap_last_success_timestamp_seconds" "$BS_TMP/metrics/backstop_snap.prom"
+	check "metrics: one file for this database" test -f "$SNAPFILE"
+	check "metrics: last run succeeded, labelled by database and repository" \
+		grep -qxF "backstop_snap_last_run_success$LABELS 1" "$SNAPFILE"
+	check "metrics: last success timestamp" grep -q "^backstop_snap_last_success_timestamp_seconds$LABELS " "$SNAPFILE"
+	check "metrics: the text format is strict" prom_check "$SNAPFILE"
 }
 run_test "successful snap: pre and post hooks with the documented environment, metrics say success" t_success
 
@@ -49,26 +118,181 @@ echo "not tonight" >&2
 exit 4
 H
 	chmod +x "$BS_TMP/h/refuse"
-	write_config "$BS_TMP/repo" "$BS_TMP/h/refuse"
-	local before
-	before=$(ls "$BS_TMP/repo/snapshots" | wc -l)
+	write_config "$REPO" "$BS_TMP/h/refuse"
+	local before last
+	before=$(ls "$REPO/snapshots" | wc -l)
+	last=$(metric "$SNAPFILE" backstop_snap_last_success_timestamp_seconds)
 	run_cmd bs snap -q
 	expect_exit 3
 	expect_stderr_contains "pre-snap hook"
-	check_eq "no snapshot taken" "$(ls "$BS_TMP/repo/snapshots" | wc -l)" "$before"
+	check_eq "no snapshot taken" "$(ls "$REPO/snapshots" | wc -l)" "$before"
 	check "on_failure hook got the error" grep -q "BACKSTOP_ERROR=.*pre-snap hook" "$BS_TMP/h/fail.env"
-	check "metrics: last run failed" grep -q "^backstop_snap_last_run_success{database=\"$SRC\"} 0$" "$BS_TMP/metrics/backstop_snap.prom"
+	check "metrics: last run failed" grep -qxF "backstop_snap_last_run_success$LABELS 0" "$SNAPFILE"
+	check_eq "metrics: the last success survives the failure" \
+		"$(metric "$SNAPFILE" backstop_snap_last_success_timestamp_seconds)" "$last"
+	check "metrics: failure time" metric "$SNAPFILE" backstop_snap_last_failure_timestamp_seconds
+	check "metrics: still strict" prom_check "$SNAPFILE"
 }
-run_test "a failing pre-snap hook stops the snap, on_failure runs, metrics say failure" t_failure
+run_test "a failing pre-snap hook stops the snap, on_failure runs, metrics say failure and keep the last success" t_failure
 
 t_server_down() {
 	rm -f "$BS_TMP"/h/*.env
-	write_config "$BS_TMP/repo" ""
-	sed -i "s|^database:.*|database: \"host=$BS_TMP/nowhere dbname=x\"|" "$BS_TMP/backstop.yaml"
+	local last
+	last=$(metric "$SNAPFILE" backstop_snap_last_success_timestamp_seconds)
+	write_config "$REPO" ""
+	sed -i "s|^database:.*|database: \"host=$BS_TMP/nowhere dbname=$SRC\"|" "$BS_TMP/backstop.yaml"
 	run_cmd bs snap -q
 	expect_exit 3
 	check "on_failure hook ran for the failed snap" grep -q "BACKSTOP_EVENT=snap-failed" "$BS_TMP/h/fail.env"
+	check_eq "metrics: two failures in a row still keep the last success" \
+		"$(metric "$SNAPFILE" backstop_snap_last_success_timestamp_seconds)" "$last"
 }
-run_test "server down: exit 3 and the on_failure hook is told" t_server_down
+run_test "server down: exit 3, the on_failure hook is told, the last success is kept" t_server_down
+
+t_two_databases() {
+	# a name with characters a file name should not carry
+	local other="${SRC}.b-x" f
+	pg postgres "create database \"$other\"" >/dev/null || return
+	bs_on_exit drop_db "$other"
+	pg "$other" "create table u (id int primary key); insert into u values (1);" >/dev/null
+	bs repo init --repo "$BS_TMP/repo2" -q >/dev/null
+	write_config "$BS_TMP/repo2" "" "$other"
+	run_cmd bs snap -q
+	expect_exit 0
+	f=$(grep -l "database=\"$other\"" "$M"/backstop_snap_*.prom)
+	check_eq "the second database has its own file" "$(echo "$f" | wc -l)" 1
+	check "its series carry its name and repository" \
+		grep -qxF "backstop_snap_last_run_success{database=\"$other\",repository=\"$BS_TMP/repo2\"} 1" "$f"
+	check "the first database's file is untouched" grep -q "^backstop_snap_last_success_timestamp_seconds$LABELS " "$SNAPFILE"
+	check "no file names a database it was not written for" test "$(grep -L "database=\"$SRC\"" "$SNAPFILE")" = ""
+	check "the second file is strict" prom_check "$f"
+}
+run_test "two databases in one metrics_dir keep their own series" t_two_databases
+
+t_drill_pass() {
+	rm -f "$BS_TMP"/h/*.env
+	write_config "$REPO" ""
+	run_cmd bs verify-restore latest --scratch "$SCRATCH" -q
+	expect_exit 0
+	check "metrics: drill file" test -f "$DRILLFILE"
+	check "metrics: the drill passed" grep -qxF "backstop_drill_last_run_success{database=\"$SRC\",repository=\"$REPO\",mode=\"full\"} 1" "$DRILLFILE"
+	check "metrics: last passing drill" metric "$DRILLFILE" backstop_drill_last_success_timestamp_seconds
+	check "metrics: RTO" metric "$DRILLFILE" backstop_drill_last_run_rto_seconds
+	check "metrics: snapshot age" metric "$DRILLFILE" backstop_drill_last_run_snapshot_age_seconds
+	check_eq "metrics: no findings" "$(metric "$DRILLFILE" backstop_drill_last_run_findings)" 0
+	check "metrics: strict" prom_check "$DRILLFILE"
+	check "post-drill hook ran" grep -qx "BACKSTOP_RESULT=pass" "$BS_TMP/h/postdrill.env"
+	check "drill-failed hook did not run" test ! -e "$BS_TMP/h/drillfail.env"
+}
+run_test "a passing drill writes drill metrics (success 1, RTO, RPO) and runs post-drill only" t_drill_pass
+
+t_drill_fail() {
+	rm -f "$BS_TMP"/h/*.env
+	local last id
+	last=$(metric "$DRILLFILE" backstop_drill_last_success_timestamp_seconds)
+	id=$(bs snap list --json --repo "$REPO" | jq -r '.snapshots[-1].id')
+	printf 'smoke:\n  - name: rows are there\n    sql: select count(*) > 1000 from t\n    expect: true\n' >"$BS_TMP/failing.yaml"
+	write_config "$REPO" ""
+	run_cmd bs verify-restore latest --scratch "$SCRATCH" --policy "$BS_TMP/failing.yaml" -q
+	expect_exit 1
+	check "drill-failed hook ran" grep -qx "BACKSTOP_EVENT=drill-failed" "$BS_TMP/h/drillfail.env"
+	check "drill-failed hook: result" grep -qx "BACKSTOP_RESULT=fail" "$BS_TMP/h/drillfail.env"
+	check "drill-failed hook: snapshot id" grep -qx "BACKSTOP_SNAPSHOT_ID=$id" "$BS_TMP/h/drillfail.env"
+	check "drill-failed hook: database" grep -qx "BACKSTOP_DATABASE=$SRC" "$BS_TMP/h/drillfail.env"
+	check "drill-failed hook: what failed" grep -q "^BACKSTOP_ERROR=1 finding, the first: rows are there" "$BS_TMP/h/drillfail.env"
+	check "drill-failed hook got the event as \$1" grep -qx drill-failed "$BS_TMP/h/drillfail.arg"
+	check "post-drill hook ran too" grep -qx "BACKSTOP_RESULT=fail" "$BS_TMP/h/postdrill.env"
+	check "metrics: the drill failed" grep -qxF "backstop_drill_last_run_success{database=\"$SRC\",repository=\"$REPO\",mode=\"full\"} 0" "$DRILLFILE"
+	check_eq "metrics: one finding" "$(metric "$DRILLFILE" backstop_drill_last_run_findings)" 1
+	check_eq "metrics: the last passing drill is kept" "$(metric "$DRILLFILE" backstop_drill_last_success_timestamp_seconds)" "$last"
+	check "metrics: strict" prom_check "$DRILLFILE"
+}
+run_test "a failing drill runs the drill-failed hook and writes success 0, keeping the last pass" t_drill_fail
+
+t_drill_error() {
+	rm -f "$BS_TMP"/h/*.env
+	write_config "$REPO" ""
+	run_cmd bs verify-restore latest --scratch "host=$BS_TMP/nowhere dbname=postgres" -q
+	expect_exit 3
+	check "drill-failed hook: result error" grep -qx "BACKSTOP_RESULT=error" "$BS_TMP/h/drillfail.env"
+	check "drill-failed hook: the cause" grep -q "^BACKSTOP_ERROR=." "$BS_TMP/h/drillfail.env"
+	check "metrics: could not run" grep -qxF "backstop_drill_last_run_error{database=\"$SRC\",repository=\"$REPO\",mode=\"full\"} 1" "$DRILLFILE"
+}
+run_test "a drill that cannot run (scratch server down): drill-failed hook with result error, metrics error 1" t_drill_error
+
+t_archive_check() {
+	local f=$M/backstop_archive_check_$SRC.prom
+	write_config "$REPO" ""
+	run_cmd bs verify-restore latest --archive-only -q
+	expect_exit 0
+	check "archive check metrics, mode archive" grep -qxF "backstop_drill_last_run_success{database=\"$SRC\",repository=\"$REPO\",mode=\"archive\"} 1" "$f"
+	check "the full drill's file is separate" grep -q 'mode="full"' "$DRILLFILE"
+	check "strict" prom_check "$f"
+}
+run_test "--archive-only writes its own metrics file (mode archive)" t_archive_check
+
+t_prune() {
+	local f=$M/backstop_prune_$SRC.prom
+	printf 'keep_last: 1\n' >"$BS_TMP/retention.yaml"
+	write_config "$REPO" ""
+	run_cmd bs snap --prune --policy "$BS_TMP/retention.yaml" -q --json
+	expect_exit 0
+	check "prune metrics written" grep -qxF "backstop_prune_last_run_success$LABELS 1" "$f"
+	check_eq "prune metrics: deletions as the prune report says" \
+		"$(metric "$f" backstop_prune_last_run_deleted_snapshots)" "$(jq -r .prune.deleted "$OUT_FILE")"
+	check_eq "prune metrics: kept as the prune report says" \
+		"$(metric "$f" backstop_prune_last_run_kept_snapshots)" "$(jq -r .prune.kept "$OUT_FILE")"
+	check "strict" prom_check "$f"
+}
+run_test "snap --prune writes prune metrics" t_prune
+
+t_checker_can_fail() {
+	printf 'x{a="1"} 1\n' >"$BS_TMP/bad1.prom"
+	printf '# HELP x x\n# TYPE x gauge\nx 1 1764000000\n' >"$BS_TMP/bad2.prom"
+	printf '# HELP x x\n# TYPE x gauge\nx{a="1"} 1\n# HELP y y\n# TYPE y gauge\ny 1\nx{a="2"} 1\n' >"$BS_TMP/bad3.prom"
+	printf '# HELP x x\n# TYPE x gauge\nx 1' >"$BS_TMP/bad4.prom"
+	local b
+	for b in 1 2 3 4; do
+		if prom_check "$BS_TMP/bad$b.prom" >/dev/null; then
+			t_fail "prom_check accepted bad$b.prom"
+		fi
+	done
+}
+run_test "the strict format check rejects malformed files" t_checker_can_fail
+
+t_alerts() {
+	local rules=$BS_ROOT/contrib/prometheus/backstop-alerts.yaml
+	if ! python3 -c 'import yaml' 2>/dev/null; then
+		t_skip "python3 with PyYAML is not installed"
+		return
+	fi
+	# every backstop_* name an expression uses is one a .prom file above has
+	cat "$M"/*.prom | awk '/^# TYPE /{ print $3 }' | sort -u >"$BS_TMP/written"
+	cat >"$BS_TMP/alerts_check.py" <<'PY'
+import re, sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+written = set(open(sys.argv[2]).read().split())
+bad, alerts = [], set()
+for g in doc["groups"]:
+    for r in g["rules"]:
+        alerts.add(r["alert"])
+        expr = r["expr"]
+        if expr.count("(") != expr.count(")") or expr.count("{") != expr.count("}") or expr.count("[") != expr.count("]"):
+            bad.append("%s: unbalanced brackets" % r["alert"])
+        for name in re.findall(r"backstop_[a-z_]+", expr):
+            if name not in written:
+                bad.append("%s: %s is not a metric backstop writes" % (r["alert"], name))
+        for k in ("summary",):
+            if k not in r.get("annotations", {}):
+                bad.append("%s: no %s" % (r["alert"], k))
+need = {"BackstopBackupTooOld", "BackstopSnapFailed", "BackstopDrillFailed", "BackstopDrillStale", "BackstopMetricsMissing"}
+bad += ["missing alert %s" % a for a in sorted(need - alerts)]
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PY
+	run_cmd python3 "$BS_TMP/alerts_check.py" "$rules" "$BS_TMP/written"
+	expect_exit 0 "alert rules parse and use only written series"
+}
+run_test "contrib/prometheus alert rules parse and use only series backstop writes" t_alerts
 
 done_testing

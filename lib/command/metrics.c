@@ -1,0 +1,336 @@
+/*
+ * metrics.c - the textfile metrics of snap, drills and prune (see
+ * command/metrics.h), on top of common/metrics (format, durable write,
+ * strict reader).
+ *
+ * Each write: read the previous file of the same command and database ->
+ * build this run's series -> carry the last-success series forward when
+ * this run failed -> write the file durably.
+ */
+#include "command/metrics.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/metrics.h"
+#include "drill/drill.h"
+#include "pg/conn.h"
+
+char *bs_cmd_metrics_dbname(const struct bs_config *cfg)
+{
+	char *db = bs_pg_conninfo_dbname(cfg->database);
+	struct passwd *pw;
+
+	if (db)
+		return db;
+	pw = getpwuid(geteuid()); /* libpq's default: the login name */
+	return strdup(pw && pw->pw_name ? pw->pw_name : "unknown");
+}
+
+void bs_cmd_metrics_file(const char *command, const char *database, char out[256])
+{
+	char safe[128];
+	size_t i, j = 0;
+	int changed = 0;
+	uint32_t h = 2166136261u; /* FNV-1a of the real name */
+
+	if (!database) {
+		snprintf(out, 256, "backstop_%s", command);
+		return;
+	}
+	for (i = 0; database[i]; i++) {
+		unsigned char c = (unsigned char)database[i];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			 c == '_' || c == '-';
+		h = (h ^ c) * 16777619u;
+		if (j + 1 < 64)
+			safe[j++] = ok ? (char)c : '_';
+		changed |= !ok || j + 1 >= 64;
+	}
+	safe[j] = '\0';
+	if (changed || j == 0)
+		snprintf(out, 256, "backstop_%s_%s_%08x", command, safe, h);
+	else
+		snprintf(out, 256, "backstop_%s_%s", command, safe);
+}
+
+/* One metrics file being rebuilt. */
+struct mfile {
+	const struct bs_config *cfg;
+	char file[256];
+	const char *labels[7];     /* database, repository, mode: key/value pairs, NULL */
+	const char *database;
+	struct bs_metrics prev;    /* the previous file (empty if none or not trusted) */
+	struct bs_metrics cur;
+	struct bs_err err;         /* first error while adding */
+};
+
+static void mfile_open(struct mfile *f, const struct bs_config *cfg, const char *command,
+		       const char *database, const char *mode)
+{
+	char path[4096];
+	struct bs_err e;
+	size_t n = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->cfg = cfg;
+	f->database = database;
+	bs_cmd_metrics_file(command, database, f->file);
+	if (database) {
+		f->labels[n++] = "database";
+		f->labels[n++] = database;
+	}
+	f->labels[n++] = "repository";
+	f->labels[n++] = cfg->repository ? cfg->repository : "";
+	if (mode) {
+		f->labels[n++] = "mode";
+		f->labels[n++] = mode;
+	}
+	f->labels[n] = NULL;
+	bs_metrics_init(&f->cur);
+	bs_err_init(&f->err);
+	bs_err_init(&e);
+	snprintf(path, sizeof(path), "%s/%s.prom", cfg->metrics_dir, f->file);
+	if (bs_metrics_read(path, &f->prev, &e) < 0 && e.code != BS_ERR_NOT_FOUND)
+		bs_warn("not carrying the last-success metrics forward: %s", e.msg);
+}
+
+static void add(struct mfile *f, const char *name, const char *help, double v)
+{
+	struct bs_err e;
+
+	bs_err_init(&e);
+	if (bs_metrics_add(&f->cur, name, help, f->labels, v, &e) < 0 && !f->err.code)
+		f->err = e;
+}
+
+/* This run failed: keep the previous value of a last-success series, if the
+ * previous file has it for the same database. */
+static void carry(struct mfile *f, const char *name, const char *help)
+{
+	const struct bs_metric *m = f->database ? bs_metrics_find(&f->prev, name, "database", f->database)
+						: bs_metrics_find(&f->prev, name, NULL, NULL);
+
+	if (m && (f->database || !bs_metric_label(m, "database")))
+		add(f, name, help, m->value);
+}
+
+static int mfile_write(struct mfile *f, struct bs_err *err)
+{
+	if (f->err.code) {
+		*err = f->err;
+		return -1;
+	}
+	return bs_metrics_write(&f->cur, f->cfg->metrics_dir, f->file, err);
+}
+
+static int enabled(const struct bs_config *cfg)
+{
+	return cfg->metrics_dir && *cfg->metrics_dir;
+}
+
+/* ---- snap ------------------------------------------------------------------- */
+
+#define H_SNAP_SUCC_TS "start time of the newest snapshot this host completed (Unix time)"
+#define H_SNAP_SUCC_DUR "wall time of the newest completed snapshot"
+#define H_SNAP_SUCC_BYTES "stored size of the newest completed snapshot"
+#define H_SNAP_SUCC_ROWS "rows in the newest completed snapshot"
+#define H_SNAP_FAIL_TS "when a snap last failed or was interrupted (Unix time)"
+
+int bs_cmd_metrics_snap(const struct bs_config *cfg, const struct bs_snap_metrics *m, struct bs_err *err)
+{
+	struct mfile *f;
+	int rc;
+
+	if (!enabled(cfg))
+		return 0;
+	f = malloc(sizeof(*f));
+	if (!f)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	mfile_open(f, cfg, "snap", m->database, NULL);
+	add(f, "backstop_snap_last_run_timestamp_seconds", "when the last snap ended (Unix time)",
+	    (double)time(NULL));
+	add(f, "backstop_snap_last_run_success", "1 if the last snap committed a snapshot, 0 if it failed or was interrupted",
+	    m->ok ? 1 : 0);
+	add(f, "backstop_snap_last_run_duration_seconds", "wall time of the last snap, whatever its outcome",
+	    m->seconds);
+	if (m->ok) {
+		add(f, "backstop_snap_last_success_timestamp_seconds", H_SNAP_SUCC_TS, (double)m->snapshot_start);
+		add(f, "backstop_snap_last_success_duration_seconds", H_SNAP_SUCC_DUR, m->snapshot_seconds);
+		add(f, "backstop_snap_last_success_bytes", H_SNAP_SUCC_BYTES, (double)m->bytes);
+		add(f, "backstop_snap_last_success_rows", H_SNAP_SUCC_ROWS, (double)m->rows);
+		carry(f, "backstop_snap_last_failure_timestamp_seconds", H_SNAP_FAIL_TS);
+	} else {
+		carry(f, "backstop_snap_last_success_timestamp_seconds", H_SNAP_SUCC_TS);
+		carry(f, "backstop_snap_last_success_duration_seconds", H_SNAP_SUCC_DUR);
+		carry(f, "backstop_snap_last_success_bytes", H_SNAP_SUCC_BYTES);
+		carry(f, "backstop_snap_last_success_rows", H_SNAP_SUCC_ROWS);
+		add(f, "backstop_snap_last_failure_timestamp_seconds", H_SNAP_FAIL_TS, (double)time(NULL));
+	}
+	rc = mfile_write(f, err);
+	free(f);
+	return rc;
+}
+
+/* ---- drills ----------------------------------------------------------------- */
+
+#define H_DRILL_SUCC_TS "when the last passing drill ended (Unix time)"
+#define H_DRILL_SUCC_SNAP "start time of the snapshot the last passing drill verified (Unix time)"
+#define H_DRILL_SUCC_RTO "RTO measured by the last passing full drill"
+
+struct drill_run {
+	const char *database;
+	int mode;                           /* enum bs_drill_mode */
+	int ok, error;                      /* all passed; some could not run */
+	uint64_t findings;
+	double seconds;
+	const struct bs_drill_report *last; /* newest snapshot's report (NULL: could not start) */
+};
+
+static int write_drill(const struct bs_config *cfg, const struct drill_run *d, struct bs_err *err)
+{
+	const struct bs_drill_report *r = d->last;
+	int archive = d->mode == BS_DRILL_ARCHIVE;
+	double now = (double)time(NULL);
+	struct mfile *f;
+	int rc;
+
+	f = malloc(sizeof(*f));
+	if (!f)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	mfile_open(f, cfg, archive ? "archive_check" : "drill", d->database, archive ? "archive" : "full");
+	add(f, "backstop_drill_last_run_timestamp_seconds", "when the last drill ended (Unix time)",
+	    r && r->end ? (double)r->end : now);
+	add(f, "backstop_drill_last_run_success", "1 if the last drill passed, 0 if it failed or could not run",
+	    d->ok ? 1 : 0);
+	add(f, "backstop_drill_last_run_error", "1 if the last drill could not run (no verdict), else 0",
+	    d->error ? 1 : 0);
+	add(f, "backstop_drill_last_run_findings", "problems the last drill found", (double)d->findings);
+	add(f, "backstop_drill_last_run_duration_seconds", "wall time of the last drill", d->seconds);
+	if (r) {
+		add(f, "backstop_drill_last_run_snapshot_timestamp_seconds",
+		    "start time of the snapshot the last drill checked (Unix time)", (double)r->snapshot_start);
+		add(f, "backstop_drill_last_run_snapshot_age_seconds",
+		    "age of that snapshot when the drill started (RPO)", (double)r->rpo_ms / 1000.0);
+	}
+	if (r && !archive && r->rto_ms > 0 && !r->could_not_run)
+		add(f, "backstop_drill_last_run_rto_seconds",
+		    "time from the start of the restore to a verified database in the last full drill",
+		    (double)r->rto_ms / 1000.0);
+	if (d->ok && r) {
+		add(f, "backstop_drill_last_success_timestamp_seconds", H_DRILL_SUCC_TS,
+		    r->end ? (double)r->end : now);
+		add(f, "backstop_drill_last_success_snapshot_timestamp_seconds", H_DRILL_SUCC_SNAP,
+		    (double)r->snapshot_start);
+		if (!archive && r->rto_ms > 0)
+			add(f, "backstop_drill_last_success_rto_seconds", H_DRILL_SUCC_RTO, (double)r->rto_ms / 1000.0);
+	} else {
+		carry(f, "backstop_drill_last_success_timestamp_seconds", H_DRILL_SUCC_TS);
+		carry(f, "backstop_drill_last_success_snapshot_timestamp_seconds", H_DRILL_SUCC_SNAP);
+		if (!archive)
+			carry(f, "backstop_drill_last_success_rto_seconds", H_DRILL_SUCC_RTO);
+	}
+	rc = mfile_write(f, err);
+	free(f);
+	return rc;
+}
+
+int bs_cmd_metrics_drill(const struct bs_config *cfg, const struct bs_drill_report *reports, size_t n,
+			 struct bs_err *err)
+{
+	size_t i, j;
+	int rc = 0;
+
+	if (!enabled(cfg))
+		return 0;
+	for (i = 0; i < n; i++) {
+		struct drill_run d;
+		const char *db = reports[i].database ? reports[i].database : "?";
+		struct bs_err e;
+
+		if (reports[i].mode == BS_DRILL_REVERIFY)
+			continue;
+		for (j = 0; j < i; j++)
+			if (strcmp(reports[j].database ? reports[j].database : "?", db) == 0)
+				break;
+		if (j < i)
+			continue; /* this database was written with an earlier report */
+		memset(&d, 0, sizeof(d));
+		d.database = db;
+		d.mode = reports[i].mode;
+		d.ok = 1;
+		for (j = i; j < n; j++) {
+			const struct bs_drill_report *r = &reports[j];
+			if (strcmp(r->database ? r->database : "?", db) != 0)
+				continue;
+			d.ok &= strcmp(bs_drill_verdict(r), "pass") == 0;
+			d.error |= r->could_not_run;
+			d.findings += r->findings_total;
+			d.seconds += r->t_total;
+			if (!d.last || r->snapshot_start >= d.last->snapshot_start)
+				d.last = r;
+		}
+		bs_err_init(&e);
+		if (write_drill(cfg, &d, &e) < 0 && rc == 0) {
+			*err = e;
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+int bs_cmd_metrics_drill_failed(const struct bs_config *cfg, const char *database, int archive_only,
+				struct bs_err *err)
+{
+	struct drill_run d;
+	char *db = NULL;
+	int rc;
+
+	if (!enabled(cfg))
+		return 0;
+	if (!database && !cfg->database)
+		return 0; /* no database to say it about */
+	if (!database && !(database = db = bs_cmd_metrics_dbname(cfg)))
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	memset(&d, 0, sizeof(d));
+	d.database = database;
+	d.mode = archive_only ? BS_DRILL_ARCHIVE : BS_DRILL_FULL;
+	d.error = 1;
+	rc = write_drill(cfg, &d, err);
+	free(db);
+	return rc;
+}
+
+/* ---- prune ------------------------------------------------------------------ */
+
+int bs_cmd_metrics_prune(const struct bs_config *cfg, const char *database, size_t kept, size_t deleted,
+			 int ok, double seconds, struct bs_err *err)
+{
+	static const char h_succ[] = "when a prune last succeeded (Unix time)";
+	struct mfile *f;
+	int rc;
+
+	if (!enabled(cfg))
+		return 0;
+	f = malloc(sizeof(*f));
+	if (!f)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	mfile_open(f, cfg, "prune", database, NULL);
+	add(f, "backstop_prune_last_run_timestamp_seconds", "when the last prune ended (Unix time)", (double)time(NULL));
+	add(f, "backstop_prune_last_run_success", "1 if the last prune succeeded, else 0", ok ? 1 : 0);
+	add(f, "backstop_prune_last_run_duration_seconds", "wall time of the last prune", seconds);
+	if (ok) {
+		add(f, "backstop_prune_last_run_kept_snapshots", "snapshots the last prune kept", (double)kept);
+		add(f, "backstop_prune_last_run_deleted_snapshots", "snapshots the last prune deleted", (double)deleted);
+		add(f, "backstop_prune_last_success_timestamp_seconds", h_succ, (double)time(NULL));
+	} else {
+		carry(f, "backstop_prune_last_success_timestamp_seconds", h_succ);
+	}
+	rc = mfile_write(f, err);
+	free(f);
+	return rc;
+}
