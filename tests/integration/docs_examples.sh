@@ -1,0 +1,433 @@
+#!/usr/bin/env bash
+# docs_examples.sh - every backstop example in README.md, docs/*.md and
+# contrib/ runs against the harness's cluster and exits as the doc implies,
+# so the docs cannot drift from the tool.
+#
+# What is extracted (the Python below, run with --list to see it):
+#   * Markdown: fenced blocks in sh/shell/bash/console or no language.  A line
+#     whose first word is backstop, backstop-<cmd> or /usr/local/bin/backstop
+#     is an example (in a block with "$ " prompts, only the prompted lines;
+#     backslash continuations are joined, comments dropped).  A line that is
+#     backstop's own message ("backstop snap prune: error: ...") is output.
+#     Inline code spans `backstop <cmd> ... -x` (with an option) count too.
+#   * contrib/ (not contrib/prometheus): the command part of cron lines,
+#     systemd ExecStart= lines, and comment lines "backstop <cmd> ...".
+# Kinds:
+#   cmd       run (bash -c, after substitution); must exit 0, or N when its
+#             comment says "# exit N"
+#   synopsis  a usage line (brackets, "|", or metavariables such as ID,
+#             CONNINFO, FILE): every option it names must appear in
+#             `backstop <cmd> [<verb>] --help`
+#   setup     mkdir/install/chmod lines in a block with backstop commands:
+#             run too (e.g. creating /etc/backstop before keygen)
+#   hatch     README's "Escape hatch" block: run as one script (test below)
+# An extracted line that is neither run nor listed in EXCEPTIONS fails; an
+# exception that matches no extracted line fails too (it is stale).
+#
+# Substitution table (docs placeholder -> harness value), applied to every
+# extracted line and to contrib/backstop.yaml.example, which becomes the
+# configuration of every example (BACKSTOP_CONFIG; the docs assume
+# /etc/backstop/backstop.yaml):
+#   /usr/local/bin/backstop          backstop ($BS_BIN first on PATH)
+#   postgresql://USER@HOST/DB        host=$PGHOST port=$PGPORT user=postgres dbname=DB',
+#                                    DB: app -> $SRC, postgres -> postgres,
+#                                    anything else (app_restored) -> a new name
+#   -h/--host HOST, -U/--username U  the harness socket, postgres
+#   -d/--dbname/--db/--database/--target NAME (a bare name): as DB above
+#   /var/backups/backstop            $REPO (repo init + one snapshot of $SRC)
+#   /etc/backstop/hooks/NAME         $BS_ROOT/hooks/NAME (so a hook path that
+#                                    is not a shipped hook fails)
+#   /etc/backstop in keygen and setup lines
+#                                    a fresh machine: $BS_TMP/fresh.N/etc/backstop
+#                                    (etc/ exists, etc/backstop does not)
+#   /etc/backstop otherwise          $ETC (backstop.yaml, restore-key.txt = the
+#                                    fixture identity, mode 0600)
+#   /usr/local/share/backstop/       $BS_ROOT/
+#   /var/lib/backstop, /var/lib/prometheus/node-exporter
+#                                    directories below $BS_TMP
+#   age1... and any age1<58 chars>   the fixture's recipient
+#   YYYYMMDDTHHMMSSZ-xxxxxx, <id>    $SNAPID, a real snapshot of $SRC
+#   DBNAME                           the scratch database the last --keep kept
+#   <cmd>                            each command in turn
+# Each example runs in a directory of its own (so keygen -o restore-key.txt
+# writes there).  $SRC is a database loaded with pgbench -i -s 1.
+# `bash docs_examples.sh --list` prints what is extracted, and runs nothing.
+[ "${1:-}" != --list ] || BS_LIB_NOINIT=1
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DOCS=()
+while IFS= read -r f; do DOCS+=("$f"); done < <(
+	cd "$BS_ROOT" && ls README.md docs/*.md &&
+		find contrib -type f ! -path 'contrib/prometheus/*' ! -name '*.yaml.example' | sort
+)
+
+# EXCEPTIONS: "FILE|EXAMPLE TEXT|why it does not run here".  Keep it short.
+EXCEPTIONS=(
+)
+
+# ------------------------------------------------------------ extraction
+docs_py() {
+	python3 - "$@" <<'PY'
+import os, re, sys
+
+COMMANDS = ("snap", "restore", "keygen", "verify-restore", "repo", "help")
+SHELL_LANGS = ("", "sh", "shell", "bash", "console")
+METAVARS = {"ID", "CONNINFO", "DIR", "FILE", "N", "NAME", "TEXT", "DUR", "SIZE",
+            "TIME", "F", "TARGET", "AGE1..", "SCHEMA.NAME", "S.T", "H", "P", "U"}
+SETUP_WORDS = ("mkdir", "install", "chmod", "chown")
+FIRST = re.compile(r"^(/usr/local/bin/)?backstop(-[a-z-]+)?(\s|$)")
+MESSAGE = re.compile(r"^backstop(-[a-z-]+)?( [a-z-]+)*: ")
+CRON = re.compile(r"^\s*([0-9*/,-]+\s+){5}(\S+)\s+(.*\S)\s*$")
+out = []
+block_id = ["", 0]   # the block being read: fresh-machine directories are per block
+
+def split_comment(line):
+    q = None
+    for i, c in enumerate(line):
+        if q:
+            if c == q:
+                q = None
+        elif c in "'\"":
+            q = c
+        elif c == "#" and (i == 0 or line[i - 1] in " \t"):
+            return line[:i].rstrip(), line[i + 1:].strip()
+    return line.rstrip(), ""
+
+def unquoted(code):
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "''", code)
+
+def is_synopsis(code):
+    bare = unquoted(code)
+    if "[" in bare or "|" in bare.replace("||", ""):
+        return True
+    return any(t in METAVARS for t in bare.split())
+
+def emit(path, n, kind, ex, text):
+    out.append((path, n, kind, ex, re.sub(r"\s+", " ", text).strip(), tuple(block_id)))
+
+def classify(path, n, raw):
+    code, comment = split_comment(raw)
+    code = code.strip()
+    if not code or not FIRST.match(code) or MESSAGE.match(code):
+        return False
+    if is_synopsis(code):
+        emit(path, n, "synopsis", "-", code)
+    else:
+        m = re.search(r"\bexit (\d+)\b", comment)
+        emit(path, n, "cmd", m.group(1) if m else "0", code)
+    return True
+
+def joined(lines):
+    res, buf, start = [], None, 0
+    for n, l in lines:
+        s = l.strip()
+        # a synopsis continued on an indented line: "      [--json]"
+        if buf is None and res and l[:1] in " \t" and s[:1] in "[-" and FIRST.match(res[-1][1].strip()):
+            res[-1] = (res[-1][0], res[-1][1] + " " + s)
+            continue
+        if buf is None:
+            buf, start = "", n
+        if l.rstrip().endswith("\\"):
+            buf += l.rstrip()[:-1] + " "
+            continue
+        res.append((start, buf + l))
+        buf = None
+    if buf is not None:
+        res.append((start, buf))
+    return res
+
+def code_block(path, block, heading):
+    block_id[:] = [path, block[0][0] if block else 0]
+    items = joined(block)
+    if any(l.lstrip().startswith("$ ") for _, l in block):
+        items = [(n, l.lstrip()[2:]) for n, l in items if l.lstrip().startswith("$ ")]
+    if path == "README.md" and heading.startswith("escape hatch"):
+        for n, l in items:
+            if split_comment(l)[0].strip():
+                emit(path, n, "hatch", "0", l)
+        return
+    has_backstop = any(FIRST.match(split_comment(l)[0].strip()) for _, l in items)
+    for n, l in items:
+        code = split_comment(l)[0].strip()
+        if not classify(path, n, l) and has_backstop and code.split(" ")[0] in SETUP_WORDS:
+            emit(path, n, "setup", "0", code)
+
+def markdown(path, text):
+    block_id[:] = ["", 0]
+    in_block, lang, block, heading = False, "", [], ""
+    for n, l in enumerate(text.split("\n"), 1):
+        m = re.match(r"^\s*```\s*([A-Za-z]*)", l)
+        if m:
+            if not in_block:
+                in_block, lang, block = True, m.group(1).lower(), []
+            else:
+                in_block = False
+                if lang in SHELL_LANGS:
+                    code_block(path, block, heading)
+            continue
+        if in_block:
+            block.append((n, l))
+            continue
+        if l.startswith("#"):
+            heading = l.lstrip("#").strip().lower()
+        for span in re.findall(r"`([^`]+)`", l):
+            w = span.split()
+            if (len(w) > 2 and w[0] == "backstop" and (w[1] in COMMANDS or w[1].startswith("<"))
+                    and any(x.startswith("-") for x in w)):
+                block_id[:] = ["", 0]
+                classify(path, n, span)
+
+def other(path, text):
+    for n, l in enumerate(text.split("\n"), 1):
+        s = l.strip()
+        m = CRON.match(l)
+        if m and not s.startswith("#") and "backstop" in m.group(3):
+            classify(path, n, m.group(3))
+        elif s.startswith("ExecStart="):
+            block_id[:] = ["", 0]
+            if not classify(path, n, s[len("ExecStart="):]):
+                emit(path, n, "cmd", "0", s[len("ExecStart="):])
+        elif s.startswith("#"):
+            w = s.lstrip("#").split()
+            if len(w) > 1 and w[0] == "backstop" and w[1] in COMMANDS:
+                classify(path, n, " ".join(w))
+
+# ---- substitution (values from the environment, see the header)
+E = os.environ.get
+fresh_n = [0]
+
+def fresh(kind):
+    fresh_n[0] += 1
+    return "%s%d" % (E("DX_FRESH_PREFIX", "docs_new_") + kind + "_", fresh_n[0])
+
+def map_db(name):
+    if name == "app":
+        return E("DX_SRC")
+    if name == "postgres":
+        return "postgres"
+    return fresh(re.sub(r"[^a-z0-9_]", "_", name.lower())[:20])
+
+def conninfo(db):
+    return "host=%s port=%s user=postgres dbname=%s" % (E("PGHOST"), E("PGPORT"), db)
+
+def subst(text, kind):
+    root = ""
+    t = text
+    t = re.sub(r"/usr/local/bin/backstop", "backstop", t)
+    t = re.sub(r"postgresql://[^@/'\" ]+@[^/'\" ]+/([A-Za-z0-9_]+)",
+               lambda m: conninfo(map_db(m.group(1))), t)
+    if kind == "hatch":
+        t = re.sub(r"\bnewdb\b", E("DX_FRESH_PREFIX") + "hatch", t)
+    else:
+        t = re.sub(r"(\s(?:-d|--dbname|--db|--database|--target)[ =])([a-z][a-z0-9_]*)(?=\s|$)",
+                   lambda m: m.group(1) + map_db(m.group(2)), t)
+    t = re.sub(r"(\s(?:-h|--host)[ =])([A-Za-z][\w.-]*)", lambda m: m.group(1) + E("PGHOST"), t)
+    t = re.sub(r"(\s(?:-p|--port)[ =])(\d+)", lambda m: m.group(1) + E("PGPORT"), t)
+    t = re.sub(r"(\s(?:-U|--username)[ =])(\w+)", lambda m: m.group(1) + "postgres", t)
+    t = t.replace("/var/backups/backstop", E("DX_REPO"))
+    t = t.replace("/etc/backstop/hooks/", E("BS_ROOT") + "/hooks/")
+    if kind != "config" and (kind == "setup" or re.search(r"\bkeygen\b", t)) and "/etc/backstop" in t:
+        root = "%s/fresh/%s.%d" % (E("BS_TMP"), re.sub(r"\W", "_", block_id[0]), block_id[1])
+        os.makedirs(root + "/etc", exist_ok=True)
+        t = t.replace("/etc/backstop", "\0FRESH\0")
+    t = t.replace("/etc/backstop", E("DX_ETC")).replace("\0FRESH\0", root + "/etc/backstop")
+    t = t.replace("/usr/local/share/backstop/", E("BS_ROOT") + "/")
+    t = t.replace("/var/lib/backstop", E("BS_TMP") + "/var-lib-backstop")
+    t = t.replace("/var/lib/prometheus/node-exporter", E("BS_TMP") + "/metrics")
+    t = re.sub(r"\bage1(\.\.\.|[02-9ac-hj-np-z]{58})", E("DX_RECIPIENT"), t)
+    t = re.sub(r"\b\d{8}T\d{6}Z-[0-9a-f]{6}\b|<id>", E("DX_SNAPID"), t)
+    t = re.sub(r"\bDBNAME\b", '"$DX_KEPT_DB"', t)
+    return t
+
+mode = sys.argv[1]
+if mode == "--config":
+    sys.stdout.write(subst(open(sys.argv[2], encoding="utf-8").read(), "config"))
+    sys.exit(0)
+os.chdir(E("BS_ROOT"))
+for path in sys.argv[2:]:
+    text = open(path, encoding="utf-8").read()
+    (markdown if path.endswith(".md") else other)(path, text)
+for path, n, kind, ex, text, blk in out:
+    block_id[:] = list(blk) if blk[0] else [path, n]
+    if mode == "--list":
+        print("%s\t%s\t%s\t%s\t%s" % (path, n, kind, ex, text))
+        continue
+    runs = [text]
+    if "<cmd>" in text:
+        runs = [text.replace("<cmd>", c) for c in E("DX_COMMANDS", "").split()]
+    for r in runs:
+        print("%s\t%s\t%s\t%s\t%s\t%s" % (path, n, kind, ex, text, subst(r, kind)))
+PY
+}
+
+if [ "${1:-}" = --list ]; then
+	docs_py --list "${DOCS[@]}"
+	exit 0
+fi
+
+# ------------------------------------------------------------- fixture
+SRC=
+REPO=$BS_TMP/repo
+ETC=$BS_TMP/etc
+SNAPID=
+RECIPIENT=
+setup_fixture() {
+	SRC=$(new_db docs_app) || return 1
+	"$BS_PGBIN/pgbench" -i -s 1 -q "$SRC" >/dev/null 2>&1 || return 1
+	mkdir -p "$ETC" "$BS_TMP/metrics" "$BS_TMP/var-lib-backstop" && chmod 0700 "$ETC" || return 1
+	RECIPIENT=$(bs keygen -o "$ETC/restore-key.txt" 2>/dev/null | tail -n 1) || return 1
+	if [ -x "$BS_BIN/backstop-repo" ]; then
+		bs repo init --repo "$REPO" >/dev/null || return 1
+	fi
+	SNAPID=$(bs snap --db "$(db_conninfo "$SRC")" --repo "$REPO" --recipient "$RECIPIENT" -q) || return 1
+	export DX_SRC=$SRC DX_REPO=$REPO DX_ETC=$ETC DX_SNAPID=$SNAPID DX_RECIPIENT=$RECIPIENT
+	export DX_FRESH_PREFIX="docs_new_$$_" DX_KEPT_DB=
+	# <cmd> in the docs: every command `backstop --help` lists
+	DX_COMMANDS=$(bs --help | sed -n '/^commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p' | tr '\n' ' ')
+	export DX_COMMANDS
+	[ -n "$DX_COMMANDS" ] || return 1
+	docs_py --config "$BS_ROOT/contrib/backstop.yaml.example" >"$ETC/backstop.yaml" || return 1
+	chmod 0600 "$ETC/backstop.yaml"
+}
+
+# Databases the examples create (restore --create targets) are dropped at exit.
+drop_fresh_dbs() {
+	local d
+	for d in $(pg postgres "select datname from pg_database where datname like 'docs\_new\_$$\_%'"); do
+		drop_db "$d"
+	done
+}
+bs_on_exit drop_fresh_dbs
+
+t_fixture() {
+	setup_fixture || t_fail "could not set up the fixture (database, key, repository, snapshot, config)"
+	check "the example configuration (contrib/backstop.yaml.example, substituted) names existing hooks" \
+		check_hook_paths "$ETC/backstop.yaml"
+}
+
+# check_hook_paths FILE: every hooks: entry names an executable file.
+check_hook_paths() {
+	local bad=0 p
+	for p in $(sed -n 's/^[[:space:]]*\(pre_snap\|post_snap\|on_failure\):[[:space:]]*\([^#[:space:]]*\).*/\2/p' "$1"); do
+		[ -x "$p" ] || {
+			echo "hook $p is not an executable file (shipped hooks: $(ls "$BS_ROOT/hooks" | tr '\n' ' '))"
+			bad=1
+		}
+	done
+	return $bad
+}
+run_test "fixture: a database, a key, a repository with a snapshot, the example config" t_fixture
+
+# -------------------------------------------------------------- running
+N=0
+# run_example ORIG CMD: run CMD (bash -c) in a directory of its own with
+# the harness config; sets RC/OUT/ERR.
+run_example() {
+	local dir
+	N=$((N + 1))
+	dir=$BS_TMP/ex.$N
+	mkdir -p "$dir" "$BS_TMP/fresh.$N/etc"
+	RUN_DIR=$dir
+	run_cmd env -C "$dir" BACKSTOP_CONFIG="$ETC/backstop.yaml" PATH="$BS_BIN:$PATH" \
+		DX_KEPT_DB="$DX_KEPT_DB" timeout -k 10 "$BS_CMD_TIMEOUT" bash -c "$2"
+}
+
+# options_of TEXT: every -x / --long option named in TEXT
+options_of() {
+	grep -oE '(^|[ [|(])--?[A-Za-z][A-Za-z0-9-]*' <<<"$1" | sed 's/^[ [|(]//' | sort -u
+}
+
+t_synopsis() {
+	local text=$1 piece words cmd opt help
+	# "backstop snap pin ID ... backstop snap unpin ID": one piece each
+	while IFS= read -r piece; do
+		[ -n "$piece" ] || continue
+		words=()
+		for w in $piece; do
+			[[ $w =~ ^[a-z][a-z-]*$ ]] || break
+			words+=("$w")
+		done
+		cmd="backstop ${words[*]}"
+		help=$("$BS_BIN/backstop" "${words[@]}" --help 2>&1 </dev/null) ||
+			{ t_fail "'$cmd --help' fails" "$help"; continue; }
+		for opt in $(options_of "${piece#"${words[*]}"}"); do
+			grep -qE -- "(^|[^A-Za-z0-9-])$opt([^A-Za-z0-9-]|\$)" <<<"$help" ||
+				t_fail "'$cmd --help' does not know $opt"
+		done
+	done < <(sed 's/\(^\|[[:space:]]\)backstop[[:space:]]/\n/g' <<<"$text")
+}
+
+t_cmd() {
+	local ex=$1 orig=$2 cmd=$3
+	run_example "$orig" "$cmd"
+	expect_exit "$ex" "exits $ex"
+	case $cmd in *--keep*)
+		DX_KEPT_DB=$(grep -ohE 'backstop_drill_[0-9]{14}_[0-9a-f]{6}' "$OUT_FILE" "$ERR_FILE" | tail -n 1)
+		export DX_KEPT_DB
+		;;
+	esac
+}
+
+declare -A exception_used=()
+exception_for() {
+	local key=$1 e
+	for e in "${EXCEPTIONS[@]}"; do
+		if [ "${e%|*}" = "$key" ]; then
+			exception_used[$key]=1
+			echo "${e##*|}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+HATCH=()
+if [ -n "$SNAPID" ]; then
+	docs_py --run "${DOCS[@]}" >"$BS_TMP/examples.tsv" ||
+		not_ok "extracting the examples failed (python3 above)"
+	while IFS=$'\t' read -r file line kind ex orig cmd; do
+		name="$file:$line: $orig"
+		[ ${#name} -le 150 ] || name="${name:0:147}..."
+		if reason=$(exception_for "$file|$orig"); then
+			skip "$name" "$reason"
+			continue
+		fi
+		case $kind in
+		synopsis) run_test "$name: every option is in --help" t_synopsis "${orig}" ;;
+		cmd | setup)
+			note=
+			[[ $orig != *"<cmd>"* ]] || note=" (as: $cmd)"
+			run_test "$name$note: exits $ex" t_cmd "$ex" "$orig" "$cmd"
+			;;
+		hatch) HATCH+=("$cmd") ;;
+		*) not_ok "$name: unknown kind $kind" ;;
+		esac
+	done <"$BS_TMP/examples.tsv"
+fi
+
+for e in "${EXCEPTIONS[@]}"; do
+	[ -n "${exception_used[${e%|*}]:-}" ] ||
+		not_ok "exception '${e%|*}' matches no example any more: remove it"
+done
+
+# ---------------------------------------------------------- escape hatch
+t_hatch() {
+	local dir=$BS_TMP/hatch db
+	[ ${#HATCH[@]} -gt 0 ] || { t_fail "README.md has no escape-hatch block"; return; }
+	mkdir -p "$dir"
+	install -m 0600 "$ETC/restore-key.txt" "$dir/restore-key.txt"
+	db=${DX_FRESH_PREFIX}hatch
+	# README's lines, substituted, as one script that stops at the first failure
+	{
+		echo 'set -e -o pipefail'
+		printf '%s\n' "${HATCH[@]}"
+	} >"$dir/hatch.sh"
+	run_cmd env -C "$dir" bash "$dir/hatch.sh"
+	expect_exit 0 "README's escape hatch runs to the end" || { t_fail "script:" "$(cat "$dir/hatch.sh")"; return; }
+	check_eq "the table the escape hatch loads has the source's rows" \
+		"$(pg "$db" 'select count(*) from public.pgbench_accounts' 2>&1)" \
+		"$(pg "$SRC" 'select count(*) from public.pgbench_accounts')"
+}
+[ -z "$SNAPID" ] || run_test "README.md: the escape hatch, run literally (substituted), restores the table it shows" t_hatch
+
+done_testing
