@@ -370,6 +370,14 @@ static int bind_strlist(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
 	for (i = 0; i < node->count; i++) {
 		const struct bs_ynode *it = node->items[i];
 
+		if (it->bad) {
+			list[i] = strdup("");
+			if (!list[i]) {
+				bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+				goto fail;
+			}
+			continue;
+		}
 		if (it->kind != BS_YNODE_SCALAR) {
 			bs_bind_error(ctx, f, it, err, "expected a string in '%s', got %s",
 				      keypath, bs_ynode_kind_name(it));
@@ -429,6 +437,8 @@ int bs_bind_value(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
 	const char *v;
 	int limited = f->min != 0 || f->max != 0;
 
+	if (node->bad)
+		return 0; /* reported by the loader */
 	switch (f->type) {
 	case BS_BIND_TABLE:
 		return bs_bind_table(ctx, f->table, node, keypath, slot, err);
@@ -655,6 +665,8 @@ static int bind_pair(struct bs_bind_ctx *ctx, const struct bs_bind_field *fields
 	const struct bs_bind_field *f = find_field(fields, k->value);
 	char keypath[KEYPATH_MAX];
 
+	if (k->bad || v->bad)
+		return 0; /* reported by the loader */
 	if (!f) {
 		if (path && *path)
 			bs_ynode_error(err, errcode(ctx), k, "unknown key '%s' in '%s'", k->value,
@@ -719,8 +731,12 @@ int bs_bind_table(struct bs_bind_ctx *ctx, const struct bs_bind_field *fields,
 	}
 	if (map && map->kind == BS_YNODE_SCALAR && map->null)
 		map = NULL;
-	if (ctx->depth == 0)
-		bs_yerrors_init(&ctx->errors); /* a new walk: a ctx may be used again */
+	if (ctx->depth == 0) { /* a new walk: a ctx may be used again */
+		if (ctx->seed)
+			ctx->errors = *ctx->seed;
+		else
+			bs_yerrors_init(&ctx->errors);
+	}
 	before = ctx->errors.count;
 	ctx->depth++;
 	rc = bind_keys(ctx, fields, map, path, base, err);

@@ -21,7 +21,10 @@
  * fields, custom binders) returns -1 after recording its errors, so the
  * binder that called it can skip the checks that span keys; the outer
  * table does not record that -1 a second time.  When any error was
- * recorded the struct holds part of the file: release it.
+ * recorded the struct holds part of the file: release it.  A document
+ * loaded with BS_YAML_KEEP_GOING carries the loader's errors: pass them as
+ * ctx->seed and they are reported first, with the binder's; nodes the
+ * loader flagged `bad` are skipped.
  *
  * A null value ("key:" with nothing, "~", "null") leaves the field as it
  * was (its default).  Strings the binder stores are heap-allocated and owned
@@ -137,7 +140,9 @@ struct bs_bind_ctx {
 	unsigned secret_line;         /* where the first one is (1-based) */
 	unsigned secret_column;
 	/* every error of the file (see "Errors" above); reset by each outermost
-	 * bs_bind_table, so a ctx may be used for several files */
+	 * bs_bind_table to *seed (or to none), so a ctx may be used again */
+	const struct bs_yerrors *seed; /* in: the loader's (doc->errors, loaded
+					* with BS_YAML_KEEP_GOING), or NULL */
 	struct bs_yerrors errors;
 	int depth;                    /* bs_bind_table nesting (internal) */
 };

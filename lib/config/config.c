@@ -317,6 +317,7 @@ static int bind_doc(struct bs_config *cfg, const struct bs_ydoc *doc, const char
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.base_dir = base_dir;
 	ctx.errcode = BS_ERR_CONFIG;
+	ctx.seed = &doc->errors; /* the loader's errors come first */
 	if (bs_bind_table(&ctx, config_fields, doc->root, NULL, cfg, err) < 0)
 		return -1;
 	if (ctx.inline_secrets && doc->has_stat && (doc->mode & (S_IRWXG | S_IRWXO)))
@@ -335,7 +336,7 @@ static int load_path(struct bs_config *cfg, const char *path, int must_exist,
 	char *dir = NULL;
 	int rc = -1;
 
-	if (bs_ydoc_load_file(&doc, path, 0, err) < 0) {
+	if (bs_ydoc_load_file(&doc, path, BS_YAML_KEEP_GOING, err) < 0) {
 		int e = err ? err->sys_errno : 0;
 
 		if (err && err->code == BS_ERR_IO && (e == ENOENT || e == ENOTDIR)) {
@@ -396,7 +397,7 @@ int bs_config_load_string(struct bs_config *cfg, const char *name, const char *t
 	struct bs_ydoc *doc = NULL;
 	int rc;
 
-	if (bs_ydoc_load_string(&doc, name, text, strlen(text), 0, err) < 0)
+	if (bs_ydoc_load_string(&doc, name, text, strlen(text), BS_YAML_KEEP_GOING, err) < 0)
 		return -1;
 	rc = bind_doc(cfg, doc, base_dir, err);
 	bs_ydoc_free(doc);

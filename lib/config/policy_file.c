@@ -172,8 +172,12 @@ static int load_doc(struct bs_retention_policy *p, struct bs_ydoc *doc, struct b
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.errcode = BS_ERR_POLICY;
-	if (bs_retention_policy_bind(&ctx, root, keypath, p, err) < 0)
+	ctx.seed = &doc->errors; /* the loader's errors come first */
+	if (bs_retention_policy_bind(&ctx, root, keypath, p, err) < 0) {
+		if (err->code == BS_ERR_CONFIG) /* the loader's */
+			err->code = BS_ERR_POLICY;
 		return -1;
+	}
 	if (bs_retention_policy_validate(p, err) < 0)
 		return bs_err_prefix(err, "%s", doc->file);
 	return 0;
@@ -186,7 +190,7 @@ int bs_retention_policy_load(struct bs_retention_policy *p, const char *path,
 	int rc;
 
 	bs_retention_policy_init(p);
-	if (bs_ydoc_load_file(&doc, path, 0, err) < 0) {
+	if (bs_ydoc_load_file(&doc, path, BS_YAML_KEEP_GOING, err) < 0) {
 		if (err && err->code == BS_ERR_IO && err->sys_errno)
 			bs_err_sys(err, BS_ERR_POLICY, err->sys_errno,
 				   "unable to read retention policy '%s'", path);
@@ -206,7 +210,7 @@ int bs_retention_policy_load_string(struct bs_retention_policy *p, const char *n
 	int rc;
 
 	bs_retention_policy_init(p);
-	if (bs_ydoc_load_string(&doc, name, text, strlen(text), 0, err) < 0) {
+	if (bs_ydoc_load_string(&doc, name, text, strlen(text), BS_YAML_KEEP_GOING, err) < 0) {
 		if (err && err->code == BS_ERR_CONFIG)
 			err->code = BS_ERR_POLICY;
 		return -1;

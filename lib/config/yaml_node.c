@@ -259,6 +259,30 @@ static struct bs_ynode *node_new(struct loader *L, enum bs_ynode_kind kind,
 	return n;
 }
 
+/* A content error was just set in L->err: record it and go on (0), or stop
+ * (-1) when it is not a content error (out of memory). */
+static int recorded(struct loader *L)
+{
+	return L->err ? bs_yerrors_add(&L->doc->errors, L->err) : -1;
+}
+
+/* Make n (a scalar whose text was refused) the null stand-in for its value. */
+static int make_bad(struct loader *L, struct bs_ynode *n, struct bs_ynode **out)
+{
+	if (n->value)
+		wipe_free(n->value, n->len);
+	n->value = strdup("");
+	if (!n->value) {
+		node_free(n);
+		return bs_err_set(L->err, BS_ERR_NOMEM, "out of memory");
+	}
+	n->kind = BS_YNODE_SCALAR;
+	n->len = 0;
+	n->plain = n->null = n->bad = 1;
+	*out = n;
+	return 0;
+}
+
 const struct bs_ynode *bs_ynode_key(const struct bs_ynode *map, const char *key)
 {
 	size_t i;
@@ -490,16 +514,17 @@ static int make_scalar(struct loader *L, yaml_event_t *ev, int is_key, struct bs
 	n = node_new(L, BS_YNODE_SCALAR, &ev->start_mark);
 	if (!n)
 		return -1;
-	if (memchr(s, '\0', len)) {
-		pos_error(L->err, n->file, n->line, n->column, "NUL byte in a value");
-		node_free(n);
-		return -1;
-	}
-	if (len > BS_YAML_MAX_SCALAR) {
-		pos_error(L->err, n->file, n->line, n->column, "value too long (over %d bytes)",
-			  BS_YAML_MAX_SCALAR);
-		node_free(n);
-		return -1;
+	if (memchr(s, '\0', len) || len > BS_YAML_MAX_SCALAR) {
+		if (len > BS_YAML_MAX_SCALAR)
+			pos_error(L->err, n->file, n->line, n->column,
+				  "value too long (over %d bytes)", BS_YAML_MAX_SCALAR);
+		else
+			pos_error(L->err, n->file, n->line, n->column, "NUL byte in a value");
+		if (recorded(L) < 0) {
+			node_free(n);
+			return -1;
+		}
+		return make_bad(L, n, out);
 	}
 	n->plain = style == YAML_PLAIN_SCALAR_STYLE;
 	quoted = style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
@@ -519,8 +544,11 @@ static int make_scalar(struct loader *L, yaml_event_t *ev, int is_key, struct bs
 
 		if (interpolate(L, n, s, len, exact, quoted, &b) < 0) {
 			sbuf_wipe(&b);
-			node_free(n);
-			return -1;
+			if (recorded(L) < 0) {
+				node_free(n);
+				return -1;
+			}
+			return make_bad(L, n, out);
 		}
 		n->raw = strndup(s, len);
 		if (!n->raw) {
@@ -600,6 +628,18 @@ static int parse_sequence(struct loader *L, struct bs_ynode *n, int depth)
 	}
 }
 
+/* Parse the value of a dropped pair and throw it away. */
+static int skip_value(struct loader *L, int depth)
+{
+	yaml_event_t ev;
+	struct bs_ynode *value;
+
+	if (next_event(L, &ev) < 0 || parse_node(L, &ev, depth + 1, 0, &value) < 0)
+		return -1;
+	node_free(value);
+	return 0;
+}
+
 static int parse_mapping(struct loader *L, struct bs_ynode *n, int depth)
 {
 	size_t cap = 0, i;
@@ -624,7 +664,9 @@ static int parse_mapping(struct loader *L, struct bs_ynode *n, int depth)
 			pos_error(L->err, key->file, key->line, key->column,
 				  "mapping keys must be scalars, not %s", bs_ynode_kind_name(key));
 			node_free(key);
-			return -1;
+			if (recorded(L) < 0 || skip_value(L, depth) < 0)
+				return -1;
+			continue;
 		}
 		for (i = 0; i < n->count; i++) {
 			const struct bs_ynode *prev = n->pairs[i].key;
@@ -635,9 +677,14 @@ static int parse_mapping(struct loader *L, struct bs_ynode *n, int depth)
 				bs_err_detail(L->err, "'%s' is first defined at %s:%u:%u",
 					      key->value, prev->file, prev->line, prev->column);
 				bs_err_hint(L->err, "remove one of the two entries");
-				node_free(key);
-				return -1;
+				break;
 			}
+		}
+		if (i < n->count) {
+			node_free(key);
+			if (recorded(L) < 0 || skip_value(L, depth) < 0)
+				return -1;
+			continue;
 		}
 		if (grow(L, (void **)&n->pairs, &cap, n->count, sizeof(*n->pairs)) < 0) {
 			node_free(key);
@@ -678,7 +725,9 @@ static int parse_node(struct loader *L, yaml_event_t *ev, int depth, int is_key,
 			  (const char *)ev->data.alias.anchor);
 		bs_err_hint(L->err, "write the value out in full");
 		yaml_event_delete(ev);
-		return -1;
+		if (recorded(L) < 0 || !(n = node_new(L, BS_YNODE_SCALAR, &mark)))
+			return -1;
+		return make_bad(L, n, out);
 	}
 	yaml_event_delete(ev);
 	if (type != YAML_SEQUENCE_START_EVENT && type != YAML_MAPPING_START_EVENT)
@@ -752,7 +801,8 @@ static int load_doc(struct loader *L)
 			  "more than one YAML document");
 		bs_err_hint(L->err, "remove the second '---' and what follows it");
 		yaml_event_delete(&ev);
-		return -1;
+		if (recorded(L) < 0)
+			return -1;
 	}
 	yaml_event_delete(&ev);
 	if (root->kind == BS_YNODE_SCALAR && root->null) {
@@ -782,6 +832,14 @@ static int load(struct bs_ydoc **out, struct bs_ydoc *doc, const char *text, siz
 	rc = load_doc(&L);
 	yaml_parser_delete(&L.parser);
 	if (rc < 0) {
+		/* a syntax error after content errors: report them all */
+		if (doc->errors.count && bs_yerrors_add(&doc->errors, err) == 0)
+			bs_yerrors_result(&doc->errors, doc->file, err);
+		bs_ydoc_free(doc);
+		return -1;
+	}
+	if (doc->errors.count && !(flags & BS_YAML_KEEP_GOING)) {
+		bs_yerrors_result(&doc->errors, doc->file, err);
 		bs_ydoc_free(doc);
 		return -1;
 	}

@@ -25,6 +25,16 @@
  * non-scalar keys, more than one document, nesting deeper than
  * BS_YAML_MAX_DEPTH, NUL bytes in scalars, files over BS_YAML_MAX_BYTES.
  *
+ * Errors: a YAML syntax error stops the load (libyaml cannot go on).  The
+ * other errors ("content errors": ${VAR} problems, duplicate keys, aliases,
+ * non-scalar keys, NUL bytes, over-long values, a second document) are
+ * recorded and loading goes on, a null node flagged `bad` standing in for
+ * the value (a duplicate pair is dropped), so that every such error of a
+ * file is reported at once; the load then fails with all of them (see
+ * struct bs_yerrors), or with BS_YAML_KEEP_GOING returns the document with
+ * them in doc->errors.  Nesting too deep and too many entries still stop
+ * at once.
+ *
  * Ownership: a struct bs_ydoc owns every node and string below it; free it
  * with bs_ydoc_free(), which wipes scalar text (it may hold secrets).
  * Errors are BS_ERR_CONFIG (BS_ERR_IO when the file cannot be read); a
@@ -45,6 +55,34 @@
 
 /* flags for the loaders */
 #define BS_YAML_NO_ENV 0x1 /* do not interpolate ${VAR} (text is taken as is) */
+#define BS_YAML_KEEP_GOING 0x2 /* content errors (see below) do not fail the
+				* load: they are left in doc->errors, for the
+				* binder to report with its own (bind.h) */
+
+/* ---- every error of a file at once ----------------------------------------
+ *
+ * A file is checked to the end, like pg_verifybackup: each error (with its
+ * file:line:column) is recorded, and the caller gets one struct bs_err for
+ * all of them.  With a single error that error is returned unchanged; with
+ * several, the message is "<file>: N errors" and the detail lists each on
+ * its own line ("<file>:<line>:<col>: <message>", then its own detail and
+ * hint indented below it); entries that do not fit in the detail are
+ * counted ("... and N more").  The code is the first error's.  No heap. */
+struct bs_yerrors {
+	unsigned count;                 /* errors recorded */
+	unsigned listed;                /* of which written to text */
+	struct bs_err first;            /* returned as is when it is the only one */
+	char text[BS_ERR_DETAIL_MAX];   /* the listed entries */
+};
+
+void bs_yerrors_init(struct bs_yerrors *e);
+/* Record err.  Returns 0, or -1 (nothing recorded) when err is not an
+ * error about the file's content (class 1xx: exit status 2) but e.g. out
+ * of memory or I/O: then the caller stops and returns err as it is. */
+int bs_yerrors_add(struct bs_yerrors *e, const struct bs_err *err);
+/* 0 when nothing was recorded; else -1 with err set as described above.
+ * file names the file in the summary message (may be NULL). */
+int bs_yerrors_result(const struct bs_yerrors *e, const char *file, struct bs_err *err);
 
 enum bs_ynode_kind {
 	BS_YNODE_SCALAR = 1,
@@ -71,6 +109,8 @@ struct bs_ynode {
 	char *raw;            /* the text before interpolation, or NULL if it had no '$' */
 	int plain;            /* written without quotes (plain style) */
 	int null;             /* plain and empty, "~" or "null": "no value" */
+	int bad;              /* an error was recorded here while loading (a null
+			       * scalar stands in): binders skip it */
 
 	/* BS_YNODE_MAPPING: pairs in file order */
 	struct bs_ypair *pairs;
@@ -85,6 +125,7 @@ struct bs_ydoc {
 	int has_stat;         /* the fields below are valid (loaded from a file) */
 	mode_t mode;          /* st_mode of the file */
 	uid_t uid;            /* owner of the file */
+	struct bs_yerrors errors; /* content errors, with BS_YAML_KEEP_GOING */
 };
 
 /* Load the file at path.  On success *out is a new document (free with
@@ -111,31 +152,6 @@ const struct bs_ynode *bs_ynode_key(const struct bs_ynode *map, const char *key)
 
 /* "a mapping", "a sequence", "a scalar" (for messages). */
 const char *bs_ynode_kind_name(const struct bs_ynode *node);
-
-/* ---- every error of a file at once ----------------------------------------
- *
- * A file is checked to the end, like pg_verifybackup: each error (with its
- * file:line:column) is recorded, and the caller gets one struct bs_err for
- * all of them.  With a single error that error is returned unchanged; with
- * several, the message is "<file>: N errors" and the detail lists each on
- * its own line ("<file>:<line>:<col>: <message>", then its own detail and
- * hint indented below it); entries that do not fit in the detail are
- * counted ("... and N more").  The code is the first error's.  No heap. */
-struct bs_yerrors {
-	unsigned count;                 /* errors recorded */
-	unsigned listed;                /* of which written to text */
-	struct bs_err first;            /* returned as is when it is the only one */
-	char text[BS_ERR_DETAIL_MAX];   /* the listed entries */
-};
-
-void bs_yerrors_init(struct bs_yerrors *e);
-/* Record err.  Returns 0, or -1 (nothing recorded) when err is not an
- * error about the file's content (class 1xx: exit status 2) but e.g. out
- * of memory or I/O: then the caller stops and returns err as it is. */
-int bs_yerrors_add(struct bs_yerrors *e, const struct bs_err *err);
-/* 0 when nothing was recorded; else -1 with err set as described above.
- * file names the file in the summary message (may be NULL). */
-int bs_yerrors_result(const struct bs_yerrors *e, const char *file, struct bs_err *err);
 
 /* Set err to "<file>:<line>:<col>: <message>".  Returns -1. */
 int bs_ynode_error(struct bs_err *err, int code, const struct bs_ynode *node,

@@ -283,7 +283,8 @@ static const struct {
 	{"bad_syntax.yaml", BS_ERR_CONFIG, "3:2: invalid YAML: did not find expected key", NULL},
 	{"bad_syntax_flow.yaml", BS_ERR_CONFIG,
 	 "3:1: invalid YAML: did not find expected ',' or ']'", NULL},
-	{"bad_alias.yaml", BS_ERR_CONFIG, "3:7: YAML aliases (*d) are not supported", NULL},
+	/* the alias, and the unknown key 'defaults' holding the anchor */
+	{"bad_alias.yaml", BS_ERR_CONFIG, " 2 errors", NULL},
 	{"bad_two_docs.yaml", BS_ERR_CONFIG, "3:1: more than one YAML document", NULL},
 	{"bad_log_level.yaml", BS_ERR_CONFIG, "1:12: invalid value 'loud' for 'log_level'",
 	 "error, warn, info, debug"},
@@ -684,6 +685,48 @@ TEST(every_error_reported)
 	CHECK(strstr(err.detail, "c.yaml:9:16: ambiguous unit 'm' in '6m' for 'retention.keep_within'") !=
 	      NULL);
 	CHECK(strstr(err.detail, "lock_timeout") == NULL);
+	bs_config_release(&cfg);
+
+	/* the loader's errors (unset variables, a duplicate key, an alias) and
+	 * the binder's, in one report: the loader's first */
+	unsetenv("BS_TEST_UNSET_A");
+	unsetenv("BS_TEST_UNSET_B");
+	bs_err_init(&err);
+	CHECK_INT(bs_config_load_string(&cfg, "c.yaml",
+					"database: ${BS_TEST_UNSET_A}\n"
+					"snap:\n"
+					"  jobs: 2\n"
+					"  jobs: 3\n"
+					"  compress_level: *x\n"
+					"  pg_bindir: /x/${BS_TEST_UNSET_B}\n"
+					"  prune: maybe\n"
+					"hooks:\n"
+					"  pre_snap: [a]\n",
+					NULL, &err),
+		  -1);
+	CHECK_INT(err.code, BS_ERR_CONFIG);
+	CHECK_STR(err.msg, "c.yaml: 6 errors");
+	CHECK(strstr(err.detail, "c.yaml:1:11: environment variable 'BS_TEST_UNSET_A' is not set") ==
+	      err.detail);
+	CHECK(strstr(err.detail, "c.yaml:4:3: duplicate key 'jobs'") != NULL);
+	CHECK(strstr(err.detail, "'jobs' is first defined at c.yaml:3:3") != NULL);
+	CHECK(strstr(err.detail, "c.yaml:5:19: YAML aliases (*x) are not supported") != NULL);
+	CHECK(strstr(err.detail, "c.yaml:6:17: environment variable 'BS_TEST_UNSET_B' is not set") !=
+	      NULL);
+	CHECK(strstr(err.detail, "c.yaml:7:10: invalid boolean 'maybe' for 'snap.prune'") != NULL);
+	CHECK(strstr(err.detail, "c.yaml:9:13: expected a path for 'hooks.pre_snap', got a sequence") !=
+	      NULL);
+	CHECK(strstr(err.detail, "compress_level") == NULL);
+	bs_config_release(&cfg);
+
+	/* a syntax error after content errors: all of them */
+	bs_err_init(&err);
+	CHECK_INT(bs_config_load_string(&cfg, "c.yaml", "database: ${BS_TEST_UNSET_A}\nsnap: [1\n",
+					NULL, &err),
+		  -1);
+	CHECK_STR(err.msg, "c.yaml: 2 errors");
+	CHECK(strstr(err.detail, "c.yaml:1:11: environment variable") == err.detail);
+	CHECK(strstr(err.detail, "invalid YAML") != NULL);
 	bs_config_release(&cfg);
 
 	/* lock_timeout: 30m is thirty minutes */

@@ -1,5 +1,6 @@
 /* policy_file_test.c - lib/config/policy_file.c: retention policies from YAML. */
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -166,6 +167,15 @@ TEST(every_error_reported)
 	CHECK_INT(load_str("keep_daily: 3\nkeep_weekly: -2\n"), -1);
 	CHECK_STR(err.msg, "r.yaml:2:14: negative count -2 for 'keep_weekly'");
 	CHECK(strstr(err.hint, "'unlimited'") != NULL);
+	/* the loader's errors with the binder's, as a policy error */
+	unsetenv("BS_TEST_UNSET_A");
+	CHECK_INT(load_str("keep_daily: ${BS_TEST_UNSET_A}\nkeep_weekly: -1\nkeep_weekly: 2\n"), -1);
+	CHECK_INT(err.code, BS_ERR_POLICY);
+	CHECK_STR(err.msg, "r.yaml: 3 errors");
+	CHECK(strstr(err.detail, "r.yaml:1:13: environment variable 'BS_TEST_UNSET_A' is not set") ==
+	      err.detail);
+	CHECK(strstr(err.detail, "r.yaml:3:1: duplicate key 'keep_weekly'") != NULL);
+	CHECK(strstr(err.detail, "r.yaml:2:14: negative count -1 for 'keep_weekly'") != NULL);
 	/* wrapped under retention: */
 	CHECK_INT(load_str("retention:\n  keep_daly: 3\n  min_keep: x\n  keep_within: 6m\n"), -1);
 	CHECK_STR(err.msg, "r.yaml: 3 errors");

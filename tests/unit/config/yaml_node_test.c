@@ -338,6 +338,45 @@ TEST(error_helper)
 	bs_ydoc_free(doc);
 }
 
+/* Content errors do not stop the load: all are reported, and with
+ * BS_YAML_KEEP_GOING the document comes back with them and null stand-ins. */
+TEST(every_content_error)
+{
+	struct bs_ydoc *doc;
+	const char *text = "a: ${BS_TEST_NOPE_1}\nb: *x\nc: 1\nc: 2\nd: ${BS_TEST_NOPE_2}\n";
+
+	unsetenv("BS_TEST_NOPE_1");
+	unsetenv("BS_TEST_NOPE_2");
+	CHECK_INT(load_fail(text), BS_ERR_CONFIG);
+	CHECK_INT(err.code, BS_ERR_CONFIG);
+	CHECK_STR(err.msg, "t.yaml: 4 errors");
+	CHECK(strstr(err.detail, "t.yaml:1:4: environment variable 'BS_TEST_NOPE_1' is not set\n") ==
+	      err.detail);
+	CHECK(strstr(err.detail, "\n        t.yaml:2:4: YAML aliases (*x) are not supported") != NULL);
+	CHECK(strstr(err.detail, "\n        t.yaml:4:1: duplicate key 'c'") != NULL);
+	CHECK(strstr(err.detail, "\n          'c' is first defined at t.yaml:3:1") != NULL);
+	CHECK(strstr(err.detail, "\n        t.yaml:5:4: environment variable 'BS_TEST_NOPE_2' is not set") !=
+	      NULL);
+
+	doc = load(text, BS_YAML_KEEP_GOING);
+	CHECK(doc != NULL);
+	if (!doc)
+		return;
+	CHECK_INT(doc->errors.count, 4);
+	CHECK_INT(doc->root->count, 4); /* the duplicate pair is dropped */
+	CHECK_INT(bs_ynode_get(doc->root, "a")->bad, 1);
+	CHECK_INT(bs_ynode_get(doc->root, "a")->null, 1);
+	CHECK_INT(bs_ynode_get(doc->root, "b")->bad, 1);
+	CHECK_STR(bs_ynode_get(doc->root, "c")->value, "1");
+	CHECK_INT(bs_ynode_get(doc->root, "c")->bad, 0);
+	bs_ydoc_free(doc);
+
+	/* one error: unchanged, with its own hint */
+	CHECK_INT(load_fail("a: ${BS_TEST_NOPE_1}\n"), BS_ERR_CONFIG);
+	CHECK_STR(err.msg, "t.yaml:1:4: environment variable 'BS_TEST_NOPE_1' is not set");
+	CHECK(strstr(err.hint, "BS_TEST_NOPE_1:-default") != NULL);
+}
+
 int main(void)
 {
 	RUN(tree_and_positions);
@@ -351,5 +390,6 @@ int main(void)
 	RUN(syntax_errors);
 	RUN(files);
 	RUN(error_helper);
+	RUN(every_content_error);
 	return DONE();
 }
