@@ -246,6 +246,77 @@ t_prune() {
 }
 run_test "snap --prune writes prune metrics" t_prune
 
+# interrupt SIG CODE [group]: a snap blocked on a table lock (held by another
+# session) gets SIG; it must say so on stderr under --quiet, run on_failure
+# once, write failure metrics keeping the last success, and leave no
+# unfinished archive and no snapshot.
+interrupt() {
+	local sig=$1 code=$2 locker pid rc=0 i before_snaps before_arch last blocked=0
+	rm -f "$BS_TMP"/h/*.env "$BS_TMP/h/fail.count"
+	cat >"$BS_TMP/h/failcount" <<H
+#!/bin/sh
+env | grep '^BACKSTOP_' | sort > "$BS_TMP/h/fail.env"
+echo "\$1" >> "$BS_TMP/h/fail.count"
+H
+	chmod +x "$BS_TMP/h/failcount"
+	write_config "$REPO" ""
+	sed -i "s|on_failure: .*|on_failure: $BS_TMP/h/failcount|" "$BS_TMP/backstop.yaml"
+	before_snaps=$(ls "$REPO/snapshots" | wc -l)
+	before_arch=$(ls "$REPO/archives" | wc -l)
+	last=$(metric "$SNAPFILE" backstop_snap_last_success_timestamp_seconds)
+	"$BS_PGBIN/psql" -X -q -d "$SRC" -c "begin; lock table t in access exclusive mode; select pg_sleep(120);" \
+		>/dev/null 2>&1 </dev/null &
+	locker=$!
+	for ((i = 0; i < 100; i++)); do
+		[ "$(pg "$SRC" "select count(*) from pg_locks l join pg_class c on c.oid = l.relation where c.relname = 't' and l.granted and l.mode = 'AccessExclusiveLock'")" = 1 ] && break
+		sleep 0.1
+	done
+	# group: in its own process group, signalled as a whole (Ctrl-C, or
+	# systemd stopping the unit): pg_dump gets the signal too
+	if [ "${3:-}" = group ]; then
+		setsid "$BS_BIN/backstop-snap" -q --lock-timeout 60s >"$BS_TMP/int.out" 2>"$BS_TMP/int.err" </dev/null &
+	else
+		"$BS_BIN/backstop-snap" -q --lock-timeout 60s >"$BS_TMP/int.out" 2>"$BS_TMP/int.err" </dev/null &
+	fi
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		if [ -n "$(ls -A "$REPO/tmp")" ] &&
+			[ "$(pg "$SRC" "select count(*) from pg_locks l join pg_class c on c.oid = l.relation where c.relname = 't' and not l.granted")" -gt 0 ]; then
+			blocked=1
+			break
+		fi
+		sleep 0.1
+	done
+	check_eq "the snap is under way (unfinished archive in tmp/, waiting for the lock)" "$blocked" 1
+	if [ "${3:-}" = group ]; then
+		kill -"$sig" -- -"$pid"
+	else
+		kill -"$sig" "$pid"
+	fi
+	wait "$pid" || rc=$?
+	kill "$locker" 2>/dev/null
+	wait "$locker" 2>/dev/null
+	pg postgres "select pg_terminate_backend(pid) from pg_stat_activity where datname = '$SRC' and pid <> pg_backend_pid()" >/dev/null
+	check_eq "exit status 128+$sig" "$rc" "$code"
+	check "stderr says what happened, under --quiet" grep -q "error: interrupted by SIG$sig: snapshot abandoned, nothing committed" "$BS_TMP/int.err"
+	check_eq "stdout is empty (no snapshot id)" "$(cat "$BS_TMP/int.out")" ""
+	check_eq "the on_failure hook ran once" "$(cat "$BS_TMP/h/fail.count" 2>/dev/null)" snap-failed
+	check "the hook was told why" grep -qx "BACKSTOP_ERROR=interrupted by SIG$sig: snapshot abandoned, nothing committed" "$BS_TMP/h/fail.env"
+	check "the hook got the database" grep -qx "BACKSTOP_DATABASE=$SRC" "$BS_TMP/h/fail.env"
+	check "metrics: last run failed" grep -qxF "backstop_snap_last_run_success$LABELS 0" "$SNAPFILE"
+	check_eq "metrics: the last success is kept" "$(metric "$SNAPFILE" backstop_snap_last_success_timestamp_seconds)" "$last"
+	check "metrics: strict" prom_check "$SNAPFILE"
+	check_eq "nothing left in the repository's tmp/" "$(ls -A "$REPO/tmp")" ""
+	check_eq "no snapshot recorded" "$(ls "$REPO/snapshots" | wc -l)" "$before_snaps"
+	check_eq "no archive stored" "$(ls "$REPO/archives" | wc -l)" "$before_arch"
+}
+t_sigterm() { interrupt TERM 143; }
+t_sigint() { interrupt INT 130; }
+t_sigint_group() { interrupt INT 130 group; }
+run_test "SIGTERM during a snap: exit 143, a stderr line under --quiet, on_failure, metrics, no temp file, no snapshot" t_sigterm
+run_test "SIGINT during a snap: exit 130, the same" t_sigint
+run_test "Ctrl-C (SIGINT to the process group, pg_dump included): the same, the hook once" t_sigint_group
+
 t_checker_can_fail() {
 	printf 'x{a="1"} 1\n' >"$BS_TMP/bad1.prom"
 	printf '# HELP x x\n# TYPE x gauge\nx 1 1764000000\n' >"$BS_TMP/bad2.prom"
