@@ -73,8 +73,10 @@ void bs_snap_outcome_release(struct bs_snap_outcome *o);
 int bs_cmd_snap_list(struct bs_repo *repo, const char *database,
 		     const struct bs_retention_policy *policy, int json, FILE *f, struct bs_err *err);
 /* With a policy, each snapshot also shows which rules keep it ("kept_by"). */
-/* `snap show ID|latest`. */
-int bs_cmd_snap_show(struct bs_repo *repo, const char *spec, int json, FILE *f, struct bs_err *err);
+/* `snap show ID|latest` (latest of database if not NULL); with a policy,
+ * also which rules keep it ("kept_by", null when the next prune deletes it). */
+int bs_cmd_snap_show(struct bs_repo *repo, const char *spec, const char *database,
+		     const struct bs_retention_policy *policy, int json, FILE *f, struct bs_err *err);
 /* One record as a JSON object (owned by the caller: json_decref). */
 struct json_t *bs_snap_record_json(const struct bs_snap_record *r);
 
@@ -127,6 +129,14 @@ int bs_cmd_jobs(int jobs);
 int bs_cmd_no_password(const char *flag, const char *conninfo, struct bs_err *err);
 /* Override a config string from a flag if the flag was given. */
 int bs_cmd_override(char **slot, const char *flag_value, struct bs_err *err);
+/* Apply -d/-h/-p/-U (pg_dump's connection options) to the conninfo in
+ * *slot (from the configuration, may be NULL): nothing when none was
+ * given; a password in -d is refused.  what names the connection in
+ * errors ("source database"). */
+struct bs_conn_opts;
+int bs_cmd_conninfo(char **slot, const struct bs_conn_opts *c, const char *what, struct bs_err *err);
+/* --database takes a database name; refuse a connection string there. */
+int bs_cmd_database_name(const char *name, struct bs_err *err);
 
 /* ---- restore (restore.c) ---- */
 
