@@ -108,6 +108,7 @@ static const struct bs_cmd_spec list_spec = {
 /* ---- signals ---------------------------------------------------------------- */
 
 static struct bs_drill_guard guard;
+static struct bs_drill_current current;
 
 /* On the watcher thread: drop the scratch database of the drill in
  * progress (unless --keep), then end the process with 128+signal. */
@@ -120,6 +121,9 @@ static void on_interrupt(int sig, void *ud)
 	(void)ud;
 	bs_err_init(&err);
 	bs_log(BS_LOG_WARN, "interrupted by %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	if (bs_cmd_drill_interrupted(&current, sig, &err) < 0) /* hooks, metrics */
+		bs_log(BS_LOG_WARN, "%s", err.msg);
+	bs_err_init(&err);
 	rc = bs_drill_guard_abort(&guard, name, &kept, &err);
 	if (rc > 0)
 		bs_log(BS_LOG_WARN, "dropped scratch database '%s'", name);
@@ -136,6 +140,7 @@ static int start_watcher(void)
 	struct bs_err err;
 
 	bs_drill_guard_init(&guard);
+	bs_drill_current_init(&current);
 	bs_err_init(&err);
 	return bs_sigwatch_start(on_interrupt, NULL, &err);
 }
@@ -363,6 +368,7 @@ int main(int argc, char **argv)
 	rq.stale_grace_ms = grace;
 	rq.progress = !co.quiet && !co.json;
 	rq.guard = &guard;
+	rq.current = &current;
 	if (bs_cmd_drill(&rq, &out, &err) < 0) {
 		bs_sigwatch_settle();
 		/* a drill that was under way still gets its report */

@@ -18,6 +18,7 @@
  * run (scratch server down, wrong key) is a report with could_not_run.
  */
 #include <jansson.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -396,6 +397,28 @@ out:
 	return rc;
 }
 
+/* The drill in progress for the signal watcher (r NULL: none). */
+static void current_set(const struct bs_drill_request *rq, const struct bs_drill_report *r)
+{
+	struct bs_drill_current *c = rq->current;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->active = r != NULL;
+	if (r) {
+		c->cfg = rq->cfg;
+		c->mode = r->mode;
+		snprintf(c->id, sizeof(c->id), "%s", r->id);
+		snprintf(c->snapshot, sizeof(c->snapshot), "%s", r->snapshot);
+		snprintf(c->database, sizeof(c->database), "%s", r->database ? r->database : "?");
+		c->start = r->start;
+		c->snapshot_start = r->snapshot_start;
+		c->rpo_ms = r->rpo_ms;
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
 static int drill_one(struct drill_ctx *dc, const struct bs_snap_record *rec, struct bs_drill_report *r,
 		     struct bs_err *err)
 {
@@ -426,7 +449,9 @@ static int drill_one(struct drill_ctx *dc, const struct bs_snap_record *rec, str
 		r->max_snapshot_age_ms = 0;
 	}
 
+	current_set(rq, r);
 	rc = r->mode == BS_DRILL_ARCHIVE ? run_archive(dc, rec, r, err) : run_db(dc, rec, r, err);
+	current_set(rq, NULL);
 	if (rc < 0)
 		return -1;
 	if (!r->could_not_run)
@@ -497,6 +522,14 @@ static void tell(const struct bs_drill_request *rq, const struct bs_drill_outcom
 
 	if (rq->reverify)
 		return;
+	if (rq->current) {
+		int told;
+		pthread_mutex_lock(&rq->current->mu);
+		told = rq->current->interrupted;
+		pthread_mutex_unlock(&rq->current->mu);
+		if (told)
+			return; /* the signal watcher has reported the drill */
+	}
 	for (i = 0; i < out->n; i++)
 		drill_hooks(rq->cfg, &out->reports[i], NULL);
 	bs_err_init(&e);
@@ -508,6 +541,43 @@ static void tell(const struct bs_drill_request *rq, const struct bs_drill_outcom
 	bs_err_init(&e);
 	if (out->n == 0 && bs_cmd_metrics_drill_failed(rq->cfg, rq->database, rq->archive_only, &e) < 0)
 		bs_warn("%s", e.msg);
+}
+
+void bs_drill_current_init(struct bs_drill_current *c)
+{
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->mu, NULL);
+}
+
+int bs_cmd_drill_interrupted(struct bs_drill_current *c, int sig, struct bs_err *err)
+{
+	struct bs_drill_report r;
+	int rc;
+
+	pthread_mutex_lock(&c->mu);
+	if (!c->active || c->mode == BS_DRILL_REVERIFY) {
+		pthread_mutex_unlock(&c->mu);
+		return 0;
+	}
+	c->active = 0; /* told once */
+	c->interrupted = 1;
+	bs_drill_report_init(&r, c->mode);
+	snprintf(r.id, sizeof(r.id), "%s", c->id);
+	snprintf(r.snapshot, sizeof(r.snapshot), "%s", c->snapshot);
+	r.database = strdup(c->database);
+	r.start = c->start;
+	r.end = time(NULL);
+	r.snapshot_start = c->snapshot_start;
+	r.rpo_ms = c->rpo_ms;
+	r.t_total = difftime(r.end, r.start);
+	pthread_mutex_unlock(&c->mu);
+	r.could_not_run = 1;
+	bs_err_set(&r.error, BS_ERR_INTERRUPTED, "interrupted by %s: drill abandoned",
+		   sig == SIGINT ? "SIGINT" : "SIGTERM");
+	drill_hooks(c->cfg, &r, NULL);
+	rc = bs_cmd_metrics_drill(c->cfg, &r, 1, err) < 0 ? -1 : 1;
+	bs_drill_report_release(&r);
+	return rc;
 }
 
 int bs_cmd_drill(const struct bs_drill_request *rq, struct bs_drill_outcome *out, struct bs_err *err)

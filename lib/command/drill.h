@@ -7,11 +7,36 @@
 #ifndef BS_COMMAND_DRILL_H
 #define BS_COMMAND_DRILL_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "config/config.h"
 #include "drill/drill.h"
+
+/* The drill in progress, for the signal watcher (bs_cmd_drill_interrupted):
+ * set by bs_cmd_drill while a drill runs.  Caller-allocated, lives as long
+ * as the process; bs_drill_current_init, nothing to release. */
+struct bs_drill_current {
+	pthread_mutex_t mu;
+	int active;
+	int interrupted;               /* the watcher told it: bs_cmd_drill tells nothing more */
+	const struct bs_config *cfg;
+	enum bs_drill_mode mode;
+	char id[BS_ID_MAX], snapshot[BS_ID_MAX];
+	char database[256];
+	time_t start, snapshot_start;
+	int64_t rpo_ms;
+};
+
+void bs_drill_current_init(struct bs_drill_current *c);
+
+/* On SIGINT/SIGTERM (from the watcher thread): for the drill in progress,
+ * run the post-drill and drill-failed hooks (result error, BACKSTOP_ERROR
+ * "interrupted by SIGTERM: drill abandoned") and write its metrics as a
+ * drill that could not run.  Returns 1 if a drill was in progress, 0 if
+ * none (nothing done), -1 with err if the metrics could not be written. */
+int bs_cmd_drill_interrupted(struct bs_drill_current *c, int sig, struct bs_err *err);
 
 struct bs_drill_request {
 	struct bs_config *cfg;          /* merged: file < env < flags (drill.scratch, repository) */
@@ -27,6 +52,7 @@ struct bs_drill_request {
 	int64_t stale_grace_ms;         /* <0: policy's, else BS_DRILL_STALE_GRACE_MS */
 	int progress;                   /* progress line on a TTY */
 	struct bs_drill_guard *guard;   /* for the signal watcher; may be NULL */
+	struct bs_drill_current *current; /* likewise; may be NULL */
 };
 
 struct bs_drill_outcome {

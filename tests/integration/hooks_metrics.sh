@@ -317,6 +317,36 @@ run_test "SIGTERM during a snap: exit 143, a stderr line under --quiet, on_failu
 run_test "SIGINT during a snap: exit 130, the same" t_sigint
 run_test "Ctrl-C (SIGINT to the process group, pg_dump included): the same, the hook once" t_sigint_group
 
+t_drill_sigterm() {
+	rm -f "$BS_TMP"/h/*.env
+	local pid rc=0 i busy=0 last
+	last=$(metric "$DRILLFILE" backstop_drill_last_success_timestamp_seconds)
+	printf 'smoke:\n  - name: slow\n    sql: select pg_sleep(60) is not null\n    expect: true\n' >"$BS_TMP/slow.yaml"
+	write_config "$REPO" ""
+	"$BS_BIN/backstop-verify-restore" latest --scratch "$SCRATCH" --policy "$BS_TMP/slow.yaml" -q \
+		>"$BS_TMP/vr.out" 2>"$BS_TMP/vr.err" </dev/null &
+	pid=$!
+	for ((i = 0; i < 300; i++)); do
+		if [ "$(pg postgres "select count(*) from pg_stat_activity where query like 'select pg_sleep(60)%'")" -gt 0 ]; then
+			busy=1
+			break
+		fi
+		sleep 0.1
+	done
+	check_eq "the drill is under way (in its smoke query)" "$busy" 1
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	check_eq "exit status 143" "$rc" 143
+	check "stderr says so under --quiet" grep -q "interrupted by SIGTERM" "$BS_TMP/vr.err"
+	check "drill-failed hook: result error" grep -qx "BACKSTOP_RESULT=error" "$BS_TMP/h/drillfail.env"
+	check "drill-failed hook: why" grep -qx "BACKSTOP_ERROR=interrupted by SIGTERM: drill abandoned" "$BS_TMP/h/drillfail.env"
+	check "drill-failed hook: database" grep -qx "BACKSTOP_DATABASE=$SRC" "$BS_TMP/h/drillfail.env"
+	check "metrics: could not run" grep -qxF "backstop_drill_last_run_error{database=\"$SRC\",repository=\"$REPO\",mode=\"full\"} 1" "$DRILLFILE"
+	check_eq "metrics: the last passing drill is kept" "$(metric "$DRILLFILE" backstop_drill_last_success_timestamp_seconds)" "$last"
+	check "metrics: strict" prom_check "$DRILLFILE"
+}
+run_test "SIGTERM during a drill: exit 143, drill-failed hook (result error), metrics keep the last pass" t_drill_sigterm
+
 t_checker_can_fail() {
 	printf 'x{a="1"} 1\n' >"$BS_TMP/bad1.prom"
 	printf '# HELP x x\n# TYPE x gauge\nx 1 1764000000\n' >"$BS_TMP/bad2.prom"
