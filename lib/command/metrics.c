@@ -141,10 +141,39 @@ static int enabled(const struct bs_config *cfg)
 #define H_SNAP_SUCC_ROWS "rows in the newest completed snapshot"
 #define H_SNAP_FAIL_TS "when a snap last failed or was interrupted (Unix time)"
 
+/* Versions before per-database files wrote one backstop_snap.prom.  Left
+ * alone, its frozen series would set off "backup too old".  When every
+ * sample in it is this database's: carry from it (if there is no newer
+ * file) and remove it once the new file is written. */
+static int legacy_snap_file(struct mfile *f, char *path, size_t n)
+{
+	struct bs_metrics *old = malloc(sizeof(*old));
+	struct bs_err e;
+	size_t i;
+	int mine = 0;
+
+	if (!old)
+		return 0;
+	bs_err_init(&e);
+	snprintf(path, n, "%s/backstop_snap.prom", f->cfg->metrics_dir);
+	if (bs_metrics_read(path, old, &e) == 0 && old->n > 0) {
+		mine = 1;
+		for (i = 0; i < old->n; i++) {
+			const char *db = bs_metric_label(&old->m[i], "database");
+			mine &= db && strcmp(db, f->database) == 0;
+		}
+		if (mine && f->prev.n == 0)
+			f->prev = *old;
+	}
+	free(old);
+	return mine;
+}
+
 int bs_cmd_metrics_snap(const struct bs_config *cfg, const struct bs_snap_metrics *m, struct bs_err *err)
 {
 	struct mfile *f;
-	int rc;
+	char legacy[4096];
+	int rc, had_legacy;
 
 	if (!enabled(cfg))
 		return 0;
@@ -152,6 +181,7 @@ int bs_cmd_metrics_snap(const struct bs_config *cfg, const struct bs_snap_metric
 	if (!f)
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	mfile_open(f, cfg, "snap", m->database, NULL);
+	had_legacy = legacy_snap_file(f, legacy, sizeof(legacy));
 	add(f, "backstop_snap_last_run_timestamp_seconds", "when the last snap ended (Unix time)",
 	    (double)time(NULL));
 	add(f, "backstop_snap_last_run_success", "1 if the last snap committed a snapshot, 0 if it failed or was interrupted",
@@ -172,6 +202,8 @@ int bs_cmd_metrics_snap(const struct bs_config *cfg, const struct bs_snap_metric
 		add(f, "backstop_snap_last_failure_timestamp_seconds", H_SNAP_FAIL_TS, (double)time(NULL));
 	}
 	rc = mfile_write(f, err);
+	if (rc == 0 && had_legacy && unlink(legacy) == 0)
+		bs_info("replaced the metrics file '%s' by '%s/%s.prom'", legacy, cfg->metrics_dir, f->file);
 	free(f);
 	return rc;
 }

@@ -126,6 +126,27 @@ TEST(damaged_previous_file)
 	CHECK(value("backstop_snap_dmg", "backstop_snap_last_run_success", "dmg") == 0);
 }
 
+TEST(legacy_file)
+{
+	struct bs_config cfg;
+	char path[512];
+	FILE *f;
+
+	cfg_init(&cfg);
+	snprintf(path, sizeof(path), "%s/backstop_snap.prom", dir);
+	f = fopen(path, "w");
+	fputs("# HELP backstop_snap_last_success_timestamp_seconds x\n"
+	      "# TYPE backstop_snap_last_success_timestamp_seconds gauge\n"
+	      "backstop_snap_last_success_timestamp_seconds{database=\"old\"} 1763000000\n", f);
+	fclose(f);
+	snap_run(&cfg, "other", 0, 0); /* another database's: left alone */
+	CHECK(access(path, F_OK) == 0);
+	CHECK(value("backstop_snap_other", "backstop_snap_last_success_timestamp_seconds", "other") == -1);
+	snap_run(&cfg, "old", 0, 0); /* its own: carried, then removed */
+	CHECK(value("backstop_snap_old", "backstop_snap_last_success_timestamp_seconds", "old") == 1763000000);
+	CHECK(access(path, F_OK) != 0);
+}
+
 TEST(no_metrics_dir)
 {
 	struct bs_config cfg;
@@ -233,6 +254,7 @@ int main(void)
 	RUN(snap_failure_keeps_last_success);
 	RUN(two_databases);
 	RUN(damaged_previous_file);
+	RUN(legacy_file);
 	RUN(no_metrics_dir);
 	RUN(drills);
 	RUN(prune);
