@@ -114,13 +114,24 @@ static int guard_begin(struct bs_snap_guard *g, const struct bs_config *cfg, con
 	return rc;
 }
 
-static void guard_set_id(struct bs_snap_guard *g, const char *id)
+/* Create the archive object under the guard: an interrupt either comes
+ * first (then nothing is created) or finds it, by the id, to remove it. */
+static int guarded_put(struct bs_snap_guard *g, struct bs_repo *repo, const char *id, const char *key,
+		       struct bs_wstream **out, struct bs_err *err)
 {
+	int rc;
+
 	if (!g)
-		return;
+		return bs_repo_put(repo, key, out, err);
 	pthread_mutex_lock(&g->mu);
-	snprintf(g->id, sizeof(g->id), "%s", id);
+	if (g->state == BS_SNAP_GUARD_ABANDONED) {
+		rc = bs_err_set(err, BS_ERR_INTERRUPTED, "interrupted before snapshot %s was started", id);
+	} else {
+		snprintf(g->id, sizeof(g->id), "%s", id);
+		rc = bs_repo_put(repo, key, out, err);
+	}
 	pthread_mutex_unlock(&g->mu);
+	return rc;
 }
 
 /* Take the guard for the commit; refuse if an interrupt took over. */
@@ -332,9 +343,8 @@ static int take_snapshot(const struct bs_snap_request *rq, struct bs_snap_outcom
 
 	/* step: archive object, encryption stacked on it */
 	bs_catalog_new_id(start, id);
-	guard_set_id(rq->guard, id);
 	snprintf(key, sizeof(key), "archives/%s.tar%s", id, rcp ? ".age" : "");
-	if (bs_repo_put(repo, key, &archive, err) < 0)
+	if (guarded_put(rq->guard, repo, id, key, &archive, err) < 0)
 		goto out;
 	if (rcp) {
 		archive = bs_age_encrypt_new(archive, rcp, err);

@@ -317,6 +317,35 @@ run_test "SIGTERM during a snap: exit 143, a stderr line under --quiet, on_failu
 run_test "SIGINT during a snap: exit 130, the same" t_sigint
 run_test "Ctrl-C (SIGINT to the process group, pg_dump included): the same, the hook once" t_sigint_group
 
+t_sigterm_pre_hook() {
+	rm -f "$BS_TMP"/h/*.env "$BS_TMP/h/fail.count" "$BS_TMP/h/slowpre.pid"
+	local pid rc=0 i before
+	cat >"$BS_TMP/h/slowpre" <<H
+#!/bin/sh
+echo \$\$ > "$BS_TMP/h/slowpre.pid"
+sleep 3
+H
+	chmod +x "$BS_TMP/h/slowpre"
+	write_config "$REPO" "$BS_TMP/h/slowpre"
+	sed -i "s|on_failure: .*|on_failure: $BS_TMP/h/failcount|" "$BS_TMP/backstop.yaml"
+	before=$(ls "$REPO/snapshots" | wc -l)
+	"$BS_BIN/backstop-snap" -q >"$BS_TMP/int.out" 2>"$BS_TMP/int.err" </dev/null &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$BS_TMP/h/slowpre.pid" ] && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	check_eq "exit status 143" "$rc" 143
+	check "stderr says so under --quiet" grep -q "error: interrupted by SIGTERM" "$BS_TMP/int.err"
+	check_eq "the on_failure hook ran once" "$(cat "$BS_TMP/h/fail.count" 2>/dev/null)" snap-failed
+	sleep 3.5 # the pre-snap hook ends; the snap must not go on behind it
+	check_eq "nothing left in tmp/" "$(ls -A "$REPO/tmp")" ""
+	check_eq "no snapshot recorded" "$(ls "$REPO/snapshots" | wc -l)" "$before"
+}
+run_test "SIGTERM while the pre-snap hook runs: exit 143, on_failure once, no snapshot started" t_sigterm_pre_hook
+
 t_drill_sigterm() {
 	rm -f "$BS_TMP"/h/*.env
 	local pid rc=0 i busy=0 last
