@@ -135,7 +135,9 @@ static int enabled(const struct bs_config *cfg)
 
 /* ---- snap ------------------------------------------------------------------- */
 
-#define H_SNAP_SUCC_TS "start time of the newest snapshot this host completed (Unix time)"
+/* HELP texts of series that earlier versions wrote stay the same: node_exporter
+ * refuses one family with two HELP texts in two files. */
+#define H_SNAP_SUCC_TS "start time of the newest complete snapshot"
 #define H_SNAP_SUCC_DUR "wall time of the newest completed snapshot"
 #define H_SNAP_SUCC_BYTES "stored size of the newest completed snapshot"
 #define H_SNAP_SUCC_ROWS "rows in the newest completed snapshot"
@@ -182,10 +184,8 @@ int bs_cmd_metrics_snap(const struct bs_config *cfg, const struct bs_snap_metric
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	mfile_open(f, cfg, "snap", m->database, NULL);
 	had_legacy = legacy_snap_file(f, legacy, sizeof(legacy));
-	add(f, "backstop_snap_last_run_timestamp_seconds", "when the last snap ended (Unix time)",
-	    (double)time(NULL));
-	add(f, "backstop_snap_last_run_success", "1 if the last snap committed a snapshot, 0 if it failed or was interrupted",
-	    m->ok ? 1 : 0);
+	add(f, "backstop_snap_last_run_timestamp_seconds", "when the last snap ended", (double)time(NULL));
+	add(f, "backstop_snap_last_run_success", "1 if the last snap succeeded, else 0", m->ok ? 1 : 0);
 	add(f, "backstop_snap_last_run_duration_seconds", "wall time of the last snap, whatever its outcome",
 	    m->seconds);
 	if (m->ok) {
