@@ -31,7 +31,7 @@ static const struct bs_opt opts[] = {
 	{ BS_OPT_GROUP, 0, NULL, NULL, NULL, "where to (as pg_restore)", 0, 0 },
 	BS_OPTS_CONN(&conn, "target database: a name or a connection string (key=value or URI), as "
 			    "pg_restore -d takes it (default: restore.target)"),
-	{ BS_OPT_STR, 0, "target", &o_target, "CONNINFO", NULL, 0, 0 }, /* alias of --dbname */
+	{ BS_OPT_STR, 0, "target", &o_target, "CONNINFO", "the same as -d/--dbname", 0, 0 },
 	{ BS_OPT_FLAG, 'C', "create", &o_create, NULL, "create the target database (it must not exist)", 0, 0 },
 	{ BS_OPT_FLAG, 'c', "clean", &o_clean, NULL, "allow a non-empty target: drop the snapshot's objects first", 0, 0 },
 	{ BS_OPT_FLAG, 0, "keep-on-error", &o_keep, NULL, "keep a database created by this restore if it fails", 0, 0 },
@@ -155,6 +155,10 @@ int main(int argc, char **argv)
 	}
 	if (o_target && conn.dbname) {
 		rc = bs_opts_fail(&spec, "--target and -d/--dbname are the same option; give one");
+		goto done;
+	}
+	if (o_target && bs_cmd_no_password("--target", o_target, &err) < 0) {
+		rc = bs_cmd_error(&spec, &err);
 		goto done;
 	}
 	if (o_target)

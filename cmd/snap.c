@@ -41,7 +41,7 @@ static const struct bs_opt snap_opts[] = {
 	{ BS_OPT_GROUP, 0, NULL, NULL, NULL, "what to back up and where", 0, 0 },
 	BS_OPTS_CONN(&conn, "database to back up: a name or a connection string (key=value or URI), as "
 			    "pg_dump -d takes it (default: 'database:' or the PG* variables)"),
-	{ BS_OPT_STR, 0, "db", &o_db, "CONNINFO", NULL, 0, 0 }, /* alias of --dbname */
+	{ BS_OPT_STR, 0, "db", &o_db, "CONNINFO", "the same as -d/--dbname", 0, 0 },
 	OPT_REPO,
 	{ BS_OPT_INT, 'j', "jobs", &o_jobs, "N", "parallel COPY connections (default: number of cores)", 1, 64 },
 	{ BS_OPT_INT, 0, "compress-level", &o_level, "N", "zstd level 1..19 (default 3)", 1, 19 },

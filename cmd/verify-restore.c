@@ -248,6 +248,28 @@ out:
 	return rc;
 }
 
+/* `verify-restore --repo R list ...`: the verb after options, as the
+ * command has always accepted; list parses the rest with its own table. */
+static int list_anywhere(const struct bs_verb *verbs, int argc, char **argv)
+{
+	char **v = calloc((size_t)argc + 1, sizeof(*v));
+	int i, n = 1, rc, moved = 0;
+
+	if (!v)
+		return 3;
+	v[0] = "list";
+	for (i = 1; i < argc; i++) {
+		if (!moved && strcmp(argv[i], "list") == 0) {
+			moved = 1;
+			continue;
+		}
+		v[n++] = argv[i];
+	}
+	rc = verbs[0].run(&verbs[0], n, v);
+	free(v);
+	return rc;
+}
+
 /* Under cron only stderr reaches a person: a drill that did not pass
  * says so there in one line, whatever the output format or --quiet. */
 static void complain(const struct bs_drill_outcome *o)
@@ -299,6 +321,10 @@ int main(int argc, char **argv)
 		rc = bs_cmd_error(&spec, &err);
 		goto done;
 	}
+	if (pos.n > 0 && strcmp(pos.v[0], "list") == 0) {
+		rc = list_anywhere(verbs, argc, argv);
+		goto done;
+	}
 	if (bs_opts_common(&spec, &co))
 		goto done;
 	if (o_all && pos.n > 0) {
@@ -342,6 +368,11 @@ int main(int argc, char **argv)
 	    bs_cmd_override(&cfg.drill.scratch, o_scratch, &err) < 0 ||
 	    bs_cmd_conninfo(&cfg.drill.scratch, &conn, "scratch server", &err) < 0) {
 		rc = bs_cmd_error(&spec, &err);
+		goto done;
+	}
+	if (!o_archive && (!cfg.drill.scratch || !*cfg.drill.scratch)) {
+		rc = bs_opts_fail(&spec, "no scratch server: pass --scratch CONNINFO (or set drill.scratch or "
+					 "$BACKSTOP_SCRATCH), or check the archive alone with --archive-only");
 		goto done;
 	}
 	if ((o_policy || cfg.drill.policy) && bs_drill_policy_load(&pol, o_policy ? o_policy : cfg.drill.policy, &err) < 0) {

@@ -142,7 +142,6 @@ t_no_secret_flags() {
 run_test "secrets are never taken from the command line (--passphrase is no option)" t_no_secret_flags
 
 t_no_password_flags() {
-	bs repo init --repo "$BS_TMP/pw" -q
 	run_cmd bs snap --db "postgresql://postgres:hunter2@localhost/$SRC" --repo "$BS_TMP/pw" --no-encryption
 	expect_exit 2
 	expect_stderr_contains "refusing a password in --db"

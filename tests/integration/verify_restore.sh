@@ -302,6 +302,7 @@ run_test "damaged: manifest digest disagrees with the data" t_damaged digest dig
 
 t_wrong_key() {
 	local repo=$BS_TMP/repo-enc id
+	bs repo init --repo "$repo" -q || return
 	run_cmd bs keygen -o "$BS_TMP/key1.txt"
 	expect_exit 0 || return 1
 	local r1
