@@ -46,7 +46,7 @@ enum bs_errcode {
 };
 
 #define BS_ERR_MSG_MAX 1024
-#define BS_ERR_DETAIL_MAX 1024
+#define BS_ERR_DETAIL_MAX 4096
 #define BS_ERR_HINT_MAX 512
 
 struct bs_err {
