@@ -44,8 +44,8 @@ run() {
 for v in $(compgen -e | grep '^BACKSTOP_' || true); do unset "$v"; done
 unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGPASSWORD PGSERVICE
 
-if [ ! -x "$BIN/backstop-snap" ] || [ ! -x "$BIN/backstop-restore" ]; then
-	echo "demo: $BIN/backstop-snap and backstop-restore are needed; run make first" >&2
+if [ ! -x "$BIN/backstop-snap" ] || [ ! -x "$BIN/backstop-restore" ] || [ ! -x "$BIN/backstop-repo" ]; then
+	echo "demo: $BIN/backstop-repo, backstop-snap and backstop-restore are needed; run make first" >&2
 	exit 1
 fi
 
@@ -108,13 +108,13 @@ else
 	say "no backstop-keygen in this build: snapping without encryption"
 fi
 
-if [ -x "$BIN/backstop-repo" ]; then
-	say "creating the repository"
-	run "$BIN/backstop" repo init --repo "$REPO"
-fi
+say "creating the repository"
+run "$BIN/backstop" repo init --repo "$REPO"
 
 say "snapshot"
-id=$(run "$BIN/backstop" snap --repo "$REPO" --db "$(db_conninfo demo)" --jobs 2 "${ENC[@]}")
+# stdout is exactly the snapshot id (docs/cli.md); progress goes to stderr
+id=$(run "$BIN/backstop" snap --repo "$REPO" -d demo -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" \
+	--jobs 2 "${ENC[@]}")
 echo "snapshot id: $id"
 
 say "listing"
@@ -132,8 +132,8 @@ else
 fi
 
 say "restore into a new database 'demo_restored'"
-run "$BIN/backstop" restore "$id" --repo "$REPO" --target "$(db_conninfo demo_restored)" \
-	--create --jobs 2 "${IDENT[@]}"
+run "$BIN/backstop" restore "$id" --repo "$REPO" -d demo_restored -h "$PGHOST" -p "$PGPORT" \
+	-U "$PGUSER" --create --jobs 2 "${IDENT[@]}"
 
 # count_rows DB TABLE: the row count, or "unpopulated" for a materialized
 # view created WITH NO DATA (it has no rows to read), or "missing".

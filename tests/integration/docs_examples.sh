@@ -34,7 +34,10 @@
 #                                    anything else (app_restored) -> a new name
 #   -h/--host HOST, -U/--username U  the harness socket, postgres
 #   -d/--dbname/--db/--database/--target NAME (a bare name): as DB above
-#   /var/backups/backstop            $REPO (repo init + one snapshot of $SRC)
+#   /var/backups/backstop            $REPO (repo init + one snapshot of $SRC); but
+#                                    in a block that takes snapshots into it:
+#                                    $BS_TMP/fresh/<block>/var/backups/backstop,
+#                                    which does not exist (the block must create it)
 #   /etc/backstop/hooks/NAME         $BS_ROOT/hooks/NAME (so a hook path that
 #                                    is not a shipped hook fails)
 #   /etc/backstop in keygen and setup lines
@@ -79,7 +82,10 @@ FIRST = re.compile(r"^(/usr/local/bin/)?backstop(-[a-z-]+)?(\s|$)")
 MESSAGE = re.compile(r"^backstop(-[a-z-]+)?( [a-z-]+)*: ")
 CRON = re.compile(r"^\s*([0-9*/,-]+\s+){5}(\S+)\s+(.*\S)\s*$")
 out = []
-block_id = ["", 0]   # the block being read: fresh-machine directories are per block
+# the block being read: [file, first line, takes a new snapshot into
+# /var/backups/backstop]; fresh-machine directories are per block
+block_id = ["", 0, False]
+SNAP_TAKE = re.compile(r"^(/usr/local/bin/)?backstop snap(?! (list|show|prune|pin|unpin)\b)(\s|$)")
 
 def split_comment(line):
     q = None
@@ -103,7 +109,7 @@ def is_synopsis(code):
     return any(t in METAVARS for t in bare.split())
 
 def emit(path, n, kind, ex, text):
-    out.append((path, n, kind, ex, re.sub(r"\s+", " ", text).strip(), tuple(block_id)))
+    out.append((path, n, kind, ex, re.sub(r"\s+", " ", text).strip(), list(block_id)))
 
 def classify(path, n, raw):
     code, comment = split_comment(raw)
@@ -137,8 +143,9 @@ def joined(lines):
     return res
 
 def code_block(path, block, heading):
-    block_id[:] = [path, block[0][0] if block else 0]
     items = joined(block)
+    takes = any(SNAP_TAKE.match(l.strip()) and "/var/backups/backstop" in l for _, l in items)
+    block_id[:] = [path, block[0][0] if block else 0, takes]
     if any(l.lstrip().startswith("$ ") for _, l in block):
         items = [(n, l.lstrip()[2:]) for n, l in items if l.lstrip().startswith("$ ")]
     if path == "README.md" and heading.startswith("escape hatch"):
@@ -153,7 +160,7 @@ def code_block(path, block, heading):
             emit(path, n, "setup", "0", code)
 
 def markdown(path, text):
-    block_id[:] = ["", 0]
+    block_id[:] = ["", 0, False]
     in_block, lang, block, heading = False, "", [], ""
     for n, l in enumerate(text.split("\n"), 1):
         m = re.match(r"^\s*```\s*([A-Za-z]*)", l)
@@ -174,7 +181,7 @@ def markdown(path, text):
             w = span.split()
             if (len(w) > 2 and w[0] == "backstop" and (w[1] in COMMANDS or w[1].startswith("<"))
                     and any(x.startswith("-") for x in w)):
-                block_id[:] = ["", 0]
+                block_id[:] = ["", 0, False]
                 classify(path, n, span)
 
 def other(path, text):
@@ -184,7 +191,7 @@ def other(path, text):
         if m and not s.startswith("#") and "backstop" in m.group(3):
             classify(path, n, m.group(3))
         elif s.startswith("ExecStart="):
-            block_id[:] = ["", 0]
+            block_id[:] = ["", 0, False]
             if not classify(path, n, s[len("ExecStart="):]):
                 emit(path, n, "cmd", "0", s[len("ExecStart="):])
         elif s.startswith("#"):
@@ -224,10 +231,15 @@ def subst(text, kind):
     t = re.sub(r"(\s(?:-h|--host)[ =])([A-Za-z][\w.-]*)", lambda m: m.group(1) + E("PGHOST"), t)
     t = re.sub(r"(\s(?:-p|--port)[ =])(\d+)", lambda m: m.group(1) + E("PGPORT"), t)
     t = re.sub(r"(\s(?:-U|--username)[ =])(\w+)", lambda m: m.group(1) + "postgres", t)
+    root = "%s/fresh/%s.%d" % (E("BS_TMP"), re.sub(r"\W", "_", block_id[0]), block_id[1])
+    if kind != "config" and block_id[2]:
+        # a block that takes snapshots into /var/backups/backstop starts
+        # on a machine without that repository: it must create it
+        os.makedirs(root + "/var/backups", exist_ok=True)
+        t = t.replace("/var/backups/backstop", root + "/var/backups/backstop")
     t = t.replace("/var/backups/backstop", E("DX_REPO"))
     t = t.replace("/etc/backstop/hooks/", E("BS_ROOT") + "/hooks/")
     if kind != "config" and (kind == "setup" or re.search(r"\bkeygen\b", t)) and "/etc/backstop" in t:
-        root = "%s/fresh/%s.%d" % (E("BS_TMP"), re.sub(r"\W", "_", block_id[0]), block_id[1])
         os.makedirs(root + "/etc", exist_ok=True)
         t = t.replace("/etc/backstop", "\0FRESH\0")
     t = t.replace("/etc/backstop", E("DX_ETC")).replace("\0FRESH\0", root + "/etc/backstop")
@@ -248,7 +260,7 @@ for path in sys.argv[2:]:
     text = open(path, encoding="utf-8").read()
     (markdown if path.endswith(".md") else other)(path, text)
 for path, n, kind, ex, text, blk in out:
-    block_id[:] = list(blk) if blk[0] else [path, n]
+    block_id[:] = list(blk) if blk[0] else [path, n, False]
     if mode == "--list":
         print("%s\t%s\t%s\t%s\t%s" % (path, n, kind, ex, text))
         continue
@@ -323,14 +335,17 @@ N=0
 # run_example ORIG CMD: run CMD (bash -c) in a directory of its own with
 # the harness config; sets RC/OUT/ERR.
 run_example() {
-	local dir
 	N=$((N + 1))
-	dir=$BS_TMP/ex.$N
-	mkdir -p "$dir" "$BS_TMP/fresh.$N/etc"
-	RUN_DIR=$dir
-	run_cmd env -C "$dir" BACKSTOP_CONFIG="$ETC/backstop.yaml" PATH="$BS_BIN:$PATH" \
-		DX_KEPT_DB="$DX_KEPT_DB" timeout -k 10 "$BS_CMD_TIMEOUT" bash -c "$2"
+	mkdir -p "$BS_TMP/ex.$N"
+	run_cmd in_dir "$BS_TMP/ex.$N" "$2"
 }
+# in_dir DIR CMD: bash -c CMD in DIR, with the example configuration and
+# $BS_BIN first on PATH (a subshell: the test's own directory stays)
+in_dir() (
+	cd "$1" || exit 99
+	export BACKSTOP_CONFIG=$ETC/backstop.yaml PATH=$BS_BIN:$PATH
+	exec timeout -k 10 "$BS_CMD_TIMEOUT" bash -c "$2"
+)
 
 # options_of TEXT: every -x / --long option named in TEXT
 options_of() {
@@ -409,6 +424,99 @@ for e in "${EXCEPTIONS[@]}"; do
 	[ -n "${exception_used[${e%|*}]:-}" ] ||
 		not_ok "exception '${e%|*}' matches no example any more: remove it"
 done
+
+# ------------------------------------------- what the docs say about output
+
+# json_keys_missing DOC HEADING FILE [IGNORED..]: the keys of the first JSON
+# block after the heading (containing HEADING) of DOC that the JSON document
+# in FILE does not have, at any depth, but the IGNORED ones.  The docs'
+# blocks are annotated pseudo-JSON ("a" | "b", // comments), so their keys
+# are taken as "key": patterns.
+json_keys_missing() {
+	python3 - "$BS_ROOT/$1" "$2" "$3" "${@:4}" <<'PY'
+import json, re, sys
+doc, heading, path = sys.argv[1:4]
+ignored = set(sys.argv[4:])
+text = open(doc, encoding="utf-8").read()
+m = re.search(r"^#+ [^\n]*" + re.escape(heading) + r"[^\n]*\n(.*?)^```json\n(.*?)^```", text, re.S | re.M)
+if not m:
+    print("no JSON block under a heading with '%s' in %s" % (heading, doc)); sys.exit(1)
+documented = set(re.findall(r'"([a-z_]+)":', m.group(2)))
+def keys(v, acc):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            acc.add(k); keys(x, acc)
+    elif isinstance(v, list):
+        for x in v: keys(x, acc)
+    return acc
+try:
+    got = keys(json.load(open(path)), set())
+except ValueError as e:
+    print("the output is not one JSON document: %s" % e); sys.exit(1)
+missing = sorted(documented - got - ignored)
+if missing:
+    print("documented but not in the output: " + ", ".join(missing)); sys.exit(1)
+PY
+}
+
+# doc_alternatives DOC KEY: the values a JSON example of DOC lists for KEY
+# in its comment ("verdict": "pass",  // "pass" | "fail").
+doc_alternatives() {
+	grep -E "\"$2\": \"[a-z-]+\",? +// " "$BS_ROOT/$1" | head -n 1 | sed 's|.*// *||' | grep -oE '"[a-z-]+"' | tr -d '"'
+}
+
+t_json_docs() {
+	local repo=(--repo "$REPO") f=$BS_TMP/json.out rc=0
+	bs snap list "${repo[@]}" --json >"$f" || t_fail "snap list --json failed"
+	check "docs/cli.md's 'snap list --json' fields are in 'snap list --json'" json_keys_missing docs/cli.md 'snap list --json' "$f"
+	bs snap show "$SNAPID" "${repo[@]}" --json >"$f" || t_fail "snap show --json failed"
+	check "'snap show ID --json' prints one such object (docs/cli.md)" json_keys_missing docs/cli.md 'snap list --json' "$f" snapshots
+	bs snap prune "${repo[@]}" --dry-run --json --policy "$BS_ROOT/policies/retention.yaml" >"$f" || t_fail "snap prune --json failed"
+	check "docs/cli.md's 'snap prune --json' fields are in 'snap prune --dry-run --json'" json_keys_missing docs/cli.md 'snap prune --json' "$f"
+	bs verify-restore "$SNAPID" "${repo[@]}" -i "$ETC/restore-key.txt" --scratch "$(db_conninfo postgres)" --json -q >"$f" ||
+		t_fail "verify-restore --json failed"
+	# --json has "tables" (every table) where the record has "table_mismatches"
+	# (docs/drill.md, Outputs); a drill that passes has no findings to show
+	# the fields of
+	check "docs/drill.md's record fields are in 'verify-restore --json'" \
+		json_keys_missing docs/drill.md 'drill record' "$f" table_mismatches area object message
+}
+run_test "the JSON documents the docs show have the fields the tool prints" t_json_docs
+
+t_verdicts() {
+	local f=$BS_TMP/verdict.json v documented
+	documented=" $(doc_alternatives docs/drill.md verdict | tr '\n' ' ')"
+	[ "$documented" != " " ] || { t_fail "docs/drill.md lists no verdicts"; return; }
+	# A drill that cannot run: the scratch server is not there.
+	bs verify-restore "$SNAPID" --repo "$REPO" -i "$ETC/restore-key.txt" --json -q \
+		--scratch "host=$PGHOST port=1 dbname=postgres" >"$f" 2>/dev/null
+	v=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["verdict"])' "$f" 2>&1)
+	[[ $documented == *" $v "* ]] || t_fail "a drill that cannot run has verdict '$v'; docs/drill.md lists:$documented"
+	[[ $documented == *" pass "* && $documented == *" fail "* ]] || t_fail "docs/drill.md lists:$documented"
+}
+run_test "docs/drill.md lists every drill verdict, 'error' (could not run) included" t_verdicts
+
+# contrib/cron: "under --quiet ... a successful night sends no mail" and
+# "snap: the snapshot id" on stdout.  Each cron line runs without its
+# >/dev/null: stderr must be empty, and snap's stdout exactly one id.
+t_cron_quiet() {
+	local line cmd n=0
+	while IFS=$'\t' read -r file line kind ex orig cmd; do
+		[ "$file" = contrib/cron/backstop ] && [ "$kind" = cmd ] || continue
+		n=$((n + 1))
+		cmd=${cmd% >/dev/null}
+		run_example "$orig" "$cmd"
+		expect_exit 0 "line $line exits 0" || continue
+		check_eq "line $line: nothing on stderr under --quiet (cron would mail it)" "$ERR" ""
+		case $cmd in *" snap "*)
+			[[ $OUT =~ ^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$ ]] ||
+				t_fail "line $line: stdout is not exactly one snapshot id" "  stdout: $OUT"
+			;;
+		esac
+	done <"$BS_TMP/examples.tsv"
+	[ "$n" -gt 0 ] || t_fail "no cron lines found in contrib/cron/backstop"
+}
+[ -z "$SNAPID" ] || run_test "contrib/cron: a successful --quiet run prints nothing but results (stdout), nothing on stderr" t_cron_quiet
 
 # ---------------------------------------------------------- escape hatch
 t_hatch() {
