@@ -315,6 +315,20 @@ t_fixture() {
 	setup_fixture || t_fail "could not set up the fixture (database, key, repository, snapshot, config)"
 	check "the example configuration (contrib/backstop.yaml.example, substituted) names existing hooks" \
 		check_hook_paths "$ETC/backstop.yaml"
+	check "every /etc/backstop/hooks/NAME in the docs is a hook shipped in hooks/" check_hook_names
+}
+
+# check_hook_names: the docs install hooks/ as /etc/backstop/hooks/, so every
+# such path they name (commented-out ones too) must be a shipped hook.
+check_hook_names() {
+	local bad=0 p
+	for p in $(cd "$BS_ROOT" && grep -ohE '/etc/backstop/hooks/[A-Za-z0-9._-]+' README.md docs/*.md contrib -r | sort -u); do
+		[ -x "$BS_ROOT/hooks/${p##*/}" ] || {
+			echo "$p: no such hook in hooks/ ($(ls "$BS_ROOT/hooks" | tr '\n' ' '))"
+			bad=1
+		}
+	done
+	return $bad
 }
 
 # check_hook_paths FILE: every hooks: entry names an executable file.
@@ -517,6 +531,45 @@ t_cron_quiet() {
 	[ "$n" -gt 0 ] || t_fail "no cron lines found in contrib/cron/backstop"
 }
 [ -z "$SNAPID" ] || run_test "contrib/cron: a successful --quiet run prints nothing but results (stdout), nothing on stderr" t_cron_quiet
+
+# Options named anywhere in the docs' text (not only in examples): every
+# --long option is one that some backstop command's --help lists, or one of
+# another program's listed here; every "-x/--long" pair is one --help shows
+# as "-x, --long".
+FOREIGN_OPTIONS=(
+	--section --snapshot --format # pg_dump / pg_restore (escape hatch, format.md)
+	--now                         # systemctl enable --now (contrib/systemd)
+	# restic's forget, compared with in docs/retention.md
+	--keep-within --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-tag
+	--keep-within-hourly --keep-within-yearly --unsafe-allow-remove-all --tag --group-by
+)
+t_doc_options() {
+	local help opt files=() f used_foreign=" "
+	while IFS= read -r f; do files+=("$BS_ROOT/$f"); done < <(printf '%s\n' "${DOCS[@]}" contrib/backstop.yaml.example)
+	files+=("$BS_ROOT"/hooks/*)
+	help=$(for c in "" $DX_COMMANDS "snap list" "snap show" "snap prune" "snap pin" "snap unpin" \
+		"verify-restore list" "repo init"; do
+		# shellcheck disable=SC2086
+		"$BS_BIN/backstop" $c --help 2>&1 </dev/null
+	done)
+	for opt in $(grep -ohE -- '(^|[^A-Za-z0-9-])--[a-z][a-z-]*' "${files[@]}" | sed 's/^[^-]*//' | sort -u); do
+		if [[ " ${FOREIGN_OPTIONS[*]} " == *" $opt "* ]]; then
+			used_foreign+="$opt "
+			continue
+		fi
+		grep -qE -- "(^|[^a-z-])$opt([^a-z-]|\$)" <<<"$help" ||
+			t_fail "the docs name $opt, which no 'backstop ... --help' lists" \
+				"  $(grep -lE -- "(^|[^A-Za-z0-9-])$opt([^a-z-]|\$)" "${files[@]}" | sed "s|$BS_ROOT/||" | tr '\n' ' ')"
+	done
+	for opt in $(grep -ohE -- '(^|[^A-Za-z0-9-])-[A-Za-z?]/--[a-z][a-z-]*' "${files[@]}" | sed 's/^[^-]*//' | sort -u); do
+		grep -qF -- "${opt%%/*}, ${opt#*/}" <<<"$help" ||
+			t_fail "the docs pair ${opt%%/*} with ${opt#*/}, which no --help does ('${opt%%/*}, ${opt#*/}')"
+	done
+	for opt in "${FOREIGN_OPTIONS[@]}"; do
+		[[ $used_foreign == *" $opt "* ]] || t_fail "FOREIGN_OPTIONS lists $opt, which no doc names any more: remove it"
+	done
+}
+[ -z "$SNAPID" ] || run_test "every option the docs name is one the tool has (-x/--long pairs as --help pairs them)" t_doc_options
 
 # ---------------------------------------------------------- escape hatch
 t_hatch() {
