@@ -318,6 +318,16 @@ static int cmp_size_desc(const void *a, const void *b)
 	return bx < by ? 1 : bx > by ? -1 : 0;
 }
 
+/* Event triggers last, after the data and the materialized views (as
+ * pg_restore, which creates them in its last pass): a trigger that logs
+ * DDL must not fire on the restore's own statements. */
+static int step_event_triggers(struct rs_ctx *cx, struct bs_err *err)
+{
+	if (cx->o->data_only)
+		return 0;
+	return rs_schema_event_triggers(cx, err);
+}
+
 /* ANALYZE the restored tables on the loader sessions, largest first. */
 static int step_analyze(struct rs_ctx *cx, struct bs_err *err)
 {
@@ -373,6 +383,7 @@ static const struct step {
 	{ "post-data", step_postdata, T_POSTDATA },
 	{ "materialized views", step_matviews, T_POSTDATA },
 	{ "analyze", step_analyze, T_POSTDATA },
+	{ "event triggers", step_event_triggers, T_POSTDATA },
 	{ "flush", step_flush, T_POSTDATA },
 };
 

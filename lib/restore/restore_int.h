@@ -121,6 +121,8 @@ struct rs_ctx {
 	/* schema */
 	struct rs_spool dump;      /* schema.dump */
 	struct rs_spool list;      /* --use-list file (path "" = whole schema) */
+	struct rs_spool list_post; /* post-data without event triggers (path "" = none) */
+	struct rs_spool list_evt;  /* the event triggers alone (path "" = none) */
 	char pg_restore[PATH_MAX];
 	struct bs_toc toc;
 	int have_toc;
@@ -157,6 +159,7 @@ int rs_schema_select(struct rs_ctx *cx, struct bs_err *err);
 int rs_schema_predata(struct rs_ctx *cx, struct bs_err *err);
 int rs_schema_postdata(struct rs_ctx *cx, struct bs_err *err);
 int rs_schema_refresh_matviews(struct rs_ctx *cx, struct bs_err *err);
+int rs_schema_event_triggers(struct rs_ctx *cx, struct bs_err *err);
 void rs_schema_cleanup(struct rs_ctx *cx);
 
 /* data.c */

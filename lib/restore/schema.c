@@ -84,13 +84,15 @@ static void spool_release(struct rs_spool *sp)
 
 void rs_schema_init(struct rs_ctx *cx)
 {
-	cx->dump.fd = cx->list.fd = -1;
+	cx->dump.fd = cx->list.fd = cx->list_post.fd = cx->list_evt.fd = -1;
 }
 
 void rs_schema_cleanup(struct rs_ctx *cx)
 {
 	spool_release(&cx->dump);
 	spool_release(&cx->list);
+	spool_release(&cx->list_post);
+	spool_release(&cx->list_evt);
 }
 
 /* Copy the current member (schema.dump) to a file pg_restore can open. */
@@ -280,7 +282,8 @@ static int load_toc(struct rs_ctx *cx, struct bs_err *err)
 	return rc;
 }
 
-static int write_list(struct rs_ctx *cx, struct bs_err *err)
+/* The kept TOC entries, as a --use-list file in sp. */
+static int write_list_to(struct rs_ctx *cx, struct rs_spool *sp, struct bs_err *err)
 {
 	size_t len = 0;
 	char *list = bs_toc_list(&cx->toc, &len);
@@ -288,12 +291,17 @@ static int write_list(struct rs_ctx *cx, struct bs_err *err)
 
 	if (!list)
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-	if (spool_create(&cx->list, "list", err) < 0)
+	if (spool_create(sp, "list", err) < 0)
 		rc = -1;
-	else if (write_all(cx->list.fd, list, len) < 0)
+	else if (write_all(sp->fd, list, len) < 0)
 		rc = bs_err_sys(err, BS_ERR_IO, errno, "unable to write a temporary file");
 	free(list);
 	return rc;
+}
+
+static int write_list(struct rs_ctx *cx, struct bs_err *err)
+{
+	return write_list_to(cx, &cx->list, err);
 }
 
 int rs_schema_select(struct rs_ctx *cx, struct bs_err *err)
@@ -454,11 +462,113 @@ int rs_schema_predata(struct rs_ctx *cx, struct bs_err *err)
 	return 0;
 }
 
+/* ---- event triggers ----
+ *
+ * pg_restore creates event triggers in its last pass; a restore here
+ * refreshes materialized views after pg_restore's post-data, and REFRESH
+ * fires ddl_command_start/end triggers.  So post-data runs without the
+ * event triggers (and what is attached to them: comments, security
+ * labels), and rs_schema_event_triggers creates them at the very end. */
+
+static int is_event_trigger(const struct bs_toc_entry *e)
+{
+	return strcmp(e->desc, "EVENT TRIGGER") == 0;
+}
+
+static int event_trigger_part(const struct bs_toc_entry *e, const int *ids, size_t nids)
+{
+	size_t i, j;
+
+	if (is_event_trigger(e))
+		return 1;
+	if (e->kind != BS_TOC_ATTACHED)
+		return 0;
+	for (i = 0; i < e->ndeps; i++)
+		for (j = 0; j < nids; j++)
+			if (e->deps[i] == ids[j])
+				return 1;
+	return 0;
+}
+
+/* Write list_post (everything post-data applies but the event triggers)
+ * and list_evt (the event triggers alone), if the restore creates any
+ * event trigger. */
+static int split_event_triggers(struct rs_ctx *cx, struct bs_err *err)
+{
+	struct bs_toc *t = &cx->toc;
+	int *ids = NULL;
+	unsigned char *keep = NULL;
+	size_t i, nids = 0;
+	int rc = -1;
+
+	if (!cx->have_toc) {
+		if (load_toc(cx, err) < 0)
+			return -1;
+		for (i = 0; i < t->n; i++)
+			t->e[i].keep = 1; /* no filter: everything */
+	}
+	for (i = 0; i < t->n; i++)
+		if (t->e[i].keep && is_event_trigger(&t->e[i]))
+			nids++;
+	if (nids == 0)
+		return 0;
+	ids = calloc(nids, sizeof(*ids));
+	keep = calloc(t->n ? t->n : 1, 1);
+	if (!ids || !keep) {
+		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0, nids = 0; i < t->n; i++)
+		if (t->e[i].keep && is_event_trigger(&t->e[i]))
+			ids[nids++] = t->e[i].id;
+	for (i = 0; i < t->n; i++) {
+		keep[i] = (unsigned char)t->e[i].keep;
+		t->e[i].keep = keep[i] && !event_trigger_part(&t->e[i], ids, nids);
+	}
+	if (write_list_to(cx, &cx->list_post, err) < 0)
+		goto restore;
+	for (i = 0; i < t->n; i++)
+		t->e[i].keep = keep[i] && event_trigger_part(&t->e[i], ids, nids);
+	if (write_list_to(cx, &cx->list_evt, err) < 0)
+		goto restore;
+	rc = 0;
+restore:
+	for (i = 0; i < t->n; i++)
+		t->e[i].keep = keep[i];
+out:
+	free(ids);
+	free(keep);
+	return rc;
+}
+
+int rs_schema_event_triggers(struct rs_ctx *cx, struct bs_err *err)
+{
+	const char *opts[4];
+	char listarg[PATH_MAX + 16];
+
+	if (!cx->list_evt.path[0])
+		return 0;
+	snprintf(listarg, sizeof(listarg), "--use-list=%s", cx->list_evt.path);
+	opts[0] = "--section=post-data";
+	opts[1] = "--exit-on-error";
+	opts[2] = listarg;
+	opts[3] = NULL;
+	if (run_pg_restore(cx, opts, 1, -1, err) < 0)
+		return bs_err_prefix(err, "unable to create the event triggers");
+	return 0;
+}
+
 int rs_schema_postdata(struct rs_ctx *cx, struct bs_err *err)
 {
 	const char *opts[10];
 	char listarg[PATH_MAX + 16], jobs[32];
+	const struct rs_spool *list = &cx->list;
 	size_t n = 0;
+
+	if (split_event_triggers(cx, err) < 0)
+		return bs_err_prefix(err, "unable to list %s", BS_MEMBER_SCHEMA);
+	if (cx->list_post.path[0])
+		list = &cx->list_post;
 
 	opts[n++] = "--section=post-data";
 	opts[n++] = "--exit-on-error";
@@ -470,8 +580,8 @@ int rs_schema_postdata(struct rs_ctx *cx, struct bs_err *err)
 		opts[n++] = "--clean";
 		opts[n++] = "--if-exists";
 	}
-	if (cx->list.path[0]) {
-		snprintf(listarg, sizeof(listarg), "--use-list=%s", cx->list.path);
+	if (list->path[0]) {
+		snprintf(listarg, sizeof(listarg), "--use-list=%s", list->path);
 		opts[n++] = listarg;
 	}
 	opts[n] = NULL;
