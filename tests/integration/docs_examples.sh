@@ -485,6 +485,10 @@ t_json_docs() {
 	check "docs/cli.md's 'snap list --json' fields are in 'snap list --json'" json_keys_missing docs/cli.md 'snap list --json' "$f"
 	bs snap show "$SNAPID" "${repo[@]}" --json >"$f" || t_fail "snap show --json failed"
 	check "'snap show ID --json' prints one such object (docs/cli.md)" json_keys_missing docs/cli.md 'snap list --json' "$f" snapshots
+	bs snap -d "$SRC" -h "$PGHOST" -p "$PGPORT" "${repo[@]}" --recipient "$RECIPIENT" --prune \
+		--policy "$BS_ROOT/policies/retention.yaml" --json -q >"$f" || t_fail "snap --prune --json failed"
+	check "snap --prune --json: stdout is one JSON document, the record with a 'prune' object (docs/cli.md)" \
+		python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "id" in d and "decisions" in d["prune"]' "$f"
 	bs snap prune "${repo[@]}" --dry-run --json --policy "$BS_ROOT/policies/retention.yaml" >"$f" || t_fail "snap prune --json failed"
 	check "docs/cli.md's 'snap prune --json' fields are in 'snap prune --dry-run --json'" json_keys_missing docs/cli.md 'snap prune --json' "$f"
 	bs verify-restore "$SNAPID" "${repo[@]}" -i "$ETC/restore-key.txt" --scratch "$(db_conninfo postgres)" --json -q >"$f" ||
