@@ -29,7 +29,7 @@
 # configuration of every example (BACKSTOP_CONFIG; the docs assume
 # /etc/backstop/backstop.yaml):
 #   /usr/local/bin/backstop          backstop ($BS_BIN first on PATH)
-#   postgresql://USER@HOST/DB        host=$PGHOST port=$PGPORT user=postgres dbname=DB',
+#   postgresql://USER@HOST/DB        host=$PGHOST port=$PGPORT user=postgres dbname=DB,
 #                                    DB: app -> $SRC, postgres -> postgres,
 #                                    anything else (app_restored) -> a new name
 #   -h/--host HOST, -U/--username U  the harness socket, postgres
@@ -41,7 +41,7 @@
 #   /etc/backstop/hooks/NAME         $BS_ROOT/hooks/NAME (so a hook path that
 #                                    is not a shipped hook fails)
 #   /etc/backstop in keygen and setup lines
-#                                    a fresh machine: $BS_TMP/fresh.N/etc/backstop
+#                                    a fresh machine: $BS_TMP/fresh/<block>/etc/backstop
 #                                    (etc/ exists, etc/backstop does not)
 #   /etc/backstop otherwise          $ETC (backstop.yaml, restore-key.txt = the
 #                                    fixture identity, mode 0600)
@@ -54,6 +54,19 @@
 #   <cmd>                            each command in turn
 # Each example runs in a directory of its own (so keygen -o restore-key.txt
 # writes there).  $SRC is a database loaded with pgbench -i -s 1.
+#
+# Besides running the examples, it checks what the docs say around them:
+#   * the hooks the docs name (/etc/backstop/hooks/NAME) are shipped in hooks/;
+#   * the fields of the JSON documents docs/cli.md and docs/drill.md show are
+#     in the tool's output (snap list/show/prune --json, verify-restore
+#     --json), and snap --prune --json prints one document with "prune";
+#   * docs/drill.md lists every verdict the tool gives ("error" included);
+#   * contrib/cron's promise: a successful --quiet run prints nothing on
+#     stderr, and snap's stdout is exactly the snapshot id;
+#   * every --option named anywhere in the docs is in some --help (or in
+#     FOREIGN_OPTIONS, other programs' options), and every -x/--long pair
+#     is paired so by --help;
+#   * README's escape hatch, run literally, loads the table it names.
 # `bash docs_examples.sh --list` prints what is extracted, and runs nothing.
 [ "${1:-}" != --list ] || BS_LIB_NOINIT=1
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -288,10 +301,8 @@ setup_fixture() {
 	"$BS_PGBIN/pgbench" -i -s 1 -q "$SRC" >/dev/null 2>&1 || return 1
 	mkdir -p "$ETC" "$BS_TMP/metrics" "$BS_TMP/var-lib-backstop" && chmod 0700 "$ETC" || return 1
 	RECIPIENT=$(bs keygen -o "$ETC/restore-key.txt" 2>/dev/null | tail -n 1) || return 1
-	if [ -x "$BS_BIN/backstop-repo" ]; then
-		bs repo init --repo "$REPO" >/dev/null || return 1
-	fi
-	SNAPID=$(bs snap --db "$(db_conninfo "$SRC")" --repo "$REPO" --recipient "$RECIPIENT" -q) || return 1
+	bs repo init --repo "$REPO" -q || return 1
+	SNAPID=$(bs snap -d "$SRC" -h "$PGHOST" -p "$PGPORT" --repo "$REPO" --recipient "$RECIPIENT" -q) || return 1
 	export DX_SRC=$SRC DX_REPO=$REPO DX_ETC=$ETC DX_SNAPID=$SNAPID DX_RECIPIENT=$RECIPIENT
 	export DX_FRESH_PREFIX="docs_new_$$_" DX_KEPT_DB=
 	# <cmd> in the docs: every command `backstop --help` lists
@@ -334,7 +345,7 @@ check_hook_names() {
 # check_hook_paths FILE: every hooks: entry names an executable file.
 check_hook_paths() {
 	local bad=0 p
-	for p in $(sed -n 's/^[[:space:]]*\(pre_snap\|post_snap\|on_failure\):[[:space:]]*\([^#[:space:]]*\).*/\2/p' "$1"); do
+	for p in $(sed -n 's/^[[:space:]]*\(pre_snap\|post_snap\|on_failure\|post_drill\|drill_failed\):[[:space:]]*\([^#[:space:]]*\).*/\2/p' "$1"); do
 		[ -x "$p" ] || {
 			echo "hook $p is not an executable file (shipped hooks: $(ls "$BS_ROOT/hooks" | tr '\n' ' '))"
 			bad=1
@@ -480,7 +491,7 @@ doc_alternatives() {
 }
 
 t_json_docs() {
-	local repo=(--repo "$REPO") f=$BS_TMP/json.out rc=0
+	local repo=(--repo "$REPO") f=$BS_TMP/json.out
 	bs snap list "${repo[@]}" --json >"$f" || t_fail "snap list --json failed"
 	check "docs/cli.md's 'snap list --json' fields are in 'snap list --json'" json_keys_missing docs/cli.md 'snap list --json' "$f"
 	bs snap show "$SNAPID" "${repo[@]}" --json >"$f" || t_fail "snap show --json failed"
