@@ -413,6 +413,8 @@ int bs_manifest_json(const struct bs_manifest *m, char **out, size_t *len, struc
 		jappend(&b, inv, jv);
 	}
 	jset(&b, root, "inventory", inv);
+	if (m->inv_version > 1)
+		jset(&b, root, "inventory_version", json_integer(m->inv_version));
 	jset(&b, tot, "rows", jint(&b, trows));
 	jset(&b, tot, "bytes", jint(&b, tbytes));
 	jset(&b, tot, "chunks", jint(&b, tchunks));
@@ -868,6 +870,15 @@ static int parse_inv(struct jp *p, struct bs_manifest *m, json_t *root)
 
 	if (!(arr = get_array(p, root, "inventory", "inventory")))
 		return -1;
+	m->inv_version = 1; /* absent: written before versions were */
+	if (json_object_get(root, "inventory_version")) {
+		uint64_t v;
+		if (get_u64(p, root, "inventory_version", "inventory_version", INT32_MAX, &v) < 0)
+			return -1;
+		if (v < 1)
+			return bad_field(p, "inventory_version", "must be at least 1");
+		m->inv_version = (int)v;
+	}
 	json_array_foreach(arr, i, jv) {
 		snprintf(path, sizeof(path), "inventory[%zu]", i);
 		if (!json_is_object(jv)) {

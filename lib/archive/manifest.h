@@ -91,6 +91,8 @@ struct bs_manifest {
 
 	struct bs_minv *inv;
 	size_t ninv, inv_cap;
+	int inv_version;            /* schema inventory version (snap/inventory.h); "inventory_version"
+				     * in manifest.json, absent (= 1) in archives of backstop < 0.2 */
 
 	int has_manifest;           /* manifest.json was merged in */
 };

@@ -6,9 +6,9 @@
  * largest first, with the very statement snap used (bs_snap_copy_sql) and
  * the same session settings, and recompute rows and row digest.  Meanwhile
  * the calling thread, on one more connection, reads the sequences, the
- * large objects (lo_read, digested as docs/format.md says), the schema
- * inventory (bs_inventory_collect, as snap ran it) and the indexes left
- * invalid.  Differences become findings; only a database that cannot be
+ * large objects (lo_read, digested as docs/format.md says) and the schema
+ * inventory (bs_inventory_collect_version, the version snap recorded;
+ * with version 1 also the indexes left invalid).  Differences become findings; only a database that cannot be
  * read at all fails the call.
  */
 #include <inttypes.h>
@@ -515,10 +515,23 @@ out:
 
 /* ---- schema inventory ------------------------------------------------------- */
 
+/* Inventory version 2 lists an index whose build failed as kind "invalid
+ * index": compared as an index, with its validity apart. */
+#define INVALID_INDEX "invalid index"
+
+static const char *inv_kind(const struct bs_minv *x, int *invalid)
+{
+	int inv = strcmp(x->kind, INVALID_INDEX) == 0;
+
+	if (invalid)
+		*invalid = inv;
+	return inv ? "index" : x->kind;
+}
+
 static int cmp_inv(const void *a, const void *b)
 {
 	const struct bs_minv *x = *(const struct bs_minv *const *)a, *y = *(const struct bs_minv *const *)b;
-	int c = strcmp(x->kind, y->kind);
+	int c = strcmp(inv_kind(x, NULL), inv_kind(y, NULL));
 
 	return c ? c : strcmp(x->name, y->name);
 }
@@ -537,17 +550,77 @@ static const struct bs_minv **sorted_inv(const struct bs_manifest *m)
 	return v;
 }
 
+/* The finding for one object of the snapshot (a, NULL if absent) and of
+ * the restored database (b, NULL if absent); NULL when they agree.  An
+ * index invalid in the source is never a finding: pg_dump leaves it out,
+ * so the restore has none (or, partitioned, an invalid one too). */
+static const char *inv_diff(const struct bs_minv *a, const struct bs_minv *b)
+{
+	int ainv = 0, binv = 0;
+
+	if (a)
+		inv_kind(a, &ainv);
+	if (b)
+		inv_kind(b, &binv);
+	if (a && ainv)
+		return NULL;
+	if (!b)
+		return "missing in the restored database";
+	if (!a)
+		return binv ? "in the restored database (invalid: its build failed) but not in the snapshot"
+			    : "in the restored database but not in the snapshot";
+	if (binv)
+		return "is invalid in the restored database (its build failed); valid in the snapshot";
+	if (strcmp(a->def, b->def) != 0)
+		return "definition differs from the snapshot";
+	return NULL;
+}
+
+/* Inventory version 1 listed invalid indexes as indexes: check the
+ * restored database for them apart, as backstop did then. */
+static int check_invalid_indexes_v1(PGconn *c, struct bs_drill_report *r, struct bs_err *err)
+{
+	PGresult *res;
+	char obj[600];
+	int i;
+
+	res = bs_pg_query(c,
+			  "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)"
+			  " FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+			  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+			  " WHERE NOT i.indisvalid OR NOT i.indisready ORDER BY 1",
+			  0, NULL, err);
+	if (!res)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++) {
+		snprintf(obj, sizeof(obj), "index %s", PQgetvalue(res, i, 0));
+		if (bs_drill_report_add(r, BS_DRILL_AREA_SCHEMA, obj, "is invalid: its build failed") < 0) {
+			PQclear(res);
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		}
+	}
+	PQclear(res);
+	return 0;
+}
+
 static int check_inventory(PGconn *c, const struct bs_manifest *m, struct bs_drill_report *r, struct bs_err *err)
 {
 	struct bs_manifest got;
 	const struct bs_minv **a = NULL, **b = NULL;
-	PGresult *res;
 	char obj[600];
 	size_t i = 0, j = 0;
-	int rc = -1;
+	int version = m->inv_version > 0 ? m->inv_version : 1, rc = -1;
 
 	bs_manifest_init(&got);
-	if (bs_inventory_collect(c, &got, err) < 0) {
+	if (version > BS_INVENTORY_VERSION) {
+		/* a newer backstop's snapshot: everything else is still checked */
+		snprintf(obj, sizeof(obj), "schema inventory version %d, this backstop compares versions 1 to %d",
+			 version, BS_INVENTORY_VERSION);
+		rc = bs_drill_report_add(r, BS_DRILL_AREA_SCHEMA, "inventory", obj) < 0
+			     ? bs_err_set(err, BS_ERR_NOMEM, "out of memory") : 0;
+		goto out;
+	}
+	if (bs_inventory_collect_version(c, &got, version, err) < 0) {
 		bs_err_prefix(err, "reading the schema of the restored database");
 		goto out;
 	}
@@ -559,47 +632,25 @@ static int check_inventory(PGconn *c, const struct bs_manifest *m, struct bs_dri
 		goto out;
 	}
 	while (i < m->ninv || j < got.ninv) {
-		int d = i == m->ninv ? 1 : j == got.ninv ? -1 : cmp_inv(&a[i], &b[j]), x = 0;
+		int d = i == m->ninv ? 1 : j == got.ninv ? -1 : cmp_inv(&a[i], &b[j]);
+		const struct bs_minv *x = d <= 0 ? a[i] : NULL, *y = d >= 0 ? b[j] : NULL;
+		const char *what = inv_diff(x, y);
 
-		if (d < 0) {
-			snprintf(obj, sizeof(obj), "%s %s", a[i]->kind, a[i]->name);
-			x = bs_drill_report_add(r, BS_DRILL_AREA_SCHEMA, obj, "missing in the restored database");
-			i++;
-		} else if (d > 0) {
-			snprintf(obj, sizeof(obj), "%s %s", b[j]->kind, b[j]->name);
-			x = bs_drill_report_add(r, BS_DRILL_AREA_SCHEMA, obj, "in the restored database but not in the snapshot");
-			j++;
-		} else {
-			if (strcmp(a[i]->def, b[j]->def) != 0) {
-				snprintf(obj, sizeof(obj), "%s %s", a[i]->kind, a[i]->name);
-				x = bs_drill_report_add(r, BS_DRILL_AREA_SCHEMA, obj, "definition differs from the snapshot");
+		if (what) {
+			const struct bs_minv *o = x ? x : y;
+			snprintf(obj, sizeof(obj), "%s %s", inv_kind(o, NULL), o->name);
+			if (bs_drill_report_add(r, BS_DRILL_AREA_SCHEMA, obj, what) < 0) {
+				bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+				goto out;
 			}
+		}
+		if (d <= 0)
 			i++;
+		if (d >= 0)
 			j++;
-		}
-		if (x < 0) {
-			bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-			goto out;
-		}
 	}
-	/* an index whose build failed is still listed, but invalid */
-	res = bs_pg_query(c,
-			  "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)"
-			  " FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
-			  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-			  " WHERE NOT i.indisvalid OR NOT i.indisready ORDER BY 1",
-			  0, NULL, err);
-	if (!res)
+	if (version == 1 && check_invalid_indexes_v1(c, r, err) < 0)
 		goto out;
-	for (i = 0; i < (size_t)PQntuples(res); i++) {
-		snprintf(obj, sizeof(obj), "index %s", PQgetvalue(res, (int)i, 0));
-		if (bs_drill_report_add(r, BS_DRILL_AREA_SCHEMA, obj, "is invalid: its build failed") < 0) {
-			PQclear(res);
-			bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-	}
-	PQclear(res);
 	rc = 0;
 out:
 	free(a);

@@ -14,6 +14,16 @@
  * (of tables and domains), view, matview, function, procedure, trigger,
  * sequence, policy.  System schemas and extension members are excluded.  Entries are
  * appended to m->inv sorted by kind then name.
+ *
+ * Versions (m->inv_version, "inventory_version" in manifest.json): 1 hashed
+ * definitions cut to 63 bytes (its query's first branch typed the column
+ * `name`) and no owners, grants or comments; 2 hashes full definitions and
+ * adds owners, grants, comments, column grants and comments, partition
+ * parents, table options, replica identity, trigger and rule enable states,
+ * rules, event triggers, extended statistics, default privileges, the
+ * populated state of materialized views, and lists an index whose build
+ * failed as kind "invalid index".  A drill collects the version the
+ * snapshot recorded, so snapshots of older backstops still verify.
  */
 #ifndef BS_SNAP_INVENTORY_H
 #define BS_SNAP_INVENTORY_H
@@ -23,6 +33,11 @@
 #include "archive/manifest.h"
 #include "common/err.h"
 
+#define BS_INVENTORY_VERSION 2
+
+/* The current version (what snap records). */
 int bs_inventory_collect(PGconn *c, struct bs_manifest *m, struct bs_err *err);
+/* A given version, 1..BS_INVENTORY_VERSION (else BS_ERR_FORMAT). */
+int bs_inventory_collect_version(PGconn *c, struct bs_manifest *m, int version, struct bs_err *err);
 
 #endif
