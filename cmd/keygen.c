@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "common/err.h"
@@ -64,9 +65,17 @@ int main(int argc, char **argv)
 		goto fail;
 	if (o_output) {
 		if (bs_age_write_secret_file(o_output, text, &err) < 0) {
-			if (err.sys_errno == ENOENT)
-				bs_err_hint(&err, "the directory does not exist; create it first, readable only "
-						  "by you: install -d -m 0700 DIR");
+			if (err.sys_errno == ENOENT) {
+				char dir[4096], *slash;
+				snprintf(dir, sizeof(dir), "%s", o_output);
+				slash = strrchr(dir, '/');
+				if (slash && slash != dir)
+					*slash = '\0';
+				else
+					snprintf(dir, sizeof(dir), ".");
+				bs_err_set(&err, BS_ERR_CONFIG, "directory '%s' does not exist", dir);
+				bs_err_hint(&err, "create it first, readable only by you: install -d -m 0700 %s", dir);
+			}
 			goto fail;
 		}
 		printf("%s\n", recipient);

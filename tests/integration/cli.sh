@@ -307,6 +307,15 @@ t_help_discovery() {
 }
 run_test "per-verb help, backstop help CMD, did-you-mean, keygen and verify-restore help" t_help_discovery
 
+t_keygen_missing_dir() {
+	run_cmd bs keygen -o "$BS_TMP/no/such/dir/key.txt"
+	expect_exit 2
+	expect_stderr_contains "directory '$BS_TMP/no/such/dir' does not exist"
+	expect_stderr_contains "install -d -m 0700 $BS_TMP/no/such/dir"
+	check "nothing was created" test ! -e "$BS_TMP/no"
+}
+run_test "keygen -o into a missing directory: exit 2, says which directory and how to create it" t_keygen_missing_dir
+
 t_failed_drill_quiet() {
 	local id
 	run_cmd bs snap show latest --repo "$REPO" --database "$SRC" --json
