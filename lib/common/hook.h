@@ -1,6 +1,7 @@
 /*
  * hook.h - run an operator's hook executable on an event (pre-snap,
- * post-snap, on-failure ...), through bs_run: argv, never a shell.
+ * post-snap, snap-failed, post-drill, drill-failed; docs/config.md), through
+ * bs_run: argv, never a shell.
  *
  * The hook gets BACKSTOP_EVENT plus the caller's BACKSTOP_* variables in its
  * environment, its stdout and stderr go to ours (so cron mails them), and it
