@@ -83,6 +83,37 @@ static uint64_t stored_size(struct bs_repo *repo, const char *key)
 	return size;
 }
 
+static int count_cb(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
+{
+	(*(int *)ud)++;
+	return 0;
+}
+
+/* The record could not be committed (a full disk, an I/O error): the
+ * durable archive belongs to no snapshot, so it is removed now rather than
+ * by a prune a day later, on what is likely an already full filesystem.
+ * Unless the record did reach the repository after all (a failure after
+ * its rename): then the archive is what it names, and it stays. */
+static void discard_archive(struct bs_repo *repo, const char *id, const char *key, struct bs_err *err)
+{
+	char rkey[128];
+	struct bs_err e2;
+	int n = 0;
+
+	bs_err_init(&e2);
+	snprintf(rkey, sizeof(rkey), "snapshots/%s.json", id);
+	if (bs_repo_list(repo, rkey, count_cb, &n, &e2) < 0 || n > 0) {
+		bs_err_detail(err, "the archive '%s' was kept: the record may have been written; "
+				   "'backstop snap list' shows whether the snapshot exists", key);
+		return;
+	}
+	if (bs_repo_remove(repo, key, &e2) < 0)
+		bs_err_detail(err, "the archive '%s' could not be removed (%s); the next prune removes it",
+			      key, e2.msg);
+	else
+		bs_err_detail(err, "the snapshot does not exist; its archive '%s' was removed", key);
+}
+
 /* ---- the interrupt guard (command/snap_guard.h) ---------------------------- */
 
 void bs_snap_guard_init(struct bs_snap_guard *g)
@@ -361,6 +392,7 @@ static int take_snapshot(const struct bs_snap_request *rq, struct bs_snap_outcom
 	so.chunk_size = cfg->snap.chunk_size;
 	so.lock_timeout_ms = (int)cfg->snap.lock_timeout_ms;
 	so.pg_bindir = cfg->snap.pg_bindir;
+	so.role_passwords = cfg->snap.role_passwords;
 	so.progress = &prog;
 	bs_info("snapshot %s: %d jobs, zstd level %d%s", id, so.jobs, so.compress_level,
 		rcp ? ", encrypted" : ", NOT encrypted");
@@ -390,6 +422,7 @@ static int take_snapshot(const struct bs_snap_request *rq, struct bs_snap_outcom
 	}
 	if (bs_catalog_commit(repo, &out->rec, err) < 0) {
 		bs_err_prefix(err, "unable to commit snapshot %s", id);
+		discard_archive(repo, id, key, err);
 		goto out;
 	}
 	out->rows = res.rows;
