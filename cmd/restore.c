@@ -16,8 +16,9 @@
 
 static struct bs_common_opts co;
 static struct bs_conn_opts conn;
-static const char *o_repo, *o_target, *o_before, *o_identity, *o_database;
+static const char *o_repo, *o_target, *o_before, *o_identity, *o_database, *o_role;
 static int o_create, o_clean, o_jobs, o_schema_only, o_data_only, o_list, o_keep;
+static int o_no_owner, o_no_privileges, o_globals_only;
 static struct bs_strlist o_tables;
 
 static const struct bs_opt opts[] = {
@@ -41,13 +42,20 @@ static const struct bs_opt opts[] = {
 	{ BS_OPT_FLAG, 's', "schema-only", &o_schema_only, NULL, "restore the schema, no data", 0, 0 },
 	{ BS_OPT_FLAG, 'a', "data-only", &o_data_only, NULL, "load data into an existing schema", 0, 0 },
 	{ BS_OPT_FLAG, 'l', "list", &o_list, NULL, "print the snapshot's tables and restore nothing", 0, 0 },
+	{ BS_OPT_FLAG, 0, "globals-only", &o_globals_only, NULL, "only the roles and tablespaces the database needs: print them as SQL, or with -d create the missing roles", 0, 0 },
+	{ BS_OPT_GROUP, 0, NULL, NULL, NULL, "ownership and privileges (as pg_restore)", 0, 0 },
+	{ BS_OPT_FLAG, 'O', "no-owner", &o_no_owner, NULL, "do not give objects their owners: the restoring user owns everything", 0, 0 },
+	{ BS_OPT_FLAG, 'x', "no-privileges", &o_no_privileges, NULL, "do not restore grants (GRANT/REVOKE) on objects and the database", 0, 0 },
+	{ BS_OPT_FLAG, 0, "no-acl", &o_no_privileges, NULL, "the same as --no-privileges", 0, 0 },
+	{ BS_OPT_STR, 0, "role", &o_role, "ROLE", "run the restore as ROLE (SET ROLE after connecting)", 0, 0 },
 	{ BS_OPT_END, 0, NULL, NULL, NULL, NULL, 0, 0 },
 };
 
 static const struct bs_cmd_spec spec = {
 	"restore",
 	"restore ID|latest -d DBNAME|CONNINFO [-h HOST] [-p PORT] [-U USER] [--create | --clean] [--jobs N] [options]\n"
-	"restore ID|latest --list",
+	"restore ID|latest --list\n"
+	"restore ID|latest --globals-only [-d DBNAME|CONNINFO]",
 	"Restore a snapshot: pre-data schema with pg_restore, data chunks loaded on N\n"
 	"connections, sequences and large objects, post-data in parallel, ANALYZE.  Every\n"
 	"chunk is checked against the manifest's row counts and digests.  Refuses a non-empty\n"
@@ -58,7 +66,10 @@ static const struct bs_cmd_spec spec = {
 	"examples:\n"
 	"  backstop restore latest -d 'postgresql://postgres@db/app_restored' --create\n"
 	"  backstop restore latest --database app -h db -U postgres -d app_restored --create\n"
-	"  backstop restore 20261123T021500Z-3fa9c1 --table public.accounts -d app_restored --create\n",
+	"  backstop restore 20261123T021500Z-3fa9c1 --table public.accounts -d app_restored --create\n"
+	"  backstop restore latest -d 'host=newdb user=postgres dbname=app' --create   # new cluster: roles created as needed\n"
+	"  backstop restore latest -d 'host=db user=app dbname=app_copy' --create --no-owner --no-privileges\n"
+	"  backstop restore latest --globals-only > roles.sql\n",
 	NULL,
 };
 
@@ -169,8 +180,15 @@ int main(int argc, char **argv)
 		rc = bs_cmd_error(&spec, &err);
 		goto done;
 	}
-	/* the target is never a libpq default: -d or restore.target must name it */
-	if (!o_list && !conn.dbname && !cfg.restore.target) {
+	if (o_globals_only && (o_list || o_create || o_clean || o_schema_only || o_data_only || o_tables.n)) {
+		rc = bs_opts_fail(&spec, "--globals-only restores nothing else: it cannot be used with %s",
+				  o_list ? "--list" : o_create ? "--create" : o_clean ? "--clean" :
+				  o_schema_only ? "--schema-only" : o_data_only ? "--data-only" : "--table");
+		goto done;
+	}
+	/* the target is never a libpq default: -d or restore.target must name it
+	 * (--globals-only prints the SQL unless -d names a server) */
+	if (!o_list && !o_globals_only && !conn.dbname && !cfg.restore.target) {
 		rc = bs_opts_fail(&spec, "no target database: pass -d DBNAME|CONNINFO (or set restore.target)");
 		goto done;
 	}
@@ -187,6 +205,11 @@ int main(int argc, char **argv)
 	eng.schema_only = o_schema_only;
 	eng.data_only = o_data_only;
 	eng.keep_on_error = o_keep;
+	eng.no_owner = o_no_owner;
+	eng.no_privileges = o_no_privileges;
+	eng.role = o_role;
+	if (o_globals_only && !conn.dbname && !conn.host && !conn.port && !conn.user)
+		eng.target = NULL;
 	eng.pg_bindir = cfg.snap.pg_bindir;
 	bs_restore_guard_init(&guard);
 	eng.guard = &guard;
@@ -200,6 +223,7 @@ int main(int argc, char **argv)
 	rq.identity_file = o_identity;
 	rq.engine = &eng;
 	rq.list = o_list;
+	rq.globals_only = o_globals_only;
 	rq.json = co.json;
 	rq.progress = !co.quiet && !co.json;
 	if (bs_cmd_restore(&rq, &rec, &res, stdout, &err) < 0) {
@@ -207,7 +231,7 @@ int main(int argc, char **argv)
 		rc = bs_cmd_error(&spec, &err);
 		goto done;
 	}
-	if (!o_list)
+	if (!o_list && !o_globals_only)
 		print_result(&rec, &res);
 	rc = bs_stdout_close(&spec);
 done:

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,44 @@ int bs_manifest_add_inv(struct bs_manifest *m, const char *kind, const char *nam
 	return 0;
 }
 
+void bs_manifest_set_globals(struct bs_manifest *m, uint64_t bytes, const unsigned char sha256[32])
+{
+	m->has_globals = 1;
+	m->globals_bytes = bytes;
+	memcpy(m->globals_sha256, sha256, 32);
+}
+
+static void hex32(const unsigned char *b, char out[65])
+{
+	static const char x[] = "0123456789abcdef";
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = x[b[i] >> 4];
+		out[2 * i + 1] = x[b[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+int bs_manifest_check_globals(const struct bs_manifest *m, const char *buf, size_t len, struct bs_err *err)
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+
+	if (!m->has_globals)
+		return bs_err_set(err, BS_ERR_FORMAT, "unexpected member '%s': %s does not list it",
+				  BS_MEMBER_GLOBALS_JSON, BS_MEMBER_MANIFEST);
+	if (!EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+		return bs_err_set(err, BS_ERR_CRYPTO, "unable to compute a SHA-256 digest");
+	if ((uint64_t)len != m->globals_bytes || memcmp(md, m->globals_sha256, 32) != 0) {
+		bs_err_set(err, BS_ERR_FORMAT, "archive member '%s' does not match its digest in %s",
+			   BS_MEMBER_GLOBALS_JSON, BS_MEMBER_MANIFEST);
+		bs_err_hint(err, "the archive is damaged; restore another snapshot");
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- serialization ---- */
 
 /* Builders below collect the first failure in *bad and keep going with
@@ -319,6 +358,14 @@ int bs_manifest_header_json(const struct bs_manifest *m, char **out, size_t *len
 	jset(&b, root, "server_version", jstr(&b, "server_version", m->server_version));
 	jset(&b, root, "server_version_num", json_integer(m->server_version_num));
 	jset(&b, root, "start", jstr(&b, "start", m->start));
+	if (m->has_globals) {
+		char hex[65];
+		json_t *jg = json_object();
+		hex32(m->globals_sha256, hex);
+		jset(&b, jg, "bytes", jint(&b, m->globals_bytes));
+		jset(&b, jg, "sha256", json_string(hex));
+		jset(&b, root, "globals", jg);
+	}
 	if (m->nunpopulated > 0) {
 		json_t *arr = json_array();
 		for (i = 0; i < m->nunpopulated && !b.bad; i++) {
@@ -415,6 +462,14 @@ int bs_manifest_json(const struct bs_manifest *m, char **out, size_t *len, struc
 	jset(&b, root, "inventory", inv);
 	if (m->inv_version > 1)
 		jset(&b, root, "inventory_version", json_integer(m->inv_version));
+	if (m->has_globals) {
+		char hex[65];
+		json_t *jg = json_object();
+		hex32(m->globals_sha256, hex);
+		jset(&b, jg, "bytes", jint(&b, m->globals_bytes));
+		jset(&b, jg, "sha256", json_string(hex));
+		jset(&b, root, "globals", jg);
+	}
 	jset(&b, tot, "rows", jint(&b, trows));
 	jset(&b, tot, "bytes", jint(&b, tbytes));
 	jset(&b, tot, "chunks", jint(&b, tchunks));
@@ -498,7 +553,7 @@ static json_t *get_array(struct jp *p, json_t *obj, const char *key, const char 
 	return get(p, obj, key, path, JSON_ARRAY, "must be an array");
 }
 
-static json_t *load(struct jp *p, const char *buf, size_t len, const char *format)
+static json_t *load(struct jp *p, const char *buf, size_t len, const char *format, int *version)
 {
 	json_error_t je;
 	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
@@ -523,17 +578,21 @@ static json_t *load(struct jp *p, const char *buf, size_t len, const char *forma
 	}
 	if (!(v = get(p, root, "version", "version", JSON_INTEGER, "must be an integer")))
 		goto bad;
-	if (json_integer_value(v) != BS_FORMAT_VERSION) {
+	if (json_integer_value(v) < BS_FORMAT_VERSION_MIN || json_integer_value(v) > BS_FORMAT_VERSION) {
 		bs_err_set(p->err, BS_ERR_FORMAT, "unsupported %s version %lld (this backstop reads version %d)",
 			   p->member, (long long)json_integer_value(v), BS_FORMAT_VERSION);
 		bs_err_hint(p->err, "use a newer backstop to read this snapshot");
 		goto bad;
 	}
+	if (version)
+		*version = (int)json_integer_value(v);
 	return root;
 bad:
 	json_decref(root);
 	return NULL;
 }
+
+static int parse_globals(struct jp *p, struct bs_manifest *m, json_t *root);
 
 int bs_manifest_parse_header(struct bs_manifest *m, const char *buf, size_t len, struct bs_err *err)
 {
@@ -545,7 +604,7 @@ int bs_manifest_parse_header(struct bs_manifest *m, const char *buf, size_t len,
 	int rc = -1;
 
 	bs_manifest_release(m);
-	if (!(root = load(&p, buf, len, HEADER_FORMAT)))
+	if (!(root = load(&p, buf, len, HEADER_FORMAT, &m->version)))
 		return -1;
 	if (get_str(&p, root, "id", "id", &m->id) < 0 ||
 	    get_str(&p, root, "database", "database", &m->database) < 0 ||
@@ -555,6 +614,8 @@ int bs_manifest_parse_header(struct bs_manifest *m, const char *buf, size_t len,
 	    get_str(&p, root, "start", "start", &m->start) < 0)
 		goto out;
 	m->server_version_num = (int)x;
+	if (parse_globals(&p, m, root) < 0)
+		goto out;
 	/* optional (absent in archives of backstop 0.1.0 before it existed) */
 	if (json_object_get(root, "unpopulated_matviews")) {
 		json_t *arr = get_array(&p, root, "unpopulated_matviews", "unpopulated_matviews"), *jr;
@@ -907,17 +968,50 @@ out:
 	return rc;
 }
 
+/* "globals": {"bytes": N, "sha256": "<64 hex>"}, optional (version 2). */
+static int parse_globals(struct jp *p, struct bs_manifest *m, json_t *root)
+{
+	json_t *jg = json_object_get(root, "globals");
+	const char *hex;
+	size_t i;
+
+	if (!jg)
+		return 0;
+	if (!json_is_object(jg))
+		return bad_field(p, "globals", "must be an object");
+	if (get_u64(p, jg, "bytes", "globals.bytes", INT64_MAX, &m->globals_bytes) < 0 ||
+	    !get(p, jg, "sha256", "globals.sha256", JSON_STRING, "must be a string"))
+		return -1;
+	hex = json_string_value(json_object_get(jg, "sha256"));
+	if (strlen(hex) != 64)
+		return bad_field(p, "globals.sha256", "must be 64 lowercase hex digits");
+	for (i = 0; i < 32; i++) {
+		unsigned hi, lo;
+		const char *d = "0123456789abcdef", *a = strchr(d, hex[2 * i]), *b = strchr(d, hex[2 * i + 1]);
+		if (!hex[2 * i] || !hex[2 * i + 1] || !a || !b)
+			return bad_field(p, "globals.sha256", "must be 64 lowercase hex digits");
+		hi = (unsigned)(a - d);
+		lo = (unsigned)(b - d);
+		m->globals_sha256[i] = (unsigned char)(hi << 4 | lo);
+	}
+	m->has_globals = 1;
+	return 0;
+}
+
 int bs_manifest_parse(struct bs_manifest *m, const char *buf, size_t len, struct bs_err *err)
 {
 	struct jp p = { BS_MEMBER_MANIFEST, err };
 	json_t *root, *tot;
 	char *id = NULL;
+	unsigned char hdr_sha[32];
+	uint64_t hdr_bytes;
+	int hdr_globals;
 	uint64_t trows = 0, tbytes = 0, tchunks = 0, x;
 	int rc = -1;
 
 	if (m->has_manifest || !m->id)
 		return bs_err_set(err, BS_ERR_INTERNAL, "manifest parsed without a header or twice");
-	if (!(root = load(&p, buf, len, MANIFEST_FORMAT)))
+	if (!(root = load(&p, buf, len, MANIFEST_FORMAT, NULL)))
 		return -1;
 	if (get_str(&p, root, "id", "id", &id) < 0)
 		goto out;
@@ -926,10 +1020,20 @@ int bs_manifest_parse(struct bs_manifest *m, const char *buf, size_t len, struct
 			   p.member, id, BS_MEMBER_HEADER, m->id);
 		goto out;
 	}
+	hdr_globals = m->has_globals;
+	hdr_bytes = m->globals_bytes;
+	memcpy(hdr_sha, m->globals_sha256, sizeof(hdr_sha));
+	m->has_globals = 0;
 	if (get_str(&p, root, "end", "end", &m->end) < 0 ||
 	    parse_tables(&p, m, root, &trows, &tbytes, &tchunks) < 0 || parse_seqs(&p, m, root) < 0 ||
-	    parse_blobs(&p, m, root) < 0 || parse_inv(&p, m, root) < 0)
+	    parse_blobs(&p, m, root) < 0 || parse_inv(&p, m, root) < 0 || parse_globals(&p, m, root) < 0)
 		goto out;
+	if (hdr_globals != m->has_globals || (hdr_globals && (hdr_bytes != m->globals_bytes ||
+							      memcmp(hdr_sha, m->globals_sha256, 32) != 0))) {
+		bs_err_set(err, BS_ERR_FORMAT, "invalid %s: field 'globals' differs from %s's", p.member,
+			   BS_MEMBER_HEADER);
+		goto out;
+	}
 	if (!(tot = get(&p, root, "totals", "totals", JSON_OBJECT, "must be an object")))
 		goto out;
 	if (get_u64(&p, tot, "rows", "totals.rows", INT64_MAX, &x) < 0)

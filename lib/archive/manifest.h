@@ -17,7 +17,10 @@
 #include "archive/digest.h"
 #include "common/err.h"
 
-#define BS_FORMAT_VERSION 1
+/* 2: globals.json (roles, tablespaces) after backstop.json, and its
+ * digest in manifest.json; version 1 archives are still read. */
+#define BS_FORMAT_VERSION 2
+#define BS_FORMAT_VERSION_MIN 1
 
 struct bs_mchunk {
 	uint32_t seq;
@@ -95,6 +98,12 @@ struct bs_manifest {
 				     * in manifest.json, absent (= 1) in archives of backstop < 0.2 */
 
 	int has_manifest;           /* manifest.json was merged in */
+	int version;                /* of the header as read (1 or 2); written: BS_FORMAT_VERSION */
+
+	/* manifest (version 2): size and SHA-256 of globals.json */
+	int has_globals;
+	uint64_t globals_bytes;
+	unsigned char globals_sha256[32];
 };
 
 void bs_manifest_init(struct bs_manifest *m);
@@ -111,6 +120,10 @@ int bs_manifest_add_unpopulated(struct bs_manifest *m, const char *schema, const
 int bs_manifest_is_unpopulated(const struct bs_manifest *m, const char *schema, const char *name);
 int bs_manifest_add_blob(struct bs_manifest *m, uint32_t oid, uint64_t bytes, uint32_t chunks);
 int bs_manifest_add_inv(struct bs_manifest *m, const char *kind, const char *name, const char *def);
+void bs_manifest_set_globals(struct bs_manifest *m, uint64_t bytes, const unsigned char sha256[32]);
+/* Check a globals.json as read against the manifest's size and digest
+ * (BS_ERR_FORMAT when they differ or the manifest has none). */
+int bs_manifest_check_globals(const struct bs_manifest *m, const char *buf, size_t len, struct bs_err *err);
 
 /* Serialize: header (backstop.json) and manifest (manifest.json).  *out is
  * malloc'd and owned by the caller. */
@@ -138,5 +151,6 @@ int bs_member_parse_blob(const char *name, uint32_t *oid, uint32_t *seq);
 #define BS_MEMBER_SCHEMA "schema.dump"
 #define BS_MEMBER_BLOB_ACL "blobs/acl.sql"
 #define BS_MEMBER_MANIFEST "manifest.json"
+#define BS_MEMBER_GLOBALS_JSON "globals.json"
 
 #endif

@@ -151,6 +151,7 @@ struct bs_restore_request {
 	const char *identity_file;      /* --identity */
 	struct bs_restore_opts *engine; /* target, create, clean, jobs, filters... */
 	int list;                       /* --list: print the tables, restore nothing */
+	int globals_only;               /* --globals-only: print (or with engine->target apply) the roles */
 	int json;
 	int progress;
 };

@@ -123,6 +123,15 @@ int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *r
 		bs_manifest_release(&m);
 		goto out;
 	}
+	if (rq->globals_only) {
+		int created = 0;
+		rc = bs_restore_globals(rq->engine, in, f, &created, err);
+		if (rc == 0 && rq->engine->target)
+			bs_info("snapshot %s: %d role%s created", rec->id, created, created == 1 ? "" : "s");
+		if (rc < 0)
+			bs_err_prefix(err, "snapshot %s", rec->id);
+		goto out;
+	}
 	rq->engine->progress = &prog;
 	bs_info("restoring snapshot %s of '%s' (%s)", rec->id, rec->database,
 		rec->encrypted ? "encrypted" : "unencrypted");

@@ -121,6 +121,7 @@ static const struct bs_bind_field snap_fields[] = {
 	  .scale = 1000, .min = 1, .max = 0 },
 	BS_BIND_F_PATH("pg_bindir", S, pg_bindir, 0),
 	BS_BIND_F_BOOL("prune", S, prune),
+	BS_BIND_F_BOOL("role_passwords", S, role_passwords),
 	BS_BIND_F_END,
 };
 

@@ -71,6 +71,7 @@ struct bs_config {
 		int64_t lock_timeout_ms;  /* default 30000 */
 		char *pg_bindir;          /* NULL: search PATH, then /usr/lib/postgresql/<N>/bin */
 		int prune;                /* bool: prune after a successful snap, default 0 */
+		int role_passwords;       /* bool: capture role password hashes, default 0 */
 	} snap;
 
 	struct bs_config_encryption {

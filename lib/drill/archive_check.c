@@ -519,7 +519,7 @@ int bs_drill_archive_check(struct bs_rstream *in, int jobs, struct bs_progress *
 	size_t nth = 0, i;
 	enum stage st = ST_HEADER;
 	char *skipbuf = NULL;
-	int rc = -1, complete = 0, after_manifest = 0, seen_manifest = 0;
+	int rc = -1, complete = 0, after_manifest = 0, seen_manifest = 0, seen_globals = 0;
 	double t0 = bs_now();
 
 	memset(&c, 0, sizeof(c));
@@ -617,6 +617,27 @@ int bs_drill_archive_check(struct bs_rstream *in, int jobs, struct bs_progress *
 				goto nomem;
 			st = ST_SCHEMA;
 			continue;
+		}
+		if (st == ST_SCHEMA && strcmp(name, BS_MEMBER_GLOBALS_JSON) == 0 && !seen_globals) {
+			/* format version 2: roles and tablespaces, digest in the header */
+			char *buf = NULL;
+			size_t len;
+			seen_globals = 1;
+			if (bs_tar_read_all(tar, JSON_MEMBER_MAX, &buf, &len, &e) < 0)
+				goto stream_failed;
+			n = bs_manifest_check_globals(m, buf, len, &e);
+			if (buf)
+				explicit_bzero(buf, len);
+			free(buf);
+			if (n < 0 && bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, name, "%s", e.msg) < 0)
+				goto nomem;
+			continue;
+		}
+		if (st == ST_SCHEMA && m->has_globals && !seen_globals) {
+			seen_globals = 1;
+			if (bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, BS_MEMBER_GLOBALS_JSON,
+						"missing: %s lists it", BS_MEMBER_HEADER) < 0)
+				goto nomem;
 		}
 		if (st == ST_SCHEMA) {
 			uint64_t got = 0;

@@ -616,7 +616,7 @@ static int check_inventory(PGconn *c, const struct bs_manifest *m, struct bs_dri
 		/* a newer backstop's snapshot: everything else is still checked */
 		snprintf(obj, sizeof(obj), "schema inventory version %d, this backstop compares versions 1 to %d",
 			 version, BS_INVENTORY_VERSION);
-		rc = bs_drill_report_add(r, BS_DRILL_AREA_SCHEMA, "inventory", obj) < 0
+		rc = bs_drill_report_add(r, BS_DRILL_AREA_SCHEMA, "inventory", "%s", obj) < 0
 			     ? bs_err_set(err, BS_ERR_NOMEM, "out of memory") : 0;
 		goto out;
 	}
@@ -639,7 +639,7 @@ static int check_inventory(PGconn *c, const struct bs_manifest *m, struct bs_dri
 		if (what) {
 			const struct bs_minv *o = x ? x : y;
 			snprintf(obj, sizeof(obj), "%s %s", inv_kind(o, NULL), o->name);
-			if (bs_drill_report_add(r, BS_DRILL_AREA_SCHEMA, obj, what) < 0) {
+			if (bs_drill_report_add(r, BS_DRILL_AREA_SCHEMA, obj, "%s", what) < 0) {
 				bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 				goto out;
 			}

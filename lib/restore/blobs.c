@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "archive/chunk.h"
 #include "common/log.h"
@@ -85,7 +86,7 @@ static int set_owner(struct rs_ctx *cx, uint32_t oid, const char *role, struct b
 	char sql[64 + 2 * 256];
 	int exists = 0, rc;
 
-	if (!role || !*role || strlen(role) > 255)
+	if (!role || !*role || strlen(role) > 255 || cx->o->no_owner)
 		return 0;
 	if (role_exists(cx, role, &exists, err) < 0)
 		return -1;
@@ -214,6 +215,23 @@ int rs_blobs_acl(struct rs_ctx *cx, uint64_t size, struct bs_err *err)
 	return rs_read_member(cx->tar, BS_MEMBER_BLOB_ACL, size, RS_META_MAX, &b->acl, err);
 }
 
+/* --no-privileges: the script's statements but its GRANTs and REVOKEs. */
+static int apply_without_grants(struct rs_ctx *cx, const char *script, struct bs_err *err)
+{
+	struct bs_dbscript s;
+	size_t i;
+	int rc = 0;
+
+	bs_dbscript_init(&s);
+	if (bs_dbscript_parse(&s, script, "", "", err) < 0)
+		rc = -1;
+	for (i = 0; rc == 0 && i < s.n; i++)
+		if (strncasecmp(s.stmts[i], "GRANT ", 6) != 0 && strncasecmp(s.stmts[i], "REVOKE ", 7) != 0)
+			rc = bs_pg_exec(cx->conn, s.stmts[i], err);
+	bs_dbscript_release(&s);
+	return rc;
+}
+
 int rs_blobs_apply_acl(struct rs_ctx *cx, struct bs_err *err)
 {
 	struct rs_blobs *b = &cx->blobs;
@@ -222,7 +240,7 @@ int rs_blobs_apply_acl(struct rs_ctx *cx, struct bs_err *err)
 	if (!b->acl)
 		return 0;
 	cx->changed = 1;
-	rc = bs_pg_exec(cx->conn, b->acl, err);
+	rc = cx->o->no_privileges ? apply_without_grants(cx, b->acl, err) : bs_pg_exec(cx->conn, b->acl, err);
 	free(b->acl);
 	b->acl = NULL;
 	if (rc < 0)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive/globals.h"
 #include "common/log.h"
 #include "pg/conn.h"
 
@@ -77,6 +78,10 @@ static void ctx_release(struct rs_ctx *cx)
 	free(cx->filters);
 	bs_toc_release(&cx->toc);
 	rs_blobs_release(&cx->blobs);
+	bs_dbscript_release(&cx->dbs);
+	if (cx->globals)
+		explicit_bzero(cx->globals, cx->globals_len);
+	free(cx->globals);
 	free(cx->dbname);
 	memset(cx, 0, sizeof(*cx));
 }
@@ -132,14 +137,48 @@ static int read_header(struct bs_rstream *in, struct bs_manifest *m, struct bs_t
 	return rc;
 }
 
-/* Advance to schema.dump, the second member. */
-static int next_schema(struct bs_tar_reader *tar, struct bs_err *err)
+/* globals.json (format version 2), checked against the header's digest:
+ * into *out (malloc'd) if out, else dropped. */
+static int read_globals(struct bs_tar_reader *tar, const struct bs_manifest *m, const char *name,
+			uint64_t size, char **out, size_t *outlen, struct bs_err *err)
+{
+	char *buf = NULL;
+
+	if (rs_read_member(tar, name, size, RS_META_MAX, &buf, err) < 0)
+		return -1;
+	if (bs_manifest_check_globals(m, buf, (size_t)size, err) < 0) {
+		free(buf);
+		return -1;
+	}
+	if (out) {
+		*out = buf;
+		*outlen = (size_t)size;
+	} else {
+		explicit_bzero(buf, (size_t)size);
+		free(buf);
+	}
+	return 0;
+}
+
+/* Advance to schema.dump, the second member (the third after globals.json
+ * in format version 2). */
+static int next_schema(struct bs_tar_reader *tar, const struct bs_manifest *m, char **globals, size_t *glen,
+		       struct bs_err *err)
 {
 	const char *name = NULL;
-	int rc = bs_tar_next(tar, &name, NULL, NULL, err);
+	uint64_t size = 0;
+	int rc = bs_tar_next(tar, &name, &size, NULL, err);
 
 	if (rc < 0)
 		return -1;
+	if (rc > 0 && strcmp(name, BS_MEMBER_GLOBALS_JSON) == 0) {
+		if (read_globals(tar, m, name, size, globals, glen, err) < 0)
+			return -1;
+		if ((rc = bs_tar_next(tar, &name, NULL, NULL, err)) < 0)
+			return -1;
+	} else if (m->has_globals) {
+		return bs_err_set(err, BS_ERR_FORMAT, "archive member '%s' is missing", BS_MEMBER_GLOBALS_JSON);
+	}
 	if (rc == 0)
 		return bs_err_set(err, BS_ERR_FORMAT, "archive is truncated: %s missing", BS_MEMBER_SCHEMA);
 	if (strcmp(name, BS_MEMBER_SCHEMA) != 0)
@@ -252,7 +291,7 @@ static int step_read_header(struct rs_ctx *cx, struct bs_err *err)
 
 static int step_read_schema(struct rs_ctx *cx, struct bs_err *err)
 {
-	if (next_schema(cx->tar, err) < 0)
+	if (next_schema(cx->tar, cx->m, &cx->globals, &cx->globals_len, err) < 0)
 		return -1;
 	if (cx->o->data_only)
 		return 0; /* the tar reader skips it */
@@ -265,6 +304,22 @@ static int step_read_schema(struct rs_ctx *cx, struct bs_err *err)
 static int step_select(struct rs_ctx *cx, struct bs_err *err)
 {
 	return rs_schema_select(cx, err);
+}
+
+/* Roles before anything references them; with --create, the database's
+ * own properties are read from schema.dump first. */
+static int step_globals(struct rs_ctx *cx, struct bs_err *err)
+{
+	if (rs_dbprops_load(cx, err) < 0)
+		return -1;
+	return rs_globals_apply(cx, err);
+}
+
+/* Last: the database's owner, settings, comment and grants (a setting such
+ * as default_transaction_read_only must not hit the restore itself). */
+static int step_dbprops(struct rs_ctx *cx, struct bs_err *err)
+{
+	return rs_dbprops_apply(cx, err);
 }
 
 static int step_prepare_target(struct rs_ctx *cx, struct bs_err *err)
@@ -364,6 +419,18 @@ static int step_flush(struct rs_ctx *cx, struct bs_err *err)
 	return 0;
 }
 
+/* A failure of pg_restore or of a statement, for a non-superuser who kept
+ * the snapshot's owners or grants: those need --no-owner --no-privileges
+ * (pg_restore's output carries no SQLSTATE to be more precise). */
+static void rs_nonsuperuser_hint(const struct rs_ctx *cx, struct bs_err *err)
+{
+	if (!cx->server_version || cx->superuser || (cx->o->no_owner && cx->o->no_privileges) || err->hint[0] ||
+	    (err->code != BS_ERR_SUBPROCESS && err->code != BS_ERR_PG))
+		return;
+	bs_err_hint(err, "restoring as a non-superuser: objects owned by other roles and their grants need "
+			 "--no-owner --no-privileges");
+}
+
 /* The restore, in order.  Each step may do nothing for the options given
  * (schema-only, data-only); the first failure stops the list. */
 enum step_timer { T_NONE, T_PREDATA, T_DATA, T_POSTDATA };
@@ -377,6 +444,7 @@ static const struct step {
 	{ "read header", step_read_header, T_NONE },
 	{ "read schema", step_read_schema, T_PREDATA },
 	{ "select tables", step_select, T_PREDATA },
+	{ "roles", step_globals, T_NONE },
 	{ "prepare target", step_prepare_target, T_NONE },
 	{ "pre-data", step_predata, T_PREDATA },
 	{ "data", step_data, T_DATA },
@@ -384,6 +452,7 @@ static const struct step {
 	{ "materialized views", step_matviews, T_POSTDATA },
 	{ "analyze", step_analyze, T_POSTDATA },
 	{ "event triggers", step_event_triggers, T_POSTDATA },
+	{ "database properties", step_dbprops, T_POSTDATA },
 	{ "flush", step_flush, T_POSTDATA },
 };
 
@@ -415,6 +484,7 @@ int bs_restore_run(const struct bs_restore_opts *o, struct bs_rstream *in, struc
 	}
 	if (rc < 0) {
 		ctx_disconnect(&cx);
+		rs_nonsuperuser_hint(&cx, err);
 		rs_target_undo(&cx, err);
 	}
 	rs_target_disarm(&cx);
@@ -435,7 +505,7 @@ int bs_restore_read_manifest(struct bs_rstream *in, struct bs_manifest *m, struc
 		err = &local;
 	bs_err_init(err);
 	bs_manifest_init(m);
-	if (read_header(in, m, &tar, err) < 0 || next_schema(tar, err) < 0)
+	if (read_header(in, m, &tar, err) < 0 || next_schema(tar, m, NULL, NULL, err) < 0)
 		goto out;
 	for (;;) {
 		const char *name = NULL;
@@ -483,6 +553,53 @@ int bs_restore_read_manifest(struct bs_rstream *in, struct bs_manifest *m, struc
 	}
 	rc = 0;
 out:
+	bs_tar_reader_free(tar);
+	return rc;
+}
+
+/* ---- --globals-only ---- */
+
+int bs_restore_globals(const struct bs_restore_opts *o, struct bs_rstream *in, FILE *f, int *created,
+		       struct bs_err *err)
+{
+	struct bs_tar_reader *tar = NULL;
+	struct bs_manifest m;
+	struct bs_globals g;
+	char *json = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	bs_err_init(err);
+	bs_manifest_init(&m);
+	bs_globals_init(&g);
+	*created = 0;
+	if (read_header(in, &m, &tar, err) < 0 || next_schema(tar, &m, &json, &len, err) < 0)
+		goto out;
+	if (!json) {
+		bs_err_set(err, BS_ERR_NOT_FOUND, "snapshot %s holds no roles or tablespaces", m.id ? m.id : "?");
+		bs_err_detail(err, "it was taken by a backstop that did not capture them (archive format version %d)",
+			      m.version);
+		bs_err_hint(err, "recreate the roles by hand, e.g. from pg_dumpall --globals-only of the old server");
+		goto out;
+	}
+	if (o && o->target) {
+		rc = bs_restore_globals_apply(o, json, len, created, err);
+		goto out;
+	}
+	if (bs_globals_parse(&g, json, len, err) < 0)
+		goto out;
+	if (bs_globals_print(&g, f) < 0) {
+		bs_err_set(err, BS_ERR_IO, "unable to write output");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (json) {
+		explicit_bzero(json, len);
+		free(json);
+	}
+	bs_globals_release(&g);
+	bs_manifest_release(&m);
 	bs_tar_reader_free(tar);
 	return rc;
 }

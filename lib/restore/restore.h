@@ -22,6 +22,7 @@
 #define BS_RESTORE_RESTORE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include <pthread.h>
 
@@ -54,6 +55,9 @@ struct bs_restore_opts {
 	int jobs;                    /* loader connections and pg_restore -j for post-data (<1: 1) */
 	const char *const *tables;   /* NULL or NULL-terminated "schema.name" / "name" filters */
 	int schema_only, data_only;
+	int no_owner;                /* as pg_restore -O: objects are owned by the restoring user */
+	int no_privileges;           /* as pg_restore -x: no GRANT/REVOKE (objects, database) */
+	const char *role;            /* as pg_restore --role: SET ROLE after connecting; NULL: none */
 	int keep_on_error;           /* don't drop a database we created when the restore fails */
 	int caller_drops;            /* with keep_on_error: the caller (a drill) disposes of the
 				      * database itself, so errors do not mention it */
@@ -87,5 +91,14 @@ int bs_restore_run(const struct bs_restore_opts *o, struct bs_rstream *in, struc
  * order.  m is initialised here; release it with bs_manifest_release, also
  * on failure. */
 int bs_restore_read_manifest(struct bs_rstream *in, struct bs_manifest *m, struct bs_err *err);
+
+/* restore --globals-only: read the archive's globals.json (roles,
+ * memberships, tablespaces; checked against the header's digest) from in;
+ * with o->target NULL print it as SQL to f, else create the missing roles
+ * (and their memberships) on o->target's server, never altering an
+ * existing role; *created counts them.  A snapshot taken before backstop
+ * captured globals (format version 1) is BS_ERR_NOT_FOUND. */
+int bs_restore_globals(const struct bs_restore_opts *o, struct bs_rstream *in, FILE *f, int *created,
+		       struct bs_err *err);
 
 #endif

@@ -23,6 +23,7 @@
 #include "archive/manifest.h"
 #include "archive/tar.h"
 #include "common/err.h"
+#include "restore/dbscript.h"
 #include "restore/restore.h"
 #include "restore/select.h"
 
@@ -137,6 +138,12 @@ struct rs_ctx {
 	struct rs_table **by_no;   /* sorted by no */
 	struct rs_pool *pool;
 	struct rs_blobs blobs;
+
+	/* database level and roles (dbprops.c, globals.c) */
+	struct bs_dbscript dbs;    /* schema.dump's database-level statements (with create) */
+	int have_dbs;
+	char *globals;             /* globals.json as read, or NULL (archives before version 2) */
+	size_t globals_len;
 };
 
 /* restore.c */
@@ -191,5 +198,37 @@ int rs_blobs_acl(struct rs_ctx *cx, uint64_t size, struct bs_err *err);
 int rs_blobs_apply_acl(struct rs_ctx *cx, struct bs_err *err);
 int rs_blobs_finish(struct rs_ctx *cx, struct bs_err *err);
 int rs_blobs_check(struct rs_ctx *cx, struct bs_err *err);
+
+/* schema.c, for the other files */
+int rs_spool_create(struct rs_spool *sp, const char *what, struct bs_err *err);
+void rs_spool_release(struct rs_spool *sp);
+int rs_read_fd(int fd, char **out, size_t *len, struct bs_err *err);
+int rs_run_pg_restore(struct rs_ctx *cx, const char *const *opts, int with_db, int stdout_fd,
+		      struct bs_err *err);
+
+/* dbprops.c: the database-level properties of pg_dump --create */
+/* Append --no-owner / --no-privileges / --role=R for pg_restore to argv at
+ * n (rolebuf holds the last); returns the new n. */
+size_t rs_restore_flags(const struct rs_ctx *cx, const char **argv, size_t n, char *rolebuf, size_t rolelen);
+/* SET ROLE on a new session when --role was given. */
+int rs_session_role(const struct rs_ctx *cx, PGconn *c, struct bs_err *err);
+/* Read the database-level statements of schema.dump (with create). */
+int rs_dbprops_load(struct rs_ctx *cx, struct bs_err *err);
+/* CREATE DATABASE as the snapshot's (encoding, locale, provider,
+ * template0) on the maintenance session c; *done = 0 when the archive has
+ * no such statement or the server cannot honour it (a warning says what is
+ * lost): the caller then creates the database its own way. */
+int rs_dbprops_create(struct rs_ctx *cx, PGconn *c, int *done, struct bs_err *err);
+/* After everything else: owner, settings, per-role settings, comment, grants. */
+int rs_dbprops_apply(struct rs_ctx *cx, struct bs_err *err);
+
+/* globals.c: roles and tablespaces the snapshot needs */
+/* Create the missing roles (never altering existing ones) before the
+ * database and its objects; refuse early when the restoring user can
+ * neither create them nor do without (--no-owner, --no-privileges). */
+int rs_globals_apply(struct rs_ctx *cx, struct bs_err *err);
+/* --globals-only -d: create every missing role (strict). */
+int bs_restore_globals_apply(const struct bs_restore_opts *o, const char *json, size_t len, int *created,
+			     struct bs_err *err);
 
 #endif

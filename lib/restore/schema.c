@@ -194,8 +194,9 @@ static void server_detail(const char *tail, struct bs_err *err)
 static int run_pg_restore(struct rs_ctx *cx, const char *const *opts, int with_db, int stdout_fd,
 			  struct bs_err *err)
 {
-	const char *argv[24];
+	const char *argv[32];
 	const char *env[3] = { NULL, NULL, NULL };
+	char rolearg[300];
 	size_t ne = 0;
 	struct child_conn cc;
 	struct bs_run r;
@@ -208,6 +209,7 @@ static int run_pg_restore(struct rs_ctx *cx, const char *const *opts, int with_d
 	argv[n++] = cx->pg_restore;
 	while (*opts && n < 18)
 		argv[n++] = *opts++;
+	n = rs_restore_flags(cx, argv, n, rolearg, sizeof(rolearg));
 	if (with_db) {
 		argv[n++] = "--no-password";
 		argv[n++] = cc.dbarg;
@@ -674,4 +676,27 @@ out:
 	free(done);
 	PQclear(r);
 	return rc;
+}
+
+/* ---- for the other files of lib/restore ---- */
+
+int rs_spool_create(struct rs_spool *sp, const char *what, struct bs_err *err)
+{
+	return spool_create(sp, what, err);
+}
+
+void rs_spool_release(struct rs_spool *sp)
+{
+	spool_release(sp);
+}
+
+int rs_read_fd(int fd, char **out, size_t *len, struct bs_err *err)
+{
+	return read_fd(fd, out, len, err);
+}
+
+int rs_run_pg_restore(struct rs_ctx *cx, const char *const *opts, int with_db, int stdout_fd,
+		      struct bs_err *err)
+{
+	return run_pg_restore(cx, opts, with_db, stdout_fd, err);
 }

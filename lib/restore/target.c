@@ -66,7 +66,8 @@ int rs_target_session(struct rs_ctx *cx, PGconn **out, struct bs_err *err)
 	    (cx->m->encoding && set_literal(c, "client_encoding", cx->m->encoding, err) < 0) ||
 	    bs_pg_exec(c, "SET synchronous_commit = off", err) < 0 ||
 	    (su && strcmp(su, "on") == 0 &&
-	     bs_pg_exec(c, "SET deadlock_timeout = '" RS_DEADLOCK_TIMEOUT "'", err) < 0)) {
+	     bs_pg_exec(c, "SET deadlock_timeout = '" RS_DEADLOCK_TIMEOUT "'", err) < 0) ||
+	    rs_session_role(cx, c, err) < 0) {
 		PQfinish(c);
 		return -1;
 	}
@@ -139,7 +140,7 @@ static int target_create(struct rs_ctx *cx, struct bs_err *err)
 	PGconn *c = NULL;
 	char *qname = NULL;
 	const char *enc = cx->m->encoding ? cx->m->encoding : "UTF8";
-	int exists = 0, mismatch = 0, rc = -1;
+	int exists = 0, mismatch = 0, done = 0, rc = -1;
 
 	if (connect_maintenance(cx->o->target, &c, err) < 0)
 		return -1;
@@ -154,7 +155,9 @@ static int target_create(struct rs_ctx *cx, struct bs_err *err)
 		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (create_database(c, qname, enc, 0, &mismatch, err) < 0) {
+	if (rs_dbprops_create(cx, c, &done, err) < 0)
+		goto out;
+	if (!done && create_database(c, qname, enc, 0, &mismatch, err) < 0) {
 		if (!mismatch)
 			goto out;
 		bs_warn("the server's default locale does not support encoding %s; creating database \"%s\""

@@ -57,6 +57,9 @@ int snap_schema_start(struct snap_ctx *ctx, struct bs_err *err)
 	argv[argc++] = tool;
 	argv[argc++] = "--format=custom";
 	argv[argc++] = "--schema-only";
+	/* the database's own properties (DATABASE, DATABASE PROPERTIES and its
+	 * COMMENT/ACL entries), which pg_restore applies only with --create */
+	argv[argc++] = "--create";
 	argv[argc++] = a_snap;
 	argv[argc++] = "--no-sync";
 	if (ctx->o->lock_timeout_ms > 0)

@@ -179,6 +179,10 @@ static void release(struct snap_ctx *ctx)
 		free(ctx->tables[i].qname);
 	free(ctx->tables);
 	free(ctx->items);
+	if (ctx->globals_json) {
+		explicit_bzero(ctx->globals_json, ctx->globals_len);
+		free(ctx->globals_json);
+	}
 	bs_manifest_release(&ctx->m);
 	pthread_mutex_destroy(&ctx->cancel_mu);
 	pthread_mutex_destroy(&ctx->err_mu);
@@ -212,14 +216,15 @@ int bs_snap_run(const struct bs_snap_opts *o, struct bs_wstream *out, struct bs_
 	    snap_lock_tables(ctx, &e) < 0 || snap_table_sizes(ctx, &e) < 0 || export_snapshot(ctx, &e) < 0 ||
 	    snap_plan_items(ctx, &e) < 0)
 		goto fail;
-	/* 2. schema: pg_dump runs in the snapshot while the data is copied */
-	if (snap_schema_start(ctx, &e) < 0)
+	/* 2. schema: pg_dump runs in the snapshot while the data is copied;
+	 * the roles and tablespaces the database needs */
+	if (snap_schema_start(ctx, &e) < 0 || snap_globals_collect(ctx, &e) < 0)
 		goto fail;
 	/* 3. the archive: header first */
 	if (snap_writer_init(&ctx->w, out, o->progress, ctx->start, &e) < 0)
 		goto fail;
 	ctx->writer_inited = 1;
-	if (write_header(ctx, &e) < 0)
+	if (write_header(ctx, &e) < 0 || snap_globals_write(ctx, &e) < 0)
 		goto fail;
 	/* 4. data: workers start copying; their chunks wait for schema.dump */
 	if (snap_workers_start(ctx, &e) < 0)

@@ -29,6 +29,7 @@ struct bs_snap_opts {
 	uint64_t chunk_size;          /* uncompressed bytes per chunk, e.g. 8 MiB */
 	int lock_timeout_ms;
 	const char *pg_bindir;        /* NULL: bs_pg_find_tool search */
+	int role_passwords;           /* capture role password hashes when pg_authid is readable */
 	struct bs_progress *progress; /* may be NULL */
 };
 

@@ -88,6 +88,10 @@ struct snap_ctx {
 	int nworkers;
 	pthread_mutex_t cancel_mu;
 
+	/* globals.json, between collection and writing (may hold password hashes) */
+	char *globals_json;
+	size_t globals_len;
+
 	/* the first error wins; later ones (often caused by the cancel) are dropped */
 	pthread_mutex_t err_mu;
 	_Atomic int failed;
@@ -134,6 +138,10 @@ int snap_workers_start(struct snap_ctx *ctx, struct bs_err *err);
 /* Join all workers; returns -1 if any failed (the error is in ctx). */
 int snap_workers_join(struct snap_ctx *ctx);
 void snap_workers_cancel(struct snap_ctx *ctx);
+
+/* globals.c: the globals.json member (roles, memberships, tablespaces) */
+int snap_globals_collect(struct snap_ctx *ctx, struct bs_err *err); /* before the header */
+int snap_globals_write(struct snap_ctx *ctx, struct bs_err *err);   /* after it */
 
 /* sequences.c, blobs.c */
 int snap_sequences(struct snap_ctx *ctx, struct bs_err *err);

@@ -185,7 +185,7 @@ TEST(parse_errors_name_the_field)
 	CHECK_INT(rc, -1);
 	CHECK(strstr(err.msg, "'format'") != NULL);
 
-	manifest_edit("\"version\": 1", "\"version\": 2", &err, &rc);
+	manifest_edit("\"version\": 2", "\"version\": 3", &err, &rc);
 	CHECK_INT(rc, -1);
 	CHECK(strstr(err.msg, "unsupported") != NULL);
 
@@ -343,8 +343,68 @@ TEST(member_names)
 	CHECK_INT(bs_member_parse_blob("data/000001/000000.copy.zst", &a, &b), -1);
 }
 
+/* Archives of format version 1 (no globals.json) are still read; version 2
+ * carries globals.json's size and SHA-256 in header and manifest. */
+TEST(version_1_and_globals_digest)
+{
+	static const char v1h[] =
+		"{\"format\":\"backstop-snapshot\",\"version\":1,\"id\":\"x\",\"database\":\"d\","
+		"\"encoding\":\"UTF8\",\"server_version\":\"15.1\",\"server_version_num\":150001,"
+		"\"start\":\"s\",\"tables\":[]}";
+	static const char v1m[] =
+		"{\"format\":\"backstop-manifest\",\"version\":1,\"id\":\"x\",\"end\":\"e\",\"tables\":[],"
+		"\"sequences\":[],\"blobs\":{\"count\":0,\"bytes\":0,"
+		"\"digest\":\"00000000000000000000000000000000\",\"items\":[]},\"inventory\":[],"
+		"\"totals\":{\"rows\":0,\"bytes\":0,\"chunks\":0}}";
+	/* sha256("{}\n") */
+	static const unsigned char md[32] = { 0xca, 0x3d, 0x16, 0x3b, 0xab, 0x05, 0x53, 0x81, 0x82, 0x72, 0x26, 0x14, 0x05, 0x68, 0xf3, 0xbe, 0xf7, 0xea, 0xac, 0x18, 0x7c, 0xeb, 0xd7, 0x68, 0x78, 0xe0, 0xb6, 0x3e, 0x9e, 0x44, 0x23, 0x56 };
+	struct bs_manifest m, r;
+	struct bs_err err;
+	char *h = NULL, *j = NULL;
+	size_t hl, jl;
+
+	bs_err_init(&err);
+	bs_manifest_init(&m);
+	CHECK_INT(bs_manifest_parse_header(&m, v1h, strlen(v1h), &err), 0);
+	CHECK_INT(m.version, 1);
+	CHECK_INT(bs_manifest_parse(&m, v1m, strlen(v1m), &err), 0);
+	CHECK_INT(m.has_globals, 0);
+	CHECK_INT(bs_manifest_check_globals(&m, "{}\n", 3, &err), -1);
+	bs_manifest_release(&m);
+
+	build(&m);
+	bs_manifest_set_globals(&m, 3, md);
+	CHECK_INT(bs_manifest_header_json(&m, &h, &hl, &err), 0);
+	CHECK_INT(bs_manifest_json(&m, &j, &jl, &err), 0);
+	bs_manifest_init(&r);
+	CHECK_INT(bs_manifest_parse_header(&r, h, hl, &err), 0);
+	CHECK_INT(r.version, BS_FORMAT_VERSION);
+	CHECK_INT(r.has_globals, 1);
+	CHECK_INT(bs_manifest_check_globals(&r, "{}\n", 3, &err), 0);
+	CHECK_INT(bs_manifest_check_globals(&r, "{ }", 3, &err), -1);
+	CHECK(strstr(err.msg, "digest") != NULL);
+	CHECK_INT(bs_manifest_parse(&r, j, jl, &err), 0);
+	bs_manifest_release(&r);
+	/* a manifest whose globals digest differs from the header's */
+	{
+		char *p = strstr(j, "\"sha256\": \"ca3d");
+		CHECK(p != NULL);
+		if (p)
+			p[11] = 'd';
+		bs_manifest_init(&r);
+		CHECK_INT(bs_manifest_parse_header(&r, h, hl, &err), 0);
+		CHECK_INT(bs_manifest_parse(&r, j, jl, &err), -1);
+		CHECK(strstr(err.msg, "globals") != NULL);
+		bs_manifest_release(&r);
+	}
+	free(h);
+	free(j);
+	bs_manifest_release(&m);
+}
+
 int main(void)
 {
+	RUN(version_1_and_globals_digest);
 	RUN(roundtrip_header_and_manifest);
 	RUN(parse_errors_name_the_field);
 	RUN(header_parse_errors);
