@@ -96,6 +96,49 @@ install: all
 	if [ -d docs/man ]; then install -d $(DESTDIR)$(PREFIX)/share/man/man1 && \
 		install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
 
+# ---- fuzzing (tests/fuzz/README.md) ----------------------------------------
+#
+#   make fuzz-build              build every tests/fuzz/fuzz_*.c into build-fuzz/fuzz/
+#                                (clang, libFuzzer, ASan + UBSan; the library is
+#                                compiled again there with coverage instrumentation)
+#   make fuzz FUZZ_SECONDS=N     run each target N seconds (default 60) from its seed
+#                                corpus; crashes are saved under tests/fuzz/crashes/
+#
+# The fuzz build is a recursive make with BUILD=build-fuzz and FUZZ_BUILD=1,
+# so it never touches the objects of the normal or sanitizer builds.
+
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+.PHONY: fuzz fuzz-build fuzz-targets
+
+ifeq ($(FUZZ_BUILD),1)
+CFLAGS += -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined -Wno-unknown-warning-option
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+fuzz-build:
+	$(MAKE) BUILD=$(FUZZ_DIR) CC=clang FUZZ_BUILD=1 SANITIZE= fuzz-targets
+
+fuzz-targets: $(FUZZ_BINS) $(BUILD)/fuzz/seeds
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
+$(BUILD)/fuzz/seeds: $(BUILD)/obj/tests/fuzz/seeds.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/obj/tests/fuzz/%.o: CFLAGS += -Itests/fuzz
+.SECONDARY: $(FUZZ_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/fuzz/seeds.o
+
+fuzz: fuzz-build
+	FUZZ_DIR=$(FUZZ_DIR) bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 format-check:
 	clang-format --dry-run --Werror $(LIB_SRC) $(CMD_SRC) cmd/backstop.c
 

@@ -25,6 +25,8 @@ PKGS=(
 	# process checks (procps), timeout/mktemp (coreutils), JSON in tests (jq,
 	# python3)
 	util-linux passwd procps coreutils findutils grep sed jq python3
+	# fuzzing (tests/fuzz, make fuzz): clang and its libFuzzer runtime
+	clang libclang-rt-14-dev
 )
 
 missing=()

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# tests/fuzz/run.sh - run every libFuzzer target for a fixed time, as TAP.
+#
+#   bash tests/fuzz/run.sh [SECONDS] [TARGET...]
+#
+# SECONDS per target (default 10; `make fuzz` passes FUZZ_SECONDS, default
+# 60).  TARGETs are names like age_header (default: every
+# tests/fuzz/fuzz_*.c).  Builds them first (make fuzz-build: clang,
+# libFuzzer, ASan + UBSan, into $FUZZ_DIR, default build-fuzz).
+#
+# Each target starts from its seed corpus tests/fuzz/corpus/<target>/ (read
+# only) and a working corpus $FUZZ_DIR/corpus/<target>/ that keeps what
+# earlier runs found.  Prints one TAP line per target:
+#   ok N - fuzz <target> 10s, 123456 runs
+#   not ok N - fuzz <target>: crash, input saved as tests/fuzz/crashes/<target>-crash-...
+# with the sanitizer's report as '#' lines.  Inputs that crash are saved in
+# tests/fuzz/crashes/ (not committed); reproduce one with
+#   build-fuzz/fuzz/fuzz_<target> tests/fuzz/crashes/<file>
+# Without clang's libFuzzer the plan is "1..0 # SKIP".  Exit status 1 when
+# anything failed.
+set -u -o pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
+SECS=${1:-10}
+shift 2>/dev/null || true
+FUZZ_DIR=${FUZZ_DIR:-build-fuzz}
+CRASHES=tests/fuzz/crashes
+
+if ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
+	! command -v clang >/dev/null 2>&1; then
+	echo "1..0 # SKIP clang's libFuzzer is not installed (scripts/install-deps.sh installs clang)"
+	exit 0
+fi
+
+if [ $# -gt 0 ]; then
+	targets=("$@")
+else
+	targets=()
+	for f in tests/fuzz/fuzz_*.c; do
+		f=${f##*/fuzz_}
+		targets+=("${f%.c}")
+	done
+fi
+
+log=$(mktemp /tmp/bs-fuzz.XXXXXX) || exit 1
+trap 'rm -f "$log"' EXIT
+
+echo "1..${#targets[@]}"
+if ! make -s FUZZ_DIR="$FUZZ_DIR" fuzz-build >"$log" 2>&1; then
+	echo "# make fuzz-build failed:"
+	tail -n 40 "$log" | sed 's/^/#   /'
+	n=0
+	for t in "${targets[@]}"; do
+		n=$((n + 1))
+		echo "not ok $n - fuzz $t: not built"
+	done
+	exit 1
+fi
+
+mkdir -p "$CRASHES"
+failed=0
+n=0
+for t in "${targets[@]}"; do
+	n=$((n + 1))
+	bin=$FUZZ_DIR/fuzz/fuzz_$t
+	seeds=tests/fuzz/corpus/$t
+	work=$FUZZ_DIR/corpus/$t
+	if [ ! -x "$bin" ] || [ ! -d "$seeds" ]; then
+		echo "not ok $n - fuzz $t: no such target (or no corpus $seeds)"
+		failed=1
+		continue
+	fi
+	mkdir -p "$work"
+	before=$(ls "$CRASHES" | sort)
+	# -timeout: one input running 10 s is a finding (a hang), not a slow run
+	"$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix="$CRASHES/$t-" "$work" "$seeds" >"$log" 2>&1 </dev/null
+	rc=$?
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	if [ "$rc" -eq 0 ]; then
+		echo "ok $n - fuzz $t ${SECS}s, ${runs:-?} runs"
+		continue
+	fi
+	failed=1
+	saved=$(comm -13 <(printf '%s\n' "$before") <(ls "$CRASHES" | sort) | head -n 1)
+	kind=$(sed -n 's/.*ERROR: libFuzzer: \([a-z-]*\).*/\1/p; s/.*ERROR: AddressSanitizer: \([a-z-]*\).*/\1/p; s/.*ERROR: LeakSanitizer: .*/leak/p; s/.*runtime error: .*/undefined behaviour/p; s/.*fuzz property failed.*/property/p' "$log" | head -n 1)
+	echo "not ok $n - fuzz $t: ${kind:-exit $rc}${saved:+, input saved as $CRASHES/$saved}"
+	grep -v '^#[0-9]\+\s' "$log" | grep -v '^\(INFO\|MS\|stat\)' | head -n 60 | sed 's/^/#   /'
+done
+exit "$failed"
