@@ -14,7 +14,7 @@ DESTDIR ?=
 BUILD ?= build
 CC ?= cc
 
-PKGS := libpq libarchive libzstd libcrypto libcurl yaml-0.1 jansson
+PKGS := libpq libarchive libzstd libcrypto libcurl yaml-0.1 jansson libxml-2.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -14,7 +14,7 @@ PKGS=(
 	# build
 	build-essential pkg-config
 	libpq-dev libarchive-dev libzstd-dev libssl-dev libcurl4-openssl-dev
-	libyaml-dev libjansson-dev
+	libyaml-dev libjansson-dev libxml2-dev
 	# PostgreSQL 15: server for the test cluster (contrib modules such as
 	# citext ship in this package on Debian), client tools (pg_dump,
 	# pg_restore, psql) that snap and restore run
