@@ -15,7 +15,10 @@
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc;
 
-static void global_init(void) { global_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void global_init(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 void bs_http_opts_default(struct bs_http_opts *o)
 {
@@ -31,21 +34,27 @@ void bs_http_opts_default(struct bs_http_opts *o)
 	o->retry.budget_ms = 120000;
 }
 
+static void def_long(long *v, long d)
+{
+	if (*v <= 0)
+		*v = d;
+}
+
 static void fill_defaults(struct bs_http_opts *o)
 {
 	struct bs_http_opts d;
 
 	bs_http_opts_default(&d);
-#define DEF(f) if (o->f <= 0) o->f = d.f
-	DEF(connect_timeout_ms);
-	DEF(low_speed_bytes);
-	DEF(low_speed_secs);
-	DEF(max_parallel);
-	DEF(retry.max_attempts);
-	DEF(retry.base_ms);
-	DEF(retry.max_ms);
-	DEF(retry.budget_ms);
-#undef DEF
+	def_long(&o->connect_timeout_ms, d.connect_timeout_ms);
+	def_long(&o->low_speed_bytes, d.low_speed_bytes);
+	def_long(&o->low_speed_secs, d.low_speed_secs);
+	def_long(&o->retry.base_ms, d.retry.base_ms);
+	def_long(&o->retry.max_ms, d.retry.max_ms);
+	def_long(&o->retry.budget_ms, d.retry.budget_ms);
+	if (o->max_parallel <= 0)
+		o->max_parallel = d.max_parallel;
+	if (o->retry.max_attempts <= 0)
+		o->retry.max_attempts = d.retry.max_attempts;
 	if (!o->max_body)
 		o->max_body = d.max_body;
 	if (o->timeout_ms < 0)
@@ -58,7 +67,8 @@ struct bs_http *bs_http_new(const struct bs_http_opts *opts, struct bs_err *err)
 
 	pthread_once(&global_once, global_init);
 	if (global_rc != CURLE_OK) {
-		bs_err_set(err, BS_ERR_NET, "unable to initialise libcurl: %s", curl_easy_strerror(global_rc));
+		bs_err_set(err, BS_ERR_NET, "unable to initialise libcurl: %s",
+			   curl_easy_strerror(global_rc));
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
@@ -170,7 +180,7 @@ void bs_http_req_release(struct bs_http_req *req)
 
 int bs_http_add(struct bs_http *c, struct bs_http_req *req, struct bs_err *err)
 {
-	struct bs_http_xfer *x;
+	struct bs_http_xfer *x, **pp;
 
 	bs_http_req_release(req);
 	memset(&req->res, 0, sizeof(req->res));
@@ -183,20 +193,26 @@ int bs_http_add(struct bs_http *c, struct bs_http_req *req, struct bs_err *err)
 	x->req = req;
 	x->method = req->method ? req->method : "GET";
 	x->max_attempts = req->max_attempts > 0 ? req->max_attempts : c->opts.retry.max_attempts;
-	if (bs_http_xfer_setup(x, err) < 0) {
+	if (bs_http_xfer_setup(x, &req->res.err) < 0) {
 		bs_http_xfer_free(x);
+		if (err && err != &req->res.err)
+			*err = req->res.err;
 		return -1;
 	}
 	x->state = BS_X_QUEUED;
 	x->start_ms = bs_http_now_ms();
-	x->next = c->active;
-	c->active = x;
+	for (pp = &c->active; *pp; pp = &(*pp)->next) /* FIFO: started in the order added */
+		;
+	*pp = x;
 	req->xfer_ = x;
 	c->pending++;
 	return 0;
 }
 
-size_t bs_http_pending(const struct bs_http *c) { return c ? c->pending : 0; }
+size_t bs_http_pending(const struct bs_http *c)
+{
+	return c ? c->pending : 0;
+}
 
 /* Start queued attempts (and retries whose wait is over) while slots are
  * free.  Returns the earliest wake time of those still waiting, or -1. */
@@ -251,7 +267,10 @@ static void collect(struct bs_http *c)
 	}
 }
 
-static int cancelled(const struct bs_http *c) { return c->opts.cancel && *c->opts.cancel; }
+static int cancelled(const struct bs_http *c)
+{
+	return c->opts.cancel && *c->opts.cancel;
+}
 
 struct bs_http_req *bs_http_next(struct bs_http *c, long max_wait_ms)
 {

@@ -57,12 +57,21 @@
  * Threads: a client and its requests belong to one thread at a time.
  * Several clients may be used by several threads.
  *
- * Ownership: the caller owns struct bs_http_opts, every struct bs_http_req
- * and the strings, headers, body and reader/sink it points to; they must
- * stay valid until the request completes.  The client copies nothing from
- * opts after bs_http_new except ca_file and user_agent, which it copies.
- * res.body and res.headers belong to the request and are freed by
+ * Idempotence: a retry sends the request again, so a POST whose effect
+ * must not happen twice (rare: webhooks tolerate duplicates, S3 and Azure
+ * writes are idempotent) sets max_attempts = 1 and decides itself.
+ *
+ * Ownership: bs_http_new copies opts and its strings (opts may go away
+ * after it returns; only *cancel is read later and must outlive the
+ * client).  The caller owns every struct bs_http_req, which must be
+ * zero-initialised before its first use, and the URL, headers, body and
+ * reader/sink it points to; all must stay valid until the request is
+ * returned by bs_http_next (or bs_http_run/bs_http_do return).  res.body
+ * and res.headers belong to the request and are freed by
  * bs_http_req_release (and on reuse by bs_http_add).
+ *
+ * Scale: bs_http_run suits tens to hundreds of requests; for thousands,
+ * keep a window of a few hundred in flight with bs_http_add/bs_http_next.
  */
 #ifndef BS_NET_HTTP_H
 #define BS_NET_HTTP_H
@@ -78,20 +87,20 @@ struct bs_http_xfer;
 
 struct bs_http_retry {
 	int max_attempts; /* attempts in all, first one included; default 5 */
-	long base_ms;     /* first backoff before jitter; default 250 */
-	long max_ms;      /* backoff cap; default 20000 */
-	long budget_ms;   /* no retry wait ends later than start + budget; default 120000 */
+	long base_ms;	  /* first backoff before jitter; default 250 */
+	long max_ms;	  /* backoff cap; default 20000 */
+	long budget_ms;	  /* no retry wait ends later than start + budget; default 120000 */
 };
 
 struct bs_http_opts {
-	const char *ca_file;      /* PEM CA bundle; NULL = system default */
-	const char *user_agent;   /* NULL = "backstop/<version>" */
-	long connect_timeout_ms;  /* default 10000 */
-	long timeout_ms;          /* per attempt, whole transfer; 0 = none (default) */
-	long low_speed_bytes;     /* a stall: below this many bytes/s ... (default 1) */
-	long low_speed_secs;      /* ... for this long ends the attempt (default 30) */
-	size_t max_body;          /* bound of an in-memory response body; default 8 MiB */
-	int max_parallel;         /* transfers running at once; more are queued; default 16 */
+	const char *ca_file;	 /* PEM CA bundle; NULL = system default */
+	const char *user_agent;	 /* NULL = "backstop/<version>" */
+	long connect_timeout_ms; /* default 10000 */
+	long timeout_ms;	 /* per attempt, whole transfer; 0 = none (default) */
+	long low_speed_bytes;	 /* a stall: below this many bytes/s ... (default 1) */
+	long low_speed_secs;	 /* ... for this long ends the attempt (default 30) */
+	size_t max_body;	 /* bound of an in-memory response body; default 8 MiB */
+	int max_parallel;	 /* transfers running at once; more are queued; default 16 */
 	struct bs_http_retry retry;
 	/* Optional: when *cancel becomes non-zero (e.g. set by a signal
 	 * callback), every transfer ends with BS_ERR_INTERRUPTED within ~100 ms. */
@@ -121,33 +130,33 @@ struct bs_http_sink {
 };
 
 struct bs_http_result {
-	int ok;             /* 1: 2xx and the body fully delivered */
-	long status;        /* HTTP status of the last attempt, 0 when none arrived */
-	int curl_code;      /* CURLcode of the last attempt (0 = CURLE_OK) */
-	int transient;      /* the failure was of a kind worth retrying */
-	int attempts;       /* attempts made */
-	long elapsed_ms;    /* from the first attempt's start to completion */
-	char *body;         /* NUL-terminated; the 2xx body (no sink) or the error body */
+	int ok;		 /* 1: 2xx and the body fully delivered */
+	long status;	 /* HTTP status of the last attempt, 0 when none arrived */
+	int curl_code;	 /* CURLcode of the last attempt (0 = CURLE_OK) */
+	int transient;	 /* the failure was of a kind worth retrying */
+	int attempts;	 /* attempts made */
+	long elapsed_ms; /* from the first attempt's start to completion */
+	char *body;	 /* NUL-terminated; the 2xx body (no sink) or the error body */
 	size_t body_len;
-	char *headers;      /* last response's header lines, NUL-separated; see bs_http_header */
+	char *headers; /* last response's header lines, NUL-separated; see bs_http_header */
 	size_t headers_len;
-	struct bs_err err;  /* when !ok */
+	struct bs_err err; /* when !ok */
 };
 
 struct bs_http_req {
 	/* in */
-	const char *method;              /* "GET" (default when NULL), "HEAD", "PUT", "POST", "DELETE" ... */
-	const char *url;                 /* http:// or https:// */
-	const char *const *headers;      /* NULL-terminated "Name: value" lines, or NULL */
-	const void *body;                /* memory body (sent again on retry) ... */
+	const char *method;	    /* "GET" (default when NULL), "HEAD", "PUT", "POST", "DELETE" ... */
+	const char *url;	    /* http:// or https:// */
+	const char *const *headers; /* NULL-terminated "Name: value" lines, or NULL */
+	const void *body;	    /* memory body (sent again on retry) ... */
 	size_t body_len;
 	const struct bs_http_reader *reader; /* ... or a streamed one (not both) */
-	const struct bs_http_sink *sink; /* NULL: a 2xx body goes to res.body, bounded */
-	int64_t range_off;               /* Range: bytes=off-(off+len-1) when range_len > 0, */
-	int64_t range_len;               /* bytes=off- when range_len < 0, none when 0 */
-	int max_attempts;                /* 0 = client policy; 1 = never retry */
-	int follow_redirects;            /* follow up to 5 redirects (http/https only) */
-	void *user;                      /* for the caller */
+	const struct bs_http_sink *sink;     /* NULL: a 2xx body goes to res.body, bounded */
+	int64_t range_off;		     /* Range: bytes=off-(off+len-1) when range_len > 0, */
+	int64_t range_len;		     /* bytes=off- when range_len < 0, none when 0 */
+	int max_attempts;		     /* 0 = client policy; 1 = never retry */
+	int follow_redirects;		     /* follow up to 5 redirects (http/https only) */
+	void *user;			     /* for the caller */
 	/* out */
 	struct bs_http_result res;
 	/* private to the client */

@@ -23,37 +23,37 @@ enum bs_http_state { BS_X_QUEUED, BS_X_RUNNING, BS_X_WAITING, BS_X_DONE };
 struct bs_http_xfer {
 	struct bs_http *c;
 	struct bs_http_req *req;
-	struct bs_http_xfer *next;     /* in c->active or c->done */
+	struct bs_http_xfer *next; /* in c->active or c->done */
 	enum bs_http_state state;
 	CURL *easy;
 	struct curl_slist *hdrs;
 	char errbuf[CURL_ERROR_SIZE];
 	char range[64];
-	char url_log[512];             /* redacted URL for logs and messages */
+	char url_log[512]; /* redacted URL for logs and messages */
 	const char *method;
 	int max_attempts;
-	int64_t start_ms;              /* first attempt */
-	int64_t wake_ms;               /* WAITING: when to start the next attempt */
+	int64_t start_ms; /* first attempt */
+	int64_t wake_ms;  /* WAITING: when to start the next attempt */
 	/* per attempt */
-	size_t body_off;               /* memory body: bytes handed to curl */
-	size_t body_cap;               /* allocated size of res.body */
+	size_t body_off; /* memory body: bytes handed to curl */
+	size_t body_cap; /* allocated size of res.body */
 	size_t headers_cap;
-	long status;                   /* from the last status line seen */
-	int sink_used;                 /* bytes went to the sink this request */
-	int too_big;                   /* the 2xx body exceeds max_body */
-	int cb_failed;                 /* reader or sink failed: res.err is set */
+	long status;   /* from the last status line seen */
+	int sink_used; /* bytes went to the sink this request */
+	int too_big;   /* the 2xx body exceeds max_body */
+	int cb_failed; /* reader or sink failed: res.err is set */
 };
 
 struct bs_http {
 	CURLM *multi;
-	struct bs_http_opts opts;      /* ca_file/user_agent point to the copies */
+	struct bs_http_opts opts; /* ca_file/user_agent point to the copies */
 	char *ca_file;
 	char *user_agent;
-	struct bs_http_xfer *active;   /* QUEUED, RUNNING, WAITING */
-	struct bs_http_xfer *done;     /* FIFO of DONE */
+	struct bs_http_xfer *active; /* QUEUED, RUNNING, WAITING */
+	struct bs_http_xfer *done;   /* FIFO of DONE */
 	struct bs_http_xfer *done_tail;
 	size_t running;
-	size_t pending;                /* added and not yet returned */
+	size_t pending; /* added and not yet returned */
 	uint32_t rnd;
 };
 

@@ -36,12 +36,12 @@ int bs_http_curl_transient(int curl_code)
 	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_COULDNT_RESOLVE_HOST: /* resolvers fail temporarily too */
 	case CURLE_COULDNT_CONNECT:
-	case CURLE_OPERATION_TIMEDOUT:   /* includes the low-speed (stall) limit */
+	case CURLE_OPERATION_TIMEDOUT: /* includes the low-speed (stall) limit */
 	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:           /* connection reset */
-	case CURLE_GOT_NOTHING:          /* empty reply: server closed early */
-	case CURLE_PARTIAL_FILE:         /* body shorter than Content-Length */
-	case CURLE_SSL_CONNECT_ERROR:    /* handshake cut; verification is CURLE_PEER_FAILED_VERIFICATION */
+	case CURLE_RECV_ERROR:	      /* connection reset */
+	case CURLE_GOT_NOTHING:	      /* empty reply: server closed early */
+	case CURLE_PARTIAL_FILE:      /* body shorter than Content-Length */
+	case CURLE_SSL_CONNECT_ERROR: /* handshake cut; verification is CURLE_PEER_FAILED_VERIFICATION */
 	case CURLE_HTTP2:
 	case CURLE_HTTP2_STREAM:
 	case CURLE_HTTP3:

@@ -11,7 +11,10 @@
 
 #include "common/log.h"
 
-static int is_2xx(long status) { return status >= 200 && status < 300; }
+static int is_2xx(long status)
+{
+	return status >= 200 && status < 300;
+}
 
 /* Append to a bounded, NUL-terminated heap buffer.  Returns the bytes kept
  * (fewer than len when the bound is reached), or -1 without memory. */
@@ -225,7 +228,8 @@ int bs_http_xfer_setup(struct bs_http_xfer *x, struct bs_err *err)
 
 	bs_http_redact_url(req->url, x->url_log, sizeof(x->url_log));
 	if (!req->url || (strncasecmp(req->url, "http://", 7) && strncasecmp(req->url, "https://", 8)))
-		return bs_err_set(err, BS_ERR_INTERNAL, "unsupported URL '%s': only http and https", x->url_log);
+		return bs_err_set(err, BS_ERR_INTERNAL, "unsupported URL '%s': only http and https",
+				  x->url_log);
 	x->easy = e = curl_easy_init();
 	if (!e)
 		return bs_err_set(err, BS_ERR_NOMEM, "unable to create a transfer for '%s'", x->url_log);
@@ -302,8 +306,9 @@ static int describe_failure(struct bs_http_xfer *x, CURLcode rc)
 		bs_err_set(&res->err, BS_ERR_NET, "%s '%s' failed: %s", x->method, x->url_log,
 			   x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
 		if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
-			bs_err_hint(&res->err, "TLS verification is always on: give the CA bundle that signed "
-					       "the server's certificate (ca_file)");
+			bs_err_hint(&res->err,
+				    "TLS verification is always on: give the CA bundle that signed "
+				    "the server's certificate (ca_file)");
 		return bs_http_curl_transient(rc);
 	}
 	bs_err_set(&res->err, BS_ERR_NET, "%s '%s' failed: HTTP %ld", x->method, x->url_log, res->status);
@@ -330,8 +335,9 @@ static long retry_wait(struct bs_http_xfer *x, int64_t now_ms, int *from_header)
 	else
 		wait = bs_http_backoff_ms(&c->opts.retry, res->attempts, bs_http_rand(&c->rnd));
 	if (now_ms + wait > x->start_ms + c->opts.retry.budget_ms) {
-		bs_err_detail(&res->err, "gave up after %d attempt%s: waiting %.1f s more would exceed "
-					 "the retry budget of %.1f s",
+		bs_err_detail(&res->err,
+			      "gave up after %d attempt%s: waiting %.1f s more would exceed "
+			      "the retry budget of %.1f s",
 			      res->attempts, res->attempts == 1 ? "" : "s", wait / 1000.0,
 			      c->opts.retry.budget_ms / 1000.0);
 		return -1;

@@ -15,7 +15,9 @@ struct bs_xml {
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
-static void silent(void *ctx, const char *msg, ...) { }
+static void silent(void *ctx, const char *msg, ...)
+{
+}
 
 static void xml_init(void)
 {
@@ -65,17 +67,20 @@ struct bs_xml *bs_xml_parse(const char *buf, size_t len, const char *what, struc
 	}
 	ctxt->sax->internalSubset = refuse_dtd;
 	ctxt->_private = &had_dtd;
-	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
-				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+	doc =
+	    xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
+			      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
 	if (had_dtd) {
-		bs_err_set(err, BS_ERR_FORMAT, "%s carries a document type declaration, which is refused", what);
+		bs_err_set(err, BS_ERR_FORMAT, "%s carries a document type declaration, which is refused",
+			   what);
 		bs_err_detail(err, "object-store responses never need one; entities are not expanded");
 	} else if (!doc) {
 		const xmlError *e = xmlCtxtGetLastError(ctxt);
 
 		bs_err_set(err, BS_ERR_FORMAT, "%s is not well-formed XML", what);
 		if (e && e->message)
-			bs_err_detail(err, "line %d: %.*s", e->line, (int)strcspn(e->message, "\n"), e->message);
+			bs_err_detail(err, "line %d: %.*s", e->line, (int)strcspn(e->message, "\n"),
+				      e->message);
 	} else if (!xmlDocGetRootElement(doc)) {
 		bs_err_set(err, BS_ERR_FORMAT, "%s has no root element", what);
 	} else if (!(x = calloc(1, sizeof(*x)))) {

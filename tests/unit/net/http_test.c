@@ -810,6 +810,66 @@ TEST(window_with_add_and_next)
 	bs_http_free(c);
 }
 
+TEST(max_parallel_bounds_concurrency)
+{
+	struct bs_http_opts o;
+	struct bs_http *c;
+	struct bs_http_req rs[6];
+	struct bs_err err;
+	char u[128];
+	int64_t t0;
+	long ms;
+	int i;
+
+	NEED_SERVER();
+	bs_http_opts_default(&o);
+	o.max_parallel = 2;
+	c = bs_http_new(&o, &err);
+	url(u, sizeof(u), "/slow?ms=300");
+	for (i = 0; i < 6; i++)
+		rs[i] = (struct bs_http_req){ .url = u };
+	t0 = bs_http_now_ms();
+	CHECK_INT(bs_http_run(c, rs, 6, &err), 0);
+	ms = elapsed_since(t0);
+	printf("# 6 x 300 ms through 2 slots: %ld ms\n", ms);
+	CHECK(ms >= 900);
+	CHECK(ms < 4000);
+	for (i = 0; i < 6; i++)
+		bs_http_req_release(&rs[i]);
+	bs_http_free(c);
+}
+
+TEST(retry_wait_does_not_block_others)
+{
+	struct bs_http_opts o;
+	struct bs_http *c;
+	struct bs_http_req a = { 0 }, b = { 0 }, *first, *second;
+	struct bs_err err;
+	char ua[128], ub[128];
+
+	NEED_SERVER();
+	bs_http_opts_default(&o);
+	o.max_parallel = 1; /* one slot: b can only run while a waits */
+	c = bs_http_new(&o, &err);
+	url(ua, sizeof(ua), "/429?key=noblock&fail=1&retry-after=1");
+	url(ub, sizeof(ub), "/slow?ms=200");
+	a.url = ua;
+	b.url = ub;
+	CHECK_INT(bs_http_add(c, &a, &err), 0);
+	CHECK_INT(bs_http_add(c, &b, &err), 0);
+	capture_start();
+	first = bs_http_next(c, 10000);
+	second = bs_http_next(c, 10000);
+	capture_end();
+	CHECK(first == &b);
+	CHECK(second == &a);
+	CHECK(b.res.ok && b.res.elapsed_ms < 900);
+	CHECK(a.res.ok && a.res.attempts == 2 && a.res.elapsed_ms >= 1000);
+	bs_http_req_release(&a);
+	bs_http_req_release(&b);
+	bs_http_free(c);
+}
+
 TEST(connection_refused_is_transient)
 {
 	struct bs_http *c = client(2, 10, 10000);
@@ -1066,6 +1126,8 @@ int main(void)
 	RUN(range_header_sent);
 	RUN(fifty_in_parallel);
 	RUN(window_with_add_and_next);
+	RUN(max_parallel_bounds_concurrency);
+	RUN(retry_wait_does_not_block_others);
 	RUN(connection_refused_is_transient);
 	RUN(bad_requests_refused);
 	RUN(cancel_interrupts);
