@@ -60,7 +60,7 @@ static void check_identity_text(const char *text, char *rcpt, size_t cap)
 
 TEST(help)
 {
-	const char *a1[] = {bin, "--help", NULL}, *a2[] = {bin, "-h", NULL};
+	const char *a1[] = {bin, "--help", NULL}, *a2[] = {bin, "-?", NULL};
 	struct proc p;
 
 	NEED_BIN();
@@ -176,8 +176,11 @@ TEST(runtime_failures_exit_3)
 	pid_t pid;
 
 	NEED_BIN();
-	CHECK_INT(run_cmd(a, NULL, &p), 3);
-	CHECK(strstr(p.err, "backstop keygen: error: unable to create identity file") != NULL);
+	/* a missing directory is the user's to create: exit 2, which and how */
+	CHECK_INT(run_cmd(a, NULL, &p), 2);
+	CHECK(strstr(p.err, "backstop keygen: error: directory '") != NULL);
+	CHECK(strstr(p.err, "no/such/dir' does not exist") != NULL);
+	CHECK(strstr(p.err, "install -d -m 0700") != NULL);
 	/* a full stdout is an error, not a silently lost key */
 	pid = fork();
 	if (pid == 0) {
