@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define HEADER_FORMAT "backstop-snapshot"
 #define MANIFEST_FORMAT "backstop-manifest"
@@ -29,6 +30,8 @@ static void table_release(struct bs_mtable *t)
 		free(t->columns[i]);
 	free(t->columns);
 	free(t->chunks);
+	free(t->extension);
+	free(t->filter);
 }
 
 void bs_manifest_release(struct bs_manifest *m)
@@ -126,6 +129,23 @@ struct bs_mtable *bs_manifest_table(struct bs_manifest *m, uint32_t no)
 		if (m->tables[i].no == no)
 			return &m->tables[i];
 	return NULL;
+}
+
+int bs_mtable_set_extension(struct bs_mtable *t, const char *extension, const char *condition)
+{
+	const char *c = condition ? condition : "";
+
+	while (*c == ' ')
+		c++;
+	if (strncasecmp(c, "WHERE", 5) == 0 && (c[5] == ' ' || c[5] == '\t' || c[5] == '\n' || c[5] == '('))
+		c += 5;
+	while (*c == ' ' || *c == '\t' || *c == '\n')
+		c++;
+	free(t->extension);
+	free(t->filter);
+	t->extension = strdup(extension);
+	t->filter = strdup(c);
+	return t->extension && t->filter ? 0 : -1;
 }
 
 int bs_mtable_add_chunk(struct bs_mtable *t, const struct bs_mchunk *c)
@@ -386,6 +406,10 @@ int bs_manifest_header_json(const struct bs_manifest *m, char **out, size_t *len
 		for (j = 0; j < t->ncolumns; j++)
 			jappend(&b, cols, jstr(&b, "a column name", t->columns[j]));
 		jset(&b, jt, "columns", cols);
+		if (t->extension) {
+			jset(&b, jt, "extension", jstr(&b, "an extension name", t->extension));
+			jset(&b, jt, "filter", jstr(&b, "an extension's filter", t->filter ? t->filter : ""));
+		}
 		jappend(&b, tables, jt);
 	}
 	jset(&b, root, "tables", tables);
@@ -684,10 +708,16 @@ int bs_manifest_parse_header(struct bs_manifest *m, const char *buf, size_t len,
 			bad_field(&p, path, "repeats another table's number");
 			goto tfail;
 		}
-		if (!bs_manifest_add_table(m, (uint32_t)no, schema, name, (const char *const *)cols, ncols))
-			bs_err_set(err, BS_ERR_NOMEM, "out of memory reading %s", p.member);
-		else
-			ok = 1;
+		{
+			struct bs_mtable *t = bs_manifest_add_table(m, (uint32_t)no, schema, name,
+								    (const char *const *)cols, ncols);
+			const char *ext = json_string_value(json_object_get(jt, "extension"));
+			const char *filter = json_string_value(json_object_get(jt, "filter"));
+			if (!t || (ext && bs_mtable_set_extension(t, ext, filter ? filter : "") < 0))
+				bs_err_set(err, BS_ERR_NOMEM, "out of memory reading %s", p.member);
+			else
+				ok = 1;
+		}
 tfail:
 		free(schema);
 		free(name);

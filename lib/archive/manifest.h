@@ -41,6 +41,11 @@ struct bs_mtable {
 	struct bs_digest digest;
 	struct bs_mchunk *chunks;   /* sorted by seq after bs_manifest_from_json */
 	size_t nchunks, chunks_cap;
+	/* an extension's configuration table (pg_extension_config_dump): the
+	 * extension, and the rows it registered ("" = all, else a condition
+	 * without its WHERE); NULL for other tables */
+	char *extension;
+	char *filter;
 };
 
 struct bs_mseq {
@@ -113,6 +118,9 @@ void bs_manifest_release(struct bs_manifest *m);
 struct bs_mtable *bs_manifest_add_table(struct bs_manifest *m, uint32_t no, const char *schema,
 					const char *name, const char *const *columns, size_t ncolumns);
 struct bs_mtable *bs_manifest_table(struct bs_manifest *m, uint32_t no); /* NULL if absent */
+/* Mark t as extension's configuration table; condition is extcondition's
+ * ("WHERE ..." or ""), stored without the WHERE. -1 when out of memory. */
+int bs_mtable_set_extension(struct bs_mtable *t, const char *extension, const char *condition);
 int bs_mtable_add_chunk(struct bs_mtable *t, const struct bs_mchunk *c);
 int bs_manifest_add_seq(struct bs_manifest *m, const char *schema, const char *name,
 			int64_t last_value, int is_called);

@@ -371,7 +371,7 @@ static void *worker_main(void *arg)
 		}
 		if (j) {
 			p->busy++;
-			if (j->t && j->t->state == RS_FRESH && p->freeze) {
+			if (j->t && j->t->state == RS_FRESH && p->freeze && !j->t->keep_rows) {
 				j->t->state = RS_FREEZING;
 				fresh = 1;
 			}

@@ -257,6 +257,7 @@ static int step_read_header(struct rs_ctx *cx, struct bs_err *err)
 		t->schema = strdup(mt->schema);
 		t->name = strdup(mt->name);
 		t->qname = bs_pg_qualify(mt->schema, mt->name);
+		t->keep_rows = mt->extension != NULL;
 		if (!t->schema || !t->name || !t->qname)
 			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 		len = strlen(t->qname) + 64;

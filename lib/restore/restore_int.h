@@ -55,6 +55,8 @@ struct rs_table {
 	char *copy_sql;            /* COPY "s"."t" ("c", ...) FROM STDIN */
 	char *copy_freeze_sql;     /* ... WITH (FREEZE) */
 	int selected;              /* its data is loaded */
+	int keep_rows;             /* an extension's configuration table: the rows its
+				    * CREATE EXTENSION inserted stay (no TRUNCATE, no FREEZE) */
 
 	/* loaders, under the pool lock: the first chunks of a table the
 	 * restore created go to one loader, in one transaction that starts

@@ -12,7 +12,8 @@
 static const char *seq_list_sql =
 	"SELECT n.nspname, c.relname FROM pg_catalog.pg_class c"
 	" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-	" WHERE c.relkind = 'S' AND c.relpersistence <> 't' AND " SNAP_USER_REL_FILTER
+	" WHERE c.relkind = 'S' AND c.relpersistence <> 't' AND ((" SNAP_USER_REL_FILTER ")"
+	"  OR c.oid IN (SELECT pg_catalog.unnest(extconfig) FROM pg_catalog.pg_extension))"
 	" ORDER BY n.nspname, c.relname";
 
 /* Read sequences [from, to) of the list in one UNION ALL query. */

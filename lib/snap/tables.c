@@ -48,7 +48,7 @@ char *bs_snap_copy_sql(const struct bs_mtable *t, const char *where)
 
 	/* Whole table: COPY t (cols) copies that table only (never inheritance
 	 * children) and is the server's fastest path.  A slice needs a query. */
-	if (!where) {
+	if (!where && !(t->filter && *t->filter)) {
 		bad |= sb_add(&buf, &len, &cap, "COPY ");
 		bad |= sb_ident(&buf, &len, &cap, t->schema);
 		bad |= sb_add(&buf, &len, &cap, ".");
@@ -74,7 +74,14 @@ char *bs_snap_copy_sql(const struct bs_mtable *t, const char *where)
 		bad |= sb_add(&buf, &len, &cap, ".");
 		bad |= sb_ident(&buf, &len, &cap, t->name);
 		bad |= sb_add(&buf, &len, &cap, " WHERE ");
-		bad |= sb_add(&buf, &len, &cap, where);
+		if (t->filter && *t->filter) {
+			/* an extension's configuration table: the rows it registered */
+			bad |= sb_add(&buf, &len, &cap, "(");
+			bad |= sb_add(&buf, &len, &cap, t->filter);
+			bad |= sb_add(&buf, &len, &cap, where ? ") AND " : ")");
+		}
+		if (where)
+			bad |= sb_add(&buf, &len, &cap, where);
 		bad |= sb_add(&buf, &len, &cap, ")");
 	}
 	bad |= sb_add(&buf, &len, &cap, " TO STDOUT");
@@ -92,13 +99,18 @@ char *bs_snap_copy_sql(const struct bs_mtable *t, const char *where)
  * (pg_relation_size does): locks are taken next, under lock_timeout.  Ordinary tables only: partitioned parents
  * hold no rows, their leaf partitions are ordinary tables; foreign tables and
  * views have no data of their own. */
+/* User tables, and the configuration tables of extensions (registered with
+ * pg_extension_config_dump: pg_dump copies their rows, filtered by the
+ * registered condition, and so does snap). */
 static const char *list_sql =
-	"SELECT n.nspname, c.relname, c.oid, a.attname"
+	"SELECT n.nspname, c.relname, c.oid, a.attname, e.extname,"
+	"       e.extcondition[pg_catalog.array_position(e.extconfig, c.oid)]"
 	" FROM pg_catalog.pg_class c"
 	" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 	" LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
 	"  AND NOT a.attisdropped%s"
-	" WHERE c.relkind = 'r' AND c.relpersistence <> 't' AND " SNAP_USER_REL_FILTER
+	" LEFT JOIN pg_catalog.pg_extension e ON c.oid = ANY (e.extconfig)"
+	" WHERE c.relkind = 'r' AND c.relpersistence <> 't' AND ((" SNAP_USER_REL_FILTER ") OR e.oid IS NOT NULL)"
 	" ORDER BY n.nspname, c.relname, a.attnum";
 
 /* Materialized views created WITH NO DATA: restore must not populate them
@@ -158,7 +170,10 @@ int snap_list_tables(struct snap_ctx *ctx, struct bs_err *err)
 		t->no = (uint32_t)(ctx->ntables + 1);
 		t->oid = (uint32_t)strtoul(PQgetvalue(r, i, 2), NULL, 10);
 		t->qname = bs_pg_qualify(schema, name);
-		if (!t->qname || !bs_manifest_add_table(&ctx->m, t->no, schema, name, cols, nc)) {
+		if (!t->qname || !bs_manifest_add_table(&ctx->m, t->no, schema, name, cols, nc) ||
+		    (!PQgetisnull(r, i, 4) &&
+		     bs_mtable_set_extension(&ctx->m.tables[ctx->m.ntables - 1], PQgetvalue(r, i, 4),
+					     PQgetisnull(r, i, 5) ? "" : PQgetvalue(r, i, 5)) < 0)) {
 			free(t->qname);
 			t->qname = NULL;
 			bs_err_set(err, BS_ERR_NOMEM, "out of memory");

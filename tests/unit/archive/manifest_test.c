@@ -374,12 +374,16 @@ TEST(version_1_and_globals_digest)
 
 	build(&m);
 	bs_manifest_set_globals(&m, 3, md);
+	CHECK_INT(bs_mtable_set_extension(&m.tables[0], "ext", " WHERE NOT standard"), 0);
 	CHECK_INT(bs_manifest_header_json(&m, &h, &hl, &err), 0);
 	CHECK_INT(bs_manifest_json(&m, &j, &jl, &err), 0);
 	bs_manifest_init(&r);
 	CHECK_INT(bs_manifest_parse_header(&r, h, hl, &err), 0);
 	CHECK_INT(r.version, BS_FORMAT_VERSION);
 	CHECK_INT(r.has_globals, 1);
+	CHECK_STR(r.tables[0].extension, "ext");
+	CHECK_STR(r.tables[0].filter, "NOT standard");
+	CHECK(r.tables[1].extension == NULL);
 	CHECK_INT(bs_manifest_check_globals(&r, "{}\n", 3, &err), 0);
 	CHECK_INT(bs_manifest_check_globals(&r, "{ }", 3, &err), -1);
 	CHECK(strstr(err.msg, "digest") != NULL);
