@@ -22,6 +22,7 @@
 #include "command/command.h"
 #include "command/drill.h"
 #include "common/duration.h"
+#include "common/durable.h"
 #include "common/log.h"
 #include "common/opts.h"
 #include "common/sigwatch.h"
@@ -147,11 +148,10 @@ static int start_watcher(void)
 
 /* ---- output ------------------------------------------------------------------ */
 
-static int write_junit(const struct bs_drill_outcome *o, const char *path, struct bs_err *err)
+static int fill_junit(FILE *f, void *ud, struct bs_err *err)
 {
+	const struct bs_drill_outcome *o = ud;
 	const struct bs_drill_report **v = calloc(o->n ? o->n : 1, sizeof(*v));
-	char tmp[4096];
-	FILE *f;
 	size_t i;
 	int rc;
 
@@ -159,22 +159,18 @@ static int write_junit(const struct bs_drill_outcome *o, const char *path, struc
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	for (i = 0; i < o->n; i++)
 		v[i] = &o->reports[i];
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	f = fopen(tmp, "wx");
-	if (!f) {
-		free(v);
-		return bs_err_sys(err, BS_ERR_IO, errno, "unable to write JUnit report '%s'", tmp);
-	}
 	rc = bs_drill_junit(v, o->n, f);
 	free(v);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		rc = -1;
-	if (fclose(f) != 0)
-		rc = -1;
-	if (rc < 0 || rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return bs_err_sys(err, BS_ERR_IO, e, "unable to write JUnit report '%s'", path);
+	if (rc < 0)
+		return bs_err_set(err, BS_ERR_IO, "unable to render the JUnit report");
+	return 0;
+}
+
+static int write_junit(const struct bs_drill_outcome *o, const char *path, struct bs_err *err)
+{
+	if (bs_durable_write(path, 0644, fill_junit, (void *)o, err) < 0) {
+		bs_err_prefix(err, "JUnit report");
+		return -1;
 	}
 	return 0;
 }

@@ -1,6 +1,8 @@
 /* metrics.c - see metrics.h */
 #include "common/metrics.h"
 
+#include "common/durable.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -168,65 +170,27 @@ static void put_all(FILE *f, const struct bs_metrics *mx)
 	}
 }
 
-static int fsync_dir(const char *dir)
+static int fill_metrics(FILE *f, void *ud, struct bs_err *err)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
+	put_all(f, ud);
+	return 0;
 }
 
 int bs_metrics_write(const struct bs_metrics *mx, const char *dir, const char *file_name,
 		     struct bs_err *err)
 {
-	static atomic_uint seq;
-	char path[4096], tmp[4200];
-	FILE *f;
-	int fd, e;
+	char path[4096];
 
 	if (!dir || !*dir)
 		return 0;
 	if (snprintf(path, sizeof(path), "%s/%s.prom", dir, file_name) >= (int)sizeof(path))
 		return bs_err_set(err, BS_ERR_IO, "metrics path too long: '%s/%s.prom'", dir, file_name);
-	/* a dot name: the textfile collector reads only *.prom */
-	snprintf(tmp, sizeof(tmp), "%s/.%s.prom.%d.%u", dir, file_name, (int)getpid(),
-		 atomic_fetch_add(&seq, 1));
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		bs_err_sys(err, BS_ERR_IO, errno, "unable to write metrics to '%s'", path);
+	/* the temporary file is a dot name: the textfile collector reads only *.prom */
+	if (bs_durable_write(path, 0644, fill_metrics, (void *)mx, err) < 0) {
+		bs_err_prefix(err, "metrics");
 		bs_err_hint(err, "metrics_dir must be a directory writable by the user running backstop");
 		return -1;
 	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		e = errno;
-		close(fd);
-		unlink(tmp);
-		return bs_err_sys(err, BS_ERR_IO, e, "unable to write metrics to '%s'", path);
-	}
-	put_all(f, mx);
-	if (fflush(f) != 0 || ferror(f) || fsync(fd) < 0) {
-		e = errno;
-		fclose(f);
-		unlink(tmp);
-		return bs_err_sys(err, BS_ERR_IO, e, "unable to write metrics to '%s'", path);
-	}
-	if (fclose(f) != 0) {
-		e = errno;
-		unlink(tmp);
-		return bs_err_sys(err, BS_ERR_IO, e, "unable to write metrics to '%s'", path);
-	}
-	if (rename(tmp, path) < 0) {
-		e = errno;
-		unlink(tmp);
-		return bs_err_sys(err, BS_ERR_IO, e, "unable to write metrics to '%s'", path);
-	}
-	if (fsync_dir(dir) < 0)
-		return bs_err_sys(err, BS_ERR_IO, errno, "unable to sync directory '%s'", dir);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/durable.h"
 #include "repo/repo_int.h"
 
 #define MARKER "backstop-repo.json"
@@ -111,33 +112,20 @@ static int is_empty_dir(const char *path)
 
 static int write_marker(struct local *l, struct bs_err *err)
 {
-	char path[PATH_MAX], tmp[PATH_MAX], body[256], ts[32];
+	char path[PATH_MAX], body[256], ts[32];
 	time_t now = time(NULL);
 	struct tm tm;
-	int fd, n;
+	int n;
 
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	n = snprintf(body, sizeof(body),
 		     "{\"format\": \"backstop-repo\", \"version\": 1, \"created\": \"%s\"}\n", ts);
 	snprintf(path, sizeof(path), "%s/" MARKER, l->root);
-	snprintf(tmp, sizeof(tmp), "%s/." MARKER ".%d", l->root, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return bs_err_sys(err, BS_ERR_IO, errno, "unable to initialize repository '%s'", l->root);
-	if (write(fd, body, (size_t)n) != n || fsync(fd) < 0) {
-		int e = errno;
-		close(fd);
-		unlink(tmp);
-		return bs_err_sys(err, BS_ERR_IO, e, "unable to initialize repository '%s'", l->root);
+	if (bs_durable_write_bytes(path, 0600, body, (size_t)n, err) < 0) {
+		bs_err_prefix(err, "unable to initialize repository '%s'", l->root);
+		return -1;
 	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return bs_err_sys(err, BS_ERR_IO, e, "unable to initialize repository '%s'", l->root);
-	}
-	fsync_dir(l->root);
 	return 0;
 }
 
@@ -441,7 +429,10 @@ static int collect(const char *root, const char *rel, const char *prefix, struct
 			}
 			continue;
 		}
-		if (!S_ISREG(st.st_mode) || strncmp(key, prefix, strlen(prefix)) != 0)
+		/* symbolic links are listed (so a linked record is reported, not
+		 * skipped) but never followed: get opens with O_NOFOLLOW */
+		if ((!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) ||
+		    strncmp(key, prefix, strlen(prefix)) != 0)
 			continue;
 		if (kv->n == kv->cap) {
 			size_t ncap = kv->cap ? kv->cap * 2 : 64;
@@ -456,6 +447,7 @@ static int collect(const char *root, const char *rel, const char *prefix, struct
 		kv->v[kv->n].key = strdup(key);
 		kv->v[kv->n].size = (uint64_t)st.st_size;
 		kv->v[kv->n].mtime = st.st_mtime;
+		kv->v[kv->n].is_link = S_ISLNK(st.st_mode);
 		if (!kv->v[kv->n].key) {
 			closedir(d);
 			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
