@@ -26,6 +26,7 @@ struct bs_repo_entry {
 	const char *key;     /* valid during the callback */
 	uint64_t size;
 	time_t mtime;
+	int is_link;         /* a symbolic link (local backend): listed, never followed */
 };
 
 typedef int (*bs_repo_list_fn)(void *ud, const struct bs_repo_entry *e, struct bs_err *err);
