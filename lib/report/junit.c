@@ -5,19 +5,12 @@
 #include "report/report.h"
 #include "report/report_int.h"
 
-/* Length of the UTF-8 sequence at s if XML 1.0 may carry it, else 0. */
-static size_t xml_ok(const unsigned char *s)
+/* 1 when XML 1.0 may carry code point cp. */
+static int xml_char(uint32_t cp)
 {
-	uint32_t cp;
-	size_t n = bs_report_utf8_seq(s, &cp);
-
-	if (n == 0)
-		return 0;
-	if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r')
-		return 0;
-	if (cp == 0xFFFE || cp == 0xFFFF)
-		return 0;
-	return n;
+	if (cp < 0x20)
+		return cp == '\t' || cp == '\n' || cp == '\r';
+	return cp != 0xFFFE && cp != 0xFFFF;
 }
 
 void bs_report_xml_escape(FILE *f, const char *str)
@@ -25,11 +18,12 @@ void bs_report_xml_escape(FILE *f, const char *str)
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
 
 	while (*s) {
-		size_t n = xml_ok(s);
+		uint32_t cp;
+		size_t n = bs_report_utf8_seq(s, &cp);
 
-		if (n == 0) {
-			fputs("\xEF\xBF\xBD", f); /* U+FFFD */
-			s++;
+		if (n == 0 || !xml_char(cp)) {
+			fputs("\xEF\xBF\xBD", f); /* U+FFFD: one per invalid byte or forbidden character */
+			s += n ? n : 1;
 			continue;
 		}
 		switch (*s) {

@@ -34,11 +34,15 @@ static size_t width(const char *s)
 	return w;
 }
 
+/* s, then spaces up to col (which includes a gap of 2); a wider s is
+ * followed by the 2-space gap alone. */
 static void pad(FILE *f, const char *s, size_t col)
 {
 	size_t w = width(s);
 
 	fputs(s, f);
+	if (w + 2 > col)
+		col = w + 2;
 	while (w++ < col)
 		fputc(' ', f);
 }

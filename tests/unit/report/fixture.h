@@ -87,7 +87,8 @@ static void fixture(struct bs_report *r)
 
 /* Render with a writer into a malloc'd NUL-terminated buffer. */
 typedef int (*writer_fn)(const struct bs_report *, FILE *, unsigned);
-static char *render(writer_fn w, const struct bs_report *r, unsigned flags, int *rc)
+/* noinline: GCC takes open_memstream's &buf for a dangling pointer otherwise */
+__attribute__((noinline)) static char *render(writer_fn w, const struct bs_report *r, unsigned flags, int *rc)
 {
 	char *buf = NULL;
 	size_t len = 0;
