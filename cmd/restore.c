@@ -20,6 +20,7 @@ static const char *o_repo, *o_target, *o_before, *o_identity, *o_database, *o_ro
 static int o_create, o_clean, o_jobs, o_schema_only, o_data_only, o_list, o_keep;
 static int o_no_owner, o_no_privileges, o_globals_only;
 static struct bs_strlist o_tables;
+static int o_drop_old, o_terminate;
 
 static const struct bs_opt opts[] = {
 	BS_OPTS_COMMON(&co),
@@ -34,7 +35,9 @@ static const struct bs_opt opts[] = {
 			    "pg_restore -d takes it (default: restore.target)"),
 	{ BS_OPT_STR, 0, "target", &o_target, "CONNINFO", "the same as -d/--dbname", 0, 0 },
 	{ BS_OPT_FLAG, 'C', "create", &o_create, NULL, "create the target database (it must not exist)", 0, 0 },
-	{ BS_OPT_FLAG, 'c', "clean", &o_clean, NULL, "allow a non-empty target: drop the snapshot's objects first", 0, 0 },
+	{ BS_OPT_FLAG, 'c', "clean", &o_clean, NULL, "replace the target database: restore into a new database, then swap names (all or nothing)", 0, 0 },
+	{ BS_OPT_FLAG, 0, "drop-old", &o_drop_old, NULL, "with --clean: drop the replaced database after the swap (default: keep it as <db>_backstop_old_<time>)", 0, 0 },
+	{ BS_OPT_FLAG, 0, "terminate-sessions", &o_terminate, NULL, "with --clean: end other sessions on the target at the swap (default: refuse, naming them)", 0, 0 },
 	{ BS_OPT_FLAG, 0, "keep-on-error", &o_keep, NULL, "keep a database created by this restore if it fails", 0, 0 },
 	{ BS_OPT_GROUP, 0, NULL, NULL, NULL, "what and how", 0, 0 },
 	{ BS_OPT_INT, 'j', "jobs", &o_jobs, "N", "parallel loader connections (default: number of cores)", 1, 64 },
@@ -155,6 +158,10 @@ int main(int argc, char **argv)
 		rc = bs_opts_fail(&spec, "--data-only needs an existing schema; it cannot be used with --create");
 		goto done;
 	}
+	if ((o_drop_old || o_terminate) && !o_clean) {
+		rc = bs_opts_fail(&spec, "--drop-old and --terminate-sessions go with --clean");
+		goto done;
+	}
 	if (o_create && o_clean) {
 		rc = bs_opts_fail(&spec, "--create and --clean exclude each other");
 		goto done;
@@ -205,6 +212,8 @@ int main(int argc, char **argv)
 	eng.schema_only = o_schema_only;
 	eng.data_only = o_data_only;
 	eng.keep_on_error = o_keep;
+	eng.drop_old = o_drop_old;
+	eng.terminate_sessions = o_terminate;
 	eng.no_owner = o_no_owner;
 	eng.no_privileges = o_no_privileges;
 	eng.role = o_role;

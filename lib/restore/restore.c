@@ -470,6 +470,8 @@ int bs_restore_run(const struct bs_restore_opts *o, struct bs_rstream *in, struc
 		err = &local;
 	bs_err_init(err);
 	bs_restore_result_release(res);
+	if (o->clean && !o->data_only)
+		return rs_swap_run(o, in, res, err); /* back here with create */
 	ctx_init(&cx, o, in, res);
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]) && rc == 0; i++) {
 		double ts = bs_now(), dt;

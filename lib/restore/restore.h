@@ -11,7 +11,10 @@
  * analyzed.
  *
  * Safety: without create the target must exist and be empty unless clean;
- * a refusal changes nothing.  With create the database must not exist; if
+ * a refusal changes nothing.  With clean the snapshot is restored into a
+ * new database (as create) and swapped in under the target's name only
+ * once complete (swap.c): the target is untouched or fully replaced.
+ * With create the database must not exist; if
  * the restore fails after creating it, it is dropped again (unless
  * keep_on_error).
  *
@@ -59,6 +62,8 @@ struct bs_restore_opts {
 	int no_privileges;           /* as pg_restore -x: no GRANT/REVOKE (objects, database) */
 	const char *role;            /* as pg_restore --role: SET ROLE after connecting; NULL: none */
 	int keep_on_error;           /* don't drop a database we created when the restore fails */
+	int drop_old;                /* clean: drop the replaced database after the swap (default: keep) */
+	int terminate_sessions;      /* clean: end other sessions on the target at the swap (default: refuse) */
 	int caller_drops;            /* with keep_on_error: the caller (a drill) disposes of the
 				      * database itself, so errors do not mention it */
 	const char *pg_bindir;       /* NULL: bs_pg_find_tool search */
@@ -68,6 +73,7 @@ struct bs_restore_opts {
 
 struct bs_restore_result {
 	char database[256];          /* target database name */
+	char replaced[256];          /* clean: the name the replaced database is kept under ("": dropped) */
 	int created;                 /* we created it */
 	uint64_t tables, chunks, rows, bytes, blobs, sequences; /* loaded; bytes = COPY text bytes */
 	double t_predata, t_data, t_postdata, t_total;   /* seconds; t_postdata includes analyze */

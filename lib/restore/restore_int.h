@@ -153,6 +153,9 @@ struct rs_table *rs_table_by_no(struct rs_ctx *cx, uint32_t no);
 void rs_progress_archive(struct rs_ctx *cx);
 
 /* target.c */
+/* A session on the maintenance database (postgres, else template1) of
+ * target's server. */
+int rs_target_maintenance(const char *target, PGconn **out, struct bs_err *err);
 int rs_target_prepare(struct rs_ctx *cx, struct bs_err *err);
 int rs_target_session(struct rs_ctx *cx, PGconn **out, struct bs_err *err);
 void rs_target_undo(struct rs_ctx *cx, struct bs_err *err);
@@ -160,6 +163,11 @@ void rs_target_undo(struct rs_ctx *cx, struct bs_err *err);
 void rs_target_disarm(struct rs_ctx *cx);
 /* Session settings for pg_restore (PGOPTIONS), matching rs_target_session's. */
 const char *rs_target_pgoptions(const struct rs_ctx *cx);
+
+/* swap.c: restore --clean (restore into a temporary database, swap names) */
+int rs_swap_run(const struct bs_restore_opts *o, struct bs_rstream *in, struct bs_restore_result *res,
+		struct bs_err *err);
+int rs_swap_is_temp_name(const char *name);
 
 /* schema.c */
 void rs_schema_init(struct rs_ctx *cx);

@@ -25,6 +25,11 @@ static int connect_maintenance(const char *target, PGconn **out, struct bs_err *
 	return -1;
 }
 
+int rs_target_maintenance(const char *target, PGconn **out, struct bs_err *err)
+{
+	return connect_maintenance(target, out, err);
+}
+
 /* Append a "SET x = 'v'" with v quoted as a literal. */
 static int set_literal(PGconn *c, const char *name, const char *value, struct bs_err *err)
 {
