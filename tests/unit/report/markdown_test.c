@@ -22,7 +22,7 @@ struct table {
 
 static char *decode(const char *s, size_t n)
 {
-	char *o = malloc(n + 1);
+	char *o = malloc(n + 1); /* decoding only shortens */
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
@@ -54,8 +54,8 @@ static void split_row(struct table *t, const char *line, size_t len)
 		}
 		if (line[i] != '|')
 			continue;
-		if (pipes > 0 && col < NCOLS && t->nrows < MAXROWS)
-			t->cell[t->nrows][col++] = decode(line + start + 1, i - start - 2); /* "| x |" */
+		if (pipes > 0 && col < NCOLS && t->nrows < MAXROWS) /* "| x |": x without its spaces */
+			t->cell[t->nrows][col++] = decode(line + start + 1, i - start >= 2 ? i - start - 2 : 0);
 		pipes++;
 		start = i + 1;
 	}
