@@ -22,8 +22,9 @@ void bs_report_xml_escape(FILE *f, const char *str)
 		size_t n = bs_report_utf8_seq(s, &cp);
 
 		if (n == 0 || !xml_char(cp)) {
-			fputs("\xEF\xBF\xBD", f); /* U+FFFD: one per invalid byte or forbidden character */
-			s += n ? n : 1;
+			/* U+FFFD for each byte, as drill/report.c's escaper did */
+			fputs("\xEF\xBF\xBD", f);
+			s++;
 			continue;
 		}
 		switch (*s) {

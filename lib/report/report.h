@@ -217,8 +217,9 @@ int bs_report_write_sarif(const struct bs_report *r, FILE *f, unsigned flags);
 
 /* XML-escape s onto f for element content and attribute values: & < > " '
  * as entities, tab/LF/CR as character references (kept in attributes), and
- * what XML 1.0 cannot carry (other C0 controls, U+FFFE/U+FFFF, surrogates,
- * invalid UTF-8) as U+FFFD.  NULL writes nothing. */
+ * every byte of what XML 1.0 cannot carry (other C0 controls, U+FFFE/U+FFFF,
+ * surrogates, invalid UTF-8) as U+FFFD.  NULL writes nothing.  Neither CDATA
+ * nor raw '>' is ever written, so "]]>" in a string is harmless. */
 void bs_report_xml_escape(FILE *f, const char *s);
 
 #endif
