@@ -10,6 +10,7 @@
  *   JUnit     XML, a <testsuite> per group, a <testcase> per finding (junit.c)
  *   Markdown  a table for $GITHUB_STEP_SUMMARY (markdown.c)
  *   SARIF     2.1.0, for code-scanning uploads (sarif.c)
+ *   Nagios    a monitoring-plugin status line with perfdata (nagios.c)
  *
  * The model.  A report has a title ("gate check go-live"), a subject (what
  * was checked: "database shop, snapshot 20261129T101500Z-ab12cd"), start and
@@ -214,6 +215,19 @@ int bs_report_write_markdown(const struct bs_report *r, FILE *f, unsigned flags)
  * finding has a file. */
 struct json_t *bs_report_sarif(const struct bs_report *r, unsigned flags);
 int bs_report_write_sarif(const struct bs_report *r, FILE *f, unsigned flags);
+
+/* Monitoring-plugin output (Nagios, Icinga, Sensu): the first line is
+ * "TITLE STATE - N of M checks not ok: check summary; ... | perfdata" with
+ * STATE OK/WARNING/CRITICAL/UNKNOWN from the overall state, the worst
+ * findings first (about 1 KiB of them), '|' in text shown as '/', every
+ * string terminal-escaped; perfdata is every measurement of every finding,
+ * 'name'=value[unit];warn;crit;min;max (names are the measures' own: keep
+ * them unique; a unit outside the plugin set is left out; a non-finite
+ * value is U).  Then one line per finding shown (long output).  Exit code
+ * for the plugin: bs_report_nagios_code (0 OK, 1 WARNING, 2 CRITICAL,
+ * 3 UNKNOWN). */
+int bs_report_write_nagios(const struct bs_report *r, FILE *f, unsigned flags);
+int bs_report_nagios_code(const struct bs_report *r);
 
 /* XML-escape s onto f for element content and attribute values: & < > " '
  * as entities, tab/LF/CR as character references (kept in attributes), and
