@@ -66,7 +66,7 @@ static json_t *finding_json(const struct bs_report *r, const struct bs_finding *
 	     json_object_set_new(o, "state", json_string(bs_state_name(x->state))) < 0 ||
 	     set_str(o, "expected", x->expected) < 0 || set_str(o, "observed", x->observed) < 0 ||
 	     set_str(o, "detail", x->detail) < 0;
-	if (!rc && x->seconds >= 0)
+	if (!rc && x->seconds > 0)
 		rc = json_object_set_new(o, "seconds", num(x->seconds)) < 0;
 	if (!rc && x->nmeasures)
 		rc = json_object_set_new(o, "measurements", measures_json(x)) < 0;
@@ -99,12 +99,14 @@ static int head_json(const struct bs_report *r, json_t *o, unsigned flags)
 	}
 	rc |= json_object_set_new(o, "state", json_string(bs_state_name(bs_report_overall(r)))) < 0;
 	rc |= json_object_set_new(o, "passed", json_boolean(bs_report_passed(r, flags))) < 0;
-	rc |= set_str(o, "title", r->title ? r->title : "backstop") < 0 || set_str(o, "subject", r->subject) < 0;
+	rc |= set_str(o, "title", r->title ? r->title : "backstop") < 0 ||
+	      set_str(o, "subject", r->subject) < 0;
 	bs_report_iso(r->start, a);
 	bs_report_iso(r->end, b);
 	rc |= (a[0] && set_str(o, "start", a) < 0) || (b[0] && set_str(o, "end", b) < 0);
 	for (i = 0; i < BS_STATE_COUNT; i++)
-		rc |= json_object_set_new(counts, bs_state_name((enum bs_state)i), json_integer(r->counts[i])) < 0;
+		rc |= json_object_set_new(counts, bs_state_name((enum bs_state)i),
+					  json_integer(r->counts[i])) < 0;
 	rc |= json_object_set_new(o, "counts", counts) < 0;
 	rc |= json_object_set_new(o, "findings_not_listed", json_integer(r->dropped)) < 0;
 	for (i = 0; i < r->nprops; i++) {

@@ -157,8 +157,10 @@ static int testcase(const struct bs_report *r, const struct bs_finding *x, unsig
 		fputs("/>\n", f);
 	} else if (x->state != BS_STATE_OK || x->observed || x->detail || x->nmeasures) {
 		/* OK, WARN (not failing) and WAIVED: passing, with what was seen */
-		fprintf(f, "      <system-out>%s", x->state == BS_STATE_WAIVED ? "waived: a failure accepted by approval\n"
-							   : x->state == BS_STATE_WARN ? "warning\n" : "");
+		fprintf(f, "      <system-out>%s",
+			x->state == BS_STATE_WAIVED ? "waived: a failure accepted by approval\n"
+			: x->state == BS_STATE_WARN ? "warning\n"
+						    : "");
 		body(x, f);
 		fputs("</system-out>\n", f);
 	}
@@ -215,7 +217,8 @@ static int suite(const struct bs_report *r, const char *group, unsigned flags, F
 /* Findings past max_findings are not listed; one test case stands for them
  * so that a dropped failure still fails the build: failing when any of them
  * failed, an error when any was unknown, else passing. */
-static enum bs_state dropped_state(const struct bs_report *r, const size_t stored[BS_STATE_COUNT], unsigned flags)
+static enum bs_state dropped_state(const struct bs_report *r, const size_t stored[BS_STATE_COUNT],
+				   unsigned flags)
 {
 	if (r->counts[BS_STATE_FAIL] > stored[BS_STATE_FAIL] ||
 	    ((flags & BS_REPORT_WARN_FAILS) && r->counts[BS_STATE_WARN] > stored[BS_STATE_WARN]))
@@ -225,8 +228,10 @@ static enum bs_state dropped_state(const struct bs_report *r, const size_t store
 
 static void dropped_suite(const struct bs_report *r, enum bs_state st, FILE *f)
 {
-	fprintf(f, "  <testsuite name=\"not listed\" tests=\"1\" failures=\"%d\" errors=\"%d\" skipped=\"0\" "
-		   "time=\"0.000\">\n    <testcase classname=\"not listed\" name=\"findings not listed\" time=\"0.000\">\n",
+	fprintf(f,
+		"  <testsuite name=\"not listed\" tests=\"1\" failures=\"%d\" errors=\"%d\" skipped=\"0\" "
+		"time=\"0.000\">\n    <testcase classname=\"not listed\" name=\"findings not listed\" "
+		"time=\"0.000\">\n",
 		st == BS_STATE_FAIL, st == BS_STATE_UNKNOWN);
 	if (st != BS_STATE_OK)
 		fprintf(f, "      <%s message=\"%zu findings not listed, some %s\" type=\"%s\"/>\n",

@@ -67,7 +67,14 @@ static int cell(FILE *f, const char *s, size_t max)
 		case '\t':
 			fputc(' ', f);
 			break;
-		case '\\': case '|': case '`': case '*': case '_': case '[': case ']': case '~':
+		case '\\':
+		case '|':
+		case '`':
+		case '*':
+		case '_':
+		case '[':
+		case ']':
+		case '~':
 			fputc('\\', f);
 			fputc(*p, f);
 			break;
@@ -143,6 +150,7 @@ int bs_report_write_markdown(const struct bs_report *r, FILE *f, unsigned flags)
 		rc = row(r, x, f);
 	}
 	if (hidden + r->dropped)
-		fprintf(f, "\n%zu more finding%s not shown.\n", hidden + r->dropped, hidden + r->dropped == 1 ? "" : "s");
+		fprintf(f, "\n%zu more finding%s not shown.\n", hidden + r->dropped,
+			hidden + r->dropped == 1 ? "" : "s");
 	return rc < 0 || ferror(f) ? -1 : 0;
 }

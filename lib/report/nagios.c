@@ -25,7 +25,10 @@ int bs_report_nagios_code(const struct bs_report *r)
 
 static const char *nagios_word(enum bs_state s)
 {
-	return s == BS_STATE_OK ? "OK" : s == BS_STATE_WARN ? "WARNING" : s == BS_STATE_FAIL ? "CRITICAL" : "UNKNOWN";
+	return s == BS_STATE_OK	    ? "OK"
+	       : s == BS_STATE_WARN ? "WARNING"
+	       : s == BS_STATE_FAIL ? "CRITICAL"
+				    : "UNKNOWN";
 }
 
 /* Plugin text: terminal-escaped, on one line ('|' would start perfdata, a

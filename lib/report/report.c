@@ -9,7 +9,8 @@
 #include "report/report_int.h"
 
 static const char *const state_names[BS_STATE_COUNT] = {"ok", "warn", "fail", "unknown", "skipped", "waived"};
-static const char *const state_labels[BS_STATE_COUNT] = {"OK", "WARN", "FAIL", "UNKNOWN", "SKIPPED", "WAIVED"};
+static const char *const state_labels[BS_STATE_COUNT] = {"OK",	    "WARN",    "FAIL",
+							 "UNKNOWN", "SKIPPED", "WAIVED"};
 
 const char *bs_state_name(enum bs_state s)
 {

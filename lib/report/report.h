@@ -77,14 +77,14 @@ enum bs_state {
 #define BS_STATE_COUNT 6
 
 #define BS_REPORT_FINDINGS_MAX 10000
-#define BS_REPORT_STR_MAX 65536
-#define BS_REPORT_PROPS_MAX 64
+#define BS_REPORT_STR_MAX      65536
+#define BS_REPORT_PROPS_MAX    64
 
 /* Which of a measurement's thresholds and bounds are set. */
 #define BS_MEASURE_WARN 0x1
 #define BS_MEASURE_CRIT 0x2
-#define BS_MEASURE_MIN 0x4
-#define BS_MEASURE_MAX 0x8
+#define BS_MEASURE_MIN	0x4
+#define BS_MEASURE_MAX	0x8
 
 /*
  * A number a check measured: Nagios perfdata ('name'=value[unit];warn;crit;
@@ -96,22 +96,22 @@ struct bs_measure {
 	const char *name; /* label: letters, digits, '_', '.', '-' are safest */
 	double value;
 	const char *unit; /* NULL: "" */
-	unsigned set;     /* BS_MEASURE_* bits: which of the four below are set */
+	unsigned set;	  /* BS_MEASURE_* bits: which of the four below are set */
 	double warn, crit, min, max;
 };
 
 struct bs_finding {
-	const char *group;    /* NULL/"": the report's own group (its title) */
-	const char *check;    /* check id; required (NULL is stored as "?") */
+	const char *group; /* NULL/"": the report's own group (its title) */
+	const char *check; /* check id; required (NULL is stored as "?") */
 	enum bs_state state;
 	const char *expected; /* NULL: not stated */
 	const char *observed; /* NULL: not stated */
 	const char *detail;   /* NULL: none; may hold newlines */
-	double seconds;       /* how long the check took; < 0: not measured */
+	double seconds;	      /* how long the check took; <= 0: not measured */
 	const struct bs_measure *measures;
 	size_t nmeasures;
-	const char *file;     /* location, or NULL: a path or URI relative to the project */
-	unsigned line, column;/* 1-based; 0: not known */
+	const char *file;      /* location, or NULL: a path or URI relative to the project */
+	unsigned line, column; /* 1-based; 0: not known */
 };
 
 struct bs_report_prop {
@@ -119,22 +119,22 @@ struct bs_report_prop {
 };
 
 struct bs_report {
-	char *title;   /* "gate check go-live"; NULL: writers say "backstop" */
-	char *subject; /* what was checked, or NULL */
+	char *title;	   /* "gate check go-live"; NULL: writers say "backstop" */
+	char *subject;	   /* what was checked, or NULL */
 	time_t start, end; /* 0: not known */
 
 	struct bs_finding *findings; /* stored findings, in the order added */
 	size_t nfindings, cap;
-	size_t max_findings;         /* set after init to change the bound */
+	size_t max_findings;	       /* set after init to change the bound */
 	size_t counts[BS_STATE_COUNT]; /* every finding added, stored or not */
-	size_t dropped;              /* added past max_findings, not stored */
+	size_t dropped;		       /* added past max_findings, not stored */
 
 	struct bs_report_prop props[BS_REPORT_PROPS_MAX];
 	size_t nprops;
 };
 
 /* Flags for bs_report_passed and the writers. */
-#define BS_REPORT_WARN_FAILS 0x1    /* WARN is a failure (verdict, JUnit, exit) */
+#define BS_REPORT_WARN_FAILS	0x1 /* WARN is a failure (verdict, JUnit, exit) */
 #define BS_REPORT_PROBLEMS_ONLY 0x2 /* text, Markdown, SARIF: leave OK and SKIPPED out */
 
 void bs_report_init(struct bs_report *r);
@@ -155,7 +155,7 @@ const struct bs_finding *bs_report_add(struct bs_report *r, const struct bs_find
 
 /* bs_report_add with the detail formatted from fmt (f->detail ignored). */
 const struct bs_finding *bs_report_addf(struct bs_report *r, const struct bs_finding *f, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* The worst state present (FAIL > UNKNOWN > WARN > OK). */
 enum bs_state bs_report_overall(const struct bs_report *r);

@@ -95,21 +95,23 @@ static json_t *result(const struct bs_report *r, const struct bs_finding *x, siz
 
 	if (!msg)
 		return NULL;
-	props = json_pack("{s:o, s:s}", "group", str(bs_report_group_of(r, x)), "state", bs_state_name(x->state));
+	props =
+	    json_pack("{s:o, s:s}", "group", str(bs_report_group_of(r, x)), "state", bs_state_name(x->state));
 	if (props && x->expected)
 		json_object_set_new(props, "expected", str(x->expected));
 	if (props && x->observed)
 		json_object_set_new(props, "observed", str(x->observed));
-	o = json_pack("{s:o, s:I, s:s, s:s, s:o, s:o}", "ruleId", str(x->check), "ruleIndex", (json_int_t)rule,
-		      "kind", kind(x->state), "level", level(x->state), "message", text_obj(msg), "properties", props);
+	o = json_pack("{s:o, s:I, s:s, s:s, s:o, s:o}", "ruleId", str(x->check), "ruleIndex",
+		      (json_int_t)rule, "kind", kind(x->state), "level", level(x->state), "message",
+		      text_obj(msg), "properties", props);
 	free(msg);
 	if (o && x->file && json_object_set_new(o, "locations", location(x)) < 0) {
 		json_decref(o);
 		return NULL;
 	}
 	if (o && x->state == BS_STATE_WAIVED) {
-		json_t *s = json_pack("[{s:s, s:s, s:o}]", "kind", "external", "status", "accepted", "justification",
-				      str(x->detail ? x->detail : "waived"));
+		json_t *s = json_pack("[{s:s, s:s, s:o}]", "kind", "external", "status", "accepted",
+				      "justification", str(x->detail ? x->detail : "waived"));
 		if (json_object_set_new(o, "suppressions", s) < 0) {
 			json_decref(o);
 			return NULL;
@@ -146,10 +148,10 @@ json_t *bs_report_sarif(const struct bs_report *r, unsigned flags)
 			goto fail;
 	}
 	doc = json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:o}}, s:[o], s:o, s:{s:o, s:o*}}]}", "$schema",
-			SARIF_SCHEMA, "version", "2.1.0", "runs", "tool", "driver", "name", "backstop", "version",
-			BS_VERSION, "rules", rl,
-			"invocations", invocation(r), "results", results, "properties", "title",
-			str(r->title ? r->title : "backstop"), "subject", r->subject ? str(r->subject) : NULL);
+			SARIF_SCHEMA, "version", "2.1.0", "runs", "tool", "driver", "name", "backstop",
+			"version", BS_VERSION, "rules", rl, "invocations", invocation(r), "results", results,
+			"properties", "title", str(r->title ? r->title : "backstop"), "subject",
+			r->subject ? str(r->subject) : NULL);
 	rl = results = NULL; /* json_pack "o" steals them, also on failure */
 	free(idx);
 	return doc;

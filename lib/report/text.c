@@ -163,7 +163,8 @@ static void header(const struct bs_report *r, FILE *f)
 	char a[32], b[32];
 	size_t i;
 
-	fprintf(f, "%s%s%s: %s\n", t ? t : "?", s ? " - " : "", s ? s : "", bs_state_label(bs_report_overall(r)));
+	fprintf(f, "%s%s%s: %s\n", t ? t : "?", s ? " - " : "", s ? s : "",
+		bs_state_label(bs_report_overall(r)));
 	free(t);
 	free(s);
 	bs_report_iso(r->start, a);
