@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "command/command.h"
+#include "common/escape.h"
 #include "common/log.h"
 #include "common/opts.h"
 #include "common/sigwatch.h"
@@ -115,7 +116,7 @@ static void print_result(const struct bs_snap_record *rec, const struct bs_resto
 	}
 	printf("restored snapshot %s into database '%s': %llu tables, %llu rows, %llu sequences, "
 	       "%llu large objects in %.1fs (schema %.1fs, data %.1fs, indexes and constraints %.1fs)\n",
-	       rec->id, r->database, (unsigned long long)r->tables, (unsigned long long)r->rows,
+	       rec->id, bs_esc(r->database), (unsigned long long)r->tables, (unsigned long long)r->rows,
 	       (unsigned long long)r->sequences, (unsigned long long)r->blobs, r->t_total, r->t_predata,
 	       r->t_data, r->t_postdata);
 }

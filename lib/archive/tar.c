@@ -259,14 +259,18 @@ static int r_fail(struct bs_tar_reader *r, struct bs_err *err)
 
 	r->failed = 1;
 	if (r->serr.code != BS_OK) {
+		/* the stream beneath failed (decryption, I/O): its error as it is */
 		*err = r->serr;
-		return bs_err_prefix(err, "reading archive member '%s'", what);
+		return r->name ? bs_err_prefix(err, "reading archive member '%s'", what) : -1;
 	}
 	if (es && strstr(es, "runcated")) {
 		bs_err_set(err, BS_ERR_FORMAT, "archive is truncated in member '%s'", what);
 		bs_err_hint(err, "the archive was cut short (interrupted upload or copy?)");
 		return -1;
 	}
+	if (!r->name)
+		return bs_err_set(err, BS_ERR_FORMAT, "not a backstop archive (not a tar stream: %s)",
+				  es ? es : "unknown error");
 	return bs_err_set(err, BS_ERR_FORMAT, "reading archive member '%s': %s", what,
 			  es ? es : "unknown error");
 }

@@ -5,13 +5,13 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
+#include "common/log.h"
 
 #define RECORD_MAX (1 << 20)
 
 void bs_catalog_init(struct bs_catalog *c)
 {
-	c->recs = NULL;
-	c->n = 0;
+	memset(c, 0, sizeof(*c));
 }
 
 void bs_catalog_release(struct bs_catalog *c)
@@ -21,8 +21,12 @@ void bs_catalog_release(struct bs_catalog *c)
 	for (i = 0; i < c->n; i++)
 		bs_snap_record_release(&c->recs[i]);
 	free(c->recs);
-	c->recs = NULL;
-	c->n = 0;
+	for (i = 0; i < c->nbad; i++) {
+		free(c->bad[i].key);
+		free(c->bad[i].why);
+	}
+	free(c->bad);
+	memset(c, 0, sizeof(*c));
 }
 
 int bs_catalog_commit(struct bs_repo *repo, const struct bs_snap_record *r, struct bs_err *err)
@@ -42,43 +46,118 @@ int bs_catalog_commit(struct bs_repo *repo, const struct bs_snap_record *r, stru
 struct load_ctx {
 	struct bs_repo *repo;
 	const char *database;
+	int flags;
 	struct bs_catalog *c;
-	size_t cap;
+	size_t cap, badcap;
 };
 
-static int load_one(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
+/* An untrusted record: kept aside (prune stops on it) and reported. */
+static int distrust(struct load_ctx *lc, const char *key, const char *why, struct bs_err *err)
 {
-	struct load_ctx *lc = ud;
-	struct bs_snap_record r;
-	char *buf = NULL;
-	size_t len;
-	size_t kl = strlen(e->key);
+	struct bs_catalog *c = lc->c;
+	struct bs_catalog_problem *p;
 
-	if (kl < 5 || strcmp(e->key + kl - 5, ".json") != 0)
-		return 0;
-	if (bs_repo_get_bytes(lc->repo, e->key, RECORD_MAX, &buf, &len, err) < 0)
-		return -1;
-	if (bs_snap_record_from_json(&r, buf, len, e->key, err) < 0) {
-		free(buf);
-		return -1;
+	if (c->nbad == lc->badcap) {
+		size_t ncap = lc->badcap ? lc->badcap * 2 : 4;
+		p = realloc(c->bad, ncap * sizeof(*p));
+		if (!p)
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		c->bad = p;
+		lc->badcap = ncap;
 	}
-	free(buf);
-	if (lc->database && strcmp(r.database, lc->database) != 0) {
-		bs_snap_record_release(&r);
-		return 0;
+	p = &c->bad[c->nbad];
+	p->key = strdup(key);
+	p->why = strdup(why);
+	if (!p->key || !p->why) {
+		free(p->key);
+		free(p->why);
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	}
+	c->nbad++;
+	if (!(lc->flags & BS_CATALOG_QUIET))
+		bs_warn("catalog record '%s' is not trusted and is ignored: %s", key, why);
+	return 0;
+}
+
+/* The id a key snapshots/<id>.json names, or "" when its name is not an id. */
+static void key_id(const char *key, char id[BS_ID_MAX])
+{
+	const char *base = key + strlen("snapshots/");
+	size_t n = strlen(base) - 5;
+
+	id[0] = '\0';
+	if (n < BS_ID_MAX && !strchr(base, '/')) {
+		memcpy(id, base, n);
+		id[n] = '\0';
+		if (!bs_catalog_valid_id(id))
+			id[0] = '\0';
+	}
+}
+
+static int add_record(struct load_ctx *lc, struct bs_snap_record *r, struct bs_err *err)
+{
 	if (lc->c->n == lc->cap) {
 		size_t ncap = lc->cap ? lc->cap * 2 : 32;
 		struct bs_snap_record *nv = realloc(lc->c->recs, ncap * sizeof(*nv));
 		if (!nv) {
-			bs_snap_record_release(&r);
+			bs_snap_record_release(r);
 			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 		}
 		lc->c->recs = nv;
 		lc->cap = ncap;
 	}
-	lc->c->recs[lc->c->n++] = r;
+	lc->c->recs[lc->c->n++] = *r;
 	return 0;
+}
+
+static int load_one(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
+{
+	struct load_ctx *lc = ud;
+	struct bs_snap_record r;
+	struct bs_err e2;
+	char *buf = NULL, id[BS_ID_MAX], why[BS_ERR_MSG_MAX + 64];
+	size_t len;
+	size_t kl = strlen(e->key);
+
+	if (kl < 5 || strcmp(e->key + kl - 5, ".json") != 0)
+		return 0;
+	key_id(e->key, id);
+	if (!id[0])
+		return distrust(lc, e->key, "its file name is not <snapshot id>.json", err);
+	if (e->is_link)
+		return distrust(lc, e->key, "it is a symbolic link (records are never followed)", err);
+	bs_err_init(&e2);
+	if (bs_repo_get_bytes(lc->repo, e->key, RECORD_MAX, &buf, &len, &e2) < 0) {
+		if (e2.code == BS_ERR_NOMEM)
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		snprintf(why, sizeof(why), "unreadable: %s", e2.msg);
+		return distrust(lc, e->key, why, err);
+	}
+	if (bs_snap_record_from_json(&r, buf, len, e->key, &e2) < 0) {
+		const char *m = e2.msg;
+		size_t pl;
+		free(buf);
+		if (e2.code == BS_ERR_NOMEM)
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		/* "catalog record '<key>': <why>" -> "<why>" (the key is named once) */
+		snprintf(why, sizeof(why), "catalog record '%s'", e->key);
+		pl = strlen(why);
+		if (strncmp(m, why, pl) == 0)
+			m += pl + (m[pl] == ':') + (m[pl] != '\0');
+		snprintf(why, sizeof(why), "%s", m);
+		return distrust(lc, e->key, why, err);
+	}
+	free(buf);
+	if (strcmp(r.id, id) != 0) {
+		snprintf(why, sizeof(why), "its id '%s' is not its file name", r.id);
+		bs_snap_record_release(&r);
+		return distrust(lc, e->key, why, err);
+	}
+	if (lc->database && strcmp(r.database, lc->database) != 0) {
+		bs_snap_record_release(&r);
+		return 0;
+	}
+	return add_record(lc, &r, err);
 }
 
 static struct bs_snap_record *find_id(struct bs_catalog *c, const char *id)
@@ -110,7 +189,7 @@ static int load_pin(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
 	if (!r)
 		return 0;
 	r->pinned = 1;
-	if (bs_repo_get_bytes(lc->repo, e->key, RECORD_MAX, &buf, &len, err) == 0) {
+	if (!e->is_link && bs_repo_get_bytes(lc->repo, e->key, RECORD_MAX, &buf, &len, err) == 0) {
 		json_t *o = json_loadb(buf, len, 0, NULL);
 		const char *reason = o ? json_string_value(json_object_get(o, "reason")) : NULL;
 		if (reason)
@@ -139,8 +218,12 @@ static int load_drill(void *ud, const struct bs_repo_entry *e, struct bs_err *er
 	r = find_id(lc->c, id);
 	if (!r)
 		return 0;
-	if (bs_repo_get_bytes(lc->repo, e->key, RECORD_MAX, &buf, &len, err) < 0)
-		return -1;
+	if (bs_repo_get_bytes(lc->repo, e->key, RECORD_MAX, &buf, &len, err) < 0) {
+		if (err->code == BS_ERR_NOMEM)
+			return -1;
+		bs_err_clear(err);
+		return 0; /* an unreadable drill record does not hide the snapshot */
+	}
 	o = json_loadb(buf, len, 0, NULL);
 	free(buf);
 	if (!o)
@@ -164,7 +247,13 @@ static int load_drill(void *ud, const struct bs_repo_entry *e, struct bs_err *er
 int bs_catalog_load(struct bs_repo *repo, const char *database, struct bs_catalog *c,
 		    struct bs_err *err)
 {
-	struct load_ctx lc = { repo, database, c, 0 };
+	return bs_catalog_load_flags(repo, database, 0, c, err);
+}
+
+int bs_catalog_load_flags(struct bs_repo *repo, const char *database, int flags,
+			  struct bs_catalog *c, struct bs_err *err)
+{
+	struct load_ctx lc = { repo, database, flags, c, 0, 0 };
 
 	bs_catalog_init(c);
 	if (bs_repo_list(repo, "snapshots/", load_one, &lc, err) < 0 ||
@@ -271,6 +360,14 @@ const struct bs_snap_record *bs_catalog_find(const struct bs_catalog *c, const c
 	if (hit || err->code != BS_OK)
 		return hit;
 	bs_err_set(err, BS_ERR_NOT_FOUND, "snapshot '%s' not found", spec);
+	for (i = 0; i < c->nbad && strlen(spec) >= BS_ID_PREFIX_MIN; i++)
+		if (strncmp(c->bad[i].key + strlen("snapshots/"), spec, strlen(spec)) == 0) {
+			bs_err_set(err, BS_ERR_FORMAT, "snapshot '%s' has a catalog record that is not "
+				   "trusted: '%s': %s", spec, c->bad[i].key, c->bad[i].why);
+			bs_err_hint(err, "a record that fails validation is never used; restore it from "
+					 "another copy of the repository, or move it aside");
+			return NULL;
+		}
 	if (strlen(spec) < BS_ID_PREFIX_MIN)
 		bs_err_hint(err, "an abbreviated id needs at least %d characters; run 'backstop snap list' "
 				 "to see the snapshots", BS_ID_PREFIX_MIN);

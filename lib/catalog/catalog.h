@@ -18,6 +18,7 @@
 
 #define BS_ID_MAX 64
 #define BS_ID_PREFIX_MIN 8   /* shortest abbreviated snapshot id accepted */
+#define BS_SNAP_RECORD_VERSION 1 /* newest record version this reader accepts */
 
 struct bs_snap_record {
 	char id[BS_ID_MAX];
@@ -52,7 +53,10 @@ void bs_catalog_new_id(time_t start, char out[BS_ID_MAX]);
 int bs_catalog_valid_id(const char *s);
 
 /* Record <-> JSON (the record's own fields only).  The object form is
- * owned by the caller (json_decref); listings add their fields to it. */
+ * owned by the caller (json_decref); listings add their fields to it.
+ * Reading validates every field (docs/format.md, "Trusted records"): a
+ * record with a malformed or out-of-bounds field, or an 'archive' that is
+ * not archives/<id>.tar[.age], is BS_ERR_FORMAT naming what is wrong. */
 struct json_t;
 struct json_t *bs_snap_record_object(const struct bs_snap_record *r);
 int bs_snap_record_to_json(const struct bs_snap_record *r, char **out, size_t *len, struct bs_err *err);
@@ -63,18 +67,32 @@ int bs_snap_record_from_json(struct bs_snap_record *r, const char *buf, size_t l
  * already be durable. */
 int bs_catalog_commit(struct bs_repo *repo, const struct bs_snap_record *r, struct bs_err *err);
 
+/* A record under snapshots/ that is not trusted: unreadable, not a regular
+ * file (a symbolic link), malformed, or whose id is not its file name. */
+struct bs_catalog_problem {
+	char *key;               /* "snapshots/<name>.json" */
+	char *why;               /* what is wrong, one line */
+};
+
 struct bs_catalog {
-	struct bs_snap_record *recs;  /* sorted oldest first */
+	struct bs_snap_record *recs;  /* sorted oldest first; trusted records only */
 	size_t n;
+	struct bs_catalog_problem *bad; /* untrusted records, by key (every database) */
+	size_t nbad;
 };
 
 void bs_catalog_init(struct bs_catalog *c);
 void bs_catalog_release(struct bs_catalog *c);
-/* Load every committed record (optionally of one database), with pins and
- * the newest drill of each.  A record that cannot be parsed is an error
- * naming the key. */
+/* Load every trusted record (optionally of one database), with pins and
+ * the newest drill of each.  An untrusted record is never listed: it goes
+ * to c->bad and is logged as a warning naming its key and what is wrong
+ * (not with BS_CATALOG_QUIET).  Errors: out of memory, or a snapshots/
+ * directory that cannot be listed. */
+#define BS_CATALOG_QUIET 1
 int bs_catalog_load(struct bs_repo *repo, const char *database, struct bs_catalog *c,
 		    struct bs_err *err);
+int bs_catalog_load_flags(struct bs_repo *repo, const char *database, int flags,
+			  struct bs_catalog *c, struct bs_err *err);
 /* Resolve "latest", an id or a unique prefix of one (at least
  * BS_ID_PREFIX_MIN characters), or (before != 0) the newest snapshot
  * started before that time.  Returns a pointer into c, or NULL with

@@ -155,13 +155,131 @@ static char *dup_str(json_t *o, const char *k)
 	return s ? strdup(s) : NULL;
 }
 
+/* ---- validation: a record is trusted only when every field is sane ---- */
+
+#define REC_TEXT_MAX 64            /* server_version, tool_version */
+#define REC_DBNAME_MAX 63          /* NAMEDATALEN - 1 */
+#define REC_RECIPIENTS_MAX 256
+#define REC_COUNT_MAX 4294967295LL /* tables, chunks */
+#define REC_SIZE_MAX 9007199254740991LL /* 2^53 - 1: bytes, duration_ms */
+#define REC_TIME_MIN 946684800     /* 2000-01-01 */
+#define REC_SKEW_S 86400           /* how long after the id's time a snap may start */
+
+/* "2026-11-23T02:15:00Z" exactly, as bs_time_iso writes it */
+static int strict_time(json_t *o, const char *k, time_t *out)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	struct tm tm;
+	const char *end;
+
+	if (!s || strlen(s) != 20)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end)
+		return -1;
+	*out = timegm(&tm);
+	return *out >= REC_TIME_MIN ? 0 : -1;
+}
+
+static int int_field(json_t *o, const char *k, long long max, uint64_t *out)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max)
+		return -1;
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+/* A string without NUL bytes (jansson allows \u0000), 1..max bytes. */
+static int text_field(json_t *o, const char *k, size_t max)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) && json_string_length(v) >= 1 && json_string_length(v) <= max &&
+	       strlen(json_string_value(v)) == json_string_length(v);
+}
+
+static int valid_recipient(const char *s)
+{
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (n < 5 || n > 100 || strncmp(s, "age1", 4) != 0)
+		return 0;
+	for (i = 4; i < n; i++)
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* The id's own time: "YYYYMMDDTHHMMSSZ-..." */
+static time_t id_time(const char *id)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!strptime(id, "%Y%m%dT%H%M%SZ", &tm))
+		return 0;
+	return timegm(&tm);
+}
+
+/* NULL if o is a sane record, else what is wrong with it. */
+static const char *check_fields(json_t *o, const char *id, struct bs_snap_record *r)
+{
+	json_t *rc = json_object_get(o, "recipients"), *v;
+	const char *archive = json_string_value(json_object_get(o, "archive"));
+	const char *status = json_string_value(json_object_get(o, "status"));
+	char want[BS_ID_MAX + 32];
+	time_t it = id_time(id);
+	size_t i;
+
+	v = json_object_get(o, "version");
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > BS_SNAP_RECORD_VERSION)
+		return "'version' is missing or not one this backstop reads";
+	if (!text_field(o, "database", REC_DBNAME_MAX))
+		return "'database' is missing, empty, longer than 63 bytes or holds a NUL byte";
+	if (!text_field(o, "server_version", REC_TEXT_MAX))
+		return "'server_version' is missing or malformed";
+	if (json_object_get(o, "tool_version") && !text_field(o, "tool_version", REC_TEXT_MAX))
+		return "'tool_version' is malformed";
+	if (strict_time(o, "start", &r->start) < 0 || strict_time(o, "end", &r->end) < 0)
+		return "'start' or 'end' is not a time like 2026-11-23T02:15:00Z";
+	if (!it || r->start + 3600 < it || r->start > it + REC_SKEW_S)
+		return "'start' does not match the time in the snapshot id";
+	/* a start in the future is the retention engine's business (docs/retention.md) */
+	if (r->end + 3600 < r->start)
+		return "'end' is before 'start'";
+	if (int_field(o, "duration_ms", REC_SIZE_MAX, &r->duration_ms) < 0 ||
+	    int_field(o, "bytes", REC_SIZE_MAX, &r->bytes) < 0 ||
+	    int_field(o, "tables", REC_COUNT_MAX, &r->tables) < 0 ||
+	    int_field(o, "chunks", REC_COUNT_MAX, &r->chunks) < 0)
+		return "'duration_ms', 'bytes', 'tables' or 'chunks' is not a count within bounds";
+	if (!status || strcmp(status, "complete") != 0)
+		return "'status' is not \"complete\"";
+	if (!json_is_boolean(json_object_get(o, "encrypted")) ||
+	    !json_is_boolean(json_object_get(o, "passphrase")) || !json_is_array(rc) ||
+	    json_array_size(rc) > REC_RECIPIENTS_MAX)
+		return "'encrypted', 'passphrase' or 'recipients' is missing or malformed";
+	r->encrypted = json_is_true(json_object_get(o, "encrypted"));
+	r->passphrase = json_is_true(json_object_get(o, "passphrase"));
+	json_array_foreach(rc, i, v)
+		if (!valid_recipient(json_string_value(v)))
+			return "'recipients' holds something that is not an age1... public key";
+	snprintf(want, sizeof(want), "archives/%s.tar%s", id, r->encrypted ? ".age" : "");
+	if (!archive || strcmp(archive, want) != 0)
+		return "'archive' is not the archive key of this snapshot id";
+	return NULL;
+}
+
 int bs_snap_record_from_json(struct bs_snap_record *r, const char *buf, size_t len, const char *what,
 			     struct bs_err *err)
 {
 	json_error_t je;
 	json_t *o = json_loadb(buf, len, 0, &je), *rc;
-	const char *id, *fmt;
-	size_t i;
+	const char *id, *fmt, *why;
+	size_t i, nrc;
 
 	bs_snap_record_init(r);
 	if (!o)
@@ -169,37 +287,41 @@ int bs_snap_record_from_json(struct bs_snap_record *r, const char *buf, size_t l
 				  what, je.text, je.line);
 	fmt = json_string_value(json_object_get(o, "format"));
 	id = json_string_value(json_object_get(o, "id"));
-	if (!fmt || strcmp(fmt, "backstop-snapshot-record") != 0 || !bs_catalog_valid_id(id)) {
+	if (!json_is_object(o) || !fmt || strcmp(fmt, "backstop-snapshot-record") != 0) {
 		json_decref(o);
 		return bs_err_set(err, BS_ERR_FORMAT, "catalog record '%s' is not a snapshot record", what);
+	}
+	if (!bs_catalog_valid_id(id)) {
+		json_decref(o);
+		return bs_err_set(err, BS_ERR_FORMAT, "catalog record '%s': 'id' is not a snapshot id", what);
+	}
+	why = check_fields(o, id, r);
+	if (why) {
+		json_decref(o);
+		bs_snap_record_release(r);
+		return bs_err_set(err, BS_ERR_FORMAT, "catalog record '%s': %s", what, why);
 	}
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	r->database = dup_str(o, "database");
 	r->server_version = dup_str(o, "server_version");
-	bs_time_parse(json_string_value(json_object_get(o, "start")), &r->start);
-	bs_time_parse(json_string_value(json_object_get(o, "end")), &r->end);
-	r->duration_ms = (uint64_t)json_integer_value(json_object_get(o, "duration_ms"));
-	r->bytes = (uint64_t)json_integer_value(json_object_get(o, "bytes"));
 	r->archive = dup_str(o, "archive");
 	r->status = dup_str(o, "status");
-	r->encrypted = json_is_true(json_object_get(o, "encrypted"));
-	r->passphrase = json_is_true(json_object_get(o, "passphrase"));
 	r->tool_version = dup_str(o, "tool_version");
-	r->tables = (uint64_t)json_integer_value(json_object_get(o, "tables"));
-	r->chunks = (uint64_t)json_integer_value(json_object_get(o, "chunks"));
 	rc = json_object_get(o, "recipients");
-	if (json_is_array(rc) && json_array_size(rc) > 0) {
-		r->recipients = calloc(json_array_size(rc), sizeof(char *));
-		for (i = 0; r->recipients && i < json_array_size(rc); i++) {
-			const char *s = json_string_value(json_array_get(rc, i));
+	nrc = json_array_size(rc);
+	if (nrc > 0) {
+		r->recipients = calloc(nrc, sizeof(char *));
+		for (i = 0; r->recipients && i < nrc; i++) {
+			char *s = strdup(json_string_value(json_array_get(rc, i)));
 			if (s)
-				r->recipients[r->nrecipients++] = strdup(s);
+				r->recipients[r->nrecipients++] = s;
 		}
 	}
 	json_decref(o);
-	if (!r->archive || !r->database) {
+	if (!r->archive || !r->database || !r->server_version || !r->status ||
+	    r->nrecipients != nrc) {
 		bs_snap_record_release(r);
-		return bs_err_set(err, BS_ERR_FORMAT, "catalog record '%s' lacks 'archive' or 'database'", what);
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	}
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include "command/command.h"
 #include "command/drill.h"
 #include "command/metrics.h"
+#include "common/escape.h"
 #include "common/hook.h"
 #include "common/human.h"
 #include "common/log.h"
@@ -63,9 +64,8 @@ static int is_setup_error(const struct bs_err *e)
 /* An error from reading the archive: damage (a finding) or not? */
 static int is_damage(const struct bs_err *e)
 {
-	if (e->code == BS_ERR_FORMAT || e->code == BS_ERR_VERIFY)
-		return 1;
-	return e->code == BS_ERR_CRYPTO && !strstr(e->msg, "no identity matches");
+	/* a key that opens nothing is BS_ERR_NO_IDENTITY: the drill cannot run */
+	return e->code == BS_ERR_FORMAT || e->code == BS_ERR_VERIFY || e->code == BS_ERR_CRYPTO;
 }
 
 static void add_err_finding(struct bs_drill_report *r, const char *area, const struct bs_err *e)
@@ -107,7 +107,7 @@ static int open_stream(struct drill_ctx *dc, const struct bs_snap_record *rec, s
 			add_err_finding(r, BS_DRILL_AREA_ARCHIVE, &e);
 			return 0;
 		}
-		if (e.code == BS_ERR_CRYPTO)
+		if (e.code == BS_ERR_NO_IDENTITY)
 			bs_err_hint(&e, "pass the identity whose recipient the snapshot was encrypted to "
 					"(--identity FILE); 'backstop snap show %s' lists its recipients",
 				    rec->id);
@@ -712,8 +712,8 @@ int bs_cmd_drill_list(struct bs_repo *repo, const char *snapshot, int json, FILE
 		st[19] = '\0';
 		bs_human_ms(d->rto_ms, rto, sizeof(rto));
 		bs_human_ms(d->rpo_ms, rpo, sizeof(rpo));
-		fprintf(f, "%-24s %-24s %-14s %-20s %-12s %-7s %8s %8s %llu\n", d->id, d->snapshot,
-			d->database ? d->database : "?", st, d->mode, d->verdict, rto, rpo,
+		fprintf(f, "%-24s %-24s %-14s %-20s %-12s %-7s %8s %8s %llu\n", bs_esc(d->id), bs_esc(d->snapshot),
+			d->database ? bs_esc(d->database) : "?", st, bs_esc(d->mode), bs_esc(d->verdict), rto, rpo,
 			(unsigned long long)d->findings);
 	}
 	bs_drill_list_release(&l);

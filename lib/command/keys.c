@@ -80,6 +80,9 @@ int bs_keys_identities(const struct bs_config *cfg, const char *identity_file,
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	if (idf && bs_age_identities_load_file(ids, idf, err) < 0)
 		goto fail;
+	if (rec)
+		bs_age_identities_note_recipients(ids, (const char *const *)rec->recipients,
+						  rec->nrecipients);
 	if (pf) {
 		if (bs_passphrase_read_file(pf, &pass, err) < 0)
 			goto fail;

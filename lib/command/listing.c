@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "command/command.h"
+#include "common/escape.h"
 #include "common/human.h"
 #include "common/log.h"
 
@@ -140,14 +141,14 @@ int bs_cmd_snap_list(struct bs_repo *repo, const char *database,
 	if (cat.n == 0) {
 		struct bs_catalog all;
 		char names[512] = "";
-		if (database && bs_catalog_load(repo, NULL, &all, err) == 0) {
+		if (database && bs_catalog_load_flags(repo, NULL, BS_CATALOG_QUIET, &all, err) == 0) {
 			if (bs_catalog_databases(&all, names, sizeof(names)) > 0)
 				bs_warn("no snapshots of database '%s'; this repository holds snapshots of: %s",
 					database, names);
 			bs_catalog_release(&all);
 		}
 		fprintf(f, "no snapshots%s%s%s in %s\n", database ? " of database '" : "",
-			database ? database : "", database ? "'" : "", repo->location);
+			database ? bs_esc(database) : "", database ? "'" : "", bs_esc(repo->location));
 		bs_catalog_release(&cat);
 		return 0;
 	}
@@ -161,9 +162,9 @@ int bs_cmd_snap_list(struct bs_repo *repo, const char *database,
 		st[19] = '\0';
 		bs_human_bytes(r->bytes, sz, sizeof(sz));
 		bs_human_ms((int64_t)r->duration_ms, took, sizeof(took));
-		fprintf(f, "%-24s %-16s %-20s %10s %8s %-9s %-5s %-6s %-6s %s\n", r->id, r->database, st,
+		fprintf(f, "%-24s %-16s %-20s %10s %8s %-9s %-5s %-6s %-6s %s\n", r->id, bs_esc(r->database), st,
 			sz, took, r->status ? r->status : "complete", r->encrypted ? "age" : "none",
-			r->pinned ? "yes" : "-", r->drill_verdict ? r->drill_verdict : "-",
+			r->pinned ? "yes" : "-", r->drill_verdict ? bs_esc(r->drill_verdict) : "-",
 			kept_by(dec ? &dec[i] : NULL));
 	}
 	free(dec);
@@ -212,33 +213,33 @@ int bs_cmd_snap_show(struct bs_repo *repo, const char *spec, const char *databas
 	bs_human_bytes(r->bytes, sz, sizeof(sz));
 	bs_human_ms((int64_t)r->duration_ms, took, sizeof(took));
 	fprintf(f, "snapshot       %s\n", r->id);
-	fprintf(f, "database       %s (PostgreSQL %s)\n", r->database, r->server_version);
+	fprintf(f, "database       %s (PostgreSQL %s)\n", bs_esc(r->database), bs_esc(r->server_version));
 	fprintf(f, "started        %s\nfinished       %s (%s)\n", st, en, took);
 	fprintf(f, "size           %s (%llu bytes), %llu tables, %llu chunks\n", sz,
 		(unsigned long long)r->bytes, (unsigned long long)r->tables, (unsigned long long)r->chunks);
 	fprintf(f, "status         %s\n", r->status ? r->status : "complete");
-	fprintf(f, "archive        %s/%s\n", repo->location, r->archive);
+	fprintf(f, "archive        %s/%s\n", bs_esc(repo->location), r->archive);
 	if (!r->encrypted) {
 		fprintf(f, "encryption     none (the archive is readable by anyone who can read the repository)\n");
 	} else {
 		fprintf(f, "encryption     age; can be opened by:\n");
 		for (i = 0; i < r->nrecipients; i++)
-			fprintf(f, "                 %s\n", r->recipients[i]);
+			fprintf(f, "                 %s\n", bs_esc(r->recipients[i]));
 		if (r->passphrase)
 			fprintf(f, "                 the passphrase (scrypt)\n");
 	}
 	fprintf(f, "pinned         %s%s%s\n", r->pinned ? "yes" : "no",
-		r->pin_reason && *r->pin_reason ? ": " : "", r->pin_reason ? r->pin_reason : "");
+		r->pin_reason && *r->pin_reason ? ": " : "", r->pin_reason ? bs_esc(r->pin_reason) : "");
 	if (r->drill_verdict) {
 		char dt[32];
 		bs_time_iso(r->drill_time, dt);
-		fprintf(f, "last drill     %s at %s (%s)\n", r->drill_verdict, dt, r->drill_id);
+		fprintf(f, "last drill     %s at %s (%s)\n", bs_esc(r->drill_verdict), dt, bs_esc(r->drill_id));
 	} else {
 		fprintf(f, "last drill     never\n");
 	}
 	if (policy)
 		fprintf(f, "kept by        %s\n", kept);
-	fprintf(f, "tool           backstop %s\n", r->tool_version ? r->tool_version : "?");
+	fprintf(f, "tool           backstop %s\n", r->tool_version ? bs_esc(r->tool_version) : "?");
 	bs_catalog_release(&cat);
 	return 0;
 }

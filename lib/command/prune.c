@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "command/command.h"
+#include "common/escape.h"
 #include "common/log.h"
 
 struct orphan {
@@ -281,6 +282,29 @@ out:
 	return rc;
 }
 
+/* Prune never deletes while a record under snapshots/ is untrusted. */
+static int refuse_untrusted(const struct bs_catalog *all, struct bs_err *err)
+{
+	char more[1024];
+	size_t i, len = 0;
+
+	if (all->nbad == 0)
+		return 0;
+	more[0] = '\0';
+	for (i = 1; i < all->nbad && len < sizeof(more); i++)
+		len += (size_t)snprintf(more + len, sizeof(more) - len, "%s'%s': %s", i > 1 ? "; " : "",
+					all->bad[i].key, all->bad[i].why);
+	bs_err_set(err, BS_ERR_FORMAT,
+		   "prune stopped before deleting anything: catalog record '%s' cannot be trusted: %s",
+		   all->bad[0].key, all->bad[0].why);
+	if (all->nbad > 1)
+		bs_err_detail(err, "%zu more untrusted record(s): %s", all->nbad - 1, more);
+	bs_err_hint(err, "fix the record or move it out of the repository (restore it from another "
+			 "copy if you have one); while it is there, prune cannot tell which archives "
+			 "are orphans");
+	return -1;
+}
+
 static void fill_items(const struct bs_prune_request *rq, const struct bs_catalog *cat, const struct scan *s,
 		       struct bs_retention_item *items)
 {
@@ -330,9 +354,12 @@ int bs_cmd_prune(struct bs_repo *repo, const struct bs_prune_request *rq, struct
 	if (!rq->dry_run && bs_repo_lock(repo, BS_REPO_LOCK_EXCLUSIVE, rq->lock_wait_ms, err) < 0)
 		return -1;
 
-	/* step: catalog (orphans are judged against every database's records) */
-	if (bs_catalog_load(repo, rq->database, &cat, err) < 0 ||
-	    bs_catalog_load(repo, NULL, &all, err) < 0)
+	/* step: catalog (orphans are judged against every database's records);
+	 * a record it cannot trust stops everything: its archive would look
+	 * like an orphan, and its snapshot like a gap in the policy */
+	if (bs_catalog_load_flags(repo, NULL, BS_CATALOG_QUIET, &all, err) < 0 ||
+	    refuse_untrusted(&all, err) < 0 ||
+	    bs_catalog_load_flags(repo, rq->database, BS_CATALOG_QUIET, &cat, err) < 0)
 		goto out;
 	s.cat = &all;
 	s.repo = repo;
@@ -399,7 +426,7 @@ void bs_prune_print_text(const struct json_t *doc, FILE *f)
 	if (json_array_size(arr) == 0) {
 		if (filter)
 			fprintf(f, "nothing to prune: the repository holds no snapshot of database '%s'\n",
-				filter);
+				bs_esc(filter));
 		else
 			fprintf(f, "nothing to prune: the repository holds no snapshot\n");
 		return;
@@ -414,14 +441,14 @@ void bs_prune_print_text(const struct json_t *doc, FILE *f)
 	json_array_foreach(arr, i, o) {
 		int del = strcmp(str_or(o, "verdict", ""), "delete") == 0;
 
-		fprintf(f, "%-*s %-8s %-*s %s: %s\n", (int)wdb, str_or(o, "database", "-"),
-			str_or(o, "kind", ""), (int)wid, str_or(o, "id", ""), del ? gone : "kept",
-			str_or(o, "reasons", ""));
+		fprintf(f, "%-*s %-8s %-*s %s: %s\n", (int)wdb, bs_esc(str_or(o, "database", "-")),
+			str_or(o, "kind", ""), (int)wid, bs_esc(str_or(o, "id", "")), del ? gone : "kept",
+			bs_esc(str_or(o, "reasons", "")));
 	}
 	arr = json_object_get(doc, "databases");
 	if (json_array_size(arr) > 1)
 		json_array_foreach(arr, i, o)
-			fprintf(f, "database '%s': %lld kept, %lld %s\n", str_or(o, "database", ""),
+			fprintf(f, "database '%s': %lld kept, %lld %s\n", bs_esc(str_or(o, "database", "")),
 				(long long)int_of(o, "kept"), (long long)int_of(o, "deleted"),
 				dry ? "would be deleted" : "deleted");
 	fprintf(f, "%lld kept, %lld %s\n", (long long)int_of(doc, "kept"),

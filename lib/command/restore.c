@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "command/command.h"
+#include "common/escape.h"
 #include "common/log.h"
 #include "restore/restore.h"
 
@@ -68,13 +69,13 @@ static int print_list(const struct bs_snap_record *rec, const struct bs_manifest
 		return 0;
 	}
 	fprintf(f, "snapshot %s of database '%s': %zu tables, %zu sequences, %zu large objects\n",
-		rec->id, rec->database, m->ntables, m->nseqs, m->nblobs);
+		rec->id, bs_esc(rec->database), m->ntables, m->nseqs, m->nblobs);
 	fprintf(f, "%-48s %14s %12s %7s\n", "TABLE", "ROWS", "BYTES", "CHUNKS");
 	for (i = 0; i < m->ntables; i++) {
 		const struct bs_mtable *t = &m->tables[i];
 		char name[512];
 		snprintf(name, sizeof(name), "%s.%s", t->schema, t->name);
-		fprintf(f, "%-48s %14llu %12llu %7zu\n", name, (unsigned long long)t->rows,
+		fprintf(f, "%-48s %14llu %12llu %7zu\n", bs_esc(name), (unsigned long long)t->rows,
 			(unsigned long long)t->raw_bytes, t->nchunks);
 	}
 	return 0;

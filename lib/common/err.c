@@ -1,6 +1,8 @@
 /* err.c - see err.h */
 #include "common/err.h"
 
+#include "common/escape.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -93,13 +95,22 @@ void bs_err_hint(struct bs_err *err, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Messages quote names from databases and archives: printed escaped
+ * (common/escape.h); details and hints may hold several lines. */
 void bs_err_print(const struct bs_err *err, const char *prog, FILE *f)
 {
-	fprintf(f, "%s: error: %s\n", prog, err->msg[0] ? err->msg : "unknown error");
-	if (err->detail[0])
-		fprintf(f, "detail: %s\n", err->detail);
-	if (err->hint[0])
-		fprintf(f, "hint: %s\n", err->hint);
+	char esc[4 * BS_ERR_DETAIL_MAX];
+
+	bs_escape_term(esc, sizeof(esc), err->msg[0] ? err->msg : "unknown error", 0);
+	fprintf(f, "%s: error: %s\n", prog, esc);
+	if (err->detail[0]) {
+		bs_escape_term(esc, sizeof(esc), err->detail, BS_ESC_KEEP_NL);
+		fprintf(f, "detail: %s\n", esc);
+	}
+	if (err->hint[0]) {
+		bs_escape_term(esc, sizeof(esc), err->hint, BS_ESC_KEEP_NL);
+		fprintf(f, "hint: %s\n", esc);
+	}
 }
 
 int bs_err_exit_code(const struct bs_err *err)
@@ -136,6 +147,7 @@ const char *bs_err_name(int code)
 	case BS_ERR_LOCKED: return "BS_ERR_LOCKED";
 	case BS_ERR_INTERRUPTED: return "BS_ERR_INTERRUPTED";
 	case BS_ERR_NET: return "BS_ERR_NET";
+	case BS_ERR_NO_IDENTITY: return "BS_ERR_NO_IDENTITY";
 	case BS_ERR_INTERNAL: return "BS_ERR_INTERNAL";
 	}
 	return "BS_ERR_UNKNOWN";

@@ -35,6 +35,7 @@ int bs_hook_run(const char *path, const char *event, const char *const *env, int
 	bs_run_init(&r);
 	r.argv = argv;
 	r.env = envv;
+	r.env_policy = BS_RUN_ENV_HOOK; /* never our secrets (common/run.h) */
 	r.stdout_fd = 2; /* hook output is log output */
 	r.pass_stderr = 1;
 	bs_debug("running %s hook '%s'", event, path);

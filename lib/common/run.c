@@ -21,7 +21,41 @@ void bs_run_init(struct bs_run *r)
 	r->pid = -1;
 }
 
-static char **build_env(const char *const *extra)
+static int has_prefix(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+/* Is the variable "NAME=..." passed to a child under policy? */
+static int allowed(const char *var, enum bs_run_env policy)
+{
+	static const char *const common[] = { "PATH=", "HOME=", "USER=", "LOGNAME=", "LANG=",
+					      "LANGUAGE=", "TZ=", "TMPDIR=", NULL };
+	static const char *const pg[] = { "TZDIR=", "LD_LIBRARY_PATH=", "SSL_CERT_FILE=",
+					  "SSL_CERT_DIR=", NULL };
+	static const char *const hook[] = { "SHELL=", "http_proxy=", "https_proxy=", "no_proxy=",
+					    "all_proxy=", "HTTP_PROXY=", "HTTPS_PROXY=", "NO_PROXY=",
+					    "ALL_PROXY=", NULL };
+	const char *const *l;
+
+	for (l = common; *l; l++)
+		if (has_prefix(var, *l))
+			return 1;
+	if (has_prefix(var, "LC_") && strchr(var, '='))
+		return 1;
+	if (policy == BS_RUN_ENV_HOOK) {
+		for (l = hook; *l; l++)
+			if (has_prefix(var, *l))
+				return 1;
+		return has_prefix(var, "HOOK_") && strchr(var, '=');
+	}
+	for (l = pg; *l; l++)
+		if (has_prefix(var, *l))
+			return 1;
+	return (has_prefix(var, "PG") || has_prefix(var, "KRB5")) && strchr(var, '=');
+}
+
+static char **build_env(const char *const *extra, enum bs_run_env policy)
 {
 	size_t n = 0, m = 0, i, j = 0;
 	char **env;
@@ -38,6 +72,8 @@ static char **build_env(const char *const *extra)
 		size_t kl = eq ? (size_t)(eq - environ[i]) + 1 : strlen(environ[i]);
 		size_t k;
 		int overridden = 0;
+		if (!eq || !allowed(environ[i], policy))
+			continue;
 		for (k = 0; k < m; k++)
 			if (strncmp(extra[k], environ[i], kl) == 0)
 				overridden = 1;
@@ -49,12 +85,64 @@ static char **build_env(const char *const *extra)
 	return env;
 }
 
+/* "/proc/<our pid>/fd/<n>" ending arg: *fd = n and the offset of "/proc". */
+static int own_proc_fd(const char *arg, int *fd, size_t *at)
+{
+	char mine[64];
+	const char *p;
+	char *end;
+	long v;
+
+	snprintf(mine, sizeof(mine), "/proc/%ld/fd/", (long)getpid());
+	p = strstr(arg, mine);
+	if (!p)
+		return 0;
+	v = strtol(p + strlen(mine), &end, 10);
+	if (*end || end == p + strlen(mine) || v < 0 || v > 65535)
+		return 0;
+	*fd = (int)v;
+	*at = (size_t)(p - arg);
+	return 1;
+}
+
+#define RUN_ARGV_MAX 64
+
+/* argv with our /proc/<pid>/fd/<n> names turned into the child's
+ * /proc/self/fd/<n>, and fd n kept open across exec (adddup2 of an fd onto
+ * itself clears FD_CLOEXEC).  *copies: strings to free. */
+static int own_fds(const char *const *argv, const char **out, char **copies,
+		   posix_spawn_file_actions_t *fa)
+{
+	size_t i, nc = 0;
+
+	for (i = 0; argv[i]; i++) {
+		int fd;
+		size_t at;
+		if (i + 1 >= RUN_ARGV_MAX)
+			return -1;
+		out[i] = argv[i];
+		if (!own_proc_fd(argv[i], &fd, &at))
+			continue;
+		copies[nc] = malloc(at + 32);
+		if (!copies[nc])
+			return -1;
+		snprintf(copies[nc], at + 32, "%.*s/proc/self/fd/%d", (int)at, argv[i], fd);
+		out[i] = copies[nc++];
+		posix_spawn_file_actions_adddup2(fa, fd, fd);
+	}
+	out[i] = NULL;
+	return 0;
+}
+
 int bs_run_start(struct bs_run *r, struct bs_err *err)
 {
 	posix_spawn_file_actions_t fa;
 	char tmpl[] = "/tmp/backstop-stderr-XXXXXX";
+	const char *argv[RUN_ARGV_MAX];
+	char *copies[RUN_ARGV_MAX] = { NULL };
 	char **env;
 	int rc, nullfd;
+	size_t i;
 
 	if (access(r->argv[0], X_OK) < 0)
 		return bs_err_sys(err, BS_ERR_SUBPROCESS, errno, "unable to run '%s'", r->argv[0]);
@@ -64,7 +152,7 @@ int bs_run_start(struct bs_run *r, struct bs_err *err)
 			return bs_err_sys(err, BS_ERR_IO, errno, "unable to create a temporary file");
 		unlink(tmpl);
 	}
-	env = build_env(r->env);
+	env = build_env(r->env, r->env_policy);
 	if (!env)
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -73,9 +161,14 @@ int bs_run_start(struct bs_run *r, struct bs_err *err)
 	posix_spawn_file_actions_adddup2(&fa, r->stdout_fd >= 0 ? r->stdout_fd : nullfd, 1);
 	if (r->stderr_fd >= 0)
 		posix_spawn_file_actions_adddup2(&fa, r->stderr_fd, 2);
-	rc = posix_spawn(&r->pid, r->argv[0], &fa, NULL, (char *const *)r->argv, env);
+	if (own_fds(r->argv, argv, copies, &fa) < 0)
+		rc = ENOMEM;
+	else
+		rc = posix_spawn(&r->pid, r->argv[0], &fa, NULL, (char *const *)argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	free(env);
+	for (i = 0; i < RUN_ARGV_MAX && copies[i]; i++)
+		free(copies[i]);
 	if (nullfd >= 0)
 		close(nullfd);
 	if (rc != 0) {

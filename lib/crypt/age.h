@@ -85,6 +85,12 @@ size_t bs_age_identities_count(const struct bs_age_identities *ids);
 /* Public key ("age1...") of the i-th X25519 identity, or NULL past the end.
  * Owned by ids.  Not secret: safe to print. */
 const char *bs_age_identities_recipient(const struct bs_age_identities *ids, size_t i);
+/* What the snapshot's catalog record says the archive was encrypted to
+ * (its "recipients", age1... strings; only read during the call).  With it,
+ * an identity whose public key is listed but opens no stanza is reported as
+ * a damaged header (BS_ERR_CRYPTO), not as a wrong key. */
+void bs_age_identities_note_recipients(struct bs_age_identities *ids, const char *const *recipients,
+				       size_t n);
 
 /* ---- streams (see common/stream.h) ----
  *
@@ -101,13 +107,16 @@ struct bs_wstream *bs_age_encrypt_new(struct bs_wstream *inner, const struct bs_
 				      struct bs_err *err);
 
 /* Reads and authenticates the header (and the payload nonce) inside the
- * call: NULL with BS_ERR_CRYPTO when no identity matches ("no identity
- * matches any recipient of this archive") or on a "header MAC mismatch",
+ * call: NULL with BS_ERR_NO_IDENTITY when no identity or passphrase
+ * matches ("no identity matches any recipient of this archive"),
+ * BS_ERR_CRYPTO on a "header MAC mismatch" or a stanza that should open
+ * with a noted recipient (bs_age_identities_note_recipients) but does not,
  * BS_ERR_FORMAT for a malformed header.  Reads of the returned stream
  * release only authenticated plaintext and return -1 (never 0) on a chunk
- * that fails authentication (BS_ERR_CRYPTO, the message names the chunk)
- * or on truncation (BS_ERR_FORMAT, "truncated"); 0 only after the
- * authenticated final chunk.  Scrypt work factors above 2^22 are refused.
+ * that fails authentication (BS_ERR_CRYPTO, the message names the chunk),
+ * on truncation (BS_ERR_FORMAT, "truncated") or on bytes after the final
+ * chunk (BS_ERR_FORMAT, "unexpected data after the final chunk"); 0 only
+ * after the authenticated final chunk.  Scrypt work factors above 2^22 are refused.
  * ids is only read during the call. */
 struct bs_rstream *bs_age_decrypt_new(struct bs_rstream *inner, const struct bs_age_identities *ids,
 				      struct bs_err *err);
@@ -151,5 +160,15 @@ int bs_passphrase_prompt(const char *prompt, int confirm, char **out, struct bs_
 
 /* OPENSSL_cleanse the string, then free it.  NULL is a no-op. */
 void bs_secret_free(char *s);
+
+/* Before the first secret enters memory, once per process: no core dump
+ * (RLIMIT_CORE 0) and not dumpable (PR_SET_DUMPABLE 0: no core, no
+ * ptrace attach and no /proc/<pid>/mem, environ or fd access by other
+ * processes of the same user).  Every secret reader of this module calls
+ * it (identity and passphrase files, BACKSTOP_PASSPHRASE, the prompt,
+ * secret keys, keygen); callers holding other secrets may too.  Children
+ * inherit RLIMIT_CORE 0; exec makes them dumpable again.  Failures are
+ * ignored (a secret is still better used than refused). */
+void bs_secret_protect_process(void);
 
 #endif

@@ -144,6 +144,7 @@ struct age_x25519_id {
 	uint8_t sk[AGE_KEY_LEN];
 	uint8_t pk[AGE_KEY_LEN];
 	char recipient[96];      /* age1... of pk */
+	int listed;              /* named by the snapshot's record (note_recipients) */
 };
 
 struct bs_age_recipients {

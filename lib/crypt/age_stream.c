@@ -268,6 +268,35 @@ static int chunk_failed(struct age_dec *d, int final, struct bs_err *err)
 	return -1;
 }
 
+/* The payload ended inside chunk d->counter, which fails authentication at
+ * its full length: is it a final chunk followed by a few stray bytes (a
+ * byte appended by an editor or a bad copy)?  Tries the last
+ * AGE_TRAIL_SCAN_MAX lengths only; returns the length that authenticates,
+ * or 0. */
+#define AGE_TRAIL_SCAN_MAX 1024
+
+static size_t trailing_len(struct age_dec *d)
+{
+	size_t min = AGE_TAG_LEN + (d->counter > 0 ? 1 : 0), l;
+
+	if (!d->eof)
+		return 0;
+	for (l = d->have > AGE_ENC_CHUNK ? AGE_ENC_CHUNK : d->have - 1;
+	     l >= min && l + AGE_TRAIL_SCAN_MAX >= d->have; l--)
+		if (dec_open(d, l, 1) == 0) {
+			d->plen = 0;
+			return l;
+		}
+	return 0;
+}
+
+static int trailing_failed(struct age_dec *d, size_t l, struct bs_err *err)
+{
+	return bs_err_set(err, BS_ERR_FORMAT,
+			  "invalid age payload: %zu byte(s) of unexpected data after the final chunk %llu",
+			  d->have - l, (unsigned long long)d->counter);
+}
+
 /* Authenticate the next chunk into p.  As age does (and the testkit
  * expects), a chunk is released as soon as it authenticates; what is wrong
  * after it (no final chunk, data after the final chunk) is reported by the
@@ -281,8 +310,11 @@ static int dec_next(struct age_dec *d, struct bs_err *err)
 	if (d->have >= AGE_ENC_CHUNK) {
 		/* a full chunk: normally not the final one, but it may be */
 		if (dec_open(d, AGE_ENC_CHUNK, 0) != 0) {
-			if (dec_open(d, AGE_ENC_CHUNK, 1) != 0)
-				return chunk_failed(d, d->have == AGE_ENC_CHUNK, err);
+			if (dec_open(d, AGE_ENC_CHUNK, 1) != 0) {
+				size_t l = trailing_len(d);
+				return l ? trailing_failed(d, l, err)
+					 : chunk_failed(d, d->have == AGE_ENC_CHUNK, err);
+			}
 			if (d->have > AGE_ENC_CHUNK) {
 				/* release it, then fail */
 				d->failed = 1;
@@ -321,6 +353,11 @@ static int dec_next(struct age_dec *d, struct bs_err *err)
 			return bs_err_set(err, BS_ERR_FORMAT,
 					  "age payload is truncated: chunk %llu is short but not marked final",
 					  idx);
+		}
+		{
+			size_t l = trailing_len(d);
+			if (l)
+				return trailing_failed(d, l, err);
 		}
 		return chunk_failed(d, 1, err);
 	}
@@ -447,6 +484,7 @@ static int no_match(const struct age_header *h, const struct bs_age_identities *
 		    struct bs_err *err)
 {
 	size_t nx = 0, ns = 0, i, o;
+	const char *listed = NULL;
 	char tried[512];
 
 	for (i = 0; i < h->n; i++) {
@@ -456,18 +494,31 @@ static int no_match(const struct age_header *h, const struct bs_age_identities *
 			ns++;
 	}
 	o = (size_t)snprintf(tried, sizeof(tried), "%s", ids->n ? "" : "none");
-	for (i = 0; i < ids->n && o < sizeof(tried); i++)
+	for (i = 0; i < ids->n && o < sizeof(tried); i++) {
 		o += (size_t)snprintf(tried + o, sizeof(tried) - o, "%s%s", i ? ", " : "",
 				      ids->x[i].recipient);
-	bs_err_set(err, BS_ERR_CRYPTO, "no identity matches any recipient of this archive");
+		if (ids->x[i].listed && !listed)
+			listed = ids->x[i].recipient;
+	}
+	/* the record names this key: the stanza for it must open, unless the
+	 * header was damaged (or the archive is not the one the record names) */
+	if (listed)
+		bs_err_set(err, BS_ERR_CRYPTO,
+			   "the archive's header is damaged: no recipient stanza opens with identity %s, "
+			   "which the snapshot's catalog record lists as a recipient", listed);
+	else
+		bs_err_set(err, BS_ERR_NO_IDENTITY, "no identity matches any recipient of this archive");
 	bs_err_detail(err,
 		      "the archive has %zu X25519 recipient(s), %zu passphrase stanza(s) and %zu of "
 		      "other types; tried %zu identity key(s) (public keys: %s) and %zu passphrase(s)",
 		      nx, ns, h->n - nx - ns, ids->n, tried, ids->npass);
-	if (ns && !ids->npass)
+	if (listed)
+		bs_err_hint(err, "the archive was modified, is corrupt, or is not the archive its record "
+				 "names; restore another snapshot, or this archive from another copy");
+	else if (ns && !ids->npass)
 		bs_err_hint(err, "this archive is encrypted with a passphrase: provide the passphrase");
 	else if (ns)
-		bs_err_hint(err, "the passphrase is wrong");
+		bs_err_hint(err, "the passphrase is wrong (or the archive's passphrase stanza is damaged)");
 	else if (nx)
 		bs_err_hint(err, "use the identity file whose public key is listed in the snapshot's "
 				 "catalog record ('recipients')");

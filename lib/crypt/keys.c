@@ -346,6 +346,7 @@ int bs_age_recipients_set_passphrase(struct bs_age_recipients *r, const char *pa
 		return passphrase_conflict(err);
 	if (!pass || !*pass)
 		return bs_err_set(err, BS_ERR_CONFIG, "empty passphrase");
+	bs_secret_protect_process();
 	copy = strdup(pass);
 	if (!copy)
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
@@ -449,6 +450,7 @@ int bs_age_identities_add(struct bs_age_identities *ids, const char *secret_key,
 	size_t n = strlen(secret_key);
 	int rc;
 
+	bs_secret_protect_process();
 	if (trim_copy(secret_key, n, s, sizeof(s)) < 0) {
 		why = "too long";
 		rc = -1;
@@ -497,6 +499,7 @@ int bs_age_identities_add_passphrase(struct bs_age_identities *ids, const char *
 
 	if (!pass || !*pass)
 		return bs_err_set(err, BS_ERR_CONFIG, "empty passphrase");
+	bs_secret_protect_process();
 	if (ids->npass == ids->passcap) {
 		size_t ncap = ids->passcap ? ids->passcap * 2 : 2;
 		char **np = realloc(ids->pass, ncap * sizeof(*np)); /* pointers only */
@@ -522,6 +525,19 @@ const char *bs_age_identities_recipient(const struct bs_age_identities *ids, siz
 	return ids && i < ids->n ? ids->x[i].recipient : NULL;
 }
 
+void bs_age_identities_note_recipients(struct bs_age_identities *ids, const char *const *recipients,
+				       size_t n)
+{
+	size_t i, j;
+
+	if (!ids)
+		return;
+	for (i = 0; i < ids->n; i++)
+		for (j = 0; j < n; j++)
+			if (recipients[j] && strcasecmp(recipients[j], ids->x[i].recipient) == 0)
+				ids->x[i].listed = 1;
+}
+
 /* ---- key generation and identity files ---- */
 
 int bs_age_keygen(char **identity_out, char **recipient_out, struct bs_err *err)
@@ -531,6 +547,7 @@ int bs_age_keygen(char **identity_out, char **recipient_out, struct bs_err *err)
 	int rc = -1;
 
 	*identity_out = *recipient_out = NULL;
+	bs_secret_protect_process();
 	if (age_x25519_generate(sk, pk, err) < 0)
 		goto out;
 	age_bech32_encode(AGE_HRP_IDENTITY, sk, AGE_KEY_LEN, 1, id, sizeof(id));

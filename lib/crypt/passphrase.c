@@ -42,6 +42,7 @@ int bs_passphrase_from_env(const char *name, char **out, struct bs_err *err)
 	const char *v = getenv(name);
 
 	*out = NULL;
+	bs_secret_protect_process();
 	if (!v || !*v)
 		return bs_err_set(err, BS_ERR_CONFIG, "environment variable '%s' is %s", name,
 				  v ? "empty" : "not set");
@@ -161,6 +162,7 @@ int bs_passphrase_prompt(const char *prompt, int confirm, char **out, struct bs_
 	int fd, rc = -1;
 
 	*out = NULL;
+	bs_secret_protect_process();
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		bs_err_sys(err, BS_ERR_USAGE, errno, "unable to prompt for a passphrase: no terminal");

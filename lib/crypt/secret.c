@@ -8,10 +8,28 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+
+static void protect_once(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+void bs_secret_protect_process(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, protect_once);
+}
 
 void bs_secret_free(char *s)
 {
@@ -30,6 +48,7 @@ int age_secret_file_read(const char *path, const char *what, size_t max, char **
 	int fd, rc = -1;
 
 	*out = NULL;
+	bs_secret_protect_process();
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return bs_err_sys(err, errno == ENOENT ? BS_ERR_NOT_FOUND : BS_ERR_CONFIG, errno,

@@ -262,6 +262,11 @@ static int list_one(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
 		return 0;
 	if (l->n >= DRILL_LIST_MAX)
 		return bs_err_set(err, BS_ERR_FORMAT, "more than %d drill records", DRILL_LIST_MAX);
+	if (e->is_link) { /* listed so that it is not skipped silently; never followed */
+		bs_warn("skipping drill record '%s': it is a symbolic link", e->key);
+		l->damaged++;
+		return 0;
+	}
 	if (bs_repo_get_bytes(lc->repo, e->key, RECORD_MAX, &buf, &len, err) < 0)
 		return -1;
 	bs_err_init(&perr);

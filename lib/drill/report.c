@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/escape.h"
 #include "common/human.h"
 #include "drill/drill.h"
 #include "drill/drill_int.h"
@@ -172,15 +173,15 @@ int bs_drill_report_text(const struct bs_drill_report *r, FILE *f)
 			bad++;
 	if (r->mode == BS_DRILL_ARCHIVE)
 		fprintf(f, "archive check of snapshot %s (database '%s'): %s\n", r->snapshot,
-			r->database ? r->database : "?", strcmp(verdict, "pass") == 0 ? "PASS"
+			r->database ? bs_esc(r->database) : "?", strcmp(verdict, "pass") == 0 ? "PASS"
 							 : strcmp(verdict, "fail") == 0 ? "FAIL" : "ERROR");
 	else
 		fprintf(f, "drill %s of snapshot %s (database '%s'): %s\n", r->id, r->snapshot,
-			r->database ? r->database : "?", strcmp(verdict, "pass") == 0 ? "PASS"
+			r->database ? bs_esc(r->database) : "?", strcmp(verdict, "pass") == 0 ? "PASS"
 							 : strcmp(verdict, "fail") == 0 ? "FAIL" : "ERROR");
 	if (r->mode != BS_DRILL_ARCHIVE && r->scratch_db[0])
-		fprintf(f, "  scratch      %s on %s (%s)\n", r->scratch_db,
-			r->scratch_server ? r->scratch_server : "?",
+		fprintf(f, "  scratch      %s on %s (%s)\n", bs_esc(r->scratch_db),
+			r->scratch_server ? bs_esc(r->scratch_server) : "?",
 			r->kept ? "kept" : r->mode == BS_DRILL_REVERIFY ? "re-verified, dropped" : "dropped");
 	if (r->mode == BS_DRILL_ARCHIVE) {
 		bs_human_bytes(r->archive_bytes, a, sizeof(a));
@@ -219,9 +220,9 @@ int bs_drill_report_text(const struct bs_drill_report *r, FILE *f)
 	}
 	text_limits(r, f);
 	if (r->could_not_run) {
-		fprintf(f, "  error        the drill could not run: %s\n", r->error.msg);
+		fprintf(f, "  error        the drill could not run: %s\n", bs_esc(r->error.msg));
 		if (r->error.hint[0])
-			fprintf(f, "               hint: %s\n", r->error.hint);
+			fprintf(f, "               hint: %s\n", bs_esc(r->error.hint));
 	}
 	if (r->findings_total == 0) {
 		if (!r->could_not_run)
@@ -230,15 +231,15 @@ int bs_drill_report_text(const struct bs_drill_report *r, FILE *f)
 		fprintf(f, "findings (%" PRIu64 "):\n", r->findings_total);
 		for (i = 0; i < r->nfindings; i++) {
 			const struct bs_drill_finding *x = &r->findings[i];
-			fprintf(f, "  - %s%s%s: %s\n", x->area, x->object ? " " : "", x->object ? x->object : "",
-				x->message);
+			fprintf(f, "  - %s%s%s: %s\n", x->area, x->object ? " " : "",
+				x->object ? bs_esc(x->object) : "", bs_esc(x->message));
 		}
 		if (r->findings_total > r->nfindings)
 			fprintf(f, "  ... and %" PRIu64 " more\n", r->findings_total - r->nfindings);
 	}
 	for (i = 0; i < r->nsmoke; i++)
-		fprintf(f, "  smoke        %-4s %s (%s)\n", r->smoke[i].ok ? "ok" : "FAIL", r->smoke[i].name,
-			r->smoke[i].detail ? r->smoke[i].detail : "");
+		fprintf(f, "  smoke        %-4s %s (%s)\n", r->smoke[i].ok ? "ok" : "FAIL",
+			bs_esc(r->smoke[i].name), r->smoke[i].detail ? bs_esc(r->smoke[i].detail) : "");
 	if (r->recorded)
 		fprintf(f, "  recorded     %s\n", r->record_key);
 	return ferror(f) ? -1 : 0;

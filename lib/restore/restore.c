@@ -120,11 +120,13 @@ static int read_header(struct bs_rstream *in, struct bs_manifest *m, struct bs_t
 	char *buf = NULL;
 	int rc;
 
+	/* the tar layer says "not a backstop archive" itself when it is not
+	 * tar; an error of the stream beneath (decryption) comes as it is */
 	if (bs_tar_reader_new(in, tar, err) < 0)
-		return bs_err_prefix(err, "not a backstop archive");
+		return -1;
 	rc = bs_tar_next(*tar, &name, &size, NULL, err);
 	if (rc < 0)
-		return bs_err_prefix(err, "not a backstop archive");
+		return -1;
 	if (rc == 0 || strcmp(name, BS_MEMBER_HEADER) != 0) {
 		bs_err_set(err, BS_ERR_FORMAT, "not a backstop archive: the first member is %s%s%s, not %s",
 			   rc ? "'" : "", rc ? name : "missing", rc ? "'" : "", BS_MEMBER_HEADER);

@@ -183,9 +183,9 @@ PY
 	check "target database does not exist afterwards" no_db "$db"
 	cp "$copy" "$a"
 }
-# a changed stanza is either no longer canonical base64 (malformed) or a
-# stanza for some other key (no identity matches): age says the same
-run_test "tampered header stanza: exit 3, cause named, no database" damaged header header "no identity matches|malformed X25519 stanza"
+# a changed stanza is either no longer canonical base64 (malformed) or no
+# longer opens with the key the record lists: damage, never "wrong key"
+run_test "tampered header stanza: exit 3, cause named, no database" damaged header header "header is damaged|malformed X25519 stanza"
 run_test "tampered header MAC: exit 3, cause named, no database" damaged mac mac "header"
 run_test "flipped byte in the last chunk: exit 3, created database dropped" damaged lastchunk lastchunk "chunk"
 run_test "truncated encrypted archive: exit 3, created database dropped" damaged truncate truncate "truncated"

@@ -304,7 +304,7 @@ TEST(passphrase_age_p_to_backstop)
 	ids = bs_age_identities_new();
 	CHECK_INT(bs_age_identities_add_passphrase(ids, "correct horse", &err), 0);
 	CHECK_INT(bs_decrypt_file(tmp("p.age"), ids, &pt, &pt_len, &err), -1);
-	CHECK_INT(err.code, BS_ERR_CRYPTO);
+	CHECK_INT(err.code, BS_ERR_NO_IDENTITY);
 	CHECK_STR(err.msg, "no identity matches any recipient of this archive");
 	free(pt);
 	free(data);
@@ -370,7 +370,7 @@ TEST(errors_on_files_age_wrote)
 
 	/* wrong key */
 	CHECK_INT(bs_decrypt_file(tmp("e.age"), wrong, &pt, &pt_len, &err), -1);
-	CHECK_INT(err.code, BS_ERR_CRYPTO);
+	CHECK_INT(err.code, BS_ERR_NO_IDENTITY);
 	CHECK_STR(err.msg, "no identity matches any recipient of this archive");
 	free(pt);
 

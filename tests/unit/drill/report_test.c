@@ -200,6 +200,33 @@ TEST(text_report)
 	bs_drill_report_release(&r);
 }
 
+/* names from the database reach the text report escaped: no control byte */
+TEST(text_report_escapes_names)
+{
+	struct bs_drill_report r;
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	fill(&r);
+	free(r.database);
+	r.database = strdup("app\x1b[31m\nfake");
+	bs_drill_report_add(&r, BS_DRILL_AREA_TABLE, "public.evil\x1b]0;pwned\a\nx",
+			    "rows differ in \"evil\x1b[2J\xc2\x9b\"");
+	f = open_memstream(&buf, &len);
+	CHECK_INT(bs_drill_report_text(&r, f), 0);
+	fclose(f);
+	for (i = 0; i < len; i++)
+		if ((unsigned char)buf[i] < 0x20 && buf[i] != '\n')
+			break;
+	CHECK(i == len);
+	CHECK(strstr(buf, "\xc2\x9b") == NULL);
+	CHECK(strstr(buf, "(database 'app\\x1b[31m\\x0afake')") != NULL);
+	CHECK(strstr(buf, "  - table public.evil\\x1b]0;pwned\\x07\\x0ax: rows differ in \"evil\\x1b[2J\\xc2\\x9b\"\n") != NULL);
+	free(buf);
+	bs_drill_report_release(&r);
+}
+
 TEST(record_json_and_back)
 {
 	struct bs_drill_report r;
@@ -278,6 +305,7 @@ int main(void)
 	RUN(junit_failures_per_table);
 	RUN(junit_could_not_run);
 	RUN(text_report);
+	RUN(text_report_escapes_names);
 	RUN(record_json_and_back);
 	RUN(summary_rejects);
 	return DONE();
