@@ -63,6 +63,7 @@ static json_t *finding_json(const struct bs_report *r, const struct bs_finding *
 	int rc = !o;
 
 	rc = rc || set_str(o, "group", bs_report_group_of(r, x)) < 0 || set_str(o, "check", x->check) < 0 ||
+	     set_str(o, "category", x->category) < 0 ||
 	     json_object_set_new(o, "state", json_string(bs_state_name(x->state))) < 0 ||
 	     set_str(o, "expected", x->expected) < 0 || set_str(o, "observed", x->observed) < 0 ||
 	     set_str(o, "detail", x->detail) < 0;

@@ -44,6 +44,7 @@ static void finding_free(struct bs_finding *f)
 
 	free((char *)f->group);
 	free((char *)f->check);
+	free((char *)f->category);
 	free((char *)f->expected);
 	free((char *)f->observed);
 	free((char *)f->detail);
@@ -205,6 +206,7 @@ const struct bs_finding *bs_report_add(struct bs_report *r, const struct bs_find
 	d->column = f->column;
 	d->group = f->group && f->group[0] ? copy_str(f->group, &oom) : NULL;
 	d->check = copy_str(f->check ? f->check : "?", &oom);
+	d->category = f->category && f->category[0] ? copy_str(f->category, &oom) : NULL;
 	d->expected = copy_str(f->expected, &oom);
 	d->observed = copy_str(f->observed, &oom);
 	d->detail = copy_str(f->detail, &oom);

@@ -101,8 +101,9 @@ struct bs_measure {
 };
 
 struct bs_finding {
-	const char *group; /* NULL/"": the report's own group (its title) */
-	const char *check; /* check id; required (NULL is stored as "?") */
+	const char *group;    /* NULL/"": the report's own group (its title) */
+	const char *check;    /* check id; required (NULL is stored as "?") */
+	const char *category; /* optional kind of check ("table", "limit", "tls"): JUnit failure type */
 	enum bs_state state;
 	const char *expected; /* NULL: not stated */
 	const char *observed; /* NULL: not stated */
@@ -189,11 +190,18 @@ struct json_t *bs_report_json(const struct bs_report *r, unsigned flags);
 int bs_report_write_json(const struct bs_report *r, FILE *f, unsigned flags);
 
 /* JUnit XML: <testsuites> with counts, a <testsuite> per group, a
- * <testcase classname=group name=check> per finding: FAIL -> <failure>,
- * UNKNOWN -> <error>, SKIPPED -> <skipped>, WARN -> <system-out> (or
- * <failure> under BS_REPORT_WARN_FAILS), WAIVED -> passing, with
- * <system-out> saying it was waived and why. */
+ * <testcase classname=group name=check> per finding: FAIL -> <failure>
+ * (message: observed/expected/detail in one line; type: the category, else
+ * "fail"), UNKNOWN -> <error>, SKIPPED -> <skipped>, WARN -> <system-out>
+ * (or <failure> under BS_REPORT_WARN_FAILS), WAIVED -> passing, with
+ * <system-out> saying it was waived and why; an OK finding with nothing
+ * observed, no detail and no measurements is an empty <testcase/>.  Every
+ * suite carries the report's properties (plus "state" and "subject").
+ * _all: one document for n reports (verify-restore --all), the root named
+ * name (NULL: the first report's title). */
 int bs_report_write_junit(const struct bs_report *r, FILE *f, unsigned flags);
+int bs_report_write_junit_all(const struct bs_report *const *r, size_t n, const char *name, FILE *f,
+			      unsigned flags);
 
 /* Markdown for GitHub step summaries: a heading with the overall state,
  * the counts, and one table (State, Group, Check, Observed, Expected,

@@ -97,6 +97,8 @@ static json_t *result(const struct bs_report *r, const struct bs_finding *x, siz
 		return NULL;
 	props =
 	    json_pack("{s:o, s:s}", "group", str(bs_report_group_of(r, x)), "state", bs_state_name(x->state));
+	if (props && x->category)
+		json_object_set_new(props, "category", str(x->category));
 	if (props && x->expected)
 		json_object_set_new(props, "expected", str(x->expected));
 	if (props && x->observed)

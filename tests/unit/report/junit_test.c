@@ -247,6 +247,80 @@ TEST(empty_report)
 	bs_report_release(&r);
 }
 
+/* One document for several reports (verify-restore --all): the root counts
+ * are the sum, the suites of each report follow in order. */
+TEST(several_reports)
+{
+	struct bs_report a, b;
+	const struct bs_report *v[2] = {&a, &b};
+	struct bs_finding f = {.group = "g1", .check = "x", .state = BS_STATE_FAIL};
+	struct counts c;
+	size_t nsuites;
+	xmlDocPtr d;
+	xmlChar *name;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	bs_report_init(&a);
+	bs_report_init(&b);
+	bs_report_add(&a, &f);
+	f.group = "g2", f.state = BS_STATE_OK;
+	bs_report_add(&b, &f);
+	f.state = BS_STATE_SKIPPED;
+	bs_report_add(&b, &f);
+	CHECK_INT(bs_report_write_junit_all(v, 2, "backstop verify-restore", m, 0), 0);
+	fclose(m);
+	d = xmlReadMemory(buf, (int)len, "all.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+	CHECK(d != NULL);
+	if (d) {
+		c = check_doc(d, &nsuites);
+		CHECK_INT(nsuites, 2);
+		CHECK_INT(c.tests, 3);
+		CHECK_INT(c.failures, 1);
+		CHECK_INT(c.skipped, 1);
+		name = xmlGetProp(xmlDocGetRootElement(d), (const xmlChar *)"name");
+		CHECK_STR((const char *)name, "backstop verify-restore");
+		xmlFree(name);
+		xmlFreeDoc(d);
+	}
+	free(buf);
+	bs_report_release(&a);
+	bs_report_release(&b);
+}
+
+/* A report shaped as the drill's (lib/drill/report.c) gives the markup the
+ * drill's own tests look for, so the drill can render through lib/report. */
+TEST(drill_shaped_report)
+{
+	struct bs_report r;
+	struct bs_finding f = {.group = "backstop.drill.20261129T101500Z-ab12cd.tables", .check = "public.accounts",
+			       .category = "table", .state = BS_STATE_OK};
+	char *x;
+	int rc;
+
+	bs_report_init(&r);
+	bs_report_prop(&r, "rto_ms", "72000");
+	bs_report_add(&r, &f);
+	f.check = "public.a<b>&\"c\"", f.state = BS_STATE_FAIL, f.detail = "2 rows, the snapshot has 3 (1 missing)";
+	bs_report_add(&r, &f);
+	f.group = "backstop.drill.20261129T101500Z-ab12cd", f.check = "max_rto", f.category = "limit";
+	f.detail = "RTO 20m00s exceeds the limit of 15m00s";
+	bs_report_add(&r, &f);
+	x = render(bs_report_write_junit, &r, 0, &rc);
+	CHECK_INT(rc, 0);
+	CHECK(strstr(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites") == x);
+	CHECK(strstr(x, "name=\"public.accounts\" time=\"0.000\"/>") != NULL);
+	CHECK(strstr(x, "name=\"public.a&lt;b&gt;&amp;&quot;c&quot;\"") != NULL);
+	CHECK(strstr(x, "<failure message=\"2 rows, the snapshot has 3 (1 missing)\" type=\"table\">") != NULL);
+	CHECK(strstr(x, "name=\"max_rto\" time=\"0.000\">\n      <failure message=\"RTO 20m00s") != NULL);
+	CHECK(strstr(x, "<property name=\"rto_ms\" value=\"72000\"/>") != NULL);
+	CHECK(strstr(x, "classname=\"backstop.drill.20261129T101500Z-ab12cd.tables\"") != NULL);
+	CHECK(strstr(x, "</testsuites>\n") != NULL);
+	free(x);
+	bs_report_release(&r);
+}
+
 int main(void)
 {
 	RUN(counts_match_elements);
@@ -254,6 +328,8 @@ int main(void)
 	RUN(failure_message);
 	RUN(dropped_failure_still_fails);
 	RUN(empty_report);
+	RUN(several_reports);
+	RUN(drill_shaped_report);
 	xmlCleanupParser();
 	return DONE();
 }
