@@ -11,6 +11,7 @@
  *   Markdown  a table for $GITHUB_STEP_SUMMARY (markdown.c)
  *   SARIF     2.1.0, for code-scanning uploads (sarif.c)
  *   Nagios    a monitoring-plugin status line with perfdata (nagios.c)
+ *   GitHub    Actions annotations, ::error file=..::message (github.c)
  *
  * The model.  A report has a title ("gate check go-live"), a subject (what
  * was checked: "database shop, snapshot 20261129T101500Z-ab12cd"), start and
@@ -223,6 +224,14 @@ int bs_report_write_markdown(const struct bs_report *r, FILE *f, unsigned flags)
  * finding has a file. */
 struct json_t *bs_report_sarif(const struct bs_report *r, unsigned flags);
 int bs_report_write_sarif(const struct bs_report *r, FILE *f, unsigned flags);
+
+/* GitHub Actions workflow commands, one line per problem: FAIL and UNKNOWN
+ * "::error", WARN "::warning" ("::error" under BS_REPORT_WARN_FAILS),
+ * WAIVED "::notice"; file/line/col when the finding has a location, title
+ * "group STATE check", the message as in JUnit.  Strings are
+ * terminal-escaped and percent-encoded (%, CR, LF; ':' and ',' in
+ * properties): no string can start a workflow command of its own. */
+int bs_report_write_github(const struct bs_report *r, FILE *f, unsigned flags);
 
 /* Monitoring-plugin output (Nagios, Icinga, Sensu): the first line is
  * "TITLE STATE - N of M checks not ok: check summary; ... | perfdata" with
