@@ -120,9 +120,12 @@ int bs_report_set_title(struct bs_report *r, const char *title, const char *subj
 int bs_report_prop(struct bs_report *r, const char *key, const char *value)
 {
 	int oom = 0;
-	char *v = copy_str(value ? value : "", &oom), *k;
+	char *v, *k;
 	size_t i;
 
+	if (!key)
+		return -1;
+	v = copy_str(value ? value : "", &oom);
 	if (oom)
 		return -1;
 	for (i = 0; i < r->nprops; i++) {

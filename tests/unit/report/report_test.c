@@ -182,6 +182,7 @@ TEST(properties_and_title)
 	CHECK_INT(bs_report_prop(&r, "mode", "archive-only"), 0);
 	CHECK_INT(r.nprops, 1);
 	CHECK_STR(r.props[0].value, "archive-only");
+	CHECK_INT(bs_report_prop(&r, NULL, "x"), -1);
 	bs_report_release(&r);
 	CHECK(r.title == NULL && r.nprops == 0);
 }
