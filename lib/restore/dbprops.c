@@ -140,6 +140,9 @@ int rs_dbprops_create(struct rs_ctx *cx, PGconn *c, int *done, struct bs_err *er
 	*done = 0;
 	if (!cx->have_dbs || !cx->dbs.create)
 		return 0;
+	/* as pg_restore --create --role: CREATE DATABASE under that role */
+	if (rs_session_role(cx, c, err) < 0)
+		return -1;
 	r = PQexec(c, cx->dbs.create);
 	if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
 		PQclear(r);

@@ -44,10 +44,14 @@ static int connect_server(const struct rs_ctx *cx, const char *target, int creat
 {
 	struct bs_err e2;
 
-	if (!create)
-		return bs_pg_connect(target, NULL, c, err);
-	if (bs_pg_connect(target, "postgres", c, err) == 0)
+	/* --globals-only -d may name a database that does not exist yet */
+	if (!create && bs_pg_connect(target, NULL, c, err) == 0)
 		return 0;
+	bs_err_init(&e2);
+	if (bs_pg_connect(target, "postgres", c, create ? err : &e2) == 0) {
+		bs_err_clear(err);
+		return 0;
+	}
 	bs_err_init(&e2);
 	if (bs_pg_connect(target, "template1", c, &e2) == 0) {
 		bs_err_clear(err);
