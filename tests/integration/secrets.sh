@@ -109,6 +109,73 @@ t_identity_fifo() {
 }
 run_test "crash of a restore with an identity loaded: no core" t_identity_fifo
 
+# A non-dumpable process's /proc/<pid>/fd is closed to its own children when
+# they are not root: restore hands pg_restore its spooled files as the
+# child's /proc/self/fd/N instead.  Only a restore run by an ordinary user
+# shows it.
+t_nonroot_restore() {
+	local u=${BS_PG_OSUSER:-} d=$BS_TMP/nonroot db=${SRC}_nonroot
+	[ "$(id -u)" = 0 ] && [ -n "$u" ] && id -u "$u" >/dev/null 2>&1 ||
+		{ t_skip "needs root and the unprivileged server user to switch to"; return; }
+	run_cmd bs snap -d "dbname=$SRC" --repo "$REPO" --recipient "$PUB" -q
+	expect_exit 0
+	mkdir -p "$d"
+	cp -a "$REPO" "$d/repo"
+	cp "$BS_TMP/id.txt" "$d/id.txt"
+	chown -R "$u" "$d"
+	chmod 600 "$d/id.txt"
+	run_cmd runuser -u "$u" -- env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
+		"$BS_BIN/backstop" restore "$OUT" --repo "$d/repo" -i "$d/id.txt" -d "dbname=$db" --create -q
+	expect_exit 0
+	check "restored copy equals the source" db_compare "$SRC" "$db"
+	drop_db "$db"
+}
+run_test "an ordinary user restores an encrypted snapshot (pg_restore reads our spooled files)" t_nonroot_restore
+
+# The same user cannot read the process's memory or environment (what a
+# ptrace attach or a debugger needs) while it holds a secret; without one,
+# it can (the control).
+proc_readable_by_owner() { # plain|secret: 0 when the user could read /proc/<pid>/environ of its blocked snap
+	local u=$BS_PG_OSUSER d=$BS_TMP/procrepo pid= i rc envs=() args=()
+	if [ "$1" = plain ]; then args=(--no-encryption); else envs=(BACKSTOP_PASSPHRASE="$PASS"); fi
+	rm -rf "$d"
+	cp -a "$REPO" "$d"
+	chown -R "$u" "$d"
+	exec 8>"$d/lock"
+	flock -x 8
+	runuser -u "$u" -- env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" "${envs[@]}" \
+		"$BS_BIN/backstop-snap" -d "dbname=$SRC" --repo "$d" --lock-timeout 60s -q "${args[@]}" &
+	for i in $(seq 1 100); do
+		pid=$(pgrep -u "$u" -f "backstop-snap -d dbname=$SRC --repo $d" | head -1)
+		[ -n "$pid" ] && ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "$d/lock" && break
+		sleep 0.1
+	done
+	sleep 0.3
+	if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+		rc=2 # the snap is not waiting there: no answer
+	elif runuser -u "$u" -- cat "/proc/$pid/environ" >/dev/null 2>&1; then
+		rc=0
+	else
+		rc=1
+	fi
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	wait
+	exec 8>&-
+	return $rc
+}
+proc_closed_to_owner() {
+	proc_readable_by_owner "$@"
+	[ $? = 1 ]
+}
+
+t_no_ptrace() {
+	[ "$(id -u)" = 0 ] && [ -n "${BS_PG_OSUSER:-}" ] ||
+		{ t_skip "needs root and the unprivileged server user to switch to"; return; }
+	check "control: without a secret, the owner can read the process's environ" proc_readable_by_owner plain
+	check "with BACKSTOP_PASSPHRASE loaded, the owner cannot" proc_closed_to_owner secret
+}
+run_test "while a secret is held, the same user cannot read the process (no ptrace, no /proc environ)" t_no_ptrace
+
 # ---- children's environment ---------------------------------------------
 
 mkdir -p "$BS_TMP/bin"
