@@ -553,6 +553,9 @@ t_cron_quiet() {
 # as "-x, --long".
 FOREIGN_OPTIONS=(
 	--section --snapshot --format # pg_dump / pg_restore (escape hatch, format.md)
+	--exit-on-error --file --decrypt --template --encoding --locale --lc-collate --analyze-only
+	                              # pg_restore, age, createdb, vacuumdb (docs/escape-hatch.md, format.md)
+	--arg --slurpfile             # jq (docs/escape-hatch.md)
 	--now                         # systemctl enable --now (contrib/systemd)
 	# restic's forget, compared with in docs/retention.md
 	--keep-within --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-tag
@@ -589,7 +592,8 @@ t_doc_options() {
 # ---------------------------------------------------------- escape hatch
 t_hatch() {
 	local dir=$BS_TMP/hatch db
-	[ ${#HATCH[@]} -gt 0 ] || { t_fail "README.md has no escape-hatch block"; return; }
+	# README now links docs/escape-hatch.md, which escape_hatch.sh runs literally
+	[ ${#HATCH[@]} -gt 0 ] || { t_skip "README links docs/escape-hatch.md (tests/integration/escape_hatch.sh runs it)"; return; }
 	mkdir -p "$dir"
 	install -m 0600 "$ETC/restore-key.txt" "$dir/restore-key.txt"
 	db=${DX_FRESH_PREFIX}hatch
