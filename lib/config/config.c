@@ -16,6 +16,7 @@
 #include "config/policy_file.h"
 #include "config/policy_file_int.h"
 #include "config/yaml_node.h"
+#include "crypt/age.h"
 
 /* ---- value checks ------------------------------------------------------ */
 
@@ -321,6 +322,8 @@ static int bind_doc(struct bs_config *cfg, const struct bs_ydoc *doc, const char
 	ctx.seed = &doc->errors; /* the loader's errors come first */
 	if (bs_bind_table(&ctx, config_fields, doc->root, NULL, cfg, err) < 0)
 		return -1;
+	if (ctx.inline_secrets) /* a database password is now held: no core, no ptrace */
+		bs_secret_protect_process();
 	if (ctx.inline_secrets && doc->has_stat && (doc->mode & (S_IRWXG | S_IRWXO)))
 		bs_warn("%s:%u:%u: this config file holds a database password and is "
 			"accessible by group or others (mode %04o); run 'chmod 600 %s', or "
@@ -487,6 +490,7 @@ int bs_config_read_secret(const char *path, char **out, size_t *lenp, struct bs_
 	*out = NULL;
 	if (lenp)
 		*lenp = 0;
+	bs_secret_protect_process();
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return bs_err_sys(err, errno == ENOENT ? BS_ERR_NOT_FOUND : BS_ERR_IO, errno,
