@@ -273,6 +273,28 @@ t_old_archive() {
 }
 run_test "an archive of format version 1 (no globals.json) still restores and verifies" t_old_archive
 
+t_role_and_nonsuperuser_snap() {
+	local t=${SRC}_role id
+	run_cmd bs restore "$SNAP_SRC" -r "$REPO" -d "$(b_conninfo "$t")" --create --role "$R_OWNER" --no-owner --no-privileges
+	expect_exit 0 || return
+	check_eq "--role: the database and its objects belong to the role" \
+		"$(on_b pg "$t" "select pg_get_userbyid(relowner) || ' ' || (select pg_get_userbyid(datdba) from pg_database where datname = current_database()) from pg_class where oid = 'app.accounts'::regclass")" \
+		"$R_OWNER $R_OWNER"
+	on_b drop_db "$t"
+	# a snapshot taken by the database's (non-superuser) owner still carries
+	# the roles, without passwords even when asked for
+	printf 'snap:\n  role_passwords: true\n' >"$BS_TMP/pw2.yaml"
+	run_cmd env PGUSER="$R_OWNER" "$BS_BIN/backstop" snap -q --no-encryption --config "$BS_TMP/pw2.yaml" -r "$REPO" -d "$SRC"
+	expect_exit 0 || return
+	expect_stderr_contains "role passwords are not captured"
+	id=$(head -n 1 "$OUT_FILE")
+	run_cmd bs restore "$id" -r "$REPO" --globals-only
+	expect_exit 0
+	expect_stdout_contains "CREATE ROLE \"$R_REP\""
+	check "no password in it" sh -c "! grep -q PASSWORD '$OUT_FILE'"
+}
+run_test "--role runs the restore as that role; a non-superuser's snapshot carries roles but no passwords" t_role_and_nonsuperuser_snap
+
 # A tiny extension with configuration data (pg_extension_config_dump): a
 # table registered with a filter, one without, and a sequence.  Installed
 # into the server's extension directory (needs root, as the harness runs).
