@@ -17,7 +17,12 @@ void bs_err_clear(struct bs_err *err)
 		return;
 	err->code = BS_OK;
 	err->sys_errno = 0;
-	err->msg[0] = err->detail[0] = err->hint[0] = '\0';
+	err->msg[0] = err->detail[0] = err->hint[0] = err->sqlstate[0] = '\0';
+}
+
+int bs_err_is_sqlstate(const struct bs_err *err, const char *sqlstate)
+{
+	return err && err->sqlstate[0] && strcmp(err->sqlstate, sqlstate) == 0;
 }
 
 int bs_err_vset(struct bs_err *err, int code, const char *fmt, va_list ap)
@@ -27,7 +32,7 @@ int bs_err_vset(struct bs_err *err, int code, const char *fmt, va_list ap)
 	err->code = code;
 	err->sys_errno = 0;
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	err->detail[0] = err->hint[0] = '\0';
+	err->detail[0] = err->hint[0] = err->sqlstate[0] = '\0';
 	return -1;
 }
 

@@ -56,6 +56,10 @@ struct bs_err {
 	char msg[BS_ERR_MSG_MAX];        /* "unable to open repository '/x': permission denied" */
 	char detail[BS_ERR_DETAIL_MAX];  /* optional extra facts */
 	char hint[BS_ERR_HINT_MAX];      /* optional: what the user can do */
+	char sqlstate[6];                /* PostgreSQL's SQLSTATE ("42501") when the server
+					  * reported the error, else "": classify errors
+					  * by it, never by message text (messages are
+					  * translated by lc_messages) */
 };
 
 void bs_err_init(struct bs_err *err);
@@ -82,6 +86,9 @@ void bs_err_hint(struct bs_err *err, const char *fmt, ...)
 
 /* Print "backstop <cmd>: error: msg\n detail: ...\n hint: ...\n" to f. */
 void bs_err_print(const struct bs_err *err, const char *prog, FILE *f);
+
+/* Is err a server error with this SQLSTATE ("42501")? */
+int bs_err_is_sqlstate(const struct bs_err *err, const char *sqlstate);
 
 /* Exit code for an error class: 1 verdict, 2 usage/config, 3 runtime. */
 int bs_err_exit_code(const struct bs_err *err);

@@ -33,6 +33,17 @@ static int check_count(const char *keypath, const char *v, struct bs_err *err)
 	return -1;
 }
 
+static int is_integer(const char *s)
+{
+	char *end;
+
+	if (!s || !*s)
+		return 0;
+	errno = 0;
+	(void)strtoll(s, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
 static int bind_count(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
 		      const struct bs_ynode *node, const char *keypath, void *base,
 		      struct bs_err *err)
@@ -49,7 +60,7 @@ static int bind_count(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
 		return 0;
 	}
 	if (bs_bind_value(ctx, &in, node, keypath, base, err) < 0) {
-		if (err->code != BS_ERR_NOMEM && strstr(err->msg, "invalid integer"))
+		if (err->code != BS_ERR_NOMEM && !is_integer(node->value))
 			bs_err_hint(err, "write a count (0 turns the rule off) or 'unlimited'");
 		return -1;
 	}

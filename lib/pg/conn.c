@@ -85,6 +85,7 @@ int bs_pg_error(struct bs_err *err, int code, PGconn *c, const PGresult *res, co
 	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
 	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
 	if (primary)
 		snprintf(msg, sizeof(msg), "%s", primary);
@@ -93,6 +94,8 @@ int bs_pg_error(struct bs_err *err, int code, PGconn *c, const PGresult *res, co
 	if (msg[0] == '\0' && c && PQstatus(c) != CONNECTION_OK)
 		snprintf(msg, sizeof(msg), "connection to server lost");
 	bs_err_set(err, code, "%s: %s", what, msg);
+	if (state && err)
+		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
 	if (detail)
 		bs_err_detail(err, "%s", detail);
 	if (hint)

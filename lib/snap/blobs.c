@@ -20,6 +20,25 @@
 #define FETCH_ROWS 1000
 
 /* lo_* calls leave only the connection's message: "ERROR:  text\n". */
+/* lo_open through SQL rather than libpq's fast path, so a failure comes
+ * back as a result with its SQLSTATE.  Returns the descriptor or -1. */
+static int open_blob(PGconn *c, Oid oid, struct bs_err *err)
+{
+	char q[96];
+	PGresult *r;
+	int fd;
+
+	snprintf(q, sizeof(q), "SELECT pg_catalog.lo_open(%u, %d)", (unsigned)oid, INV_READ);
+	r = bs_pg_query(c, q, 0, NULL, err);
+	if (!r) {
+		bs_err_prefix(err, "unable to open it");
+		return -1;
+	}
+	fd = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return fd;
+}
+
 static int lo_error(struct bs_err *err, PGconn *c, const char *what)
 {
 	const char *m = PQerrorMessage(c);
@@ -60,10 +79,9 @@ static int copy_blob(struct snap_ctx *ctx, struct bs_chunk_compressor *cc, char 
 	uint32_t seq = 0;
 	int fd, rc = -1;
 
-	fd = lo_open(c, oid, INV_READ);
+	fd = open_blob(c, oid, err);
 	if (fd < 0) {
-		lo_error(err, c, "unable to open it");
-		if (strstr(err->msg, "permission denied"))
+		if (bs_err_is_sqlstate(err, "42501"))
 			bs_err_hint(err, "the snapshot role needs SELECT on every large object: grant it, or"
 					 " connect as their owner or a superuser");
 		return -1;

@@ -96,9 +96,10 @@ static int copy_item(struct snap_worker *wk, const struct snap_item *it, struct 
 	if (rc < 0) {
 		if (err->code == BS_ERR_PG)
 			strip_copy_prefix(err);
-		if (strstr(err->msg, "row-level security") && !err->hint[0])
-			bs_err_hint(err, "snapshots read every row: connect as the table owner, a superuser"
-					 " or a role with BYPASSRLS");
+		/* insufficient_privilege: no SELECT, or row-level security would hide rows */
+		if (bs_err_is_sqlstate(err, "42501") && !err->hint[0])
+			bs_err_hint(err, "snapshots read every row of every table: connect as the table owner,"
+					 " a superuser, or a role with SELECT on every table and BYPASSRLS");
 		return bs_err_prefix(err, "copying table %s", it->t->qname);
 	}
 	if (atomic_fetch_sub(&it->t->items_left, 1) == 1 && ctx->o->progress)
