@@ -27,7 +27,13 @@ PKGS=(
 	util-linux passwd procps coreutils findutils grep sed jq python3
 	# fuzzing (tests/fuzz, make fuzz): clang and its libFuzzer runtime
 	clang libclang-rt-14-dev
+	# a German locale for tests/integration/localized.sh (a server whose
+	# messages are translated: errors are classified by SQLSTATE)
+	locales
 )
+LOCALE=de_DE.UTF-8
+
+have_locale() { locale -a 2>/dev/null | grep -qix 'de_DE\.utf-\?8'; }
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -35,12 +41,13 @@ for p in "${PKGS[@]}"; do
 	[ "$st" = installed ] || missing+=("$p")
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
+if [ ${#missing[@]} -eq 0 ] && have_locale; then
 	exit 0
 fi
 
 if [ "${1:-}" = --check ]; then
-	echo "missing packages: ${missing[*]}" >&2
+	[ ${#missing[@]} -eq 0 ] || echo "missing packages: ${missing[*]}" >&2
+	have_locale || echo "missing locale: $LOCALE" >&2
 	exit 1
 fi
 
@@ -49,9 +56,25 @@ if [ "$(id -u)" -ne 0 ]; then
 	if command -v sudo >/dev/null 2>&1; then
 		SUDO=(sudo -n)
 	else
-		echo "install-deps: not root and sudo is not available; install: ${missing[*]}" >&2
+		echo "install-deps: not root and sudo is not available; install: ${missing[*]} (and locale $LOCALE)" >&2
 		exit 1
 	fi
+fi
+
+gen_locale() {
+	have_locale && return 0
+	echo "install-deps: generating locale $LOCALE" >&2
+	if grep -q "^# *$LOCALE UTF-8" /etc/locale.gen 2>/dev/null; then
+		"${SUDO[@]}" sed -i "s/^# *\($LOCALE UTF-8\)/\1/" /etc/locale.gen
+	elif ! grep -q "^$LOCALE UTF-8" /etc/locale.gen 2>/dev/null; then
+		echo "$LOCALE UTF-8" | "${SUDO[@]}" tee -a /etc/locale.gen >/dev/null
+	fi
+	"${SUDO[@]}" locale-gen >/dev/null
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+	gen_locale
+	exit 0
 fi
 
 echo "install-deps: installing ${missing[*]}" >&2
@@ -64,6 +87,7 @@ for attempt in 1 2; do
 	if "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null &&
 		"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
 			apt-get install "${APT_OPTS[@]}" "${missing[@]}" </dev/null; then
+		gen_locale
 		exit 0
 	fi
 	echo "install-deps: apt-get failed (attempt $attempt)" >&2

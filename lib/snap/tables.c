@@ -234,6 +234,9 @@ int snap_lock_tables(struct snap_ctx *ctx, struct bs_err *err)
 			char what[600];
 			snprintf(what, sizeof(what), "unable to lock table %.500s", t->qname);
 			bs_pg_error(err, BS_ERR_PG, ctx->coord, r, what);
+			if (bs_err_is_sqlstate(err, "42501") && !err->hint[0])
+				bs_err_hint(err, "snapshots read every row of every table: connect as the table "
+						 "owner, a superuser, or a role with SELECT on every table and BYPASSRLS");
 		}
 		PQclear(r);
 		return -1;
