@@ -81,15 +81,20 @@ void bs_dbscript_release(struct bs_dbscript *s)
 	bs_dbscript_init(s);
 }
 
+static int is_ident_char(char c);
+
 /* End of the quoted string, identifier, dollar quote or comment starting
- * at p (one past it); p itself when p starts none; NULL if unterminated. */
+ * at p (one past it); p itself when p starts none; NULL if unterminated.
+ * As PostgreSQL's lexer: E'...' only where the E starts a token, and no
+ * dollar quote inside an identifier ("a$$b" is one identifier). */
 static const char *skip_special(const char *base, const char *p)
 {
 	const char *q;
 
 	if (*p == '\'' || *p == '"') {
 		char c = *p;
-		int esc = c == '\'' && p > base && (p[-1] == 'E' || p[-1] == 'e');
+		int esc = c == '\'' && p > base && (p[-1] == 'E' || p[-1] == 'e') &&
+			  (p - 1 == base || !is_ident_char(p[-2]));
 		for (q = p + 1; *q; q++) {
 			if (esc && *q == '\\' && q[1]) {
 				q++;
@@ -123,9 +128,9 @@ static const char *skip_special(const char *base, const char *p)
 		}
 		return NULL;
 	}
-	if (*p == '$') {
+	if (*p == '$' && !(p > base && is_ident_char(p[-1]))) {
 		size_t tl;
-		for (q = p + 1; *q && (isalnum((unsigned char)*q) || *q == '_'); q++)
+		for (q = p + 1; *q && (isalnum((unsigned char)*q) || *q == '_' || (unsigned char)*q >= 0x80); q++)
 			;
 		if (*q != '$' || (q > p + 1 && isdigit((unsigned char)p[1])))
 			return p;
