@@ -186,6 +186,28 @@ if [ "$mode" != integration ]; then
 	done < <(find tests/unit -name '*_test.c' 2>/dev/null | sort)
 fi
 
+# ------------------------------------------------------------- fuzzing
+
+# tests/fuzz/run.sh: every libFuzzer target for BS_FUZZ_SECONDS each (0:
+# off; default 110 s shared out, at most 10 s a target), when clang's
+# libFuzzer is installed; in a full run or when the filter names it
+# ("fuzz").  Not in a sanitizer build: the fuzz build has ASan and UBSan
+# already.
+if [ "$mode" = all ] && matches "fuzz/run.sh" && [ "${BS_FUZZ_SECONDS:-}" != 0 ]; then
+	n_fuzz=$(find tests/fuzz -maxdepth 1 -name 'fuzz_*.c' | wc -l)
+	fuzz_secs=${BS_FUZZ_SECONDS:-$((110 / (n_fuzz > 0 ? n_fuzz : 1)))}
+	[ -n "${BS_FUZZ_SECONDS:-}" ] || [ "$fuzz_secs" -le 10 ] || fuzz_secs=10
+	[ -n "${BS_FUZZ_SECONDS:-}" ] || [ "$fuzz_secs" -ge 5 ] || fuzz_secs=5
+	if ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
+		skipped=$((skipped + 1))
+		echo "fuzz/run.sh: ok - fuzz # SKIP clang's libFuzzer is not installed (scripts/install-deps.sh)"
+	elif [ -f "$BUILD_DIR/libbackstop.a" ] && grep -q __asan_init "$BUILD_DIR/libbackstop.a"; then
+		echo "    # fuzz/run.sh: not run in a sanitizer build (the plain build's run covers it)"
+	else
+		run_one "fuzz/run.sh" $((900 + n_fuzz * (fuzz_secs + 30))) bash tests/fuzz/run.sh "$fuzz_secs"
+	fi
+fi
+
 # ----------------------------------------------------- integration tests
 
 if [ "$mode" != unit ]; then

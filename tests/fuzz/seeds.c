@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "archive/chunk.h"
+#include "archive/globals.h"
 #include "archive/manifest.h"
 #include "archive/tar.h"
 #include "catalog/catalog.h"
@@ -296,6 +297,41 @@ static void age_seeds(void)
 	bs_age_recipients_free(rp);
 }
 
+static void globals_seeds(void)
+{
+	struct bs_globals g;
+	struct bs_grole *r;
+	struct bs_gtablespace *t;
+	struct bs_err err;
+	char *buf;
+	size_t len;
+
+	bs_err_init(&err);
+	bs_globals_init(&g);
+	r = bs_globals_add_role(&g, "app");
+	r->login = 1;
+	r->connlimit = 5;
+	r->valid_until = strdup("2030-01-01 00:00:00+00");
+	r->comment = strdup("the app's role; /* not */ a comment");
+	r->uses = BS_GUSE_OWNER;
+	r = bs_globals_add_role(&g, "Rep'ort\"ing");
+	r->inherit = 1;
+	r->connlimit = -1;
+	r->uses = BS_GUSE_ACL | BS_GUSE_SETTING;
+	bs_grole_add_config(r, "search_path=app, \"My Schema\", \"a\"\"b\"");
+	bs_grole_add_config(r, "work_mem=8MB");
+	bs_globals_add_member(&g, "Rep'ort\"ing", "app", "app", 1);
+	t = bs_globals_add_tablespace(&g, "fast", "app", "/srv/fast's");
+	bs_gtablespace_add_option(t, "random_page_cost=1.1");
+	bs_gtablespace_add_grant(t, "", 0);
+	bs_gtablespace_add_grant(t, "app", 1);
+	if (bs_globals_json(&g, &buf, &len, &err) < 0)
+		die("globals", &err);
+	put("globals", "seed-roles.json", buf, len);
+	free(buf);
+	bs_globals_release(&g);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -308,5 +344,6 @@ int main(int argc, char **argv)
 	archive_seeds();
 	record_seeds();
 	age_seeds();
+	globals_seeds();
 	return 0;
 }
