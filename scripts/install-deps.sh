@@ -24,7 +24,7 @@ PKGS=(
 	# test harness: runuser/mount (util-linux), useradd (passwd), ps/pkill-free
 	# process checks (procps), timeout/mktemp (coreutils), JSON in tests (jq,
 	# python3)
-	util-linux passwd procps coreutils findutils grep sed jq python3
+	util-linux passwd procps coreutils findutils grep sed jq python3 time
 	# fuzzing (tests/fuzz, make fuzz): clang and its libFuzzer runtime
 	clang libclang-rt-14-dev
 	# a German locale for tests/integration/localized.sh (a server whose

@@ -55,10 +55,24 @@ int rs_read_member(struct bs_tar_reader *tar, const char *name, uint64_t size, s
 	return 0;
 }
 
+/* How far a chunk number may run ahead of the chunks of its table already
+ * read.  snap numbers a table's chunks densely from 0 and writes them in
+ * nearly that order (at most one chunk per worker, 64 at most, is numbered
+ * but not yet written), so a valid archive stays far below this; a crafted
+ * number ("4294967295") is refused before anything is allocated for it, and
+ * the bitmap below grows only with chunks actually present. */
+#define RS_SEQ_AHEAD_MAX 1024
+
 /* Mark a chunk member as seen; 1 if it was seen before. */
 static int mark_seen(struct rs_table *t, uint32_t seq, struct bs_err *err)
 {
 	size_t byte = seq / 8;
+
+	if ((uint64_t)seq >= (uint64_t)t->nseen + RS_SEQ_AHEAD_MAX)
+		return bs_err_set(err, BS_ERR_FORMAT,
+				  "chunk %" PRIu32 " of table %s comes after only %zu of its chunks: "
+				  "not an archive snap wrote",
+				  seq, t->qname ? t->qname : "?", (size_t)t->nseen);
 
 	if (byte >= t->seen_bytes) {
 		size_t n = t->seen_bytes ? t->seen_bytes : 16;
