@@ -5,7 +5,8 @@
  *   restore.c   orchestration: the steps, in order; options; result
  *   target.c    the target database: create, check empty, drop on failure
  *   schema.c    schema.dump: spool, TOC selection, pre-data, post-data,
- *               --clean preparation, materialized views
+ *               materialized views, event triggers
+ *   swap.c      --clean: restore into a new database, swap names
  *   data.c      the archive's members after schema.dump; checks against
  *               manifest.json; sequences
  *   loaders.c   the pool of loader connections (COPY chunks, run SQL)

@@ -1,6 +1,7 @@
 /* schema.c - the schema.dump member: spool it to a private temporary file,
  * select what a filtered restore applies, run pg_restore for pre-data and
- * post-data, prepare --clean, refresh materialized views. */
+ * post-data, refresh materialized views, create event triggers last.
+ * (--clean never gets here: swap.c restores into a new database.) */
 #include "restore/restore_int.h"
 
 #include <errno.h>
@@ -348,91 +349,6 @@ int rs_schema_select(struct rs_ctx *cx, struct bs_err *err)
 	return 0;
 }
 
-/* ---- --clean ---- */
-
-/* Append s to a PostgreSQL text array literal. */
-static int array_add(char **buf, size_t *len, size_t *cap, const char *s)
-{
-	size_t need = 2 * strlen(s) + 4;
-	const char *p;
-
-	if (*len + need + 2 > *cap) {
-		size_t ncap = (*cap + need) * 2;
-		char *nb = realloc(*buf, ncap);
-		if (!nb)
-			return -1;
-		*buf = nb;
-		*cap = ncap;
-	}
-	/* *buf holds "{" and the elements so far */
-	if (*len > 1)
-		(*buf)[(*len)++] = ',';
-	(*buf)[(*len)++] = '"';
-	for (p = s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			(*buf)[(*len)++] = '\\';
-		(*buf)[(*len)++] = *p;
-	}
-	(*buf)[(*len)++] = '"';
-	(*buf)[*len] = '\0';
-	return 0;
-}
-
-/* Drop the foreign keys declared on the snapshot's tables, so that
- * pg_restore --clean can drop the tables in any order. */
-static int clean_foreign_keys(struct rs_ctx *cx, struct bs_err *err)
-{
-	static const char fk_sql[] =
-		"WITH snap AS (SELECT pg_catalog.to_regclass(x) AS rel FROM pg_catalog.unnest($1::text[]) x),"
-		" rels AS (SELECT a.relid FROM snap s, pg_catalog.pg_partition_ancestors(s.rel) a"
-		"          WHERE s.rel IS NOT NULL)"
-		" SELECT 'ALTER TABLE ' || c.conrelid::regclass::text || ' DROP CONSTRAINT '"
-		"        || quote_ident(c.conname)"
-		"   FROM pg_catalog.pg_constraint c"
-		"  WHERE c.contype = 'f' AND c.conparentid = 0 AND c.conrelid IN (SELECT relid FROM rels)";
-	char *arr = NULL;
-	size_t len = 0, cap = 0, i;
-	const char *params[1];
-	PGresult *r;
-	int rc = -1, k;
-
-	if (cx->server_version < 120000)
-		return 0; /* no pg_partition_ancestors: leave it to pg_restore */
-	if (!(arr = malloc(cap = 64)))
-		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-	arr[len++] = '{';
-	arr[len] = '\0';
-	for (i = 0; i < cx->ntables; i++) {
-		if (!cx->tables[i].selected)
-			continue;
-		if (array_add(&arr, &len, &cap, cx->tables[i].qname) < 0) {
-			free(arr);
-			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-		}
-	}
-	arr[len++] = '}';
-	arr[len] = '\0';
-	params[0] = arr;
-	r = bs_pg_query(cx->conn, fk_sql, 1, params, err);
-	free(arr);
-	if (!r)
-		return -1;
-	if (PQntuples(r) > 0 && bs_pg_exec(cx->conn, "BEGIN", err) < 0)
-		goto out;
-	for (k = 0; k < PQntuples(r); k++) {
-		if (bs_pg_exec(cx->conn, PQgetvalue(r, k, 0), err) < 0) {
-			bs_pg_exec(cx->conn, "ROLLBACK", NULL);
-			goto out;
-		}
-	}
-	if (PQntuples(r) > 0 && bs_pg_exec(cx->conn, "COMMIT", err) < 0)
-		goto out;
-	rc = 0;
-out:
-	PQclear(r);
-	return rc;
-}
-
 /* ---- pre-data, post-data ---- */
 
 int rs_schema_predata(struct rs_ctx *cx, struct bs_err *err)
@@ -443,24 +359,14 @@ int rs_schema_predata(struct rs_ctx *cx, struct bs_err *err)
 
 	opts[n++] = "--section=pre-data";
 	opts[n++] = "--exit-on-error";
-	if (cx->o->clean) {
-		opts[n++] = "--clean";
-		opts[n++] = "--if-exists";
-	}
 	if (cx->list.path[0]) {
 		snprintf(listarg, sizeof(listarg), "--use-list=%s", cx->list.path);
 		opts[n++] = listarg;
 	}
 	opts[n] = NULL;
 	cx->changed = 1;
-	if (cx->o->clean && clean_foreign_keys(cx, err) < 0)
-		return bs_err_prefix(err, "unable to drop the foreign keys of the snapshot's tables (--clean)");
-	if (run_pg_restore(cx, opts, 1, -1, err) < 0) {
-		if (cx->o->clean && strstr(err->msg, "other objects depend on it"))
-			bs_err_hint(err, cx->nfilters ? "restore the dependent objects too (--table), or drop them first"
-						      : "drop the dependent objects first");
+	if (run_pg_restore(cx, opts, 1, -1, err) < 0)
 		return bs_err_prefix(err, "unable to create the schema (pre-data)");
-	}
 	return 0;
 }
 
@@ -577,10 +483,6 @@ int rs_schema_postdata(struct rs_ctx *cx, struct bs_err *err)
 	if (cx->jobs > 1) {
 		snprintf(jobs, sizeof(jobs), "--jobs=%d", cx->jobs);
 		opts[n++] = jobs;
-	}
-	if (cx->o->clean) {
-		opts[n++] = "--clean";
-		opts[n++] = "--if-exists";
 	}
 	if (list->path[0]) {
 		snprintf(listarg, sizeof(listarg), "--use-list=%s", list->path);
