@@ -72,8 +72,10 @@ for t in "${targets[@]}"; do
 	fi
 	mkdir -p "$work"
 	before=$(ls "$CRASHES" | sort)
-	# -timeout: one input running 10 s is a finding (a hang), not a slow run
-	"$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	# -timeout: one input running 10 s is a finding (a hang), not a slow run;
+	# -malloc_limit_mb: one allocation of 256 MiB from a small input is one too
+	# (memory must follow checked figures, not counts an input claims)
+	"$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 -print_final_stats=1 \
 		-artifact_prefix="$CRASHES/$t-" "$work" "$seeds" >"$log" 2>&1 </dev/null
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
