@@ -649,9 +649,15 @@ char *bs_globals_tablespace_sql(const struct bs_gtablespace *t)
 		sb_ident(&b, t->name);
 		sb_puts(&b, " SET (");
 		for (i = 0; i < t->noptions; i++) {
-			/* reloptions are "name=value" with a plain name and number */
+			/* reloptions are "name=value"; both quoted, so an edited
+			 * globals.json can never inject SQL here */
+			const char *eq = strchr(t->options[i], '=');
+			char *name = strndup(t->options[i], eq ? (size_t)(eq - t->options[i]) : strlen(t->options[i]));
 			sb_puts(&b, i ? ", " : "");
-			sb_puts(&b, t->options[i]);
+			sb_ident(&b, name ? name : "");
+			sb_puts(&b, " = ");
+			sb_literal(&b, eq ? eq + 1 : "");
+			free(name);
 		}
 		sb_puts(&b, ");\n");
 	}

@@ -53,7 +53,7 @@ TEST(sql)
 	free(s);
 	s = bs_globals_tablespace_sql(&g.tablespaces[0]);
 	CHECK_STR(s, "CREATE TABLESPACE \"fast\" OWNER \"app\" LOCATION '/srv/fast''s';\n"
-		     "ALTER TABLESPACE \"fast\" SET (random_page_cost=1.1);\n"
+		     "ALTER TABLESPACE \"fast\" SET (\"random_page_cost\" = '1.1');\n"
 		     "GRANT CREATE ON TABLESPACE \"fast\" TO PUBLIC;\n"
 		     "GRANT CREATE ON TABLESPACE \"fast\" TO \"app\" WITH GRANT OPTION;\n");
 	free(s);
