@@ -24,6 +24,11 @@ PASS='correct horse battery staple 7Qx'
 
 cores() { find "$1" -maxdepth 1 -name 'core*' -type f 2>/dev/null; }
 
+# Under the sanitizers, let SIGSEGV kill the process and dump core as it
+# does in a plain build (ASan would catch it, and disables cores by default).
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0:disable_coredump=0"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}handle_segv=0"
+
 # crash_at_lock DIR ENV.. -- CMD..: run CMD (backstop-snap, stuck waiting for
 # the repository lock we hold) in DIR with cores enabled, SIGSEGV it once it
 # waits, and leave its exit status in CRASH_RC.
