@@ -286,6 +286,7 @@ static int run_db(struct drill_ctx *dc, const struct bs_snap_record *rec, struct
 		eng.target = sc.target;
 		eng.create = 1;
 		eng.keep_on_error = 1; /* the drill drops it, also after a failure */
+		eng.guard = rq->guard ? &rq->guard->creating : NULL;
 		eng.caller_drops = 1;
 		eng.jobs = dc->jobs;
 		eng.pg_bindir = rq->cfg->snap.pg_bindir;

@@ -35,6 +35,7 @@
 #include "common/progress.h"
 #include "common/stream.h"
 #include "repo/repo.h"
+#include "restore/restore.h"
 
 /* ---- drill policy (policy.c) -------------------------------------------
  *
@@ -300,6 +301,11 @@ void bs_drill_scratch_release(struct bs_drill_scratch *s);
 struct bs_drill_guard {
 	pthread_mutex_t mu;
 	struct bs_drill_scratch *active;
+	/* handed to the restore engine as its guard: it says when CREATE
+	 * DATABASE of the scratch database is in flight, so an abort waits for
+	 * it to end before dropping (it never drops on its own: the engine runs
+	 * with keep_on_error) */
+	struct bs_restore_guard creating;
 };
 
 void bs_drill_guard_init(struct bs_drill_guard *g);

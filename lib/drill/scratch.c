@@ -442,6 +442,7 @@ void bs_drill_guard_init(struct bs_drill_guard *g)
 {
 	pthread_mutex_init(&g->mu, NULL);
 	g->active = NULL;
+	bs_restore_guard_init(&g->creating);
 }
 
 void bs_drill_guard_set(struct bs_drill_guard *g, struct bs_drill_scratch *s)
@@ -463,6 +464,9 @@ int bs_drill_guard_abort(struct bs_drill_guard *g, char name[64], int *kept, str
 	s = g->active;
 	if (!s)
 		return 0;
+	/* a CREATE DATABASE the signal interrupted still ends on the server:
+	 * wait for it, so the database it makes is dropped below */
+	bs_restore_guard_settle(&g->creating, BS_RESTORE_SETTLE_MS);
 	pthread_mutex_lock(&s->mu);
 	snprintf(name, 64, "%s", s->name);
 	*kept = s->keep && s->owned && s->name[0];

@@ -40,14 +40,25 @@
  * was undone), bs_restore_guard_abort drops that database.  Meant for a
  * signal watcher thread (common/sigwatch.h).  Not armed under
  * keep_on_error.
+ *
+ * While CREATE DATABASE runs the guard is "creating": an abort then waits
+ * (bounded) until the statement has ended, so a database whose creation
+ * the signal interrupted is still dropped instead of appearing after the
+ * process is gone (the server finishes the statement anyway).
  */
 struct bs_restore_guard {
 	pthread_mutex_t mu;
+	pthread_cond_t cv;
 	int armed;
+	int creating;                /* CREATE DATABASE in flight */
 	const char *target;          /* the opts' conninfo */
 	char dbname[256];
 };
+#define BS_RESTORE_SETTLE_MS 60000 /* how long an abort waits for CREATE DATABASE */
 void bs_restore_guard_init(struct bs_restore_guard *g);
+/* Wait (at most timeout_ms) until no CREATE DATABASE is in flight; for a
+ * caller that drops the database itself (a drill's scratch database). */
+void bs_restore_guard_settle(struct bs_restore_guard *g, int timeout_ms);
 /* 1: dropped the database (name copied to name), 0: nothing to do, -1: err. */
 int bs_restore_guard_abort(struct bs_restore_guard *g, char name[256], struct bs_err *err);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "pg/conn.h"
@@ -140,6 +141,8 @@ out:
 	return rc;
 }
 
+static void guard_creating(struct rs_ctx *cx, int begin, int created);
+
 static int target_create(struct rs_ctx *cx, struct bs_err *err)
 {
 	PGconn *c = NULL;
@@ -160,26 +163,27 @@ static int target_create(struct rs_ctx *cx, struct bs_err *err)
 		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (rs_dbprops_create(cx, c, &done, err) < 0)
+	guard_creating(cx, 1, 0);
+	if (rs_dbprops_create(cx, c, &done, err) < 0) {
+		guard_creating(cx, 0, 0);
 		goto out;
+	}
 	if (!done && create_database(c, qname, enc, 0, &mismatch, err) < 0) {
-		if (!mismatch)
+		if (!mismatch) {
+			guard_creating(cx, 0, 0);
 			goto out;
+		}
 		bs_warn("the server's default locale does not support encoding %s; creating database \"%s\""
 			" with LOCALE 'C'", enc, cx->dbname);
 		bs_err_clear(err);
-		if (create_database(c, qname, enc, 1, &mismatch, err) < 0)
+		if (create_database(c, qname, enc, 1, &mismatch, err) < 0) {
+			guard_creating(cx, 0, 0);
 			goto out;
+		}
 	}
+	guard_creating(cx, 0, 1);
 	cx->created = cx->res->created = 1;
 	cx->changed = 1;
-	if (cx->o->guard && !cx->o->keep_on_error) {
-		pthread_mutex_lock(&cx->o->guard->mu);
-		cx->o->guard->target = cx->o->target;
-		snprintf(cx->o->guard->dbname, sizeof(cx->o->guard->dbname), "%s", cx->dbname);
-		cx->o->guard->armed = 1;
-		pthread_mutex_unlock(&cx->o->guard->mu);
-	}
 	rc = 0;
 out:
 	if (rc < 0 && err->code != BS_ERR_REFUSED)
@@ -399,6 +403,55 @@ void bs_restore_guard_init(struct bs_restore_guard *g)
 {
 	memset(g, 0, sizeof(*g));
 	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+}
+
+/* with g->mu held */
+static void settle_locked(struct bs_restore_guard *g, int timeout_ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (g->creating)
+		if (pthread_cond_timedwait(&g->cv, &g->mu, &until) != 0)
+			break;
+}
+
+void bs_restore_guard_settle(struct bs_restore_guard *g, int timeout_ms)
+{
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->mu);
+	settle_locked(g, timeout_ms);
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* Around CREATE DATABASE: begin (creating) and end (armed if it worked
+ * and the database is ours to drop on an abort). */
+static void guard_creating(struct rs_ctx *cx, int begin, int created)
+{
+	struct bs_restore_guard *g = cx->o->guard;
+
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->mu);
+	if (begin) {
+		g->target = cx->o->target;
+		snprintf(g->dbname, sizeof(g->dbname), "%s", cx->dbname);
+		g->creating = 1;
+	} else {
+		g->creating = 0;
+		if (created && !cx->o->keep_on_error)
+			g->armed = 1;
+		pthread_cond_broadcast(&g->cv);
+	}
+	pthread_mutex_unlock(&g->mu);
 }
 
 void rs_target_disarm(struct rs_ctx *cx)
@@ -416,6 +469,7 @@ int bs_restore_guard_abort(struct bs_restore_guard *g, char name[256], struct bs
 
 	/* held to the end: the main thread cannot disarm (or succeed) halfway */
 	pthread_mutex_lock(&g->mu);
+	settle_locked(g, BS_RESTORE_SETTLE_MS);
 	if (g->armed) {
 		snprintf(name, 256, "%s", g->dbname);
 		rc = drop_named(g->target, g->dbname, err) < 0 ? -1 : 1;
