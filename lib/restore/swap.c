@@ -257,7 +257,7 @@ static int swap_names(PGconn *c, const char *target, const char *tmp, const char
 	    bs_pg_exec(c, "COMMIT", err) < 0) {
 		bs_pg_exec(c, "ROLLBACK", NULL);
 		bs_err_prefix(err, "unable to swap the restored database in");
-		if (strstr(err->msg, "being accessed by other users"))
+		if (bs_err_is_sqlstate(err, "55006")) /* object_in_use */
 			bs_err_hint(err, "a session connected to \"%s\" meanwhile; try again, or pass "
 					 "--terminate-sessions", target);
 		return -1;

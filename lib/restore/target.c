@@ -128,9 +128,10 @@ static int create_database(PGconn *c, const char *qname, const char *enc, int lo
 	}
 	{
 		const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-		const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-		/* 22023: 'encoding "LATIN1" does not match locale "en_US.UTF-8"' */
-		if (state && strcmp(state, "22023") == 0 && msg && strstr(msg, "locale"))
+		/* 22023 invalid_parameter_value: 'encoding "LATIN1" does not match
+		 * locale "en_US.UTF-8"' (the only one a plain CREATE DATABASE
+		 * ... ENCODING raises; a retry with LOCALE 'C' reports any other) */
+		if (state && strcmp(state, "22023") == 0)
 			*mismatch = 1;
 	}
 	bs_pg_error(err, BS_ERR_PG, c, r, "unable to create the database");
@@ -298,6 +299,21 @@ static int target_check_data_only(struct rs_ctx *cx, struct bs_err *err)
 	return 0;
 }
 
+/* Does the target database not exist?  Asked of the server's catalog
+ * (a failed connection carries no SQLSTATE, and its message is translated). */
+static int target_missing(struct rs_ctx *cx)
+{
+	struct bs_err e2;
+	PGconn *c = NULL;
+	int exists = 1;
+
+	bs_err_init(&e2);
+	if (connect_maintenance(cx->o->target, &c, &e2) == 0)
+		database_exists(c, cx->dbname, &exists, &e2);
+	PQfinish(c);
+	return !exists;
+}
+
 int rs_target_prepare(struct rs_ctx *cx, struct bs_err *err)
 {
 	const char *su;
@@ -305,7 +321,7 @@ int rs_target_prepare(struct rs_ctx *cx, struct bs_err *err)
 	if (cx->o->create && target_create(cx, err) < 0)
 		return -1;
 	if (rs_target_session(cx, &cx->conn, err) < 0) {
-		if (!cx->o->create && strstr(err->msg, "does not exist"))
+		if (!cx->o->create && target_missing(cx))
 			bs_err_hint(err, "create the database first, or pass --create");
 		return -1;
 	}

@@ -111,6 +111,12 @@ t_restore_d_is_target() {
 	run_cmd bs restore latest --database "$SRC" --repo "$REPO" -h "$PGHOST" -C
 	expect_exit 2
 	expect_stderr_contains "no target database"
+	run_cmd bs restore latest --database "$SRC" --repo "$REPO" -d "$dst"
+	expect_exit 3
+	expect_stderr_contains "hint: create the database first, or pass --create"
+	if db_exists "$dst"; then
+		t_fail "a restore without --create created $dst"
+	fi
 }
 run_test "restore -d is the target (as pg_restore), -C creates it; a target is never a libpq default" t_restore_d_is_target
 
