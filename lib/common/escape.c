@@ -4,8 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at s (1-4) and its code point, or 0. */
-static size_t utf8_seq(const unsigned char *s, uint32_t *cp)
+size_t bs_utf8_seq(const unsigned char *s, uint32_t *cp)
 {
 	size_t n, i;
 	uint32_t c;
@@ -58,7 +57,7 @@ size_t bs_escape_term(char *dst, size_t n, const char *src, int flags)
 		return 0;
 	while (*s) {
 		uint32_t c;
-		size_t k = utf8_seq(s, &c), need;
+		size_t k = bs_utf8_seq(s, &c), need;
 		int esc = k == 0 || unsafe(c, flags);
 
 		if (k == 0)
@@ -93,7 +92,7 @@ int bs_escape_needed(const char *src, int flags)
 
 	while (*s) {
 		uint32_t c;
-		size_t k = utf8_seq(s, &c);
+		size_t k = bs_utf8_seq(s, &c);
 		if (k == 0 || unsafe(c, flags))
 			return 1;
 		s += k;

@@ -4,7 +4,7 @@
  * Table, schema and database names, role names, messages quoting them:
  * anything a database user or an archive can choose is escaped before it
  * is printed as text (JSON output is escaped by jansson, XML by
- * bs_xml_escape).  Escaped, as \xNN per byte:
+ * bs_report_xml_escape).  Escaped, as \xNN per byte:
  *   - C0 controls (0x00-0x1f; with BS_ESC_KEEP_NL, newline and tab pass),
  *     DEL (0x7f), so ESC never reaches the terminal;
  *   - C1 controls U+0080-U+009F (e.g. U+009B, a one-character CSI);
@@ -18,6 +18,7 @@
 #define BS_COMMON_ESCAPE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define BS_ESC_KEEP_NL 1   /* multi-line text (error details): keep \n and \t */
@@ -31,6 +32,11 @@ size_t bs_escape_term(char *dst, size_t n, const char *src, int flags);
  * Valid until the same thread's 8th next call. */
 #define BS_ESC_BUF 4096
 const char *bs_esc(const char *s);
+
+/* Length (1-4) of the valid UTF-8 sequence at s and its code point, or 0
+ * (invalid byte, overlong form, surrogate, beyond U+10FFFF).  The one
+ * UTF-8 decoder: the terminal escaper and the report writers use it. */
+size_t bs_utf8_seq(const unsigned char *s, uint32_t *cp);
 
 /* 1 if s holds anything bs_escape_term would escape (flags as there). */
 int bs_escape_needed(const char *s, int flags);

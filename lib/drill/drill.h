@@ -187,9 +187,6 @@ struct json_t *bs_drill_report_json(const struct bs_drill_report *r);
  * large objects, schema, each smoke query and each limit, plus "archive" and
  * "restore".  Writes the whole document for n reports to f. */
 int bs_drill_junit(const struct bs_drill_report *const *r, size_t n, FILE *f);
-/* Write XML-escaped text (attribute- and content-safe; control characters
- * that XML 1.0 cannot carry and invalid UTF-8 become U+FFFD). */
-void bs_xml_escape(FILE *f, const char *s);
 
 /* ---- catalog records (record.c) ----------------------------------------
  *

@@ -10,6 +10,7 @@
 #include "common/escape.h"
 #include "common/human.h"
 #include "drill/drill.h"
+#include "report/report.h"
 #include "drill/drill_int.h"
 
 void bs_drill_report_init(struct bs_drill_report *r, enum bs_drill_mode mode)
@@ -252,82 +253,6 @@ struct json_t *bs_drill_report_json(const struct bs_drill_report *r)
 
 /* ---- XML ----------------------------------------------------------------- */
 
-/* Length of a valid UTF-8 sequence at s that XML 1.0 allows, or 0. */
-static size_t utf8_ok(const unsigned char *s)
-{
-	uint32_t cp;
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return (s[0] >= 0x20 || s[0] == '\t' || s[0] == '\n' || s[0] == '\r') ? 1 : 0;
-	if ((s[0] & 0xE0) == 0xC0) {
-		n = 2;
-		cp = s[0] & 0x1F;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		n = 3;
-		cp = s[0] & 0x0F;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	/* overlong forms, surrogates, beyond Unicode, and U+FFFE/U+FFFF */
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF || cp == 0xFFFE || cp == 0xFFFF)
-		return 0;
-	return n;
-}
-
-void bs_xml_escape(FILE *f, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)(str ? str : "");
-
-	while (*s) {
-		size_t n = utf8_ok(s);
-
-		if (n == 0) {
-			fputs("\xEF\xBF\xBD", f); /* U+FFFD */
-			s++;
-			continue;
-		}
-		switch (*s) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&apos;", f);
-			break;
-		case '\n':
-			fputs("&#10;", f); /* keep newlines in attributes */
-			break;
-		case '\r':
-			fputs("&#13;", f);
-			break;
-		case '\t':
-			fputs("&#9;", f);
-			break;
-		default:
-			fwrite(s, 1, n, f);
-		}
-		s += n;
-	}
-}
-
 /* One test case: it fails with the findings of (area, object), or of the
  * whole area when object is NULL. */
 struct jcase {
@@ -370,21 +295,21 @@ static void junit_case(const struct bs_drill_report *r, const struct jcase *c, s
 
 	t->tests++;
 	fprintf(f, "    <testcase classname=\"");
-	bs_xml_escape(f, c->classname);
+	bs_report_xml_escape(f, c->classname);
 	fprintf(f, "\" name=\"");
-	bs_xml_escape(f, c->name);
+	bs_report_xml_escape(f, c->name);
 	fprintf(f, "\" time=\"%.3f\"", c->seconds);
 	if (c->error) {
 		t->errors++;
 		fprintf(f, ">\n      <error message=\"");
-		bs_xml_escape(f, c->error);
+		bs_report_xml_escape(f, c->error);
 		fprintf(f, "\" type=\"could-not-run\"/>\n    </testcase>\n");
 		return;
 	}
 	if (nf == 0 && c->skipped) {
 		t->skipped++;
 		fprintf(f, ">\n      <skipped message=\"");
-		bs_xml_escape(f, c->skipped);
+		bs_report_xml_escape(f, c->skipped);
 		fprintf(f, "\"/>\n    </testcase>\n");
 		return;
 	}
@@ -399,19 +324,19 @@ static void junit_case(const struct bs_drill_report *r, const struct jcase *c, s
 			continue;
 		if (first) {
 			fprintf(f, ">\n      <failure message=\"");
-			bs_xml_escape(f, x->message);
+			bs_report_xml_escape(f, x->message);
 			fprintf(f, "\" type=\"");
-			bs_xml_escape(f, c->area);
+			bs_report_xml_escape(f, c->area);
 			fprintf(f, "\">");
 			first = 0;
 		}
-		bs_xml_escape(f, x->area);
+		bs_report_xml_escape(f, x->area);
 		if (x->object) {
 			fputc(' ', f);
-			bs_xml_escape(f, x->object);
+			bs_report_xml_escape(f, x->object);
 		}
 		fputs(": ", f);
-		bs_xml_escape(f, x->message);
+		bs_report_xml_escape(f, x->message);
 		fputs("&#10;", f);
 	}
 	fprintf(f, "</failure>\n    </testcase>\n");
@@ -517,7 +442,7 @@ static int junit_suite(const struct bs_drill_report *r, FILE *f)
 		 r->database ? r->database : "?");
 	bs_time_iso(r->start, ts);
 	fprintf(f, "  <testsuite name=\"");
-	bs_xml_escape(f, suite);
+	bs_report_xml_escape(f, suite);
 	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\" "
 		   "timestamp=\"%s\">\n",
 		t.tests, t.failures, t.errors, t.skipped, r->t_total, ts);
@@ -532,7 +457,7 @@ static int junit_suite(const struct bs_drill_report *r, FILE *f)
 		fprintf(f, "      <property name=\"rpo_ms\" value=\"%lld\"/>\n", (long long)r->rpo_ms);
 	if (r->scratch_db[0]) {
 		fprintf(f, "      <property name=\"scratch_database\" value=\"");
-		bs_xml_escape(f, r->scratch_db);
+		bs_report_xml_escape(f, r->scratch_db);
 		fprintf(f, "\"/>\n");
 	}
 	if (r->findings_total > r->nfindings)

@@ -19,7 +19,7 @@ void bs_report_xml_escape(FILE *f, const char *str)
 
 	while (*s) {
 		uint32_t cp;
-		size_t n = bs_report_utf8_seq(s, &cp);
+		size_t n = bs_utf8_seq(s, &cp);
 
 		if (n == 0 || !xml_char(cp)) {
 			/* U+FFFD for each byte, as drill/report.c's escaper did */

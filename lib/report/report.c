@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/escape.h"
 #include "report/report.h"
 #include "report/report_int.h"
 
@@ -267,39 +268,6 @@ int bs_report_passed(const struct bs_report *r, unsigned flags)
 
 /* ---- helpers the writers share (report_int.h) ---------------------------- */
 
-size_t bs_report_utf8_seq(const unsigned char *s, uint32_t *cp)
-{
-	size_t n, i;
-	uint32_t c;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xE0) == 0xC0) {
-		n = 2;
-		c = s[0] & 0x1F;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		n = 3;
-		c = s[0] & 0x0F;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		n = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF)
-		return 0;
-	*cp = c;
-	return n;
-}
-
 char *bs_report_utf8_clean(const char *src)
 {
 	const unsigned char *s = (const unsigned char *)(src ? src : "");
@@ -310,7 +278,7 @@ char *bs_report_utf8_clean(const char *src)
 		return NULL;
 	while (*s) {
 		uint32_t cp;
-		size_t k = bs_report_utf8_seq(s, &cp);
+		size_t k = bs_utf8_seq(s, &cp);
 
 		if (k == 0) {
 			memcpy(out + o, "\xEF\xBF\xBD", 3);

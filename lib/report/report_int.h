@@ -6,11 +6,8 @@
 
 #include <stdint.h>
 
+#include "common/escape.h"
 #include "report/report.h"
-
-/* Length (1-4) of the valid UTF-8 sequence at s and its code point, or 0
- * (invalid byte, overlong form, surrogate, beyond U+10FFFF). */
-size_t bs_report_utf8_seq(const unsigned char *s, uint32_t *cp);
 
 /* A malloc'd copy of s (NULL -> "") with every invalid UTF-8 byte replaced
  * by U+FFFD, or NULL when out of memory. */

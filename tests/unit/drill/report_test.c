@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "drill/drill.h"
+#include "report/report.h"
 #include "harness.h"
 
 static char *render_escape(const char *in)
@@ -13,7 +14,7 @@ static char *render_escape(const char *in)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	bs_xml_escape(f, in);
+	bs_report_xml_escape(f, in);
 	fclose(f);
 	return buf;
 }
