@@ -1,6 +1,7 @@
 /* report.c - the findings model (see report.h) and helpers the writers share. */
 #include <errno.h>
 #include <stdarg.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -354,4 +355,17 @@ void bs_report_iso(time_t t, char out[32])
 	if (t == 0 || !gmtime_r(&t, &tm))
 		return;
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int bs_report_dump_json(json_t *o, FILE *f)
+{
+	int rc;
+
+	if (!o)
+		return -1;
+	rc = json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (rc == 0)
+		fputc('\n', f);
+	return rc < 0 || ferror(f) ? -1 : 0;
 }

@@ -166,14 +166,5 @@ fail:
 
 int bs_report_write_sarif(const struct bs_report *r, FILE *f, unsigned flags)
 {
-	json_t *o = bs_report_sarif(r, flags);
-	int rc;
-
-	if (!o)
-		return -1;
-	rc = json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (rc == 0)
-		fputc('\n', f);
-	return rc < 0 || ferror(f) ? -1 : 0;
+	return bs_report_dump_json(bs_report_sarif(r, flags), f);
 }
