@@ -16,6 +16,7 @@
 
 #include "common/duration.h"
 #include "common/log.h"
+#include "common/secret.h"
 
 #define KEYPATH_MAX 256
 
@@ -37,14 +38,6 @@ int bs_bind_error(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
 	if (f && f->hint)
 		bs_err_hint(err, "%s", f->hint);
 	return -1;
-}
-
-void bs_bind_free_secret(char *s)
-{
-	if (!s)
-		return;
-	OPENSSL_cleanse(s, strlen(s));
-	free(s);
 }
 
 /* ---- scalar parsers ---------------------------------------------------- */
@@ -301,7 +294,7 @@ static void note_secret(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
 			ctx->secret_column = n->column;
 		}
 	}
-	bs_bind_free_secret(text);
+	bs_secret_free(text);
 }
 
 static void check_secret_file(const struct bs_bind_field *f, const struct bs_ynode *n,
@@ -323,7 +316,7 @@ static int store_string(const struct bs_bind_field *f, void *base, char *s)
 	char **slot = (char **)((char *)base + f->offset);
 
 	if (f->flags & BS_BIND_SECRET)
-		bs_bind_free_secret(*slot);
+		bs_secret_free(*slot);
 	else
 		free(*slot);
 	*slot = s;
@@ -403,7 +396,7 @@ static int bind_strlist(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
 	}
 	if (*slot) {
 		for (i = 0; i < *count; i++)
-			bs_bind_free_secret((*slot)[i]);
+			bs_secret_free((*slot)[i]);
 		free(*slot);
 	}
 	*slot = list;
@@ -411,7 +404,7 @@ static int bind_strlist(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
 	return 0;
 fail:
 	for (i = 0; i < node->count; i++)
-		bs_bind_free_secret(list[i]);
+		bs_secret_free(list[i]);
 	free(list);
 	return -1;
 }
@@ -772,7 +765,7 @@ void bs_bind_release(const struct bs_bind_field *fields, void *base)
 
 			if (*list) {
 				for (i = 0; i < *count; i++)
-					bs_bind_free_secret((*list)[i]);
+					bs_secret_free((*list)[i]);
 				free(*list);
 			}
 			*list = NULL;

@@ -161,9 +161,6 @@ int bs_bind_value(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
 /* Free what the binder stored in base for these fields (recursively). */
 void bs_bind_release(const struct bs_bind_field *fields, void *base);
 
-/* Free a string, wiping it first. */
-void bs_bind_free_secret(char *s);
-
 /* Parse a size ("8MiB") into bytes.  Returns 0 or -1 (err: BS_ERR_CONFIG). */
 int bs_size_parse(const char *s, uint64_t *out, struct bs_err *err);
 /* Format bytes with the largest exact binary unit: "8MiB", "1000B". */

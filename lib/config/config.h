@@ -145,10 +145,12 @@ void bs_config_release(struct bs_config *cfg);
  * For commands applying command-line flags.  Returns 0 or -1 (NOMEM). */
 int bs_config_set_string(char **slot, const char *value, struct bs_err *err);
 
-/* Read a secret from a file named by a *_file key: at most
- * BS_CONFIG_SECRET_MAX bytes, one trailing newline removed.  A file readable
- * by group or others is refused (BS_ERR_SECRET_PERM), as ssh does.  *out is
- * NUL-terminated; free it with bs_config_free_secret. */
+/* Read a secret from a file named by a *_file key: bs_secret_read_file
+ * (common/secret.h) with at most BS_CONFIG_SECRET_MAX bytes, symbolic links
+ * followed, named "secret file" in messages.  One trailing newline removed;
+ * a file readable by group or others is refused (BS_ERR_SECRET_PERM), as ssh
+ * does; an empty one too.  *out is NUL-terminated; free it with
+ * bs_secret_free (bs_config_free_secret is the same, kept for callers). */
 int bs_config_read_secret(const char *path, char **out, size_t *len, struct bs_err *err);
 void bs_config_free_secret(char *s, size_t len);
 

@@ -13,8 +13,10 @@
  *
  * Ownership: every *_new returns an object owned by the caller, released
  * with the matching *_free (NULL is a no-op).  Objects holding secrets wipe
- * them with OPENSSL_cleanse before freeing.  String arguments are copied;
- * returned const char * point into the object and live as long as it.
+ * them with OPENSSL_cleanse before freeing; secret strings returned to the
+ * caller are released with bs_secret_free (common/secret.h).  String
+ * arguments are copied; returned const char * point into the object and
+ * live as long as it.
  *
  * Errors: functions return 0 (or a pointer) on success and -1 (or NULL) with
  * err filled.  Codes: BS_ERR_CONFIG for bad keys and key files (messages name
@@ -33,6 +35,7 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "common/secret.h" /* bs_secret_free, bs_secret_protect_process */
 #include "common/stream.h"
 
 /* ---- recipients: what an archive is encrypted to ---- */
@@ -73,8 +76,9 @@ int bs_age_identities_add(struct bs_age_identities *ids, const char *secret_key,
 /* Add every identity of an age-keygen style file: one "AGE-SECRET-KEY-1..."
  * per line, '#' comments and blank lines ignored.  Refuses
  * (BS_ERR_SECRET_PERM, hint "chmod 600 <path>") a file accessible by group
- * or others.  Symbolic links are followed (secret mounts use them); the
- * permission check applies to the file itself.  Errors name "path:line". */
+ * or others (bs_secret_read_file's rules).  Symbolic links are followed
+ * (secret mounts use them); the permission check applies to the file
+ * itself.  Errors name "path:line". */
 int bs_age_identities_load_file(struct bs_age_identities *ids, const char *path,
 				struct bs_err *err);
 /* Also try this passphrase (copied) on scrypt-encrypted archives. */
@@ -145,7 +149,8 @@ int bs_age_write_secret_file(const char *path, const char *text, struct bs_err *
 
 /* ---- passphrase sources (never argv: it leaks into ps) ---- */
 
-/* Read a passphrase file; one trailing newline ("\n" or "\r\n") is
+/* Read a passphrase file (bs_secret_read_file's rules, symbolic links
+ * followed, at most 4096 bytes): one trailing newline ("\n" or "\r\n") is
  * stripped.  Same permission rule as identity files.  *out: bs_secret_free. */
 int bs_passphrase_read_file(const char *path, char **out, struct bs_err *err);
 /* Copy the value of environment variable name (e.g. "BACKSTOP_PASSPHRASE").
@@ -157,18 +162,5 @@ int bs_passphrase_from_env(const char *name, char **out, struct bs_err *err);
  * controlling terminal.  Ctrl-C restores the terminal, then the signal is
  * delivered as usual.  *out: bs_secret_free. */
 int bs_passphrase_prompt(const char *prompt, int confirm, char **out, struct bs_err *err);
-
-/* OPENSSL_cleanse the string, then free it.  NULL is a no-op. */
-void bs_secret_free(char *s);
-
-/* Before the first secret enters memory, once per process: no core dump
- * (RLIMIT_CORE 0) and not dumpable (PR_SET_DUMPABLE 0: no core, no
- * ptrace attach and no /proc/<pid>/mem, environ or fd access by other
- * processes of the same user).  Every secret reader of this module calls
- * it (identity and passphrase files, BACKSTOP_PASSPHRASE, the prompt,
- * secret keys, keygen); callers holding other secrets may too.  Children
- * inherit RLIMIT_CORE 0; exec makes them dumpable again.  Failures are
- * ignored (a secret is still better used than refused). */
-void bs_secret_protect_process(void);
 
 #endif

@@ -11,7 +11,6 @@
  *   age_header.c  header parse / encode / MAC
  *   age_stream.c  STREAM payload: bs_age_encrypt_new / bs_age_decrypt_new
  *   keys.c        recipient and identity lists, key files, keygen
- *   secret.c      reading secret files (permission check), bs_secret_free
  *   passphrase.c  passphrase from a file, an environment variable, a TTY
  */
 #ifndef BS_CRYPT_AGE_INT_H
@@ -167,13 +166,5 @@ struct bs_age_identities {
  * encryption.  There is deliberately no environment variable or option for
  * this: production archives always use 2^18. */
 void bs_age_recipients_set_scrypt_log_n(struct bs_age_recipients *r, int log_n);
-
-/* ---- secret.c ---- */
-
-/* Read a whole secret file (at most max bytes) into a NUL-terminated heap
- * buffer.  Refuses (BS_ERR_SECRET_PERM) a file accessible by group/others
- * and names it with 'what' ("identity file", "passphrase file"). */
-int age_secret_file_read(const char *path, const char *what, size_t max, char **out,
-			 size_t *out_len, struct bs_err *err);
 
 #endif

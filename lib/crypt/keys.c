@@ -473,7 +473,8 @@ int bs_age_identities_load_file(struct bs_age_identities *ids, const char *path,
 	size_t len = 0, nkeys = 0;
 	int rc;
 
-	if (age_secret_file_read(path, "identity file", KEY_FILE_MAX, &buf, &len, err) < 0)
+	if (bs_secret_read_file(path, "identity file", KEY_FILE_MAX,
+				BS_SECRET_FOLLOW | BS_SECRET_STREAM, &buf, &len, err) < 0)
 		return -1;
 	if (bs_age_is_encrypted(buf, len)) {
 		bs_secret_free(buf);

@@ -18,23 +18,9 @@
 
 int bs_passphrase_read_file(const char *path, char **out, struct bs_err *err)
 {
-	char *buf = NULL;
-	size_t len = 0;
-
-	*out = NULL;
-	if (age_secret_file_read(path, "passphrase file", PASSPHRASE_MAX, &buf, &len, err) < 0)
-		return -1;
-	if (len > 0 && buf[len - 1] == '\n') {
-		buf[--len] = '\0';
-		if (len > 0 && buf[len - 1] == '\r')
-			buf[--len] = '\0';
-	}
-	if (!*buf) {
-		bs_secret_free(buf);
-		return bs_err_set(err, BS_ERR_CONFIG, "passphrase file '%s' is empty", path);
-	}
-	*out = buf;
-	return 0;
+	/* the trailing newline and the empty file: bs_secret_read_file's rules */
+	return bs_secret_read_file(path, "passphrase file", PASSPHRASE_MAX,
+				   BS_SECRET_FOLLOW | BS_SECRET_STREAM, out, NULL, err);
 }
 
 int bs_passphrase_from_env(const char *name, char **out, struct bs_err *err)
