@@ -27,6 +27,7 @@ struct snap_table {
 	uint32_t oid;
 	char *qname;                  /* "schema"."name", quoted */
 	uint64_t size;                /* pg_relation_size, bytes */
+	uint64_t weight;              /* pg_table_size (with TOAST), bytes: the work */
 	struct bs_mtable *mt;         /* in ctx->m; set once the list is complete */
 	_Atomic uint32_t next_seq;    /* next chunk number */
 	_Atomic uint32_t items_left;  /* work items not yet done */

@@ -266,7 +266,8 @@ int snap_table_sizes(struct snap_ctx *ctx, struct bs_err *err)
 	strcpy(p, "}");
 	params[0] = arr;
 	r = bs_pg_query(ctx->coord,
-			"SELECT o, pg_catalog.pg_relation_size(o) FROM pg_catalog.unnest($1::pg_catalog.oid[]) o",
+			"SELECT o, pg_catalog.pg_relation_size(o), pg_catalog.pg_table_size(o)"
+			" FROM pg_catalog.unnest($1::pg_catalog.oid[]) o",
 			1, params, err);
 	free(arr);
 	if (!r)
@@ -282,6 +283,7 @@ int snap_table_sizes(struct snap_ctx *ctx, struct bs_err *err)
 				t = &ctx->tables[i];
 		if (t) {
 			t->size = size;
+			t->weight = strtoull(PQgetvalue(r, j, 2), NULL, 10);
 			total += size;
 		}
 	}
@@ -305,34 +307,82 @@ static int cmp_item(const void *a, const void *b)
 	return x->from_page < y->from_page ? -1 : x->from_page > y->from_page;
 }
 
+/*
+ * Whole tables go out through plain `COPY t (cols) TO STDOUT`, the server's
+ * cheapest path.  A slice of a table needs `COPY (SELECT ... WHERE ctid >=
+ * ... AND ctid < ...)`, a TID Range Scan, which on PostgreSQL 14-15 costs
+ * more server CPU per row than a sequential scan of the same pages: it gets
+ * no bulk-read buffer ring (table_beginscan_tidrange passes neither
+ * SO_ALLOW_STRAT nor SO_ALLOW_SYNC), so every page it reads evicts a buffer
+ * of shared_buffers (clock sweep, mapping-lock traffic, a cold cache line
+ * per page) instead of cycling through a 256 KiB ring, and it pushes the
+ * cluster's working set out of shared_buffers.  Measured on pgbench_accounts
+ * (scale 30, 384 MB, shared_buffers 256MB, bench/RESULTS.md): the two halves
+ * together cost 7-25% more backend CPU than one COPY of the whole table.
+ *
+ * So a table is split only when that buys parallelism that would otherwise
+ * be lost: on PostgreSQL 14+, with more than one job, when fewer tables than
+ * jobs are comparable to the largest (at least half its size: otherwise the
+ * jobs already have a big table each), and only the tables larger than
+ * 64 MiB (or two chunks) and than 5/4 of the per-job share of the whole
+ * snapshot: those would keep one connection busy while the others sit idle.
+ * Their pieces are about half a job's share (balance), bounded by two chunks
+ * or 32 MiB below and 1 GiB above.  All figures are measured: table sizes
+ * with their TOAST (snap_table_sizes; ranges divide the heap's pages, and a
+ * row's TOAST goes with it) and the number of jobs (--jobs).
+ */
+static uint64_t table_work(const struct snap_table *t)
+{
+	return t->weight > t->size ? t->weight : t->size;
+}
+
 int snap_plan_items(struct snap_ctx *ctx, struct bs_err *err)
 {
-	uint64_t chunk = ctx->chunk_size, threshold, piece;
+	uint64_t chunk = ctx->chunk_size, threshold, piece, total = 0, largest = 0, share;
 	uint64_t bs = ctx->block_size > 0 ? (uint64_t)ctx->block_size : 8192;
-	int jobs = ctx->o->jobs > 0 ? ctx->o->jobs : 1;
-	size_t i, cap = 0, n = 0;
+	int jobs = ctx->o->jobs > 0 ? ctx->o->jobs : 1, split = 0;
+	size_t i, cap = 0, n = 0, comparable = 0, nsplit = 0;
 
 	threshold = 2 * chunk > 64 * MIB ? 2 * chunk : 64 * MIB;
+	for (i = 0; i < ctx->ntables; i++) {
+		total += table_work(&ctx->tables[i]);
+		if (table_work(&ctx->tables[i]) > largest)
+			largest = table_work(&ctx->tables[i]);
+	}
+	for (i = 0; i < ctx->ntables; i++)
+		if (table_work(&ctx->tables[i]) >= largest / 2)
+			comparable++;
+	share = total / (uint64_t)jobs;
 	/* ctid ranges are only efficient with TID range scans (PostgreSQL 14) */
+	if (ctx->server_version_num >= 140000 && jobs > 1 && comparable < (size_t)jobs &&
+	    largest > threshold && largest > share + share / 4)
+		split = 1;
+	piece = share / 2;
+	if (piece < 2 * chunk)
+		piece = 2 * chunk;
+	if (piece < 32 * MIB)
+		piece = 32 * MIB;
+	if (piece > 1024 * MIB)
+		piece = 1024 * MIB;
 	for (i = 0; i < ctx->ntables; i++) {
 		struct snap_table *t = &ctx->tables[i];
-		uint64_t parts = 1;
+		uint64_t parts = 1, w = table_work(t);
 
-		if (ctx->server_version_num >= 140000 && t->size > threshold) {
-			/* enough pieces to balance the workers, none smaller than
-			 * two chunks nor larger than 1 GiB */
-			piece = t->size / (2 * (uint64_t)jobs);
-			if (piece < 2 * chunk)
-				piece = 2 * chunk;
-			if (piece < 32 * MIB)
-				piece = 32 * MIB;
-			if (piece > 1024 * MIB)
-				piece = 1024 * MIB;
-			parts = (t->size + piece - 1) / piece;
+		/* a heap of a few pages (all in TOAST) cannot be cut finer than pages */
+		if (split && w > threshold && w > share + share / 4 && t->size / bs >= 2) {
+			parts = (w + piece - 1) / piece;
+			if (parts < 2)
+				parts = 2;
+			if (parts > t->size / bs)
+				parts = t->size / bs;
+			nsplit++;
 		}
 		atomic_store(&t->items_left, (uint32_t)parts);
 		cap += parts;
 	}
+	bs_debug("snap: plan: %zu tables, %" PRIu64 " bytes, %d jobs, largest %" PRIu64 " bytes,"
+		 " %zu comparable; %zu split into ctid ranges of about %" PRIu64 " bytes, %zu items",
+		 ctx->ntables, total, jobs, largest, comparable, nsplit, piece, cap);
 	ctx->items = calloc(cap + 1, sizeof(*ctx->items));
 	if (!ctx->items)
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
@@ -343,7 +393,7 @@ int snap_plan_items(struct snap_ctx *ctx, struct bs_err *err)
 
 		if (parts <= 1) {
 			ctx->items[n].t = t;
-			ctx->items[n].est = t->size;
+			ctx->items[n].est = table_work(t);
 			n++;
 			continue;
 		}
@@ -354,7 +404,7 @@ int snap_plan_items(struct snap_ctx *ctx, struct bs_err *err)
 			it->ranged = 1;
 			it->from_page = (uint64_t)p * step;
 			it->to_page = p + 1 < parts ? (uint64_t)(p + 1) * step : 0;
-			it->est = t->size / parts;
+			it->est = table_work(t) / parts;
 		}
 	}
 	ctx->nitems = n;
