@@ -1,5 +1,6 @@
 /* manifest.c - see manifest.h; JSON through jansson. */
 #include "archive/manifest.h"
+#include "common/hash.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -236,6 +237,20 @@ int bs_manifest_add_inv(struct bs_manifest *m, const char *kind, const char *nam
 	return 0;
 }
 
+const char *bs_mm_name(enum bs_mm k)
+{
+	switch (k) {
+	case BS_MM_HEADER:
+		return BS_MEMBER_HEADER;
+	case BS_MM_SCHEMA:
+		return BS_MEMBER_SCHEMA;
+	case BS_MM_BLOB_ACL:
+		return BS_MEMBER_BLOB_ACL;
+	default:
+		return "?";
+	}
+}
+
 void bs_manifest_set_globals(struct bs_manifest *m, uint64_t bytes, const unsigned char sha256[32])
 {
 	m->has_globals = 1;
@@ -416,6 +431,30 @@ int bs_manifest_header_json(const struct bs_manifest *m, char **out, size_t *len
 	return dump(root, &b, BS_MEMBER_HEADER, out, len, err);
 }
 
+/* "members": {"backstop.json": {"bytes": N, "sha256": "<64 hex>"}, ...} */
+static void members_json(struct jb *b, const struct bs_manifest *m, json_t *root)
+{
+	json_t *jm = json_object();
+	int k, any = 0;
+
+	for (k = 0; k < BS_MM_COUNT; k++) {
+		char hex[65];
+		json_t *jo;
+		if (!m->members[k].has)
+			continue;
+		jo = json_object();
+		hex32(m->members[k].sha256, hex);
+		jset(b, jo, "bytes", jint(b, m->members[k].bytes));
+		jset(b, jo, "sha256", json_string(hex));
+		jset(b, jm, bs_mm_name((enum bs_mm)k), jo);
+		any = 1;
+	}
+	if (any)
+		jset(b, root, "members", jm);
+	else
+		json_decref(jm);
+}
+
 int bs_manifest_json(const struct bs_manifest *m, char **out, size_t *len, struct bs_err *err)
 {
 	struct jb b = { 0, "" };
@@ -494,6 +533,7 @@ int bs_manifest_json(const struct bs_manifest *m, char **out, size_t *len, struc
 		jset(&b, jg, "sha256", json_string(hex));
 		jset(&b, root, "globals", jg);
 	}
+	members_json(&b, m, root);
 	jset(&b, tot, "rows", jint(&b, trows));
 	jset(&b, tot, "bytes", jint(&b, tbytes));
 	jset(&b, tot, "chunks", jint(&b, tchunks));
@@ -998,33 +1038,58 @@ out:
 	return rc;
 }
 
+/* {"bytes": N, "sha256": "<64 hex>"} at path */
+static int parse_sized_digest(struct jp *p, json_t *jo, const char *path, uint64_t *bytes,
+			      unsigned char sha[32])
+{
+	char fb[160], fs[160];
+
+	snprintf(fb, sizeof(fb), "%s.bytes", path);
+	snprintf(fs, sizeof(fs), "%s.sha256", path);
+	if (!json_is_object(jo))
+		return bad_field(p, path, "must be an object");
+	if (get_u64(p, jo, "bytes", fb, INT64_MAX, bytes) < 0 ||
+	    !get(p, jo, "sha256", fs, JSON_STRING, "must be a string"))
+		return -1;
+	if (bs_unhex(json_string_value(json_object_get(jo, "sha256")), sha, 32) < 0)
+		return bad_field(p, fs, "must be 64 lowercase hex digits");
+	return 0;
+}
+
 /* "globals": {"bytes": N, "sha256": "<64 hex>"}, optional (version 2). */
 static int parse_globals(struct jp *p, struct bs_manifest *m, json_t *root)
 {
 	json_t *jg = json_object_get(root, "globals");
-	const char *hex;
-	size_t i;
 
 	if (!jg)
 		return 0;
-	if (!json_is_object(jg))
-		return bad_field(p, "globals", "must be an object");
-	if (get_u64(p, jg, "bytes", "globals.bytes", INT64_MAX, &m->globals_bytes) < 0 ||
-	    !get(p, jg, "sha256", "globals.sha256", JSON_STRING, "must be a string"))
+	if (parse_sized_digest(p, jg, "globals", &m->globals_bytes, m->globals_sha256) < 0)
 		return -1;
-	hex = json_string_value(json_object_get(jg, "sha256"));
-	if (strlen(hex) != 64)
-		return bad_field(p, "globals.sha256", "must be 64 lowercase hex digits");
-	for (i = 0; i < 32; i++) {
-		unsigned hi, lo;
-		const char *d = "0123456789abcdef", *a = strchr(d, hex[2 * i]), *b = strchr(d, hex[2 * i + 1]);
-		if (!hex[2 * i] || !hex[2 * i + 1] || !a || !b)
-			return bad_field(p, "globals.sha256", "must be 64 lowercase hex digits");
-		hi = (unsigned)(a - d);
-		lo = (unsigned)(b - d);
-		m->globals_sha256[i] = (unsigned char)(hi << 4 | lo);
-	}
 	m->has_globals = 1;
+	return 0;
+}
+
+/* "members": optional (backstop >= 0.3); only the names it knows. */
+static int parse_members(struct jp *p, struct bs_manifest *m, json_t *root)
+{
+	json_t *jm = json_object_get(root, "members");
+	int k;
+
+	if (!jm)
+		return 0;
+	if (!json_is_object(jm))
+		return bad_field(p, "members", "must be an object");
+	for (k = 0; k < BS_MM_COUNT; k++) {
+		const char *name = bs_mm_name((enum bs_mm)k);
+		json_t *jo = json_object_get(jm, name);
+		char path[96];
+		if (!jo)
+			continue;
+		snprintf(path, sizeof(path), "members.%s", name);
+		if (parse_sized_digest(p, jo, path, &m->members[k].bytes, m->members[k].sha256) < 0)
+			return -1;
+		m->members[k].has = 1;
+	}
 	return 0;
 }
 
@@ -1056,7 +1121,8 @@ int bs_manifest_parse(struct bs_manifest *m, const char *buf, size_t len, struct
 	m->has_globals = 0;
 	if (get_str(&p, root, "end", "end", &m->end) < 0 ||
 	    parse_tables(&p, m, root, &trows, &tbytes, &tchunks) < 0 || parse_seqs(&p, m, root) < 0 ||
-	    parse_blobs(&p, m, root) < 0 || parse_inv(&p, m, root) < 0 || parse_globals(&p, m, root) < 0)
+	    parse_blobs(&p, m, root) < 0 || parse_inv(&p, m, root) < 0 || parse_globals(&p, m, root) < 0 ||
+	    parse_members(&p, m, root) < 0)
 		goto out;
 	if (hdr_globals != m->has_globals || (hdr_globals && (hdr_bytes != m->globals_bytes ||
 							      memcmp(hdr_sha, m->globals_sha256, 32) != 0))) {

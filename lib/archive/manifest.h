@@ -72,6 +72,18 @@ struct bs_minv {
 	char *def;                  /* md5 hex of the definition */
 };
 
+/* The members whose bytes the manifest's "members" object digests. */
+enum bs_mm { BS_MM_HEADER, BS_MM_SCHEMA, BS_MM_BLOB_ACL, BS_MM_COUNT };
+
+struct bs_mmember {
+	int has;
+	uint64_t bytes;
+	unsigned char sha256[32];
+};
+
+/* The member name of a bs_mm ("backstop.json", ...). */
+const char *bs_mm_name(enum bs_mm k);
+
 struct bs_manifest {
 	char *id;
 	char *database;
@@ -109,6 +121,11 @@ struct bs_manifest {
 	int has_globals;
 	uint64_t globals_bytes;
 	unsigned char globals_sha256[32];
+
+	/* manifest "members": size and SHA-256 of the members no other digest
+	 * covers (absent in archives of backstop < 0.3; blobs/acl.sql only
+	 * when the archive has it) */
+	struct bs_mmember members[BS_MM_COUNT];
 };
 
 void bs_manifest_init(struct bs_manifest *m);

@@ -237,7 +237,23 @@ struct bs_tar_reader {
 	int in_member;
 	int done;             /* clean end seen */
 	int failed;
+	uint64_t handed;      /* bytes read from the stream beneath */
+	uint64_t last_nonzero;/* 1 + offset of the last non-zero byte read (0: none) */
 };
+
+/* Remember where the last non-zero byte was: whatever follows the
+ * end-of-archive blocks must be zero padding (bs_tar_reader_finish).
+ * Scans from the end, so a buffer of data costs a byte or two. */
+static void note_bytes(struct bs_tar_reader *r, const char *p, size_t n)
+{
+	size_t i = n;
+
+	while (i > 0 && p[i - 1] == 0)
+		i--;
+	if (i > 0)
+		r->last_nonzero = r->handed + i;
+	r->handed += n;
+}
 
 static la_ssize_t r_read(struct archive *a, void *ud, const void **out)
 {
@@ -248,6 +264,7 @@ static la_ssize_t r_read(struct archive *a, void *ud, const void **out)
 		archive_set_error(a, EIO, "%s", r->serr.msg);
 		return -1;
 	}
+	note_bytes(r, r->buf, (size_t)n);
 	*out = r->buf;
 	return n;
 }
@@ -419,6 +436,36 @@ int bs_tar_read_all(struct bs_tar_reader *r, size_t max, char **out, size_t *out
 	buf[len] = '\0';
 	*out = buf;
 	*outlen = len;
+	return 0;
+}
+
+int bs_tar_reader_finish(struct bs_tar_reader *r, struct bs_err *err)
+{
+	uint64_t end;
+
+	if (r->failed)
+		return bs_err_set(err, BS_ERR_INTERNAL, "reading on from a failed archive");
+	if (!r->done)
+		return bs_err_set(err, BS_ERR_INTERNAL, "archive end checked before the end of archive");
+	end = (uint64_t)archive_filter_bytes(r->a, 0);
+	for (;;) {
+		ssize_t n = bs_rstream_read(r->in, r->buf, IO_BUF, err);
+		if (n < 0) {
+			r->failed = 1;
+			return bs_err_prefix(err, "reading past the end of the archive");
+		}
+		if (n == 0)
+			break;
+		note_bytes(r, r->buf, (size_t)n);
+	}
+	if (r->last_nonzero > end) {
+		r->failed = 1;
+		bs_err_set(err, BS_ERR_FORMAT, "%llu bytes of data follow the end of the archive",
+			   (unsigned long long)(r->handed - end));
+		bs_err_detail(err, "nothing but zero padding may follow the tar end-of-archive blocks");
+		bs_err_hint(err, "the archive was appended to or replaced; restore another snapshot");
+		return -1;
+	}
 	return 0;
 }
 

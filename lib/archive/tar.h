@@ -43,6 +43,11 @@ ssize_t bs_tar_read(struct bs_tar_reader *r, void *buf, size_t len, struct bs_er
 /* Read the whole current member into a malloc'd buffer (NUL-terminated);
  * members larger than max are a BS_ERR_FORMAT error. */
 int bs_tar_read_all(struct bs_tar_reader *r, size_t max, char **buf, size_t *len, struct bs_err *err);
+/* After the clean end (bs_tar_next returned 0): read the stream beneath to
+ * its end (so a decryption layer authenticates all of it) and check that
+ * nothing but zero padding follows the end-of-archive blocks; data after
+ * them is a BS_ERR_FORMAT error. */
+int bs_tar_reader_finish(struct bs_tar_reader *r, struct bs_err *err);
 void bs_tar_reader_free(struct bs_tar_reader *r);
 
 #endif

@@ -18,7 +18,7 @@
 
 #define BS_ID_MAX 64
 #define BS_ID_PREFIX_MIN 8   /* shortest abbreviated snapshot id accepted */
-#define BS_SNAP_RECORD_VERSION 1 /* newest record version this reader accepts */
+#define BS_SNAP_RECORD_VERSION 2 /* newest record version this reader accepts (and the one written) */
 
 struct bs_snap_record {
 	char id[BS_ID_MAX];
@@ -35,6 +35,12 @@ struct bs_snap_record {
 	int passphrase;          /* a scrypt recipient was used */
 	char *tool_version;
 	uint64_t tables, chunks;
+	/* version 2: what binds the archive to this record (docs/format.md,
+	 * "Binding"): SHA-256 of the archive as stored (ciphertext when
+	 * encrypted), of backstop.json, schema.dump and manifest.json.
+	 * has_digests is 0 for version 1 records. */
+	int has_digests;
+	unsigned char archive_sha256[32], header_sha256[32], schema_sha256[32], manifest_sha256[32];
 
 	/* not stored in the record: filled by bs_catalog_list */
 	int pinned;
@@ -46,6 +52,9 @@ struct bs_snap_record {
 
 void bs_snap_record_init(struct bs_snap_record *r);
 void bs_snap_record_release(struct bs_snap_record *r);
+/* A deep copy of src into dst (every field, the listing's too); -1 when
+ * out of memory (dst is then released). */
+int bs_snap_record_copy(struct bs_snap_record *dst, const struct bs_snap_record *src);
 
 /* New id from a UTC start time: "YYYYMMDDTHHMMSSZ-xxxxxx". */
 void bs_catalog_new_id(time_t start, char out[BS_ID_MAX]);
@@ -62,6 +71,11 @@ struct json_t *bs_snap_record_object(const struct bs_snap_record *r);
 int bs_snap_record_to_json(const struct bs_snap_record *r, char **out, size_t *len, struct bs_err *err);
 int bs_snap_record_from_json(struct bs_snap_record *r, const char *buf, size_t len, const char *what,
 			     struct bs_err *err);
+
+/* What the record says its archive is, for the archive reader
+ * (archive/reader.h): borrows rec's strings.  x->stored is left NULL. */
+struct bs_archive_expect;
+void bs_snap_record_expect(const struct bs_snap_record *rec, struct bs_archive_expect *x);
 
 /* Commit: write snapshots/<id>.json (atomic, durable).  The archive must
  * already be durable. */

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "archive/reader.h"
 #include "catalog/catalog.h"
+#include "common/hash.h"
 
 void bs_snap_record_init(struct bs_snap_record *r)
 {
@@ -31,6 +33,45 @@ void bs_snap_record_release(struct bs_snap_record *r)
 	free(r->pin_reason);
 	free(r->drill_verdict);
 	memset(r, 0, sizeof(*r));
+}
+
+static char *dup_or_null(const char *s, int *bad)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		*bad = 1;
+	return d;
+}
+
+int bs_snap_record_copy(struct bs_snap_record *dst, const struct bs_snap_record *src)
+{
+	int bad = 0;
+	size_t i;
+
+	*dst = *src; /* scalars and digests; every pointer is replaced below */
+	dst->database = dup_or_null(src->database, &bad);
+	dst->server_version = dup_or_null(src->server_version, &bad);
+	dst->archive = dup_or_null(src->archive, &bad);
+	dst->status = dup_or_null(src->status, &bad);
+	dst->tool_version = dup_or_null(src->tool_version, &bad);
+	dst->pin_reason = dup_or_null(src->pin_reason, &bad);
+	dst->drill_verdict = dup_or_null(src->drill_verdict, &bad);
+	dst->recipients = NULL;
+	dst->nrecipients = 0;
+	if (src->nrecipients) {
+		dst->recipients = calloc(src->nrecipients, sizeof(char *));
+		if (!dst->recipients)
+			bad = 1;
+		for (i = 0; dst->recipients && i < src->nrecipients; i++)
+			if ((dst->recipients[dst->nrecipients] = dup_or_null(src->recipients[i], &bad)))
+				dst->nrecipients++;
+	}
+	if (bad) {
+		bs_snap_record_release(dst);
+		return -1;
+	}
+	return 0;
 }
 
 void bs_time_iso(time_t t, char out[32])
@@ -117,7 +158,7 @@ json_t *bs_snap_record_object(const struct bs_snap_record *r)
 	for (i = 0; i < r->nrecipients; i++)
 		json_array_append_new(rc, json_string(r->recipients[i]));
 	json_object_set_new(o, "format", json_string("backstop-snapshot-record"));
-	json_object_set_new(o, "version", json_integer(1));
+	json_object_set_new(o, "version", json_integer(r->has_digests ? 2 : 1));
 	json_object_set_new(o, "id", json_string(r->id));
 	json_object_set_new(o, "database", json_string(r->database ? r->database : ""));
 	json_object_set_new(o, "server_version", json_string(r->server_version ? r->server_version : ""));
@@ -133,6 +174,17 @@ json_t *bs_snap_record_object(const struct bs_snap_record *r)
 	json_object_set_new(o, "tool_version", json_string(r->tool_version ? r->tool_version : BS_VERSION));
 	json_object_set_new(o, "tables", json_integer((json_int_t)r->tables));
 	json_object_set_new(o, "chunks", json_integer((json_int_t)r->chunks));
+	if (r->has_digests) {
+		const struct { const char *k; const unsigned char *v; } d[] = {
+			{ "archive_sha256", r->archive_sha256 }, { "header_sha256", r->header_sha256 },
+			{ "schema_sha256", r->schema_sha256 }, { "manifest_sha256", r->manifest_sha256 },
+		};
+		for (i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+			char hex[BS_SHA256_HEX_LEN + 1];
+			bs_hex(d[i].v, 32, hex);
+			json_object_set_new(o, d[i].k, json_string(hex));
+		}
+	}
 	return o;
 }
 
@@ -270,7 +322,34 @@ static const char *check_fields(json_t *o, const char *id, struct bs_snap_record
 	snprintf(want, sizeof(want), "archives/%s.tar%s", id, r->encrypted ? ".age" : "");
 	if (!archive || strcmp(archive, want) != 0)
 		return "'archive' is not the archive key of this snapshot id";
+	if (json_integer_value(json_object_get(o, "version")) >= 2) {
+		if (bs_unhex(json_string_value(json_object_get(o, "archive_sha256")), r->archive_sha256, 32) < 0 ||
+		    bs_unhex(json_string_value(json_object_get(o, "header_sha256")), r->header_sha256, 32) < 0 ||
+		    bs_unhex(json_string_value(json_object_get(o, "schema_sha256")), r->schema_sha256, 32) < 0 ||
+		    bs_unhex(json_string_value(json_object_get(o, "manifest_sha256")), r->manifest_sha256, 32) < 0)
+			return "'archive_sha256', 'header_sha256', 'schema_sha256' or 'manifest_sha256' is missing "
+			       "or not 64 lowercase hex digits";
+		r->has_digests = 1;
+	}
 	return NULL;
+}
+
+void bs_snap_record_expect(const struct bs_snap_record *rec, struct bs_archive_expect *x)
+{
+	bs_archive_expect_init(x);
+	x->what = rec->archive;
+	x->id = rec->id;
+	x->database = rec->database;
+	x->tables = (int64_t)rec->tables;
+	x->chunks = (int64_t)rec->chunks;
+	x->has_digests = rec->has_digests;
+	if (rec->has_digests) {
+		memcpy(x->archive_sha256, rec->archive_sha256, 32);
+		memcpy(x->header_sha256, rec->header_sha256, 32);
+		memcpy(x->schema_sha256, rec->schema_sha256, 32);
+		memcpy(x->manifest_sha256, rec->manifest_sha256, 32);
+		x->bytes = rec->bytes;
+	}
 }
 
 int bs_snap_record_from_json(struct bs_snap_record *r, const char *buf, size_t len, const char *what,

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "catalog/catalog.h"
+#include "archive/reader.h"
 #include "common/err.h"
 #include "common/progress.h"
 #include "config/config.h"
@@ -38,9 +39,13 @@ int bs_keys_identities(const struct bs_config *cfg, const char *identity_file,
 		       struct bs_err *err);
 
 /* Open a snapshot's archive for reading, decrypting if the record says so.
- * *out owns everything beneath it. */
+ * *out owns everything beneath it.  x (caller's storage) is filled with
+ * what the record says the archive is, for the archive reader to check
+ * (archive/reader.h); it borrows from rec and from *out, so it is valid
+ * while both are. */
 int bs_open_archive(struct bs_repo *repo, const struct bs_snap_record *rec,
-		    const struct bs_age_identities *ids, struct bs_rstream **out, struct bs_err *err);
+		    const struct bs_age_identities *ids, struct bs_rstream **out,
+		    struct bs_archive_expect *x, struct bs_err *err);
 
 /* ---- snap ---- */
 

@@ -85,7 +85,7 @@ struct drill_ctx {
 
 /* step: keys, archive stream (timed) */
 static int open_stream(struct drill_ctx *dc, const struct bs_snap_record *rec, struct bs_drill_report *r,
-		       struct bs_rstream **in, struct bs_err *err)
+		       struct bs_rstream **in, struct bs_archive_expect *x, struct bs_err *err)
 {
 	struct bs_age_identities *ids = NULL;
 	struct bs_rstream *raw = NULL;
@@ -101,7 +101,7 @@ static int open_stream(struct drill_ctx *dc, const struct bs_snap_record *rec, s
 		cannot_run(r, &e);
 		return 0;
 	}
-	if (bs_open_archive(dc->repo, rec, ids, &raw, &e) < 0) {
+	if (bs_open_archive(dc->repo, rec, ids, &raw, x, &e) < 0) {
 		bs_age_identities_free(ids);
 		if (is_damage(&e)) {
 			add_err_finding(r, BS_DRILL_AREA_ARCHIVE, &e);
@@ -144,17 +144,18 @@ static int run_archive(struct drill_ctx *dc, const struct bs_snap_record *rec, s
 		       struct bs_err *err)
 {
 	struct bs_rstream *in = NULL;
+	struct bs_archive_expect x;
 	struct bs_progress prog;
 	int rc;
 
 	bs_progress_init(&prog, "check");
-	if (open_stream(dc, rec, r, &in, err) < 0)
+	if (open_stream(dc, rec, r, &in, &x, err) < 0)
 		return -1;
 	if (!in)
 		return 0;
 	bs_info("checking the archive of snapshot %s (%s)", rec->id, rec->encrypted ? "encrypted" : "unencrypted");
 	bs_progress_start(&prog, dc->rq->progress);
-	rc = bs_drill_archive_check(in, dc->jobs, &prog, r, NULL, err);
+	rc = bs_drill_archive_check(in, &x, dc->jobs, &prog, r, NULL, err);
 	bs_progress_stop(&prog);
 	bs_rstream_free(in);
 	r->archive_bytes = rec->bytes;
@@ -170,16 +171,17 @@ static int check_damage(struct drill_ctx *dc, const struct bs_snap_record *rec, 
 			struct bs_err *err)
 {
 	struct bs_rstream *in = NULL;
+	struct bs_archive_expect x;
 	double fetch = r->t_fetch;
 	int rc;
 
 	bs_info("the restore stopped at damage in the archive; checking the whole archive");
-	if (open_stream(dc, rec, r, &in, err) < 0)
+	if (open_stream(dc, rec, r, &in, &x, err) < 0)
 		return -1;
 	if (!in)
 		return 0;
 	r->chunks = r->rows = r->raw_bytes = 0;
-	rc = bs_drill_archive_check(in, dc->jobs, NULL, r, NULL, err);
+	rc = bs_drill_archive_check(in, &x, dc->jobs, NULL, r, NULL, err);
 	bs_rstream_free(in);
 	r->t_fetch = fetch;
 	return rc;
@@ -209,6 +211,7 @@ static int run_db(struct drill_ctx *dc, const struct bs_snap_record *rec, struct
 	struct bs_manifest mloc;
 	const struct bs_manifest *m = NULL;
 	struct bs_rstream *in = NULL;
+	struct bs_archive_expect x;
 	struct bs_progress prog;
 	struct bs_err e;
 	double t_rto = 0, t;
@@ -257,7 +260,7 @@ static int run_db(struct drill_ctx *dc, const struct bs_snap_record *rec, struct
 
 	/* step: archive (RTO starts: what a real recovery does from here) */
 	t_rto = bs_now();
-	if (open_stream(dc, rec, r, &in, err) < 0)
+	if (open_stream(dc, rec, r, &in, &x, err) < 0)
 		goto out;
 	if (!in) {
 		rc = 0;
@@ -269,7 +272,7 @@ static int run_db(struct drill_ctx *dc, const struct bs_snap_record *rec, struct
 		/* step: the manifest only (the data is already in the database) */
 		bs_info("re-verifying drill database '%s' against snapshot %s", sc.name, rec->id);
 		bs_err_init(&e);
-		if (bs_restore_read_manifest(in, &mloc, &e) < 0) {
+		if (bs_restore_read_manifest(in, &x, &mloc, &e) < 0) {
 			if (!is_damage(&e) && e.code != BS_ERR_IO) {
 				cannot_run(r, &e);
 				rc = 0;
@@ -291,6 +294,7 @@ static int run_db(struct drill_ctx *dc, const struct bs_snap_record *rec, struct
 		eng.jobs = dc->jobs;
 		eng.pg_bindir = rq->cfg->snap.pg_bindir;
 		eng.progress = &prog;
+		eng.expect = &x;
 		bs_info("drill %s: restoring snapshot %s of '%s' into scratch database '%s' on %s", r->id, rec->id,
 			rec->database, sc.name, sc.where);
 		bs_progress_start(&prog, rq->progress);

@@ -119,11 +119,13 @@ fail:
 }
 
 int bs_open_archive(struct bs_repo *repo, const struct bs_snap_record *rec,
-		    const struct bs_age_identities *ids, struct bs_rstream **out, struct bs_err *err)
+		    const struct bs_age_identities *ids, struct bs_rstream **out,
+		    struct bs_archive_expect *x, struct bs_err *err)
 {
 	struct bs_rstream *raw = NULL, *dec;
 
 	*out = NULL;
+	bs_snap_record_expect(rec, x);
 	if (bs_repo_get(repo, rec->archive, &raw, err) < 0) {
 		if (err->code == BS_ERR_NOT_FOUND) {
 			err->code = BS_ERR_FORMAT;
@@ -131,6 +133,9 @@ int bs_open_archive(struct bs_repo *repo, const struct bs_snap_record *rec,
 		}
 		return -1;
 	}
+	/* the digest of the bytes as stored, compared with the record at the end */
+	if (!(raw = bs_rstream_sha256(raw, &x->stored)))
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	if (!rec->encrypted) {
 		*out = raw;
 		return 0;

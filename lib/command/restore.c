@@ -13,34 +13,6 @@
 #include "common/log.h"
 #include "restore/restore.h"
 
-static int copy_record(struct bs_snap_record *dst, const struct bs_snap_record *src)
-{
-	size_t i;
-
-	bs_snap_record_init(dst);
-	memcpy(dst->id, src->id, sizeof(dst->id));
-	dst->database = strdup(src->database);
-	dst->server_version = src->server_version ? strdup(src->server_version) : NULL;
-	dst->start = src->start;
-	dst->end = src->end;
-	dst->duration_ms = src->duration_ms;
-	dst->bytes = src->bytes;
-	dst->archive = strdup(src->archive);
-	dst->status = src->status ? strdup(src->status) : NULL;
-	dst->encrypted = src->encrypted;
-	dst->passphrase = src->passphrase;
-	dst->tool_version = src->tool_version ? strdup(src->tool_version) : NULL;
-	dst->tables = src->tables;
-	dst->chunks = src->chunks;
-	dst->pinned = src->pinned;
-	if (src->nrecipients) {
-		dst->recipients = calloc(src->nrecipients, sizeof(char *));
-		for (i = 0; dst->recipients && i < src->nrecipients; i++)
-			dst->recipients[dst->nrecipients++] = strdup(src->recipients[i]);
-	}
-	return dst->database && dst->archive ? 0 : -1;
-}
-
 static int print_list(const struct bs_snap_record *rec, const struct bs_manifest *m, int json, FILE *f,
 		      struct bs_err *err)
 {
@@ -89,6 +61,7 @@ int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *r
 	const struct bs_snap_record *found;
 	struct bs_age_identities *ids = NULL;
 	struct bs_rstream *in = NULL;
+	struct bs_archive_expect x;
 	struct bs_progress prog;
 	int rc = -1;
 
@@ -103,7 +76,7 @@ int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *r
 	found = bs_catalog_find(&cat, rq->spec, rq->before, err);
 	if (!found)
 		goto out;
-	if (copy_record(rec, found) < 0) {
+	if (bs_snap_record_copy(rec, found) < 0) {
 		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -111,14 +84,15 @@ int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *r
 	/* step: keys, then the archive stream (decrypting) */
 	if (rec->encrypted && bs_keys_identities(rq->cfg, rq->identity_file, rec, &ids, err) < 0)
 		goto out;
-	if (bs_open_archive(repo, rec, ids, &in, err) < 0)
+	if (bs_open_archive(repo, rec, ids, &in, &x, err) < 0)
 		goto out;
+	rq->engine->expect = &x;
 
 	/* step: list, or restore */
 	if (rq->list) {
 		struct bs_manifest m;
 		bs_manifest_init(&m);
-		rc = bs_restore_read_manifest(in, &m, err);
+		rc = bs_restore_read_manifest(in, &x, &m, err);
 		if (rc == 0)
 			rc = print_list(rec, &m, rq->json, f, err);
 		bs_manifest_release(&m);
@@ -142,6 +116,7 @@ int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *r
 	if (rc < 0)
 		bs_err_prefix(err, "restore of snapshot %s failed", rec->id);
 out:
+	rq->engine->expect = NULL; /* x lives on this stack */
 	bs_rstream_free(in);
 	bs_age_identities_free(ids);
 	bs_catalog_release(&cat);

@@ -17,6 +17,7 @@
 #include "command/command.h"
 #include "command/metrics.h"
 #include "command/snap_guard.h"
+#include "common/hash.h"
 #include "common/hook.h"
 #include "common/log.h"
 #include "snap/snap.h"
@@ -64,23 +65,6 @@ static int fill_record(struct bs_snap_record *rec, const char *id, const char *k
 	return rec->database && rec->server_version && rec->archive && rec->status && rec->tool_version
 		       ? 0
 		       : -1;
-}
-
-static int size_cb(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
-{
-	*(uint64_t *)ud = e->size;
-	return 0;
-}
-
-/* Size of an object as stored (after compression and encryption). */
-static uint64_t stored_size(struct bs_repo *repo, const char *key)
-{
-	struct bs_err err;
-	uint64_t size = 0;
-
-	bs_err_init(&err);
-	bs_repo_list(repo, key, size_cb, &size, &err);
-	return size;
 }
 
 static int count_cb(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
@@ -350,6 +334,7 @@ static int take_snapshot(const struct bs_snap_request *rq, struct bs_snap_outcom
 	struct bs_age_recipients *rcp = NULL;
 	struct bs_repo *repo = NULL;
 	struct bs_wstream *archive = NULL;
+	const struct bs_sha256_ctx *stored = NULL; /* owned by the archive stream */
 	struct bs_snap_opts so;
 	struct bs_snap_result res;
 	struct bs_progress prog;
@@ -377,6 +362,11 @@ static int take_snapshot(const struct bs_snap_request *rq, struct bs_snap_outcom
 	snprintf(key, sizeof(key), "archives/%s.tar%s", id, rcp ? ".age" : "");
 	if (guarded_put(rq->guard, repo, id, key, &archive, err) < 0)
 		goto out;
+	/* the digest of the bytes as stored, for the record */
+	if (!(archive = bs_wstream_sha256(archive, &stored))) {
+		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	if (rcp) {
 		archive = bs_age_encrypt_new(archive, rcp, err);
 		if (!archive)
@@ -416,10 +406,16 @@ static int take_snapshot(const struct bs_snap_request *rq, struct bs_snap_outcom
 	}
 
 	/* step: commit the record: only now does the snapshot exist */
-	if (fill_record(&out->rec, id, key, &res, rcp, stored_size(repo, key), bs_now() - t0) < 0) {
+	if (fill_record(&out->rec, id, key, &res, rcp, bs_sha256_bytes(stored), bs_now() - t0) < 0) {
 		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	/* what binds the archive to its record (docs/format.md, "Binding") */
+	out->rec.has_digests = 1;
+	bs_sha256_peek(stored, out->rec.archive_sha256);
+	memcpy(out->rec.header_sha256, res.header_sha256, 32);
+	memcpy(out->rec.schema_sha256, res.schema_sha256, 32);
+	memcpy(out->rec.manifest_sha256, res.manifest_sha256, 32);
 	if (bs_catalog_commit(repo, &out->rec, err) < 0) {
 		bs_err_prefix(err, "unable to commit snapshot %s", id);
 		discard_archive(repo, id, key, err);

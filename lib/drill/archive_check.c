@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "archive/chunk.h"
-#include "archive/tar.h"
+#include "archive/reader.h"
 #include "common/log.h"
 #include "drill/drill.h"
 #include "drill/drill_int.h"
@@ -497,33 +497,153 @@ static int compare_blobs(struct blob_state *b, struct bs_manifest *m, struct bs_
 
 /* ---- the reader ------------------------------------------------------------ */
 
-enum stage { ST_HEADER, ST_SCHEMA, ST_BODY, ST_END };
+/* One walk over the archive (archive/reader.h in verifier mode: every
+ * problem of order, digest or binding becomes a finding). */
+struct walk {
+	struct checker *c;
+	struct blob_state *blobs;
+	struct bs_drill_report *r;
+	struct bs_manifest *m;
+	struct bs_areader *ar;
+	struct bs_rstream *in;
+	struct bs_progress *progress;
+	char cur[256];            /* the member being read, for findings */
+	int complete;             /* the archive was read to its end */
+};
 
-static int skip_member(struct bs_tar_reader *t, char *buf, size_t n, uint64_t *bytes, struct bs_err *err)
+static int note(void *ud, const char *member, const char *msg)
 {
-	ssize_t got;
+	struct walk *w = ud;
 
-	while ((got = bs_tar_read(t, buf, n, err)) > 0)
-		*bytes += (uint64_t)got;
-	return got < 0 ? -1 : 0;
+	return bs_drill_report_add(w->r, BS_DRILL_AREA_ARCHIVE, member, "%s", msg);
 }
 
-int bs_drill_archive_check(struct bs_rstream *in, int jobs, struct bs_progress *progress, struct bs_drill_report *r,
-			   struct bs_manifest *mout, struct bs_err *err)
+/* A failure of the walk itself: a finding, or (out of memory, internal) the error. */
+static int walk_failed(struct walk *w, const char *member, const char *prefix, struct bs_err *e, struct bs_err *err)
+{
+	if (e->code == BS_ERR_NOMEM || e->code == BS_ERR_INTERNAL) {
+		*err = *e;
+		return -1;
+	}
+	if (bs_drill_report_add(w->r, BS_DRILL_AREA_ARCHIVE, member, "%s%s", prefix, e->msg) < 0)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+static int check_schema_magic(struct walk *w, struct bs_err *e)
+{
+	char magic[5];
+	ssize_t k = bs_areader_read(w->ar, magic, sizeof(magic), e);
+
+	if (k < 0)
+		return -1;
+	if ((size_t)k < sizeof(magic) || memcmp(magic, SCHEMA_MAGIC, sizeof(magic)) != 0)
+		if (bs_drill_report_add(w->r, BS_DRILL_AREA_ARCHIVE, BS_MEMBER_SCHEMA,
+					"not a pg_dump custom-format archive") < 0)
+			return bs_err_set(e, BS_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* One member: 0 done, -1 with e (a stream failure, or out of memory). */
+static int walk_member(struct walk *w, const struct bs_amember *mem, struct bs_err *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int n;
+
+	switch (mem->kind) {
+	case BS_AM_GLOBALS:
+		/* the reader checks it against the header's digest */
+		if (bs_areader_read_all(w->ar, JSON_MEMBER_MAX, &buf, &len, e) < 0)
+			return -1;
+		explicit_bzero(buf, len);
+		free(buf);
+		return 0;
+	case BS_AM_SCHEMA:
+		return check_schema_magic(w, e); /* the rest is digested by the reader */
+	case BS_AM_CHUNK: {
+		struct job j;
+		if (mem->size > CHUNK_MEMBER_MAX) {
+			if (bs_drill_report_add(w->r, BS_DRILL_AREA_ARCHIVE, mem->name,
+						"member of %" PRIu64 " bytes is too large for a chunk", mem->size) < 0)
+				return bs_err_set(e, BS_ERR_NOMEM, "out of memory");
+			return 0;
+		}
+		if (bs_areader_read_all(w->ar, CHUNK_MEMBER_MAX, &j.buf, &j.len, e) < 0)
+			return -1;
+		j.tno = mem->a;
+		j.seq = mem->b;
+		return push_job(w->c, &j);
+	}
+	case BS_AM_BLOB:
+		if (bs_areader_read_all(w->ar, CHUNK_MEMBER_MAX, &buf, &len, e) < 0)
+			return -1;
+		n = blob_chunk(w->blobs, w->r, mem->name, mem->a, mem->b, buf, len, e);
+		free(buf);
+		return n;
+	case BS_AM_BLOB_ACL:
+		return 0; /* digested by the reader, checked against the manifest */
+	case BS_AM_MANIFEST:
+		blob_end(w->blobs);
+		n = bs_areader_finish(w->ar, e);
+		w->complete = 1;
+		if (n < 0 && e->code != BS_ERR_NOMEM && e->code != BS_ERR_INTERNAL) {
+			/* after the manifest: extra bytes, the stored digest */
+			if (bs_drill_report_add(w->r, BS_DRILL_AREA_ARCHIVE, NULL, "%s", e->msg) < 0)
+				return bs_err_set(e, BS_ERR_NOMEM, "out of memory");
+			return 0;
+		}
+		return n;
+	}
+	return 0;
+}
+
+/* Walk the archive, handing chunks to the checker threads. */
+static int walk_archive(struct walk *w, const struct bs_archive_expect *x, struct bs_err *err)
+{
+	struct bs_err e;
+
+	bs_err_init(&e);
+	if (bs_areader_open(w->in, x, w->m, note, w, &w->ar, &e) < 0)
+		return walk_failed(w, NULL, "", &e, err);
+	if (bs_drill_report_tables(w->r, w->m) < 0)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	for (;;) {
+		struct bs_amember mem;
+		int n = bs_areader_next(w->ar, &mem, &e);
+
+		if (w->progress)
+			atomic_store(&w->progress->bytes, w->in->bytes);
+		if (n == 0) {
+			w->complete = 1;
+			return 0;
+		}
+		if (n < 0)
+			return walk_failed(w, w->cur[0] ? w->cur : NULL, "archive unreadable: ", &e, err);
+		snprintf(w->cur, sizeof(w->cur), "%s", mem.name);
+		if (walk_member(w, &mem, &e) < 0)
+			return walk_failed(w, w->cur, "archive unreadable: ", &e, err);
+		if (mem.kind == BS_AM_MANIFEST)
+			return 0;
+	}
+}
+
+int bs_drill_archive_check(struct bs_rstream *in, const struct bs_archive_expect *x, int jobs,
+			   struct bs_progress *progress, struct bs_drill_report *r, struct bs_manifest *mout,
+			   struct bs_err *err)
 {
 	struct checker c;
 	struct blob_state blobs;
 	struct bs_manifest mloc, *m = mout ? mout : &mloc;
-	struct bs_tar_reader *tar = NULL;
+	struct walk w;
 	pthread_t *th = NULL;
 	size_t nth = 0, i;
-	enum stage st = ST_HEADER;
-	char *skipbuf = NULL;
-	int rc = -1, complete = 0, after_manifest = 0, seen_manifest = 0, seen_globals = 0;
+	int rc = -1, complete = 0, seen_manifest = 0;
 	double t0 = bs_now();
 
 	memset(&c, 0, sizeof(c));
 	memset(&blobs, 0, sizeof(blobs));
+	memset(&w, 0, sizeof(w));
 	bs_digest_init(&blobs.total);
 	bs_manifest_init(m);
 	pthread_mutex_init(&c.mu, NULL);
@@ -535,8 +655,7 @@ int bs_drill_archive_check(struct bs_rstream *in, int jobs, struct bs_progress *
 	c.qcap = (size_t)jobs * QUEUE_PER_JOB;
 	c.q = calloc(c.qcap, sizeof(*c.q));
 	th = calloc((size_t)jobs, sizeof(*th));
-	skipbuf = malloc(64 * 1024);
-	if (!c.q || !th || !skipbuf) {
+	if (!c.q || !th) {
 		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -547,185 +666,17 @@ int bs_drill_archive_check(struct bs_rstream *in, int jobs, struct bs_progress *
 		}
 		nth++;
 	}
-
-	{
-		struct bs_err e;
-		bs_err_init(&e);
-		if (bs_tar_reader_new(in, &tar, &e) < 0) {
-			if (e.code == BS_ERR_NOMEM || e.code == BS_ERR_INTERNAL) {
-				*err = e;
-				goto out;
-			}
-			if (bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, NULL, "archive unreadable: %s", e.msg) < 0)
-				goto nomem;
-			goto done_reading;
-		}
-	}
-	for (;;) {
-		const char *name, *uname;
-		uint64_t size;
-		uint32_t a, b;
-		struct bs_err e;
-		int n;
-
-		bs_err_init(&e);
-		n = bs_tar_next(tar, &name, &size, &uname, &e);
-		if (n == 0) {
-			complete = 1;
-			break;
-		}
-		if (n < 0) {
-			if (e.code == BS_ERR_NOMEM || e.code == BS_ERR_INTERNAL) {
-				*err = e;
-				goto out;
-			}
-			if (bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, NULL, "archive unreadable: %s", e.msg) < 0)
-				goto nomem;
-			break;
-		}
-		r->members++;
-		if (progress)
-			atomic_store(&progress->bytes, in->bytes);
-		if (after_manifest) {
-			if (bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, name, "extra member after %s",
-						BS_MEMBER_MANIFEST) < 0)
-				goto nomem;
-			if (skip_member(tar, skipbuf, 64 * 1024, &r->raw_bytes, &e) < 0)
-				goto stream_failed;
-			continue;
-		}
-		if (st == ST_HEADER) {
-			char *buf = NULL;
-			size_t len;
-			if (strcmp(name, BS_MEMBER_HEADER) != 0) {
-				if (bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, name,
-							"the archive does not start with %s: not a backstop archive",
-							BS_MEMBER_HEADER) < 0)
-					goto nomem;
-				goto done_reading;
-			}
-			if (bs_tar_read_all(tar, JSON_MEMBER_MAX, &buf, &len, &e) < 0)
-				goto stream_failed;
-			n = bs_manifest_parse_header(m, buf, len, &e);
-			free(buf);
-			if (n < 0) {
-				if (bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, name, "%s", e.msg) < 0)
-					goto nomem;
-				goto done_reading;
-			}
-			if (bs_drill_report_tables(r, m) < 0)
-				goto nomem;
-			st = ST_SCHEMA;
-			continue;
-		}
-		if (st == ST_SCHEMA && strcmp(name, BS_MEMBER_GLOBALS_JSON) == 0 && !seen_globals) {
-			/* format version 2: roles and tablespaces, digest in the header */
-			char *buf = NULL;
-			size_t len;
-			seen_globals = 1;
-			if (bs_tar_read_all(tar, JSON_MEMBER_MAX, &buf, &len, &e) < 0)
-				goto stream_failed;
-			n = bs_manifest_check_globals(m, buf, len, &e);
-			if (buf)
-				explicit_bzero(buf, len);
-			free(buf);
-			if (n < 0 && bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, name, "%s", e.msg) < 0)
-				goto nomem;
-			continue;
-		}
-		if (st == ST_SCHEMA && m->has_globals && !seen_globals) {
-			seen_globals = 1;
-			if (bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, BS_MEMBER_GLOBALS_JSON,
-						"missing: %s lists it", BS_MEMBER_HEADER) < 0)
-				goto nomem;
-		}
-		if (st == ST_SCHEMA) {
-			uint64_t got = 0;
-			char magic[5];
-			ssize_t k;
-			st = ST_BODY;
-			if (strcmp(name, BS_MEMBER_SCHEMA) != 0) {
-				if (bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, BS_MEMBER_SCHEMA,
-							"missing: the second member is '%s'", name) < 0)
-					goto nomem;
-			} else {
-				k = bs_tar_read(tar, magic, sizeof(magic), &e);
-				if (k < 0)
-					goto stream_failed;
-				if ((size_t)k < sizeof(magic) || memcmp(magic, SCHEMA_MAGIC, sizeof(magic)) != 0)
-					if (bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, name,
-								"not a pg_dump custom-format archive") < 0)
-						goto nomem;
-				if (skip_member(tar, skipbuf, 64 * 1024, &got, &e) < 0)
-					goto stream_failed;
-				continue;
-			}
-		}
-		if (bs_member_parse_chunk(name, &a, &b) == 0) {
-			struct job j;
-			size_t len;
-			if (size > CHUNK_MEMBER_MAX) {
-				if (bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, name, "member of %" PRIu64 " bytes is too large for a chunk",
-							size) < 0)
-					goto nomem;
-				if (skip_member(tar, skipbuf, 64 * 1024, &r->raw_bytes, &e) < 0)
-					goto stream_failed;
-				continue;
-			}
-			if (bs_tar_read_all(tar, CHUNK_MEMBER_MAX, &j.buf, &len, &e) < 0)
-				goto stream_failed;
-			j.tno = a;
-			j.seq = b;
-			j.len = len;
-			push_job(&c, &j);
-			continue;
-		}
-		if (bs_member_parse_blob(name, &a, &b) == 0) {
-			char *buf = NULL;
-			size_t len;
-			if (bs_tar_read_all(tar, CHUNK_MEMBER_MAX, &buf, &len, &e) < 0)
-				goto stream_failed;
-			n = blob_chunk(&blobs, r, name, a, b, buf, len, err);
-			free(buf);
-			if (n < 0)
-				goto out;
-			continue;
-		}
-		if (strcmp(name, BS_MEMBER_BLOB_ACL) == 0) {
-			uint64_t got = 0;
-			if (skip_member(tar, skipbuf, 64 * 1024, &got, &e) < 0)
-				goto stream_failed;
-			continue;
-		}
-		if (strcmp(name, BS_MEMBER_MANIFEST) == 0) {
-			char *buf = NULL;
-			size_t len;
-			blob_end(&blobs);
-			if (bs_tar_read_all(tar, JSON_MEMBER_MAX, &buf, &len, &e) < 0)
-				goto stream_failed;
-			n = bs_manifest_parse(m, buf, len, &e);
-			free(buf);
-			seen_manifest = 1;
-			if (n < 0 && bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, name, "%s", e.msg) < 0)
-				goto nomem;
-			after_manifest = 1;
-			continue;
-		}
-		if (bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, name, "extra member: not part of a backstop archive") < 0)
-			goto nomem;
-		if (skip_member(tar, skipbuf, 64 * 1024, &r->raw_bytes, &e) < 0)
-			goto stream_failed;
-		continue;
-stream_failed:
-		if (e.code == BS_ERR_NOMEM || e.code == BS_ERR_INTERNAL) {
-			*err = e;
-			goto out;
-		}
-		if (bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, name, "archive unreadable: %s", e.msg) < 0)
-			goto nomem;
-		break;
-	}
-done_reading:
+	w.c = &c;
+	w.blobs = &blobs;
+	w.r = r;
+	w.m = m;
+	w.in = in;
+	w.progress = progress;
+	if (walk_archive(&w, x, err) < 0)
+		goto out;
+	complete = w.complete;
+	seen_manifest = m->has_manifest;
+	r->members = w.ar ? bs_areader_members(w.ar) : 0;
 	blob_end(&blobs);
 	/* let the workers finish what is queued */
 	pthread_mutex_lock(&c.mu);
@@ -736,12 +687,6 @@ done_reading:
 		pthread_join(th[i], NULL);
 	nth = 0;
 	if (c.nomem)
-		goto nomem;
-	if (st == ST_HEADER && complete && r->findings_total == 0 &&
-	    bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, NULL, "empty archive") < 0)
-		goto nomem;
-	if (m->id && !seen_manifest && complete &&
-	    bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, BS_MEMBER_MANIFEST, "missing: the archive ends without it") < 0)
 		goto nomem;
 	if (m->id && !seen_manifest && !complete &&
 	    bs_drill_report_add(r, BS_DRILL_AREA_ARCHIVE, BS_MEMBER_MANIFEST,
@@ -781,11 +726,10 @@ out:
 	free(c.res);
 	free(c.q);
 	free(th);
-	free(skipbuf);
 	if (blobs.cur)
 		bs_digest_obj_free(blobs.cur);
 	free(blobs.v);
-	bs_tar_reader_free(tar);
+	bs_areader_free(w.ar);
 	pthread_mutex_destroy(&c.mu);
 	pthread_cond_destroy(&c.not_empty);
 	pthread_cond_destroy(&c.not_full);

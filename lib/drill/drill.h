@@ -339,10 +339,14 @@ int bs_drill_smoke(const char *conninfo, const struct bs_drill_policy *p, struct
  * chunk by chunk and table by table with the manifest: missing, extra and
  * duplicate members, row counts, digests.  Findings go to r (also when the
  * stream fails midway: the cause is named).  If m is not NULL it receives the
- * header and manifest as read (init'ed here; release it).  Returns -1 only
- * when out of memory or on an internal error. */
-int bs_drill_archive_check(struct bs_rstream *in, int jobs, struct bs_progress *progress,
-			   struct bs_drill_report *r, struct bs_manifest *m, struct bs_err *err);
+ * header and manifest as read (init'ed here; release it).  x (may be NULL)
+ * is what the catalog record says the archive is (archive/reader.h): a
+ * mismatch is a finding.  Returns -1 only when out of memory or on an
+ * internal error. */
+struct bs_archive_expect;
+int bs_drill_archive_check(struct bs_rstream *in, const struct bs_archive_expect *x, int jobs,
+			   struct bs_progress *progress, struct bs_drill_report *r, struct bs_manifest *m,
+			   struct bs_err *err);
 
 /* ---- helpers ----------------------------------------------------------- */
 

@@ -182,7 +182,7 @@ int rs_blobs_member(struct rs_ctx *cx, const char *name, uint32_t oid, uint32_t 
 	} else if (oid != b->oid || seq != b->next_seq) {
 		return bs_err_set(err, BS_ERR_FORMAT, "archive member '%s' is out of order", name);
 	}
-	if (rs_read_member(cx->tar, name, size, RS_MEMBER_MAX, &z, err) < 0)
+	if (rs_read_member(cx->ar, name, size, RS_MEMBER_MAX, &z, err) < 0)
 		return -1;
 	cx->changed = 1;
 	if (bs_pg_exec(cx->conn, "BEGIN", err) < 0)
@@ -212,7 +212,7 @@ int rs_blobs_acl(struct rs_ctx *cx, uint64_t size, struct bs_err *err)
 		return -1;
 	b->acl_done = 1;
 	/* applied once the objects have been checked against the manifest */
-	return rs_read_member(cx->tar, BS_MEMBER_BLOB_ACL, size, RS_META_MAX, &b->acl, err);
+	return rs_read_member(cx->ar, BS_MEMBER_BLOB_ACL, size, RS_META_MAX, &b->acl, err);
 }
 
 /* --no-privileges: the script's statements but its GRANTs and REVOKEs. */

@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "pg/conn.h"
 
-int rs_read_member(struct bs_tar_reader *tar, const char *name, uint64_t size, size_t max, char **out,
+int rs_read_member(struct bs_areader *ar, const char *name, uint64_t size, size_t max, char **out,
 		   struct bs_err *err)
 {
 	char *buf;
@@ -24,7 +24,7 @@ int rs_read_member(struct bs_tar_reader *tar, const char *name, uint64_t size, s
 	if (!(buf = malloc((size_t)size + 1)))
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory reading archive member '%s'", name);
 	for (;;) {
-		ssize_t n = bs_tar_read(tar, buf + got, (size_t)size - got, err);
+		ssize_t n = bs_areader_read(ar, buf + got, (size_t)size - got, err);
 		if (n < 0) {
 			free(buf);
 			return -1;
@@ -35,7 +35,7 @@ int rs_read_member(struct bs_tar_reader *tar, const char *name, uint64_t size, s
 		if (got == size) {
 			/* the member must end here */
 			char c;
-			n = bs_tar_read(tar, &c, 1, err);
+			n = bs_areader_read(ar, &c, 1, err);
 			if (n < 0) {
 				free(buf);
 				return -1;
@@ -117,80 +117,60 @@ static int chunk_member(struct rs_ctx *cx, const char *name, uint32_t no, uint32
 	}
 	if (!t->selected)
 		return 0; /* not restored: the tar reader skips its data */
-	if (rs_read_member(cx->tar, name, size, RS_MEMBER_MAX, &buf, err) < 0)
+	if (rs_read_member(cx->ar, name, size, RS_MEMBER_MAX, &buf, err) < 0)
 		return -1;
 	cx->changed = 1;
 	return rs_pool_chunk(cx->pool, t, seq, buf, (size_t)size, err);
 }
 
-static int manifest_member(struct rs_ctx *cx, uint64_t size, struct bs_err *err)
+/* manifest.json: the archive reader reads and checks it, and the end of
+ * the archive after it (archive/reader.h). */
+static int manifest_member(struct rs_ctx *cx, struct bs_err *err)
 {
-	char *buf = NULL;
-	int rc;
-
-	if (rs_read_member(cx->tar, BS_MEMBER_MANIFEST, size, RS_META_MAX, &buf, err) < 0)
-		return -1;
 	/* the loaders copied what they need from the header, but wait for
-	 * them anyway: the checks read what they loaded */
-	if (rs_pool_wait(cx->pool, err) < 0) {
-		free(buf);
+	 * them anyway: the checks read what they loaded, and the manifest
+	 * is merged into the same struct */
+	if (rs_pool_wait(cx->pool, err) < 0)
 		return -1;
-	}
-	rc = bs_manifest_parse(cx->m, buf, (size_t)size, err);
-	free(buf);
-	return rc;
+	return bs_areader_finish(cx->ar, err);
 }
 
-/* Stream every member after schema.dump, up to and including manifest.json. */
+/* Stream every member after schema.dump, up to and including manifest.json
+ * and the end of the archive. */
 int rs_data_load(struct rs_ctx *cx, struct bs_err *err)
 {
 	int load_blobs = cx->nfilters == 0;
 
 	for (;;) {
-		const char *name = NULL, *uname = NULL;
-		uint64_t size = 0;
-		uint32_t a, b;
-		int rc = bs_tar_next(cx->tar, &name, &size, &uname, err);
+		struct bs_amember mem;
+		int rc = bs_areader_next(cx->ar, &mem, err);
 
 		rs_progress_archive(cx);
 		if (rc < 0)
 			return -1;
-		if (rc == 0) {
-			bs_err_set(err, BS_ERR_FORMAT, "archive is truncated: %s missing", BS_MEMBER_MANIFEST);
-			bs_err_hint(err, "the archive was cut short (interrupted upload or copy?)");
-			return -1;
-		}
-		if (bs_member_parse_chunk(name, &a, &b) == 0) {
-			if (chunk_member(cx, name, a, b, size, err) < 0)
-				return -1;
-		} else if (bs_member_parse_blob(name, &a, &b) == 0) {
-			if (load_blobs && rs_blobs_member(cx, name, a, b, uname, size, err) < 0)
-				return -1;
-		} else if (strcmp(name, BS_MEMBER_BLOB_ACL) == 0) {
-			if (load_blobs && rs_blobs_acl(cx, size, err) < 0)
-				return -1;
-		} else if (strcmp(name, BS_MEMBER_MANIFEST) == 0) {
-			if (load_blobs && rs_blobs_finish(cx, err) < 0)
-				return -1;
-			if (manifest_member(cx, size, err) < 0)
-				return -1;
+		if (rc == 0)
+			return bs_err_set(err, BS_ERR_INTERNAL, "the archive ended without %s", BS_MEMBER_MANIFEST);
+		switch (mem.kind) {
+		case BS_AM_CHUNK:
+			rc = chunk_member(cx, mem.name, mem.a, mem.b, mem.size, err);
 			break;
-		} else {
-			return bs_err_set(err, BS_ERR_FORMAT, "unexpected member '%s'", name);
+		case BS_AM_BLOB:
+			rc = load_blobs ? rs_blobs_member(cx, mem.name, mem.a, mem.b, mem.uname, mem.size, err) : 0;
+			break;
+		case BS_AM_BLOB_ACL:
+			rc = load_blobs ? rs_blobs_acl(cx, mem.size, err) : 0;
+			break;
+		case BS_AM_MANIFEST:
+			if ((load_blobs && rs_blobs_finish(cx, err) < 0) || manifest_member(cx, err) < 0)
+				return -1;
+			rs_progress_archive(cx);
+			return 0;
+		default:
+			return bs_err_set(err, BS_ERR_INTERNAL, "member '%s' out of place", mem.name);
 		}
-	}
-	/* manifest.json is the last member */
-	{
-		const char *name = NULL;
-		int rc = bs_tar_next(cx->tar, &name, NULL, NULL, err);
-		rs_progress_archive(cx);
 		if (rc < 0)
 			return -1;
-		if (rc > 0)
-			return bs_err_set(err, BS_ERR_FORMAT, "unexpected member '%s' after %s", name,
-					  BS_MEMBER_MANIFEST);
 	}
-	return 0;
 }
 
 /* ---- checks against the manifest ---- */

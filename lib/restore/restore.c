@@ -60,7 +60,7 @@ static void ctx_release(struct rs_ctx *cx)
 
 	ctx_disconnect(cx);
 	rs_schema_cleanup(cx);
-	bs_tar_reader_free(cx->tar);
+	bs_areader_free(cx->ar);
 	for (i = 0; i < cx->ntables; i++) {
 		struct rs_table *t = &cx->tables[i];
 		free(t->schema);
@@ -112,80 +112,32 @@ void rs_progress_archive(struct rs_ctx *cx)
 
 /* ---- archive head: backstop.json, then schema.dump ---- */
 
-static int read_header(struct bs_rstream *in, struct bs_manifest *m, struct bs_tar_reader **tar,
-		       struct bs_err *err)
+/* Advance to schema.dump (archive/reader.h checks the order and the
+ * digests); globals.json on the way (format version 2) goes into *globals
+ * (malloc'd) if globals, else is dropped. */
+static int next_schema(struct bs_areader *ar, char **globals, size_t *glen, struct bs_err *err)
 {
-	const char *name = NULL;
-	uint64_t size = 0;
-	char *buf = NULL;
-	int rc;
+	struct bs_amember mem;
+	int rc = bs_areader_next(ar, &mem, err);
 
-	/* the tar layer says "not a backstop archive" itself when it is not
-	 * tar; an error of the stream beneath (decryption) comes as it is */
-	if (bs_tar_reader_new(in, tar, err) < 0)
-		return -1;
-	rc = bs_tar_next(*tar, &name, &size, NULL, err);
+	if (rc > 0 && mem.kind == BS_AM_GLOBALS) {
+		char *buf = NULL;
+		size_t len = 0;
+		if (bs_areader_read_all(ar, RS_META_MAX, &buf, &len, err) < 0)
+			return -1;
+		if (globals) {
+			*globals = buf;
+			*glen = len;
+		} else {
+			explicit_bzero(buf, len);
+			free(buf);
+		}
+		rc = bs_areader_next(ar, &mem, err);
+	}
 	if (rc < 0)
 		return -1;
-	if (rc == 0 || strcmp(name, BS_MEMBER_HEADER) != 0) {
-		bs_err_set(err, BS_ERR_FORMAT, "not a backstop archive: the first member is %s%s%s, not %s",
-			   rc ? "'" : "", rc ? name : "missing", rc ? "'" : "", BS_MEMBER_HEADER);
-		return -1;
-	}
-	if (rs_read_member(*tar, name, size, RS_META_MAX, &buf, err) < 0)
-		return -1;
-	rc = bs_manifest_parse_header(m, buf, (size_t)size, err);
-	free(buf);
-	return rc;
-}
-
-/* globals.json (format version 2), checked against the header's digest:
- * into *out (malloc'd) if out, else dropped. */
-static int read_globals(struct bs_tar_reader *tar, const struct bs_manifest *m, const char *name,
-			uint64_t size, char **out, size_t *outlen, struct bs_err *err)
-{
-	char *buf = NULL;
-
-	if (rs_read_member(tar, name, size, RS_META_MAX, &buf, err) < 0)
-		return -1;
-	if (bs_manifest_check_globals(m, buf, (size_t)size, err) < 0) {
-		free(buf);
-		return -1;
-	}
-	if (out) {
-		*out = buf;
-		*outlen = (size_t)size;
-	} else {
-		explicit_bzero(buf, (size_t)size);
-		free(buf);
-	}
-	return 0;
-}
-
-/* Advance to schema.dump, the second member (the third after globals.json
- * in format version 2). */
-static int next_schema(struct bs_tar_reader *tar, const struct bs_manifest *m, char **globals, size_t *glen,
-		       struct bs_err *err)
-{
-	const char *name = NULL;
-	uint64_t size = 0;
-	int rc = bs_tar_next(tar, &name, &size, NULL, err);
-
-	if (rc < 0)
-		return -1;
-	if (rc > 0 && strcmp(name, BS_MEMBER_GLOBALS_JSON) == 0) {
-		if (read_globals(tar, m, name, size, globals, glen, err) < 0)
-			return -1;
-		if ((rc = bs_tar_next(tar, &name, NULL, NULL, err)) < 0)
-			return -1;
-	} else if (m->has_globals) {
-		return bs_err_set(err, BS_ERR_FORMAT, "archive member '%s' is missing", BS_MEMBER_GLOBALS_JSON);
-	}
-	if (rc == 0)
-		return bs_err_set(err, BS_ERR_FORMAT, "archive is truncated: %s missing", BS_MEMBER_SCHEMA);
-	if (strcmp(name, BS_MEMBER_SCHEMA) != 0)
-		return bs_err_set(err, BS_ERR_FORMAT, "unexpected member '%s' where %s was expected", name,
-				  BS_MEMBER_SCHEMA);
+	if (rc == 0 || mem.kind != BS_AM_SCHEMA)
+		return bs_err_set(err, BS_ERR_INTERNAL, "the archive reader passed over %s", BS_MEMBER_SCHEMA);
 	return 0;
 }
 
@@ -242,7 +194,7 @@ static int step_read_header(struct rs_ctx *cx, struct bs_err *err)
 	struct bs_manifest *m = cx->m;
 	size_t i, j;
 
-	if (read_header(cx->in, m, &cx->tar, err) < 0)
+	if (bs_areader_open(cx->in, cx->o->expect, m, NULL, NULL, &cx->ar, err) < 0)
 		return -1;
 	rs_progress_archive(cx);
 	if (m->ntables && (!(cx->tables = calloc(m->ntables, sizeof(*cx->tables))) ||
@@ -294,7 +246,7 @@ static int step_read_header(struct rs_ctx *cx, struct bs_err *err)
 
 static int step_read_schema(struct rs_ctx *cx, struct bs_err *err)
 {
-	if (next_schema(cx->tar, cx->m, &cx->globals, &cx->globals_len, err) < 0)
+	if (next_schema(cx->ar, &cx->globals, &cx->globals_len, err) < 0)
 		return -1;
 	if (cx->o->data_only)
 		return 0; /* the tar reader skips it */
@@ -500,9 +452,10 @@ int bs_restore_run(const struct bs_restore_opts *o, struct bs_rstream *in, struc
 
 /* ---- header + manifest only ---- */
 
-int bs_restore_read_manifest(struct bs_rstream *in, struct bs_manifest *m, struct bs_err *err)
+int bs_restore_read_manifest(struct bs_rstream *in, const struct bs_archive_expect *expect, struct bs_manifest *m,
+			     struct bs_err *err)
 {
-	struct bs_tar_reader *tar = NULL;
+	struct bs_areader *ar = NULL;
 	struct bs_err local;
 	int rc = -1;
 
@@ -510,55 +463,30 @@ int bs_restore_read_manifest(struct bs_rstream *in, struct bs_manifest *m, struc
 		err = &local;
 	bs_err_init(err);
 	bs_manifest_init(m);
-	if (read_header(in, m, &tar, err) < 0 || next_schema(tar, m, NULL, NULL, err) < 0)
+	if (bs_areader_open(in, expect, m, NULL, NULL, &ar, err) < 0 || next_schema(ar, NULL, NULL, err) < 0)
 		goto out;
 	for (;;) {
-		const char *name = NULL;
-		uint64_t size = 0;
-		uint32_t a, b;
-		int n = bs_tar_next(tar, &name, &size, NULL, err);
+		struct bs_amember mem;
+		int n = bs_areader_next(ar, &mem, err);
 
 		if (n < 0)
 			goto out;
-		if (n == 0) {
-			bs_err_set(err, BS_ERR_FORMAT, "archive is truncated: %s missing", BS_MEMBER_MANIFEST);
+		if (n == 0)
+			break;
+		if (mem.kind == BS_AM_CHUNK && !bs_manifest_table(m, mem.a)) {
+			bs_err_set(err, BS_ERR_FORMAT, "unexpected member '%s': table %" PRIu32 " is not in %s",
+				   mem.name, mem.a, BS_MEMBER_HEADER);
 			goto out;
 		}
-		if (bs_member_parse_chunk(name, &a, &b) == 0) {
-			if (!bs_manifest_table(m, a)) {
-				bs_err_set(err, BS_ERR_FORMAT, "unexpected member '%s': table %" PRIu32 " is not in %s",
-					   name, a, BS_MEMBER_HEADER);
-				goto out;
-			}
-		} else if (bs_member_parse_blob(name, &a, &b) == 0 || strcmp(name, BS_MEMBER_BLOB_ACL) == 0) {
-			/* skipped */
-		} else if (strcmp(name, BS_MEMBER_MANIFEST) == 0) {
-			char *buf = NULL;
-			if (rs_read_member(tar, name, size, RS_META_MAX, &buf, err) < 0)
-				goto out;
-			n = bs_manifest_parse(m, buf, (size_t)size, err);
-			free(buf);
-			if (n < 0)
+		if (mem.kind == BS_AM_MANIFEST) {
+			if (bs_areader_finish(ar, err) < 0)
 				goto out;
 			break;
-		} else {
-			bs_err_set(err, BS_ERR_FORMAT, "unexpected member '%s'", name);
-			goto out;
-		}
-	}
-	{
-		const char *name = NULL;
-		int n = bs_tar_next(tar, &name, NULL, NULL, err);
-		if (n < 0)
-			goto out;
-		if (n > 0) {
-			bs_err_set(err, BS_ERR_FORMAT, "unexpected member '%s' after %s", name, BS_MEMBER_MANIFEST);
-			goto out;
 		}
 	}
 	rc = 0;
 out:
-	bs_tar_reader_free(tar);
+	bs_areader_free(ar);
 	return rc;
 }
 
@@ -567,7 +495,7 @@ out:
 int bs_restore_globals(const struct bs_restore_opts *o, struct bs_rstream *in, FILE *f, int *created,
 		       struct bs_err *err)
 {
-	struct bs_tar_reader *tar = NULL;
+	struct bs_areader *ar = NULL;
 	struct bs_manifest m;
 	struct bs_globals g;
 	char *json = NULL;
@@ -578,7 +506,8 @@ int bs_restore_globals(const struct bs_restore_opts *o, struct bs_rstream *in, F
 	bs_manifest_init(&m);
 	bs_globals_init(&g);
 	*created = 0;
-	if (read_header(in, &m, &tar, err) < 0 || next_schema(tar, &m, &json, &len, err) < 0)
+	if (bs_areader_open(in, o ? o->expect : NULL, &m, NULL, NULL, &ar, err) < 0 ||
+	    next_schema(ar, &json, &len, err) < 0)
 		goto out;
 	if (!json) {
 		bs_err_set(err, BS_ERR_NOT_FOUND, "snapshot %s holds no roles or tablespaces", m.id ? m.id : "?");
@@ -605,6 +534,6 @@ out:
 	}
 	bs_globals_release(&g);
 	bs_manifest_release(&m);
-	bs_tar_reader_free(tar);
+	bs_areader_free(ar);
 	return rc;
 }

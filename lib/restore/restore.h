@@ -30,6 +30,7 @@
 #include <pthread.h>
 
 #include "archive/manifest.h"
+#include "archive/reader.h"
 #include "common/err.h"
 #include "common/progress.h"
 #include "common/stream.h"
@@ -80,6 +81,9 @@ struct bs_restore_opts {
 	const char *pg_bindir;       /* NULL: bs_pg_find_tool search */
 	struct bs_progress *progress;/* may be NULL */
 	struct bs_restore_guard *guard; /* may be NULL */
+	/* what the catalog record says the archive is (archive/reader.h); NULL:
+	 * the archive is only checked against itself */
+	const struct bs_archive_expect *expect;
 };
 
 struct bs_restore_result {
@@ -107,7 +111,8 @@ int bs_restore_run(const struct bs_restore_opts *o, struct bs_rstream *in, struc
  * through the archive, skipping data, and checks the member names and
  * order.  m is initialised here; release it with bs_manifest_release, also
  * on failure. */
-int bs_restore_read_manifest(struct bs_rstream *in, struct bs_manifest *m, struct bs_err *err);
+int bs_restore_read_manifest(struct bs_rstream *in, const struct bs_archive_expect *expect, struct bs_manifest *m,
+			     struct bs_err *err);
 
 /* restore --globals-only: read the archive's globals.json (roles,
  * memberships, tablespaces; checked against the header's digest) from in;

@@ -110,7 +110,7 @@ struct rs_ctx {
 	const struct bs_restore_opts *o;
 	struct bs_restore_result *res;
 	struct bs_manifest *m;     /* &res->manifest */
-	struct bs_tar_reader *tar;
+	struct bs_areader *ar;       /* the archive (archive/reader.h) */
 	struct bs_rstream *in;
 	int jobs;
 
@@ -184,7 +184,7 @@ void rs_schema_cleanup(struct rs_ctx *cx);
 int rs_data_load(struct rs_ctx *cx, struct bs_err *err);
 int rs_data_check(struct rs_ctx *cx, struct bs_err *err);
 int rs_data_sequences(struct rs_ctx *cx, struct bs_err *err);
-int rs_read_member(struct bs_tar_reader *tar, const char *name, uint64_t size, size_t max, char **buf,
+int rs_read_member(struct bs_areader *ar, const char *name, uint64_t size, size_t max, char **buf,
 		   struct bs_err *err);
 
 /* loaders.c */

@@ -108,7 +108,7 @@ int rs_schema_spool(struct rs_ctx *cx, struct bs_err *err)
 	if (!(buf = malloc(SPOOL_BUF)))
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	for (;;) {
-		ssize_t n = bs_tar_read(cx->tar, buf, SPOOL_BUF, err);
+		ssize_t n = bs_areader_read(cx->ar, buf, SPOOL_BUF, err);
 		if (n < 0)
 			goto out;
 		if (n == 0)

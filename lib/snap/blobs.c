@@ -250,7 +250,7 @@ static int blob_acl(struct snap_ctx *ctx, struct bs_err *err)
 	if (size > 0) {
 		if (lseek(fd, 0, SEEK_SET) < 0)
 			rc = bs_err_sys(err, BS_ERR_IO, errno, "reading back %s", BS_MEMBER_BLOB_ACL);
-		else
+		else if ((rc = snap_member_digest(ctx, BS_MM_BLOB_ACL, fd, size, err)) == 0)
 			rc = snap_writer_fd(&ctx->w, BS_MEMBER_BLOB_ACL, fd, size, err);
 	}
 out:

@@ -123,6 +123,8 @@ int snap_schema_finish(struct snap_ctx *ctx, struct bs_err *err)
 		return bs_err_sys(err, BS_ERR_IO, errno, "reading the schema dump");
 	if (st.st_size == 0)
 		return bs_err_set(err, BS_ERR_SUBPROCESS, "dumping the schema: pg_dump wrote nothing");
+	if (snap_member_digest(ctx, BS_MM_SCHEMA, ctx->dump_fd, (uint64_t)st.st_size, err) < 0)
+		return -1;
 	return snap_writer_fd(&ctx->w, BS_MEMBER_SCHEMA, ctx->dump_fd, (uint64_t)st.st_size, err);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/hash.h"
 #include "common/log.h"
 #include "pg/conn.h"
 #include "snap/inventory.h"
@@ -106,7 +107,11 @@ static int write_header(struct snap_ctx *ctx, struct bs_err *err)
 
 	if (bs_manifest_header_json(&ctx->m, &json, &len, err) < 0)
 		return -1;
-	rc = snap_writer_member(&ctx->w, BS_MEMBER_HEADER, json, len, NULL, err);
+	rc = bs_sha256(json, len, ctx->m.members[BS_MM_HEADER].sha256, err);
+	ctx->m.members[BS_MM_HEADER].bytes = len;
+	ctx->m.members[BS_MM_HEADER].has = 1;
+	if (rc == 0)
+		rc = snap_writer_member(&ctx->w, BS_MEMBER_HEADER, json, len, NULL, err);
 	free(json);
 	return rc;
 }
@@ -135,7 +140,9 @@ static int write_manifest(struct snap_ctx *ctx, struct bs_err *err)
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	if (bs_manifest_json(&ctx->m, &json, &len, err) < 0)
 		return -1;
-	rc = snap_writer_member(&ctx->w, BS_MEMBER_MANIFEST, json, len, NULL, err);
+	rc = bs_sha256(json, len, ctx->manifest_sha256, err);
+	if (rc == 0)
+		rc = snap_writer_member(&ctx->w, BS_MEMBER_MANIFEST, json, len, NULL, err);
 	free(json);
 	return rc;
 }
@@ -159,6 +166,22 @@ static void fill_result(struct snap_ctx *ctx, struct bs_snap_result *res)
 	}
 	res->blobs = ctx->m.nblobs;
 	res->sequences = ctx->m.nseqs;
+	memcpy(res->header_sha256, ctx->m.members[BS_MM_HEADER].sha256, 32);
+	memcpy(res->schema_sha256, ctx->m.members[BS_MM_SCHEMA].sha256, 32);
+	memcpy(res->manifest_sha256, ctx->manifest_sha256, 32);
+}
+
+/* Size and SHA-256 of a member written from a file (schema.dump,
+ * blobs/acl.sql), for the manifest's "members". */
+int snap_member_digest(struct snap_ctx *ctx, enum bs_mm k, int fd, uint64_t size, struct bs_err *err)
+{
+	struct bs_mmember *mm = &ctx->m.members[k];
+
+	if (bs_sha256_fd(fd, size, mm->sha256, err) < 0)
+		return bs_err_prefix(err, "digesting %s", bs_mm_name(k));
+	mm->bytes = size;
+	mm->has = 1;
+	return 0;
 }
 
 static void release(struct snap_ctx *ctx)

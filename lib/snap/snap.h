@@ -39,6 +39,9 @@ struct bs_snap_result {
 	int server_version_num;
 	time_t start, end;
 	uint64_t tables, chunks, rows, raw_bytes, blobs, sequences;
+	/* SHA-256 of backstop.json, schema.dump and manifest.json, for the
+	 * catalog record (docs/format.md, "Binding") */
+	unsigned char header_sha256[32], schema_sha256[32], manifest_sha256[32];
 };
 
 /* Write the whole archive (all members incl. manifest.json and the tar end)

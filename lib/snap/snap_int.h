@@ -67,6 +67,7 @@ struct snap_ctx {
 	uint64_t chunk_size;           /* o->chunk_size, or the default */
 
 	struct bs_manifest m;
+	unsigned char manifest_sha256[32]; /* of manifest.json as written */
 	struct snap_table *tables;
 	size_t ntables;
 	struct snap_item *items;
@@ -133,6 +134,9 @@ int snap_writer_close(struct snap_writer *w, struct bs_err *err);
 int snap_schema_start(struct snap_ctx *ctx, struct bs_err *err);
 int snap_schema_finish(struct snap_ctx *ctx, struct bs_err *err);
 void snap_schema_abort(struct snap_ctx *ctx);
+/* snap.c: size and SHA-256 of a member written from a file, into the
+ * manifest's "members" (docs/format.md, "Binding") */
+int snap_member_digest(struct snap_ctx *ctx, enum bs_mm k, int fd, uint64_t size, struct bs_err *err);
 
 /* workers.c */
 int snap_workers_start(struct snap_ctx *ctx, struct bs_err *err);

@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in = bs_rstream_mem(data, size);
 	FUZZ_ASSERT(in);
 	bs_drill_report_init(&rep, BS_DRILL_ARCHIVE);
-	rc = bs_drill_archive_check(in, 1, NULL, &rep, &m, &err);
+	rc = bs_drill_archive_check(in, NULL, 1, NULL, &rep, &m, &err);
 	if (rc < 0)
 		fprintf(stderr, "archive check failed: %s (%s)\n", err.msg, bs_err_name(err.code));
 	FUZZ_ASSERT(rc == 0);

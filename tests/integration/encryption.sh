@@ -221,12 +221,16 @@ t_age_cli_writes() {
 	rec=$(ls "$BS_TMP"/ager/snapshots/*.json)
 	plain=$(ls "$BS_TMP"/ager/archives/*.tar)
 	age -r "$(cat "$K/escrow.pub")" -o "$plain.age" "$plain" && rm "$plain"
-	python3 - "$rec" <<'PY'
-import json, sys
-p = sys.argv[1]
+	# the record names the new object: its key, and (docs/format.md,
+	# "Binding") its size and SHA-256 as stored
+	python3 - "$rec" "$plain.age" <<'PY'
+import hashlib, json, os, sys
+p, arc = sys.argv[1:3]
 r = json.load(open(p))
 r["archive"] += ".age"
 r["encrypted"] = True
+r["bytes"] = os.path.getsize(arc)
+r["archive_sha256"] = hashlib.sha256(open(arc, "rb").read()).hexdigest()
 json.dump(r, open(p, "w"))
 PY
 	run_cmd bs restore latest --repo "$BS_TMP/ager" --identity "$K/escrow.txt" --target "dbname=$db" --create -q

@@ -61,7 +61,9 @@ static const struct {
 	{ "id", "\"20261123T021500Z-3fa9c\"", "'id' is not a snapshot id" },
 	{ "id", NULL, "'id' is not a snapshot id" },
 	{ "format", "\"backstop-snapshot\"", "is not a snapshot record" },
-	{ "version", "2", "'version'" },
+	{ "version", "3", "'version'" },
+	/* version 2 must carry its four digests, well-formed */
+	{ "version", "2", "'archive_sha256'" },
 	{ "version", "\"1\"", "'version'" },
 	{ "database", "\"\"", "'database'" },
 	{ "database", "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"", "'database'" },
@@ -126,10 +128,55 @@ TEST(written_record_reads_back)
 	bs_snap_record_release(&r2);
 }
 
+
+/* A version 2 record carries the digests that bind it to its archive,
+ * and they survive a round trip; a malformed one is refused. */
+TEST(digests_round_trip)
+{
+	struct bs_snap_record r, back;
+	struct bs_err err;
+	char *text = NULL;
+	size_t len = 0, i;
+	json_t *o;
+
+	bs_err_init(&err);
+	CHECK_INT(bs_snap_record_from_json(&r, good, strlen(good), "snapshots/" ID ".json", &err), 0);
+	CHECK(!r.has_digests);
+	r.has_digests = 1;
+	for (i = 0; i < 32; i++) {
+		r.archive_sha256[i] = (unsigned char)i;
+		r.header_sha256[i] = (unsigned char)(0xff - i);
+		r.schema_sha256[i] = (unsigned char)(i * 7);
+		r.manifest_sha256[i] = (unsigned char)(i ^ 0x5a);
+	}
+	CHECK_INT(bs_snap_record_to_json(&r, &text, &len, &err), 0);
+	CHECK(strstr(text, "\"version\": 2") != NULL);
+	CHECK(strstr(text, "\"archive_sha256\": \"000102030405") != NULL);
+	CHECK_INT(bs_snap_record_from_json(&back, text, len, "snapshots/" ID ".json", &err), 0);
+	CHECK(back.has_digests);
+	CHECK(memcmp(back.archive_sha256, r.archive_sha256, 32) == 0);
+	CHECK(memcmp(back.header_sha256, r.header_sha256, 32) == 0);
+	CHECK(memcmp(back.schema_sha256, r.schema_sha256, 32) == 0);
+	CHECK(memcmp(back.manifest_sha256, r.manifest_sha256, 32) == 0);
+	bs_snap_record_release(&back);
+
+	/* an upper-case or short digest is not trusted */
+	o = json_loads(text, 0, NULL);
+	json_object_set_new(o, "schema_sha256", json_string("ABCDEF"));
+	free(text);
+	text = json_dumps(o, 0);
+	json_decref(o);
+	CHECK_INT(bs_snap_record_from_json(&back, text, strlen(text), "snapshots/" ID ".json", &err), -1);
+	CHECK(strstr(err.msg, "'schema_sha256'") != NULL);
+	free(text);
+	bs_snap_record_release(&r);
+}
+
 int main(void)
 {
 	RUN(good_record_is_read);
 	RUN(malformed_fields_are_refused);
 	RUN(written_record_reads_back);
+	RUN(digests_round_trip);
 	return DONE();
 }

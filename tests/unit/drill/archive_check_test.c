@@ -200,7 +200,7 @@ static int check(enum damage dmg, int jobs)
 	bs_err_init(&err);
 	bs_drill_report_release(&rep);
 	bs_drill_report_init(&rep, BS_DRILL_ARCHIVE);
-	rc = bs_drill_archive_check(in, jobs, NULL, &rep, &m, &err);
+	rc = bs_drill_archive_check(in, NULL, jobs, NULL, &rep, &m, &err);
 	bs_manifest_release(&m);
 	bs_rstream_free(in);
 	free(b.buf);
@@ -358,7 +358,7 @@ TEST(not_an_archive)
 	bs_err_init(&err);
 	bs_drill_report_release(&rep);
 	bs_drill_report_init(&rep, BS_DRILL_ARCHIVE);
-	CHECK_INT(bs_drill_archive_check(in, 2, NULL, &rep, NULL, &err), 0);
+	CHECK_INT(bs_drill_archive_check(in, NULL, 2, NULL, &rep, NULL, &err), 0);
 	CHECK(rep.findings_total >= 1);
 	CHECK(has_finding("archive", NULL, NULL));
 	bs_rstream_free(in);

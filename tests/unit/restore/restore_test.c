@@ -102,7 +102,7 @@ static void *make_archive(enum damage d, size_t *len)
 static int read_manifest(const void *buf, size_t len, struct bs_manifest *m, struct bs_err *err)
 {
 	struct bs_rstream *in = bs_rstream_mem(buf, len);
-	int rc = bs_restore_read_manifest(in, m, err);
+	int rc = bs_restore_read_manifest(in, NULL, m, err);
 
 	bs_rstream_free(in);
 	return rc;
