@@ -3,12 +3,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
 
 #include "command/command.h"
 #include "common/log.h"
 #include "common/opts.h"
 #include "pg/conn.h"
+#include "common/secret.h"
 
 int bs_cmd_config(struct bs_config *cfg, const char *explicit_path, int quiet, int verbose,
 		  struct bs_err *err)
@@ -65,8 +65,7 @@ int bs_cmd_conninfo(char **slot, const struct bs_conn_opts *c, const char *what,
 		return -1;
 	}
 	rc = bs_config_set_string(slot, ci, err);
-	OPENSSL_cleanse(ci, strlen(ci));
-	free(ci);
+	bs_secret_free(ci);
 	return rc;
 }
 

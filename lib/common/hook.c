@@ -1,14 +1,9 @@
 /* hook.c - see hook.h */
 #include "common/hook.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "common/log.h"
 #include "common/run.h"
@@ -23,7 +18,6 @@ int bs_hook_run(const char *path, const char *event, const char *const *env, int
 	char ev[96];
 	struct bs_run r;
 	size_t n = 0;
-	time_t deadline;
 
 	if (!path || !*path)
 		return 0;
@@ -45,25 +39,20 @@ int bs_hook_run(const char *path, const char *event, const char *const *env, int
 		return -1;
 	}
 	/* bounded wait: a hung notification must not hang the nightly job */
-	deadline = time(NULL) + (timeout_s > 0 ? timeout_s : 300);
-	for (;;) {
-		int status;
-		pid_t p = waitpid(r.pid, &status, WNOHANG);
-		if (p == r.pid) {
-			r.pid = -1;
-			if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-				return 0;
-			return bs_err_set(err, BS_ERR_SUBPROCESS, "%s hook '%s' failed (%s %d)", event, path,
-					  WIFEXITED(status) ? "exit" : "signal",
-					  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-		}
-		if (p < 0 && errno != EINTR)
-			return bs_err_sys(err, BS_ERR_SUBPROCESS, errno, "waiting for %s hook '%s'", event, path);
-		if (time(NULL) > deadline) {
-			bs_run_kill(&r);
-			return bs_err_set(err, BS_ERR_SUBPROCESS, "%s hook '%s' timed out after %ds", event,
-					  path, timeout_s);
-		}
-		usleep(20000);
+	r.timeout_ms = (unsigned)(timeout_s > 0 ? timeout_s : 300) * 1000u;
+	if (bs_run_wait(&r, err) == 0) {
+		bs_run_release(&r);
+		return 0;
 	}
+	if (r.timed_out)
+		bs_err_set(err, BS_ERR_SUBPROCESS, "%s hook '%s' timed out after %ds", event, path,
+			   timeout_s > 0 ? timeout_s : 300);
+	else if (r.exit_status > 0)
+		bs_err_set(err, BS_ERR_SUBPROCESS, "%s hook '%s' failed (%s %d)", event, path,
+			   r.exit_status >= 128 ? "signal" : "exit",
+			   r.exit_status >= 128 ? r.exit_status - 128 : r.exit_status);
+	else
+		bs_err_prefix(err, "%s hook '%s'", event, path);
+	bs_run_release(&r);
+	return -1;
 }

@@ -14,7 +14,6 @@
  */
 #include <ctype.h>
 #include <inttypes.h>
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "common/log.h"
 #include "drill/drill.h"
 #include "pg/conn.h"
+#include "common/secret.h"
 
 #define LOCK_CLASS_STR "1651733604"
 #define CLAIM_TRIES 8
@@ -98,22 +98,14 @@ void bs_drill_scratch_init(struct bs_drill_scratch *s)
 	pthread_mutex_init(&s->mu, NULL);
 }
 
-static void free_secret(char *s)
-{
-	if (!s)
-		return;
-	OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
-
 void bs_drill_scratch_release(struct bs_drill_scratch *s)
 {
 	if (!s)
 		return;
 	if (s->lock_conn)
 		PQfinish(s->lock_conn);
-	free_secret(s->server);
-	free_secret(s->target);
+	bs_secret_free(s->server);
+	bs_secret_free(s->target);
 	free(s->maint_db);
 	free(s->where);
 	pthread_mutex_destroy(&s->mu);
@@ -209,7 +201,7 @@ int bs_drill_scratch_exists(struct bs_drill_scratch *s, const char *name, struct
 
 static int set_target(struct bs_drill_scratch *s, struct bs_err *err)
 {
-	free_secret(s->target);
+	bs_secret_free(s->target);
 	s->target = conninfo_with_db(s->server, s->name, err);
 	return s->target ? 0 : -1;
 }

@@ -11,6 +11,7 @@
 #include "archive/globals.h"
 #include "common/log.h"
 #include "pg/conn.h"
+#include "common/secret.h"
 
 void bs_restore_result_init(struct bs_restore_result *r)
 {
@@ -179,10 +180,7 @@ static int step_check_options(struct rs_ctx *cx, struct bs_err *err)
 			bs_err_hint(err, "add dbname=NAME to the target");
 		}
 		free(ci);
-		if (pw) {
-			explicit_bzero(pw, strlen(pw));
-			free(pw);
-		}
+		bs_secret_free(pw);
 		return -1;
 	}
 	snprintf(cx->res->database, sizeof(cx->res->database), "%s", cx->dbname);

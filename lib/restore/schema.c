@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/run.h"
 #include "pg/conn.h"
+#include "common/secret.h"
 
 #define SPOOL_BUF (1 << 20)
 
@@ -141,14 +142,8 @@ static void child_conn_release(struct child_conn *cc)
 	free(cc->conninfo);
 	free(cc->dbarg);
 	free(cc->optenv);
-	if (cc->password) {
-		explicit_bzero(cc->password, strlen(cc->password));
-		free(cc->password);
-	}
-	if (cc->pwenv) {
-		explicit_bzero(cc->pwenv, strlen(cc->pwenv));
-		free(cc->pwenv);
-	}
+	bs_secret_free(cc->password);
+	bs_secret_free(cc->pwenv);
 	memset(cc, 0, sizeof(*cc));
 }
 

@@ -36,6 +36,7 @@
 
 #include "common/log.h"
 #include "pg/conn.h"
+#include "common/secret.h"
 
 #define SWAP_PREFIX "backstop_clean_"
 #define SWAP_LOCK_CLASS "1651733603" /* drills use ...604 */
@@ -424,10 +425,7 @@ out:
 	}
 	if (mc)
 		PQfinish(mc); /* releases the advisory lock */
-	if (ci) {
-		explicit_bzero(ci, strlen(ci));
-		free(ci);
-	}
+	bs_secret_free(ci);
 	free(target);
 	return rc;
 }

@@ -14,18 +14,9 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/secret.h"
 #include "pg/conn.h"
 #include "snap/snap_int.h"
-
-static void wipe_free(char *s)
-{
-	if (s) {
-		volatile char *p = s;
-		while (*p)
-			*p++ = '\0';
-		free(s);
-	}
-}
 
 int snap_schema_start(struct snap_ctx *ctx, struct bs_err *err)
 {
@@ -101,8 +92,8 @@ out:
 	ctx->dump.env = NULL;
 	free(child);
 	free(a_db);
-	wipe_free(password);
-	wipe_free(penv);
+	bs_secret_free(password);
+	bs_secret_free(penv);
 	return rc;
 }
 
