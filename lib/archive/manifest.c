@@ -780,13 +780,72 @@ static int cmp_chunk(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* tables[i].chunks: the chunk list of table t, which must add up to the
+ * table's rows and digest. */
+static int parse_chunks(struct jp *p, struct bs_mtable *t, json_t *jt, size_t i)
+{
+	json_t *chunks, *jc;
+	struct bs_digest sum;
+	char path[96];
+	size_t j;
+	uint64_t x;
+
+	snprintf(path, sizeof(path), "tables[%zu].chunks", i);
+	if (!(chunks = get_array(p, jt, "chunks", path)))
+		return -1;
+	bs_digest_init(&sum);
+	json_array_foreach(chunks, j, jc) {
+		struct bs_mchunk c;
+
+		memset(&c, 0, sizeof(c));
+		snprintf(path, sizeof(path), "tables[%zu].chunks[%zu]", i, j);
+		if (!json_is_object(jc))
+			return bad_field(p, path, "must be an object");
+		snprintf(path, sizeof(path), "tables[%zu].chunks[%zu].seq", i, j);
+		if (get_u64(p, jc, "seq", path, UINT32_MAX, &x) < 0)
+			return -1;
+		c.seq = (uint32_t)x;
+		snprintf(path, sizeof(path), "tables[%zu].chunks[%zu].rows", i, j);
+		if (get_u64(p, jc, "rows", path, INT64_MAX, &c.rows) < 0)
+			return -1;
+		snprintf(path, sizeof(path), "tables[%zu].chunks[%zu].digest", i, j);
+		if (get_digest(p, jc, "digest", path, &c.digest) < 0)
+			return -1;
+		c.digest.rows = c.rows;
+		snprintf(path, sizeof(path), "tables[%zu].chunks[%zu].zbytes", i, j);
+		if (get_u64(p, jc, "zbytes", path, INT64_MAX, &c.zbytes) < 0)
+			return -1;
+		/* "bytes" (uncompressed size) is optional */
+		if (json_object_get(jc, "bytes")) {
+			snprintf(path, sizeof(path), "tables[%zu].chunks[%zu].bytes", i, j);
+			if (get_u64(p, jc, "bytes", path, INT64_MAX, &c.raw_bytes) < 0)
+				return -1;
+		}
+		if (bs_mtable_add_chunk(t, &c) < 0)
+			return bs_err_set(p->err, BS_ERR_NOMEM, "out of memory reading %s", p->member);
+		bs_digest_merge(&sum, &c.digest);
+	}
+	if (t->nchunks > 1)
+		qsort(t->chunks, t->nchunks, sizeof(*t->chunks), cmp_chunk);
+	for (j = 1; j < t->nchunks; j++)
+		if (t->chunks[j].seq == t->chunks[j - 1].seq) {
+			snprintf(path, sizeof(path), "tables[%zu].chunks", i);
+			return bad_field(p, path, "lists a chunk twice");
+		}
+	if (sum.rows != t->rows || !bs_digest_equal(&sum, &t->digest))
+		return bs_err_set(p->err, BS_ERR_FORMAT,
+				  "invalid %s: table %s.%s: chunk rows/digests do not add up to the table's",
+				  p->member, t->schema, t->name);
+	return 0;
+}
+
 static int parse_tables(struct jp *p, struct bs_manifest *m, json_t *root, uint64_t *trows,
 			uint64_t *tbytes, uint64_t *tchunks)
 {
-	json_t *tables, *jt, *chunks, *jc;
+	json_t *tables, *jt;
 	char *s = NULL, *seen;
 	char path[96];
-	size_t i, j;
+	size_t i;
 	uint64_t x;
 
 	if (!(tables = get_array(p, root, "tables", "tables")))
@@ -796,7 +855,6 @@ static int parse_tables(struct jp *p, struct bs_manifest *m, json_t *root, uint6
 		return bs_err_set(p->err, BS_ERR_NOMEM, "out of memory reading %s", p->member);
 	json_array_foreach(tables, i, jt) {
 		struct bs_mtable *t;
-		struct bs_digest sum;
 
 		snprintf(path, sizeof(path), "tables[%zu]", i);
 		if (!json_is_object(jt)) {
@@ -837,59 +895,8 @@ static int parse_tables(struct jp *p, struct bs_manifest *m, json_t *root, uint6
 		snprintf(path, sizeof(path), "tables[%zu].bytes", i);
 		if (get_u64(p, jt, "bytes", path, INT64_MAX, &t->raw_bytes) < 0)
 			goto fail;
-		snprintf(path, sizeof(path), "tables[%zu].chunks", i);
-		if (!(chunks = get_array(p, jt, "chunks", path)))
+		if (parse_chunks(p, t, jt, i) < 0)
 			goto fail;
-		bs_digest_init(&sum);
-		json_array_foreach(chunks, j, jc) {
-			struct bs_mchunk c;
-
-			memset(&c, 0, sizeof(c));
-			snprintf(path, sizeof(path), "tables[%zu].chunks[%zu]", i, j);
-			if (!json_is_object(jc)) {
-				bad_field(p, path, "must be an object");
-				goto fail;
-			}
-			snprintf(path, sizeof(path), "tables[%zu].chunks[%zu].seq", i, j);
-			if (get_u64(p, jc, "seq", path, UINT32_MAX, &x) < 0)
-				goto fail;
-			c.seq = (uint32_t)x;
-			snprintf(path, sizeof(path), "tables[%zu].chunks[%zu].rows", i, j);
-			if (get_u64(p, jc, "rows", path, INT64_MAX, &c.rows) < 0)
-				goto fail;
-			snprintf(path, sizeof(path), "tables[%zu].chunks[%zu].digest", i, j);
-			if (get_digest(p, jc, "digest", path, &c.digest) < 0)
-				goto fail;
-			c.digest.rows = c.rows;
-			snprintf(path, sizeof(path), "tables[%zu].chunks[%zu].zbytes", i, j);
-			if (get_u64(p, jc, "zbytes", path, INT64_MAX, &c.zbytes) < 0)
-				goto fail;
-			/* "bytes" (uncompressed size) is optional */
-			if (json_object_get(jc, "bytes")) {
-				snprintf(path, sizeof(path), "tables[%zu].chunks[%zu].bytes", i, j);
-				if (get_u64(p, jc, "bytes", path, INT64_MAX, &c.raw_bytes) < 0)
-					goto fail;
-			}
-			if (bs_mtable_add_chunk(t, &c) < 0) {
-				bs_err_set(p->err, BS_ERR_NOMEM, "out of memory reading %s", p->member);
-				goto fail;
-			}
-			bs_digest_merge(&sum, &c.digest);
-		}
-		if (t->nchunks > 1)
-			qsort(t->chunks, t->nchunks, sizeof(*t->chunks), cmp_chunk);
-		for (j = 1; j < t->nchunks; j++)
-			if (t->chunks[j].seq == t->chunks[j - 1].seq) {
-				snprintf(path, sizeof(path), "tables[%zu].chunks", i);
-				bad_field(p, path, "lists a chunk twice");
-				goto fail;
-			}
-		if (sum.rows != t->rows || !bs_digest_equal(&sum, &t->digest)) {
-			bs_err_set(p->err, BS_ERR_FORMAT,
-				   "invalid %s: table %s.%s: chunk rows/digests do not add up to the table's",
-				   p->member, t->schema, t->name);
-			goto fail;
-		}
 		*trows += t->rows;
 		*tbytes += t->raw_bytes;
 		*tchunks += t->nchunks;

@@ -201,6 +201,74 @@ static int server_up(const struct bs_drill_scratch *s)
 	return 1;
 }
 
+/* Steps after the restore: verify the scratch database against the
+ * manifest, then the policy's smoke queries; the RTO ends here.  A failure
+ * to run is recorded in r (0); -1 only when out of memory. */
+static int verify_and_smoke(struct drill_ctx *dc, struct bs_drill_scratch *sc, const struct bs_manifest *m,
+			    struct bs_drill_report *r, double t_rto, struct bs_progress *prog, struct bs_err *err)
+{
+	const struct bs_drill_request *rq = dc->rq;
+	struct bs_drill_verify_opts vo = { sc->target, m, dc->jobs, prog };
+	struct bs_err e;
+	double t = bs_now();
+
+	bs_info("verifying %zu tables, %zu sequences, %zu large objects and %zu schema objects", m->ntables,
+		m->nseqs, m->nblobs, m->ninv);
+	bs_progress_init(prog, "verify");
+	bs_progress_start(prog, rq->progress);
+	bs_err_init(&e);
+	if (bs_drill_verify(&vo, r, &e) < 0) {
+		bs_progress_stop(prog);
+		r->t_verify = bs_now() - t;
+		if (e.code == BS_ERR_NOMEM) {
+			*err = e;
+			return -1;
+		}
+		cannot_run(r, &e);
+		return 0;
+	}
+	bs_progress_stop(prog);
+	r->t_verify = bs_now() - t;
+
+	t = bs_now();
+	bs_err_init(&e);
+	if (bs_drill_smoke(sc->target, rq->policy, r, &e) < 0) {
+		if (e.code == BS_ERR_NOMEM) {
+			*err = e;
+			return -1;
+		}
+		cannot_run(r, &e);
+		return 0;
+	}
+	r->t_smoke = bs_now() - t;
+	if (!rq->reverify)
+		r->rto_ms = (int64_t)((bs_now() - t_rto) * 1000.0 + 0.5);
+	return 0;
+}
+
+/* The last step, also after findings or errors: drop the scratch
+ * database, or keep it (--keep), marked so that the next drill leaves it. */
+static void dispose_scratch(struct drill_ctx *dc, struct bs_drill_scratch *sc, struct bs_drill_report *r)
+{
+	if (dc->rq->keep) {
+		struct bs_err ke;
+		int marked;
+		bs_err_init(&ke);
+		marked = bs_drill_scratch_mark_kept(sc, r->id, &ke);
+		if (marked < 0)
+			bs_warn("unable to mark '%s' as kept (the next drill may remove it): %s", sc->name, ke.msg);
+		if (marked != 0) {
+			r->kept = 1;
+			bs_info("kept scratch database '%s' on %s (--keep): drop it when done", sc->name, sc->where);
+		}
+	} else {
+		struct bs_err de;
+		bs_err_init(&de);
+		if (bs_drill_scratch_drop(sc, &de) < 0)
+			bs_warn("%s (the next drill removes it)", de.msg);
+	}
+}
+
 static int run_db(struct drill_ctx *dc, const struct bs_snap_record *rec, struct bs_drill_report *r,
 		  struct bs_err *err)
 {
@@ -332,67 +400,14 @@ static int run_db(struct drill_ctx *dc, const struct bs_snap_record *rec, struct
 	bs_rstream_free(in);
 	in = NULL;
 
-	/* step: verify against the manifest */
-	{
-		struct bs_drill_verify_opts vo = { sc.target, m, dc->jobs, &prog };
-		t = bs_now();
-		bs_info("verifying %zu tables, %zu sequences, %zu large objects and %zu schema objects", m->ntables,
-			m->nseqs, m->nblobs, m->ninv);
-		bs_progress_init(&prog, "verify");
-		bs_progress_start(&prog, rq->progress);
-		bs_err_init(&e);
-		rc = bs_drill_verify(&vo, r, &e);
-		bs_progress_stop(&prog);
-		r->t_verify = bs_now() - t;
-		if (rc < 0) {
-			rc = 0;
-			if (e.code == BS_ERR_NOMEM) {
-				*err = e;
-				rc = -1;
-				goto cleanup;
-			}
-			cannot_run(r, &e);
-			goto cleanup;
-		}
-	}
-
-	/* step: smoke queries */
-	t = bs_now();
-	bs_err_init(&e);
-	if (bs_drill_smoke(sc.target, rq->policy, r, &e) < 0) {
-		if (e.code == BS_ERR_NOMEM) {
-			*err = e;
-			goto cleanup;
-		}
-		cannot_run(r, &e);
-		rc = 0;
-		goto cleanup;
-	}
-	r->t_smoke = bs_now() - t;
-	if (!rq->reverify)
-		r->rto_ms = (int64_t)((bs_now() - t_rto) * 1000.0 + 0.5);
-	rc = 0;
+	/* steps: verify against the manifest, smoke queries */
+	rc = verify_and_smoke(dc, &sc, m, r, t_rto, &prog, err);
 
 cleanup:
 	/* step: drop the scratch database (also after findings or errors) */
 	bs_rstream_free(in);
 	in = NULL;
-	if (rq->keep) {
-		struct bs_err ke;
-		bs_err_init(&ke);
-		int marked = bs_drill_scratch_mark_kept(&sc, r->id, &ke);
-		if (marked < 0)
-			bs_warn("unable to mark '%s' as kept (the next drill may remove it): %s", sc.name, ke.msg);
-		if (marked != 0) {
-			r->kept = 1;
-			bs_info("kept scratch database '%s' on %s (--keep): drop it when done", sc.name, sc.where);
-		}
-	} else {
-		struct bs_err de;
-		bs_err_init(&de);
-		if (bs_drill_scratch_drop(&sc, &de) < 0)
-			bs_warn("%s (the next drill removes it)", de.msg);
-	}
+	dispose_scratch(dc, &sc, r);
 out:
 	bs_drill_guard_set(rq->guard, NULL);
 	bs_rstream_free(in);

@@ -409,6 +409,46 @@ static void apply_count_rules(const struct bs_retention_policy *p, const struct 
 	}
 }
 
+/* Rules 5-7 over the complete snapshots L (m > 0, newest first). */
+static void apply_time_rules(const struct bs_retention_policy *p, const struct bs_retention_item *items,
+			     const struct entry *L, const struct tm *tms, size_t m, time_t now,
+			     struct bs_retention_decision *dec)
+{
+	char dur[BS_DURATION_FMT_MAX];
+	size_t j;
+
+	/* 5 */
+	if (p->keep_newest)
+		keep(&dec[L[0].i], "newest");
+	if (p->keep_newest_verified) {
+		for (j = 0; j < m; j++) {
+			if (items[L[j].i].drill_passed) {
+				keep(&dec[L[j].i], "newest verified");
+				break;
+			}
+		}
+	}
+
+	/* 6 */
+	apply_count_rules(p, L, tms, m, dec);
+
+	/* 7: restic keeps start > newest - within (strictly after) */
+	if (p->keep_within > 0) {
+		fmt_dur(p->keep_within, dur, sizeof(dur));
+		for (j = 0; j < m && (int64_t)(L[0].start - L[j].start) < p->keep_within; j++)
+			keep(&dec[L[j].i], "within %s", dur);
+	}
+	/* Barman: everything in [now - window, now], plus the newest one
+	 * before it, so the state at the window's start stays restorable. */
+	if (p->keep_window > 0) {
+		fmt_dur(p->keep_window, dur, sizeof(dur));
+		for (j = 0; j < m && (int64_t)(now - L[j].start) <= p->keep_window; j++)
+			keep(&dec[L[j].i], "window %s", dur);
+		if (j < m)
+			keep(&dec[L[j].i], "window %s (newest before it)", dur);
+	}
+}
+
 int bs_retention_apply(const struct bs_retention_policy *p, const struct bs_retention_item *items,
 		       size_t n, time_t now, struct bs_retention_decision *dec,
 		       struct bs_err *err)
@@ -473,38 +513,8 @@ int bs_retention_apply(const struct bs_retention_policy *p, const struct bs_rete
 	if (bs_retention_localtimes(p->timezone, ts, m, tms, err) < 0)
 		goto out;
 
-	if (m > 0) {
-		/* 5 */
-		if (p->keep_newest)
-			keep(&dec[L[0].i], "newest");
-		if (p->keep_newest_verified) {
-			for (j = 0; j < m; j++) {
-				if (items[L[j].i].drill_passed) {
-					keep(&dec[L[j].i], "newest verified");
-					break;
-				}
-			}
-		}
-
-		/* 6 */
-		apply_count_rules(p, L, tms, m, dec);
-
-		/* 7: restic keeps start > newest - within (strictly after) */
-		if (p->keep_within > 0) {
-			fmt_dur(p->keep_within, dur, sizeof(dur));
-			for (j = 0; j < m && (int64_t)(L[0].start - L[j].start) < p->keep_within; j++)
-				keep(&dec[L[j].i], "within %s", dur);
-		}
-		/* Barman: everything in [now - window, now], plus the newest one
-		 * before it, so the state at the window's start stays restorable. */
-		if (p->keep_window > 0) {
-			fmt_dur(p->keep_window, dur, sizeof(dur));
-			for (j = 0; j < m && (int64_t)(now - L[j].start) <= p->keep_window; j++)
-				keep(&dec[L[j].i], "window %s", dur);
-			if (j < m)
-				keep(&dec[L[j].i], "window %s (newest before it)", dur);
-		}
-	}
+	if (m > 0)
+		apply_time_rules(p, items, L, tms, m, now, dec);
 
 	/* 8 */
 	kept = 0;
