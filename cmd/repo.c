@@ -24,9 +24,9 @@ static const struct bs_opt init_opts[] = {
 static const struct bs_cmd_spec init_spec = {
 	"repo init",
 	"repo init [--repo DIR]",
-	"Create a repository: a new or empty directory (mode 0700) with the catalog's folders and\n"
-	"the marker file backstop-repo.json.  Every other command refuses a path that is not a\n"
-	"repository.  Running it on an existing repository changes nothing and says so.",
+	"Create a repository: a new or empty directory (mode 0700) with the marker file\n"
+	"backstop-repo.json.  Every other command refuses a path that is not a repository.\n"
+	"Running it on an existing repository changes nothing and says so.",
 	init_opts,
 	"examples:\n"
 	"  backstop repo init --repo /var/backups/backstop\n",

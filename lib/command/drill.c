@@ -718,7 +718,7 @@ int bs_cmd_drill_list(struct bs_repo *repo, const char *snapshot, int json, FILE
 		return rc < 0 ? bs_err_set(err, BS_ERR_IO, "unable to write JSON output") : 0;
 	}
 	if (l.n == 0) {
-		fprintf(f, "no drills recorded in %s\n", repo->location);
+		fprintf(f, "no drills recorded in %s\n", bs_repo_location(repo));
 		bs_drill_list_release(&l);
 		return 0;
 	}

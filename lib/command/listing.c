@@ -148,7 +148,7 @@ int bs_cmd_snap_list(struct bs_repo *repo, const char *database,
 			bs_catalog_release(&all);
 		}
 		fprintf(f, "no snapshots%s%s%s in %s\n", database ? " of database '" : "",
-			database ? bs_esc(database) : "", database ? "'" : "", bs_esc(repo->location));
+			database ? bs_esc(database) : "", database ? "'" : "", bs_esc(bs_repo_location(repo)));
 		bs_catalog_release(&cat);
 		return 0;
 	}
@@ -218,7 +218,7 @@ int bs_cmd_snap_show(struct bs_repo *repo, const char *spec, const char *databas
 	fprintf(f, "size           %s (%llu bytes), %llu tables, %llu chunks\n", sz,
 		(unsigned long long)r->bytes, (unsigned long long)r->tables, (unsigned long long)r->chunks);
 	fprintf(f, "status         %s\n", r->status ? r->status : "complete");
-	fprintf(f, "archive        %s/%s\n", bs_esc(repo->location), r->archive);
+	fprintf(f, "archive        %s/%s\n", bs_esc(bs_repo_location(repo)), r->archive);
 	if (!r->encrypted) {
 		fprintf(f, "encryption     none (the archive is readable by anyone who can read the repository)\n");
 	} else {

@@ -25,6 +25,7 @@
 struct orphan {
 	char *key;
 	time_t mtime;
+	int upload;     /* an unfinished upload (key is its id), not an object */
 };
 
 struct scan {
@@ -45,11 +46,8 @@ static int has_record(const struct bs_catalog *cat, const char *key)
 	return 0;
 }
 
-/* Also the list callback for tmp/: unfinished writes of running or killed processes. */
-static int add_orphan(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
+static int add_orphan_key(struct scan *s, const char *key, time_t mtime, int upload, struct bs_err *err)
 {
-	struct scan *s = ud;
-
 	if (s->n == s->cap) {
 		size_t ncap = s->cap ? s->cap * 2 : 16;
 		struct orphan *nv = realloc(s->v, ncap * sizeof(*nv));
@@ -58,12 +56,24 @@ static int add_orphan(void *ud, const struct bs_repo_entry *e, struct bs_err *er
 		s->v = nv;
 		s->cap = ncap;
 	}
-	s->v[s->n].key = strdup(e->key);
-	s->v[s->n].mtime = e->mtime;
+	s->v[s->n].key = strdup(key);
+	s->v[s->n].mtime = mtime;
+	s->v[s->n].upload = upload;
 	if (!s->v[s->n].key)
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	s->n++;
 	return 0;
+}
+
+static int add_orphan(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
+{
+	return add_orphan_key(ud, e->key, e->mtime, 0, err);
+}
+
+/* Unfinished uploads: writes of running or killed processes. */
+static int add_upload(void *ud, const struct bs_repo_upload *u, struct bs_err *err)
+{
+	return add_orphan_key(ud, u->id, u->started, 1, err);
 }
 
 static int scan_archive(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
@@ -236,8 +246,8 @@ static int by_database(const void *a, const void *b)
 /* Delete what was decided (unless dry run), adding one decision per item
  * to doc, grouped by database. */
 static int carry_out(struct bs_repo *repo, const struct bs_prune_request *rq, const struct bs_catalog *cat,
-		     const struct bs_retention_item *items, const struct bs_retention_decision *dec,
-		     size_t n, json_t *doc, struct bs_err *err)
+		     const struct scan *s, const struct bs_retention_item *items,
+		     const struct bs_retention_decision *dec, size_t n, json_t *doc, struct bs_err *err)
 {
 	json_t *arr = json_object_get(doc, "decisions"), *dbs = json_object_get(doc, "databases");
 	struct slot *order = calloc(n ? n : 1, sizeof(*order));
@@ -258,8 +268,9 @@ static int carry_out(struct bs_repo *repo, const struct bs_prune_request *rq, co
 		json_t *o;
 
 		if (del && !rq->dry_run) {
-			int r = is_orphan ? bs_repo_remove(repo, items[i].id, err)
-					  : delete_snapshot(repo, &cat->recs[i], err);
+			int r = !is_orphan ? delete_snapshot(repo, &cat->recs[i], err)
+				: s->v[i - cat->n].upload ? bs_repo_remove_unfinished(repo, items[i].id, err)
+							  : bs_repo_remove(repo, items[i].id, err);
 			if (r < 0) {
 				bs_err_prefix(err, "unable to delete %s %s", what, items[i].id);
 				goto out;
@@ -364,7 +375,7 @@ int bs_cmd_prune(struct bs_repo *repo, const struct bs_prune_request *rq, struct
 	s.cat = &all;
 	s.repo = repo;
 	if (bs_repo_list(repo, "archives/", scan_archive, &s, err) < 0 ||
-	    bs_repo_list(repo, "tmp/", add_orphan, &s, err) < 0 ||
+	    bs_repo_list_unfinished(repo, add_upload, &s, err) < 0 ||
 	    bs_repo_list(repo, "drills/", scan_drill, &s, err) < 0)
 		goto out;
 
@@ -382,7 +393,7 @@ int bs_cmd_prune(struct bs_repo *repo, const struct bs_prune_request *rq, struct
 		goto out;
 
 	/* step: delete (records first), or only report under --dry-run */
-	if (carry_out(repo, rq, &cat, items, dec, n, doc, err) < 0)
+	if (carry_out(repo, rq, &cat, &s, items, dec, n, doc, err) < 0)
 		goto out;
 	*out = doc;
 	doc = NULL;

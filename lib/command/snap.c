@@ -254,22 +254,24 @@ static void failure_metrics(const struct bs_config *cfg, const char *database, d
 }
 
 struct tmp_keys {
-	char prefix[BS_ID_MAX + 8];
-	char key[8][256];
+	char prefix[BS_ID_MAX + 16];
+	char id[8][256];
 	size_t n;
 };
 
-static int tmp_cb(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
+static int tmp_cb(void *ud, const struct bs_repo_upload *u, struct bs_err *err)
 {
 	struct tmp_keys *t = ud;
 
-	if (t->n < sizeof(t->key) / sizeof(t->key[0]))
-		snprintf(t->key[t->n++], sizeof(t->key[0]), "%s", e->key);
+	if (u->key && strncmp(u->key, t->prefix, strlen(t->prefix)) == 0 &&
+	    t->n < sizeof(t->id) / sizeof(t->id[0]))
+		snprintf(t->id[t->n++], sizeof(t->id[0]), "%s", u->id);
 	return 0;
 }
 
-/* Remove the unfinished archive of snapshot id from the repository's tmp/,
- * through a handle of our own (the main thread's stays its own). */
+/* Remove the unfinished archive of snapshot id (an unfinished upload of
+ * archives/<id>.*), through a handle of our own (the main thread's stays
+ * its own). */
 static int remove_temp(const struct bs_config *cfg, const char *id, struct bs_err *err)
 {
 	struct bs_repo *repo = NULL;
@@ -280,15 +282,16 @@ static int remove_temp(const struct bs_config *cfg, const char *id, struct bs_er
 	if (!*id || !cfg->repository)
 		return 0;
 	memset(&t, 0, sizeof(t));
-	snprintf(t.prefix, sizeof(t.prefix), "tmp/%s.", id);
-	if (bs_repo_open(cfg->repository, &repo, err) < 0 || bs_repo_list(repo, t.prefix, tmp_cb, &t, err) < 0) {
+	snprintf(t.prefix, sizeof(t.prefix), "archives/%s.", id);
+	if (bs_repo_open(cfg->repository, &repo, err) < 0 ||
+	    bs_repo_list_unfinished(repo, tmp_cb, &t, err) < 0) {
 		bs_repo_close(repo);
 		return -1;
 	}
 	for (i = 0; i < t.n && rc == 0; i++) {
-		rc = bs_repo_remove(repo, t.key[i], err);
+		rc = bs_repo_remove_unfinished(repo, t.id[i], err);
 		if (rc == 0)
-			bs_debug("removed the unfinished archive '%s'", t.key[i]);
+			bs_debug("removed the unfinished archive '%s'", t.id[i]);
 	}
 	bs_repo_close(repo);
 	return rc;

@@ -1,15 +1,29 @@
 /*
  * local.c - repository in a local directory.
  *
- * put writes <repo>/tmp/<name>.<pid>.<n>.tmp (O_EXCL, O_NOFOLLOW, 0600);
- * finish fsyncs it, renames it to <repo>/<key>, and fsyncs the directory,
- * so a key is either absent or complete.  An unfinished put is unlinked.
- * Locks are flock(2) on <repo>/lock.
+ * Layout (the repository's own; what keys exist is the catalog's business):
+ *   <repo>/backstop-repo.json   marker written by init
+ *   <repo>/<key>                every object, directories made on demand
+ *   <repo>/tmp/                 unfinished puts: <key, '/' as '+'>.<pid>.<n>.tmp
+ *   <repo>/lock                 flock(2) of the repository lease ("lock")
+ *   <repo>/leases/              <name>.lock for other leases, and one
+ *                               <name>.<host>.<pid>.<n>.json per holder
+ *
+ * put writes the temp file (O_EXCL, O_NOFOLLOW, 0600); finish fsyncs it,
+ * renames it to <repo>/<key> (create_only: link(2), which fails if the key
+ * exists, then unlink), and fsyncs the directory, so a key is either absent
+ * or complete.  An aborted put is unlinked.
+ *
+ * Leases are flock(2), held as long as the holder lives (BS_REPO_F_LEASE):
+ * the kernel lets go when a process dies, so a lease never has to expire
+ * here; the holder file records host, pid, mode and expiry for operators
+ * ("who is holding the repository?") and is refreshed by renew.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,18 +34,23 @@
 #include <unistd.h>
 
 #include "common/durable.h"
+#include "common/log.h"
 #include "repo/repo_int.h"
 
 #define MARKER "backstop-repo.json"
 
+#define TMP_DIR "tmp"
+#define LEASE_DIR "leases"
+#define TMP_NAME_MAX 200 /* the key part of a temp file's name */
+
 struct local {
 	char root[PATH_MAX];
-	int lock_fd;
 };
 
 struct local_put {
 	struct local *l;
 	int fd;
+	int create_only;
 	char tmp[PATH_MAX];
 	char dest[PATH_MAX];
 	char key[PATH_MAX];
@@ -39,18 +58,6 @@ struct local_put {
 };
 
 static atomic_uint put_seq;
-
-static int valid_key(const char *key)
-{
-	const char *p = key;
-
-	if (!*key || key[0] == '/' || strstr(key, "..") || strstr(key, "//"))
-		return 0;
-	for (; *p; p++)
-		if (*p < 0x20)
-			return 0;
-	return 1;
-}
 
 static int fsync_dir(const char *dir)
 {
@@ -86,10 +93,9 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+/* key follows the grammar (repo.c checked it) */
 static int path_of(struct local *l, const char *key, char *out, struct bs_err *err)
 {
-	if (!valid_key(key))
-		return bs_err_set(err, BS_ERR_INTERNAL, "invalid repository key '%s'", key);
 	if (snprintf(out, PATH_MAX, "%s/%s", l->root, key) >= PATH_MAX)
 		return bs_err_set(err, BS_ERR_IO, "path too long: '%s/%s'", l->root, key);
 	return 0;
@@ -129,7 +135,6 @@ static int write_marker(struct local *l, struct bs_err *err)
 	return 0;
 }
 
-static const char *const subdirs[] = { "snapshots", "archives", "pins", "drills", "tmp" };
 
 static struct local *local_new(const char *location, struct bs_err *err)
 {
@@ -140,7 +145,6 @@ static struct local *local_new(const char *location, struct bs_err *err)
 		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	l->lock_fd = -1;
 	while (n > 1 && location[n - 1] == '/')
 		n--;
 	if (n >= sizeof(l->root) - 64) {
@@ -190,7 +194,8 @@ static int check_repo(struct local *l, struct bs_err *err)
 	return 0;
 }
 
-static int local_open(struct bs_repo *r, const char *location, struct bs_err *err)
+static int local_open(struct bs_repo *r, const char *location, const struct bs_repo_settings *set,
+		      struct bs_err *err)
 {
 	struct local *l = local_new(location, err);
 
@@ -209,7 +214,6 @@ static int local_init(struct bs_repo *r, const char *location, int *existed, str
 	struct local *l = local_new(location, err);
 	char marker[PATH_MAX], sub[PATH_MAX];
 	struct stat st;
-	size_t i;
 
 	if (!l)
 		return -1;
@@ -235,12 +239,10 @@ static int local_init(struct bs_repo *r, const char *location, int *existed, str
 		bs_err_hint(err, "use an empty or new directory for the repository");
 		goto fail;
 	}
-	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-		snprintf(sub, sizeof(sub), "%s/%s", l->root, subdirs[i]);
-		if (mkdir(sub, 0700) < 0 && errno != EEXIST) {
-			bs_err_sys(err, BS_ERR_IO, errno, "unable to create '%s'", sub);
-			goto fail;
-		}
+	snprintf(sub, sizeof(sub), "%s/" TMP_DIR, l->root);
+	if (mkdir(sub, 0700) < 0 && errno != EEXIST) {
+		bs_err_sys(err, BS_ERR_IO, errno, "unable to create '%s'", sub);
+		goto fail;
 	}
 	if (!*existed && write_marker(l, err) < 0)
 		goto fail;
@@ -255,10 +257,6 @@ static void local_close(struct bs_repo *r)
 {
 	struct local *l = r->priv;
 
-	if (!l)
-		return;
-	if (l->lock_fd >= 0)
-		close(l->lock_fd);
 	free(l);
 	r->priv = NULL;
 }
@@ -287,6 +285,40 @@ static int put_write(void *priv, const void *buf, size_t len, struct bs_err *err
 	return 0;
 }
 
+static int exists_error(struct local_put *p, struct bs_err *err)
+{
+	bs_err_set(err, BS_ERR_REFUSED, "'%s' already exists in repository '%s'", p->key, p->l->root);
+	bs_err_hint(err, "objects written create-only are never replaced; another writer made it first");
+	return -1;
+}
+
+/* create_only: link(2) fails if the key exists, atomically; where the
+ * filesystem has no hard links, check then rename */
+static int put_place(struct local_put *p, struct bs_err *err)
+{
+	struct stat st;
+
+	if (!p->create_only) {
+		if (rename(p->tmp, p->dest) < 0)
+			return bs_err_sys(err, BS_ERR_IO, errno, "unable to rename '%s' to '%s'", p->tmp,
+					  p->dest);
+		return 0;
+	}
+	if (link(p->tmp, p->dest) == 0) {
+		unlink(p->tmp);
+		return 0;
+	}
+	if (errno == EEXIST)
+		return exists_error(p, err);
+	if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS)
+		return bs_err_sys(err, BS_ERR_IO, errno, "unable to link '%s' to '%s'", p->tmp, p->dest);
+	if (lstat(p->dest, &st) == 0)
+		return exists_error(p, err);
+	if (rename(p->tmp, p->dest) < 0)
+		return bs_err_sys(err, BS_ERR_IO, errno, "unable to rename '%s' to '%s'", p->tmp, p->dest);
+	return 0;
+}
+
 static int put_finish(void *priv, struct bs_err *err)
 {
 	struct local_put *p = priv;
@@ -306,69 +338,141 @@ static int put_finish(void *priv, struct bs_err *err)
 		*slash = '\0';
 	if (mkdir_p(dir, 0700) < 0)
 		return bs_err_sys(err, BS_ERR_IO, errno, "unable to create '%s'", dir);
-	if (rename(p->tmp, p->dest) < 0)
-		return bs_err_sys(err, BS_ERR_IO, errno, "unable to rename '%s' to '%s'", p->tmp, p->dest);
+	if (put_place(p, err) < 0)
+		return -1;
 	p->done = 1;
 	if (fsync_dir(dir) < 0)
 		return bs_err_sys(err, BS_ERR_IO, errno, "unable to sync directory '%s'", dir);
 	return 0;
 }
 
-static void put_free(void *priv)
+static int put_abort(void *priv, struct bs_err *err)
 {
 	struct local_put *p = priv;
 
-	if (p->fd >= 0)
+	if (p->fd >= 0) {
 		close(p->fd);
-	if (!p->done)
-		unlink(p->tmp);
+		p->fd = -1;
+	}
+	if (p->done)
+		return 0;
+	p->done = 1;
+	if (unlink(p->tmp) < 0 && errno != ENOENT)
+		return bs_err_sys(err, BS_ERR_IO, errno, "unable to remove the unfinished '%s'", p->tmp);
+	return 0;
+}
+
+static void put_free(void *priv)
+{
+	struct local_put *p = priv;
+	struct bs_err e;
+
+	bs_err_init(&e);
+	put_abort(p, &e);
 	free(p);
 }
 
-static const struct bs_wstream_ops put_ops = { put_write, put_finish, put_free };
+static const struct bs_repo_put_ops put_ops = { put_write, put_finish, put_abort, put_free };
 
-static int local_put(struct bs_repo *r, const char *key, struct bs_wstream **out, struct bs_err *err)
+/* tmp/<key, '/' as '+'>.<pid>.<n>.tmp: the key can be read back */
+static void tmp_name(struct local *l, const char *key, char *out)
+{
+	char enc[TMP_NAME_MAX + 1];
+	size_t i, n = strlen(key);
+
+	if (n > TMP_NAME_MAX) {
+		snprintf(enc, sizeof(enc), "long-key");
+	} else {
+		for (i = 0; i < n; i++)
+			enc[i] = key[i] == '/' ? '+' : key[i];
+		enc[n] = '\0';
+	}
+	snprintf(out, PATH_MAX, "%s/" TMP_DIR "/%s.%d.%u.tmp", l->root, enc, (int)getpid(),
+		 atomic_fetch_add(&put_seq, 1));
+}
+
+static int local_put(struct bs_repo *r, const char *key, const struct bs_repo_put_opts *opts,
+		     const struct bs_repo_put_ops **ops, void **priv, struct bs_err *err)
 {
 	struct local *l = r->priv;
 	struct local_put *p;
-	const char *base;
+	struct stat st;
 
-	*out = NULL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	p->l = l;
 	p->fd = -1;
-	if (path_of(l, key, p->dest, err) < 0) {
-		free(p);
-		return -1;
-	}
+	p->done = 1; /* nothing to unlink yet */
+	p->create_only = opts->create_only;
 	snprintf(p->key, sizeof(p->key), "%s", key);
-	base = strrchr(key, '/');
-	base = base ? base + 1 : key;
-	snprintf(p->tmp, sizeof(p->tmp), "%s/tmp/%s.%d.%u.tmp", l->root, base, (int)getpid(),
-		 atomic_fetch_add(&put_seq, 1));
+	if (path_of(l, key, p->dest, err) < 0)
+		goto fail;
+	if (p->create_only && lstat(p->dest, &st) == 0) {
+		exists_error(p, err);
+		goto fail;
+	}
+	tmp_name(l, key, p->tmp);
 	p->fd = open(p->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (p->fd < 0) {
 		bs_err_sys(err, BS_ERR_IO, errno, "unable to create '%s'", p->tmp);
 		bs_err_hint(err, "the repository must be writable by the user running snap");
-		p->done = 1; /* nothing to unlink */
-		put_free(p);
-		return -1;
+		goto fail;
 	}
-	*out = bs_wstream_new(&put_ops, p);
-	if (!*out)
-		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	p->done = 0;
+	*ops = &put_ops;
+	*priv = p;
 	return 0;
+fail:
+	put_free(p);
+	return -1;
 }
 
-static int local_get(struct bs_repo *r, const char *key, struct bs_rstream **out, struct bs_err *err)
+/* ---- get, stat ---- */
+
+/* An fd read up to a limit. */
+struct range {
+	int fd;
+	uint64_t left;
+};
+
+static ssize_t range_read(void *priv, void *buf, size_t len, struct bs_err *err)
+{
+	struct range *g = priv;
+	ssize_t n;
+
+	if (g->left == 0)
+		return 0;
+	if ((uint64_t)len > g->left)
+		len = (size_t)g->left;
+	do
+		n = read(g->fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return bs_err_sys(err, BS_ERR_IO, errno, "unable to read from the repository");
+	g->left -= (uint64_t)n;
+	return n;
+}
+
+static void range_free(void *priv)
+{
+	struct range *g = priv;
+
+	close(g->fd);
+	free(g);
+}
+
+static const struct bs_rstream_ops range_ops = { range_read, range_free };
+
+static int local_get(struct bs_repo *r, const char *key, uint64_t offset, uint64_t length,
+		     struct bs_rstream **out, struct bs_err *err)
 {
 	struct local *l = r->priv;
 	char path[PATH_MAX];
+	struct range *g;
+	struct stat st;
 	int fd;
 
-	*out = NULL;
 	if (path_of(l, key, path, err) < 0)
 		return -1;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -378,11 +482,55 @@ static int local_get(struct bs_repo *r, const char *key, struct bs_rstream **out
 					  l->root);
 		return bs_err_sys(err, BS_ERR_IO, errno, "unable to open '%s'", path);
 	}
-	*out = bs_rstream_fd(fd, 1);
-	if (!*out) {
+	if (offset == 0 && length == BS_REPO_TO_END) {
+		*out = bs_rstream_fd(fd, 1);
+		if (!*out) {
+			close(fd);
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		}
+		return 0;
+	}
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return bs_err_sys(err, BS_ERR_IO, errno, "unable to stat '%s'", path);
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g) {
 		close(fd);
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	}
+	g->fd = fd;
+	if (offset < (uint64_t)st.st_size) {
+		g->left = (uint64_t)st.st_size - offset;
+		if (length < g->left)
+			g->left = length;
+		if (lseek(fd, (off_t)offset, SEEK_SET) < 0) {
+			range_free(g);
+			return bs_err_sys(err, BS_ERR_IO, errno, "unable to seek in '%s'", path);
+		}
+	}
+	*out = bs_rstream_new(&range_ops, g);
+	if (!*out)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+static int local_stat(struct bs_repo *r, const char *key, struct bs_repo_stat *st, struct bs_err *err)
+{
+	struct local *l = r->priv;
+	char path[PATH_MAX];
+	struct stat s;
+
+	if (path_of(l, key, path, err) < 0)
+		return -1;
+	if (lstat(path, &s) < 0 && errno != ENOENT && errno != ENOTDIR)
+		return bs_err_sys(err, BS_ERR_IO, errno, "unable to stat '%s'", path);
+	if (lstat(path, &s) < 0 || S_ISDIR(s.st_mode))
+		return bs_err_set(err, BS_ERR_NOT_FOUND, "'%s' not found in repository '%s'", key, l->root);
+	st->exists = 1;
+	st->size = (uint64_t)s.st_size;
+	st->mtime = s.st_mtime;
+	st->is_link = S_ISLNK(s.st_mode);
 	return 0;
 }
 
@@ -392,6 +540,33 @@ struct keyvec {
 	struct bs_repo_entry *v;
 	size_t n, cap;
 };
+
+/* The repository's own names at its root: never listed as objects. */
+static int internal_name(const char *name)
+{
+	return strcmp(name, TMP_DIR) == 0 || strcmp(name, LEASE_DIR) == 0 || strcmp(name, "lock") == 0 ||
+	       strcmp(name, MARKER) == 0;
+}
+
+static int keyvec_add(struct keyvec *kv, const char *key, const struct stat *st, struct bs_err *err)
+{
+	if (kv->n == kv->cap) {
+		size_t ncap = kv->cap ? kv->cap * 2 : 64;
+		struct bs_repo_entry *nv = realloc(kv->v, ncap * sizeof(*nv));
+		if (!nv)
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		kv->v = nv;
+		kv->cap = ncap;
+	}
+	kv->v[kv->n].key = strdup(key);
+	kv->v[kv->n].size = (uint64_t)st->st_size;
+	kv->v[kv->n].mtime = st->st_mtime;
+	kv->v[kv->n].is_link = S_ISLNK(st->st_mode);
+	if (!kv->v[kv->n].key)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	kv->n++;
+	return 0;
+}
 
 static int collect(const char *root, const char *rel, const char *prefix, struct keyvec *kv,
 		   struct bs_err *err)
@@ -413,7 +588,7 @@ static int collect(const char *root, const char *rel, const char *prefix, struct
 
 		if (e->d_name[0] == '.')
 			continue;
-		if (!*rel && !*prefix && strcmp(e->d_name, "tmp") == 0)
+		if (!*rel && internal_name(e->d_name))
 			continue;
 		snprintf(key, sizeof(key), "%s%s%s", rel, *rel ? "/" : "", e->d_name);
 		snprintf(full, sizeof(full), "%s/%s", root, key);
@@ -434,25 +609,10 @@ static int collect(const char *root, const char *rel, const char *prefix, struct
 		if ((!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) ||
 		    strncmp(key, prefix, strlen(prefix)) != 0)
 			continue;
-		if (kv->n == kv->cap) {
-			size_t ncap = kv->cap ? kv->cap * 2 : 64;
-			struct bs_repo_entry *nv = realloc(kv->v, ncap * sizeof(*nv));
-			if (!nv) {
-				closedir(d);
-				return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-			}
-			kv->v = nv;
-			kv->cap = ncap;
-		}
-		kv->v[kv->n].key = strdup(key);
-		kv->v[kv->n].size = (uint64_t)st.st_size;
-		kv->v[kv->n].mtime = st.st_mtime;
-		kv->v[kv->n].is_link = S_ISLNK(st.st_mode);
-		if (!kv->v[kv->n].key) {
+		if (keyvec_add(kv, key, &st, err) < 0) {
 			closedir(d);
-			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+			return -1;
 		}
-		kv->n++;
 	}
 	closedir(d);
 	return 0;
@@ -461,6 +621,15 @@ static int collect(const char *root, const char *rel, const char *prefix, struct
 static int cmp_entry(const void *a, const void *b)
 {
 	return strcmp(((const struct bs_repo_entry *)a)->key, ((const struct bs_repo_entry *)b)->key);
+}
+
+static void keyvec_release(struct keyvec *kv)
+{
+	size_t i;
+
+	for (i = 0; i < kv->n; i++)
+		free((char *)kv->v[i].key);
+	free(kv->v);
 }
 
 static int local_list(struct bs_repo *r, const char *prefix, bs_repo_list_fn fn, void *ud,
@@ -488,9 +657,7 @@ static int local_list(struct bs_repo *r, const char *prefix, bs_repo_list_fn fn,
 		for (i = 0; i < kv.n && rc == 0; i++)
 			rc = fn(ud, &kv.v[i], err);
 	}
-	for (i = 0; i < kv.n; i++)
-		free((char *)kv.v[i].key);
-	free(kv.v);
+	keyvec_release(&kv);
 	return rc;
 }
 
@@ -512,59 +679,315 @@ static int local_remove(struct bs_repo *r, const char *key, struct bs_err *err)
 	return 0;
 }
 
-static int local_lock(struct bs_repo *r, enum bs_repo_lock_mode mode, int wait_ms, struct bs_err *err)
+/* ---- unfinished uploads: the files in tmp/ ---- */
+
+/* "<enc>.<pid>.<n>.tmp" -> the key it was for, or "" */
+static void tmp_key(const char *name, char key[PATH_MAX])
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(name);
+	int dots;
+	char *p;
+	struct bs_err e;
+
+	key[0] = '\0';
+	if (n < 5 || n >= sizeof(buf) || strcmp(name + n - 4, ".tmp") != 0)
+		return;
+	memcpy(buf, name, n - 4);
+	buf[n - 4] = '\0';
+	for (dots = 0; dots < 2; dots++) {
+		p = strrchr(buf, '.');
+		if (!p || !p[1] || strspn(p + 1, "0123456789") != strlen(p + 1))
+			return;
+		*p = '\0';
+	}
+	for (p = buf; *p; p++)
+		if (*p == '+')
+			*p = '/';
+	bs_err_init(&e);
+	if (bs_repo_check_key(buf, &e) == 0)
+		snprintf(key, PATH_MAX, "%s", buf);
+}
+
+static int local_list_unfinished(struct bs_repo *r, bs_repo_upload_fn fn, void *ud, struct bs_err *err)
+{
+	struct local *l = r->priv;
+	struct keyvec kv = { 0 };
+	size_t i;
+	int rc;
+
+	rc = collect(l->root, TMP_DIR, TMP_DIR "/", &kv, err);
+	if (rc == 0 && kv.n > 1)
+		qsort(kv.v, kv.n, sizeof(*kv.v), cmp_entry);
+	for (i = 0; i < kv.n && rc == 0; i++) {
+		struct bs_repo_upload u;
+		char key[PATH_MAX];
+
+		tmp_key(kv.v[i].key + strlen(TMP_DIR "/"), key);
+		u.id = kv.v[i].key;
+		u.key = key[0] ? key : NULL;
+		u.size = kv.v[i].size;
+		u.started = kv.v[i].mtime;
+		rc = fn(ud, &u, err);
+	}
+	keyvec_release(&kv);
+	return rc;
+}
+
+static int local_remove_unfinished(struct bs_repo *r, const char *id, struct bs_err *err)
 {
 	struct local *l = r->priv;
 	char path[PATH_MAX];
-	int op = mode == BS_REPO_LOCK_EXCLUSIVE ? LOCK_EX : LOCK_SH;
-	int waited = 0;
 
-	if (l->lock_fd < 0) {
-		snprintf(path, sizeof(path), "%s/lock", l->root);
-		l->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (l->lock_fd < 0 && (errno == EACCES || errno == EROFS))
-			l->lock_fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (l->lock_fd < 0)
-			return bs_err_sys(err, BS_ERR_IO, errno, "unable to open lock file '%s'", path);
+	if (strncmp(id, TMP_DIR "/", strlen(TMP_DIR "/")) != 0 || strchr(id + strlen(TMP_DIR "/"), '/'))
+		return bs_err_set(err, BS_ERR_INTERNAL, "'%s' is not an unfinished upload of repository '%s'",
+				  id, l->root);
+	if (snprintf(path, sizeof(path), "%s/%s", l->root, id) >= (int)sizeof(path))
+		return bs_err_set(err, BS_ERR_IO, "path too long: '%s/%s'", l->root, id);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return bs_err_sys(err, BS_ERR_IO, errno, "unable to delete '%s'", path);
+	return 0;
+}
+
+/* ---- leases: flock(2), and a holder file for operators ---- */
+
+struct local_lease {
+	int fd;
+	char holder[PATH_MAX]; /* leases/<name>.<host>.<pid>.<n>.json, "" if none */
+};
+
+static void lease_lock_path(struct local *l, const char *name, char *out)
+{
+	/* the repository lease keeps the file every backstop version used */
+	if (strcmp(name, BS_REPO_LEASE_NAME) == 0)
+		snprintf(out, PATH_MAX, "%s/lock", l->root);
+	else
+		snprintf(out, PATH_MAX, "%s/" LEASE_DIR "/%s.lock", l->root, name);
+}
+
+/* What the holder files of lease name say, "; "-separated, for messages. */
+static void lease_holders(struct local *l, const char *name, char *out, size_t n)
+{
+	char dir[PATH_MAX], path[PATH_MAX], line[512];
+	size_t len = 0, nl = strlen(name);
+	DIR *d;
+	struct dirent *e;
+
+	out[0] = '\0';
+	snprintf(dir, sizeof(dir), "%s/" LEASE_DIR, l->root);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL && len < n) {
+		size_t el = strlen(e->d_name);
+		ssize_t got;
+		int fd;
+
+		if (strncmp(e->d_name, name, nl) != 0 || e->d_name[nl] != '.' || el < 5 ||
+		    strcmp(e->d_name + el - 5, ".json") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		got = read(fd, line, sizeof(line) - 1);
+		close(fd);
+		if (got <= 0)
+			continue;
+		line[got] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		len += (size_t)snprintf(out + len, n - len, "%s%s", len ? "; " : "", line);
+	}
+	closedir(d);
+}
+
+static int write_holder(struct local *l, struct bs_repo_lease *lease, struct local_lease *ll,
+			struct bs_err *err)
+{
+	char host[256], body[768], since[32], until[32];
+	static atomic_uint seq;
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	for (n = 0; host[n]; n++)
+		if (host[n] == '/' || host[n] == '"' || host[n] == '\\' || (unsigned char)host[n] < 0x20)
+			host[n] = '_';
+	lease->expires = now + (time_t)((lease->ttl_ms + 999) / 1000);
+	if (!ll->holder[0]) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s/" LEASE_DIR, l->root);
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return bs_err_sys(err, BS_ERR_IO, errno, "unable to create '%s'", dir);
+		snprintf(ll->holder, sizeof(ll->holder), "%s/%s.%s.%d.%u.json", dir, lease->name, host,
+			 (int)getpid(), atomic_fetch_add(&seq, 1));
+	}
+	gmtime_r(&now, &tm);
+	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	gmtime_r(&lease->expires, &tm);
+	strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = snprintf(body, sizeof(body),
+		     "{\"lease\": \"%s\", \"mode\": \"%s\", \"host\": \"%s\", \"pid\": %d, \"renewed\": \"%s\", "
+		     "\"expires\": \"%s\"}\n",
+		     lease->name, lease->mode == BS_REPO_LOCK_EXCLUSIVE ? "exclusive" : "shared", host,
+		     (int)getpid(), since, until);
+	return bs_durable_write_bytes(ll->holder, 0600, body, (size_t)n, err);
+}
+
+/* Holder files of name left by holders that are gone: all of them but
+ * ours when we hold it exclusively; else those of dead processes here. */
+static void sweep_holders(struct local *l, struct bs_repo_lease *lease, struct local_lease *ll)
+{
+	char dir[PATH_MAX], path[PATH_MAX], host[256];
+	size_t nl = strlen(lease->name), hl;
+	DIR *d;
+	struct dirent *e;
+
+	if (gethostname(host, sizeof(host)) != 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	hl = strlen(host);
+	snprintf(dir, sizeof(dir), "%s/" LEASE_DIR, l->root);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		const char *rest = e->d_name + nl + 1;
+		size_t el = strlen(e->d_name);
+		int stale = lease->mode == BS_REPO_LOCK_EXCLUSIVE;
+
+		if (strncmp(e->d_name, lease->name, nl) != 0 || e->d_name[nl] != '.' || el < 5 ||
+		    strcmp(e->d_name + el - 5, ".json") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (strcmp(path, ll->holder) == 0)
+			continue;
+		if (!stale && hl && strncmp(rest, host, hl) == 0 && rest[hl] == '.') {
+			long pid = strtol(rest + hl + 1, NULL, 10);
+			stale = pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+		}
+		if (stale)
+			unlink(path);
+	}
+	closedir(d);
+}
+
+static int local_lease_acquire(struct bs_repo *r, struct bs_repo_lease *lease, int wait_ms,
+			       struct bs_err *err)
+{
+	struct local *l = r->priv;
+	struct local_lease *ll = calloc(1, sizeof(*ll));
+	char path[PATH_MAX], who[1024];
+	int op = lease->mode == BS_REPO_LOCK_EXCLUSIVE ? LOCK_EX : LOCK_SH;
+	int waited = 0, ro = 0;
+	struct bs_err e2;
+
+	if (!ll)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	lease_lock_path(l, lease->name, path);
+	if (strcmp(lease->name, BS_REPO_LEASE_NAME) != 0) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s/" LEASE_DIR, l->root);
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST && errno != EACCES && errno != EROFS) {
+			bs_err_sys(err, BS_ERR_IO, errno, "unable to create '%s'", dir);
+			goto fail_free;
+		}
+	}
+	ll->fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (ll->fd < 0 && (errno == EACCES || errno == EROFS)) {
+		ro = 1;
+		ll->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (ll->fd < 0) {
+		bs_err_sys(err, BS_ERR_IO, errno, "unable to open lock file '%s'", path);
+		goto fail_free;
 	}
 	for (;;) {
-		if (flock(l->lock_fd, op | LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return bs_err_sys(err, BS_ERR_IO, errno, "unable to lock repository '%s'", l->root);
+		if (flock(ll->fd, op | LOCK_NB) == 0)
+			break;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			bs_err_sys(err, BS_ERR_IO, errno, "unable to lock repository '%s'", l->root);
+			goto fail;
+		}
 		if (wait_ms >= 0 && waited >= wait_ms) {
 			bs_err_set(err, BS_ERR_LOCKED, "repository '%s' is locked by another backstop process",
 				   l->root);
-			bs_err_hint(err, "%s", mode == BS_REPO_LOCK_EXCLUSIVE
+			lease_holders(l, lease->name, who, sizeof(who));
+			if (who[0])
+				bs_err_detail(err, "held by: %s", who);
+			bs_err_hint(err, "%s", lease->mode == BS_REPO_LOCK_EXCLUSIVE
 					     ? "a snap or drill is writing to it; retry when it has finished"
 					     : "a prune is running; retry when it has finished");
-			return -1;
+			goto fail;
 		}
 		usleep(50000);
 		waited += 50;
 	}
+	ll->holder[0] = '\0';
+	lease->priv = ll;
+	/* the holder file is for operators: a read-only repository (drills
+	 * from a mounted copy) holds the lease without one */
+	bs_err_init(&e2);
+	if (ro || write_holder(l, lease, ll, &e2) < 0) {
+		ll->holder[0] = '\0';
+		lease->expires = time(NULL) + (time_t)((lease->ttl_ms + 999) / 1000);
+		if (!ro)
+			bs_debug("lease '%s' of '%s' holds no holder file: %s", lease->name, l->root, e2.msg);
+	} else {
+		sweep_holders(l, lease, ll);
+	}
+	return 0;
+fail:
+	close(ll->fd);
+fail_free:
+	free(ll);
+	return -1;
 }
 
-static void local_unlock(struct bs_repo *r)
+static int local_lease_renew(struct bs_repo *r, struct bs_repo_lease *lease, struct bs_err *err)
 {
-	struct local *l = r->priv;
+	struct local_lease *ll = lease->priv;
 
-	if (l && l->lock_fd >= 0) {
-		flock(l->lock_fd, LOCK_UN);
-		close(l->lock_fd);
-		l->lock_fd = -1;
+	if (!ll->holder[0]) {
+		lease->expires = time(NULL) + (time_t)((lease->ttl_ms + 999) / 1000);
+		return 0;
 	}
+	return write_holder(r->priv, lease, ll, err);
+}
+
+static int local_lease_release(struct bs_repo *r, struct bs_repo_lease *lease, struct bs_err *err)
+{
+	struct local_lease *ll = lease->priv;
+	int rc = 0;
+
+	if (!ll)
+		return 0;
+	if (ll->holder[0] && unlink(ll->holder) < 0 && errno != ENOENT)
+		rc = bs_err_sys(err, BS_ERR_IO, errno, "unable to remove lease file '%s'", ll->holder);
+	flock(ll->fd, LOCK_UN);
+	close(ll->fd);
+	free(ll);
+	lease->priv = NULL;
+	return rc;
 }
 
 const struct bs_repo_ops bs_repo_local_ops = {
 	.scheme = "local",
+	.features = BS_REPO_F_RANGED_GET | BS_REPO_F_CREATE_ONLY | BS_REPO_F_LEASE | BS_REPO_F_UNFINISHED_LIST,
 	.open = local_open,
 	.init = local_init,
 	.close = local_close,
-	.put = local_put,
+	.stat = local_stat,
 	.get = local_get,
+	.put = local_put,
 	.list = local_list,
 	.remove = local_remove,
-	.lock = local_lock,
-	.unlock = local_unlock,
+	.list_unfinished = local_list_unfinished,
+	.remove_unfinished = local_remove_unfinished,
+	.lease_acquire = local_lease_acquire,
+	.lease_renew = local_lease_renew,
+	.lease_release = local_lease_release,
 };

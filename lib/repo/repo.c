@@ -1,6 +1,10 @@
-/* repo.c - backend table and the convenience calls of repo.h */
+/* repo.c - the backend table, the checks every operation shares, and the
+ * convenience calls of repo.h */
 #include "repo/repo.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +13,33 @@
 static const struct bs_repo_ops *const backends[] = {
 	&bs_repo_local_ops,
 };
+
+/* Schemes that name a backend still to come, for a clear refusal. */
+static const struct {
+	const char *scheme, *what;
+} planned[] = {
+	{ "s3", "S3 object storage" },
+	{ "azure", "Azure Blob storage" },
+};
+
+static int refuse_location(const char *location, struct bs_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(planned) / sizeof(planned[0]); i++) {
+		size_t n = strlen(planned[i].scheme);
+		if (strncmp(location, planned[i].scheme, n) == 0 && strncmp(location + n, "://", 3) == 0) {
+			bs_err_set(err, BS_ERR_CONFIG, "repository '%s': %s is not supported yet", location,
+				   planned[i].what);
+			bs_err_hint(err, "object storage repositories come with the off-site repositories "
+					 "feature (issue 13); use a local directory for now");
+			return -1;
+		}
+	}
+	bs_err_set(err, BS_ERR_CONFIG, "unsupported repository '%s'", location);
+	bs_err_hint(err, "use a local directory path");
+	return -1;
+}
 
 static const struct bs_repo_ops *pick_backend(const char *location, const char **path)
 {
@@ -45,11 +76,8 @@ static int repo_new(const char *location, struct bs_repo **out, const char **pat
 		return -1;
 	}
 	ops = pick_backend(location, path);
-	if (!ops) {
-		bs_err_set(err, BS_ERR_CONFIG, "unsupported repository '%s'", location);
-		bs_err_hint(err, "use a local directory path");
-		return -1;
-	}
+	if (!ops)
+		return refuse_location(location, err);
 	r = calloc(1, sizeof(*r));
 	if (!r || !(r->location = strdup(location))) {
 		free(r);
@@ -60,20 +88,31 @@ static int repo_new(const char *location, struct bs_repo **out, const char **pat
 	return 0;
 }
 
-int bs_repo_open(const char *location, struct bs_repo **out, struct bs_err *err)
+static void repo_free(struct bs_repo *r)
+{
+	free(r->location);
+	free(r);
+}
+
+int bs_repo_open_with(const char *location, const struct bs_repo_settings *set, struct bs_repo **out,
+		      struct bs_err *err)
 {
 	struct bs_repo *r;
 	const char *path;
 
 	if (repo_new(location, &r, &path, err) < 0)
 		return -1;
-	if (r->ops->open(r, path, err) < 0) {
-		free(r->location);
-		free(r);
+	if (r->ops->open(r, path, set, err) < 0) {
+		repo_free(r);
 		return -1;
 	}
 	*out = r;
 	return 0;
+}
+
+int bs_repo_open(const char *location, struct bs_repo **out, struct bs_err *err)
+{
+	return bs_repo_open_with(location, NULL, out, err);
 }
 
 int bs_repo_init(const char *location, int *existed, struct bs_repo **out, struct bs_err *err)
@@ -84,8 +123,7 @@ int bs_repo_init(const char *location, int *existed, struct bs_repo **out, struc
 	if (repo_new(location, &r, &path, err) < 0)
 		return -1;
 	if (r->ops->init(r, path, existed, err) < 0) {
-		free(r->location);
-		free(r);
+		repo_free(r);
 		return -1;
 	}
 	*out = r;
@@ -94,52 +132,340 @@ int bs_repo_init(const char *location, int *existed, struct bs_repo **out, struc
 
 void bs_repo_close(struct bs_repo *r)
 {
+	struct bs_repo_lease *l, *next;
+	struct bs_err e;
+
 	if (!r)
 		return;
-	r->ops->unlock(r);
+	bs_repo_unlock(r);
+	/* leases the caller did not release: let go of them in the store, and
+	 * leave the structs to their owner's bs_repo_lease_release */
+	for (l = r->leases; l; l = next) {
+		next = l->next;
+		bs_err_init(&e);
+		r->ops->lease_release(r, l, &e);
+		l->priv = NULL;
+		l->repo = NULL;
+		l->next = NULL;
+	}
 	r->ops->close(r);
-	free(r->location);
-	free(r);
+	repo_free(r);
 }
 
-int bs_repo_put(struct bs_repo *r, const char *key, struct bs_wstream **out, struct bs_err *err)
+const char *bs_repo_location(const struct bs_repo *r)
 {
-	return r->ops->put(r, key, out, err);
+	return r->location;
+}
+
+const char *bs_repo_scheme(const struct bs_repo *r)
+{
+	return r->ops->scheme;
+}
+
+unsigned bs_repo_features(const struct bs_repo *r)
+{
+	return r->ops->features;
+}
+
+/* ---- the key grammar (repo.h) ---- */
+
+static int key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+	       c == '_' || c == '-';
+}
+
+/* The names a backend keeps for itself (local: tmp/, leases/, lock, the
+ * marker) are never keys, whatever the backend. */
+static const char *const reserved[] = { "tmp", "leases", "lock", "backstop-repo.json" };
+
+static const char *key_problem(const char *key, int prefix)
+{
+	const char *p, *part = key;
+	size_t i, n = strlen(key);
+
+	if (n == 0)
+		return prefix ? NULL : "it is empty";
+	if (n > BS_REPO_KEY_MAX)
+		return "it is longer than 512 bytes";
+	if (key[0] == '/')
+		return "it starts with '/'";
+	if (strstr(key, ".."))
+		return "it contains '..'";
+	for (p = key; *p; p++) {
+		if (*p == '/') {
+			if (p == part)
+				return "it has an empty part ('//')";
+			part = p + 1;
+			continue;
+		}
+		if (!key_char(*p))
+			return "it holds a character other than letters, digits, '.', '_', '-' and '/'";
+		if (p == part && *p == '.')
+			return "a part starts with '.'";
+	}
+	if (!prefix && key[n - 1] == '/')
+		return "it ends with '/'";
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		size_t rl = strlen(reserved[i]);
+		if (strncmp(key, reserved[i], rl) == 0 && (key[rl] == '\0' || key[rl] == '/'))
+			return "it names a place the repository keeps for itself";
+	}
+	return NULL;
+}
+
+static int check(const char *key, int prefix, struct bs_err *err)
+{
+	const char *why = key ? key_problem(key, prefix) : "it is missing";
+
+	if (!why)
+		return 0;
+	bs_err_set(err, BS_ERR_INTERNAL, "invalid repository %s '%s': %s", prefix ? "prefix" : "key",
+		   key ? key : "", why);
+	return -1;
+}
+
+int bs_repo_check_key(const char *key, struct bs_err *err)
+{
+	return check(key, 0, err);
+}
+
+/* ---- objects ---- */
+
+int bs_repo_stat(struct bs_repo *r, const char *key, struct bs_repo_stat *st, struct bs_err *err)
+{
+	memset(st, 0, sizeof(*st));
+	if (check(key, 0, err) < 0)
+		return -1;
+	return r->ops->stat(r, key, st, err);
+}
+
+int bs_repo_get_range(struct bs_repo *r, const char *key, uint64_t offset, uint64_t length,
+		      struct bs_rstream **out, struct bs_err *err)
+{
+	*out = NULL;
+	if (check(key, 0, err) < 0)
+		return -1;
+	return r->ops->get(r, key, offset, length, out, err);
 }
 
 int bs_repo_get(struct bs_repo *r, const char *key, struct bs_rstream **out, struct bs_err *err)
 {
-	return r->ops->get(r, key, out, err);
+	return bs_repo_get_range(r, key, 0, BS_REPO_TO_END, out, err);
+}
+
+/* The stream callers get around a backend's put. */
+struct put_wrap {
+	const struct bs_repo_put_ops *ops;
+	void *priv;
+	int ended; /* finished or aborted */
+};
+
+static int wrap_write(void *p, const void *buf, size_t len, struct bs_err *err)
+{
+	struct put_wrap *w = p;
+
+	return w->ops->write(w->priv, buf, len, err);
+}
+
+static int wrap_finish(void *p, struct bs_err *err)
+{
+	struct put_wrap *w = p;
+
+	w->ended = 1;
+	return w->ops->finish(w->priv, err);
+}
+
+static void wrap_free(void *p)
+{
+	struct put_wrap *w = p;
+
+	w->ops->free(w->priv);
+	free(w);
+}
+
+static const struct bs_wstream_ops wrap_ops = { wrap_write, wrap_finish, wrap_free };
+
+int bs_repo_put_with(struct bs_repo *r, const char *key, const struct bs_repo_put_opts *opts,
+		     struct bs_wstream **out, struct bs_err *err)
+{
+	static const struct bs_repo_put_opts none;
+	struct put_wrap *w;
+
+	*out = NULL;
+	if (check(key, 0, err) < 0)
+		return -1;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	if (r->ops->put(r, key, opts ? opts : &none, &w->ops, &w->priv, err) < 0) {
+		free(w);
+		return -1;
+	}
+	*out = bs_wstream_new(&wrap_ops, w); /* frees w on failure */
+	if (!*out)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+int bs_repo_put(struct bs_repo *r, const char *key, struct bs_wstream **out, struct bs_err *err)
+{
+	return bs_repo_put_with(r, key, NULL, out, err);
+}
+
+int bs_repo_put_abort(struct bs_wstream *s, struct bs_err *err)
+{
+	struct put_wrap *w;
+	int rc = 0;
+
+	if (!s)
+		return 0;
+	if (s->ops != &wrap_ops) {
+		bs_wstream_free(s);
+		return bs_err_set(err, BS_ERR_INTERNAL, "bs_repo_put_abort: not a repository put stream");
+	}
+	w = s->priv;
+	if (!w->ended) {
+		w->ended = 1;
+		rc = w->ops->abort(w->priv, err);
+	}
+	bs_wstream_free(s);
+	return rc;
 }
 
 int bs_repo_list(struct bs_repo *r, const char *prefix, bs_repo_list_fn fn, void *ud,
 		 struct bs_err *err)
 {
+	if (check(prefix, 1, err) < 0)
+		return -1;
 	return r->ops->list(r, prefix, fn, ud, err);
 }
 
 int bs_repo_remove(struct bs_repo *r, const char *key, struct bs_err *err)
 {
+	if (check(key, 0, err) < 0)
+		return -1;
 	return r->ops->remove(r, key, err);
+}
+
+int bs_repo_list_unfinished(struct bs_repo *r, bs_repo_upload_fn fn, void *ud, struct bs_err *err)
+{
+	return r->ops->list_unfinished(r, fn, ud, err);
+}
+
+int bs_repo_remove_unfinished(struct bs_repo *r, const char *id, struct bs_err *err)
+{
+	if (!id || !*id || strstr(id, "..") || id[0] == '/')
+		return bs_err_set(err, BS_ERR_INTERNAL, "invalid unfinished upload id '%s'", id ? id : "");
+	return r->ops->remove_unfinished(r, id, err);
+}
+
+/* ---- leases ---- */
+
+static int lease_name_ok(const char *name)
+{
+	size_t n = 0;
+
+	if (!name || !(name[0] >= 'a' && name[0] <= 'z'))
+		return 0;
+	for (; name[n]; n++)
+		if (!((name[n] >= 'a' && name[n] <= 'z') || (name[n] >= '0' && name[n] <= '9') ||
+		      name[n] == '-'))
+			return 0;
+	return n <= 32;
+}
+
+int bs_repo_lease_acquire(struct bs_repo *r, const char *name, enum bs_repo_lock_mode mode,
+			  int64_t ttl_ms, int wait_ms, struct bs_repo_lease **out, struct bs_err *err)
+{
+	struct bs_repo_lease *l;
+
+	*out = NULL;
+	if (!lease_name_ok(name))
+		return bs_err_set(err, BS_ERR_INTERNAL, "invalid lease name '%s'", name ? name : "");
+	if (mode != BS_REPO_LOCK_SHARED && mode != BS_REPO_LOCK_EXCLUSIVE)
+		return bs_err_set(err, BS_ERR_INTERNAL, "invalid lease mode %d", (int)mode);
+	if (ttl_ms <= 0)
+		ttl_ms = BS_REPO_LEASE_TTL_MS;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->mode = mode;
+	l->ttl_ms = ttl_ms;
+	if (r->ops->lease_acquire(r, l, wait_ms, err) < 0) {
+		free(l);
+		return -1;
+	}
+	l->repo = r;
+	l->next = r->leases;
+	r->leases = l;
+	*out = l;
+	return 0;
+}
+
+int bs_repo_lease_renew(struct bs_repo_lease *l, struct bs_err *err)
+{
+	if (!l || !l->repo)
+		return bs_err_set(err, BS_ERR_LOCKED, "lease '%s' is no longer held", l ? l->name : "");
+	return l->repo->ops->lease_renew(l->repo, l, err);
+}
+
+int bs_repo_lease_release(struct bs_repo_lease *l, struct bs_err *err)
+{
+	struct bs_repo *r;
+	struct bs_repo_lease **pp;
+	int rc = 0;
+
+	if (!l)
+		return 0;
+	r = l->repo;
+	if (r) {
+		for (pp = &r->leases; *pp; pp = &(*pp)->next)
+			if (*pp == l) {
+				*pp = l->next;
+				break;
+			}
+		rc = r->ops->lease_release(r, l, err);
+	}
+	free(l);
+	return rc;
+}
+
+time_t bs_repo_lease_expires(const struct bs_repo_lease *l)
+{
+	return l ? l->expires : 0;
 }
 
 int bs_repo_lock(struct bs_repo *r, enum bs_repo_lock_mode mode, int wait_ms, struct bs_err *err)
 {
-	return r->ops->lock(r, mode, wait_ms, err);
+	if (r->lock)
+		return 0;
+	return bs_repo_lease_acquire(r, BS_REPO_LEASE_NAME, mode, BS_REPO_LEASE_TTL_MS, wait_ms, &r->lock,
+				     err);
 }
 
 void bs_repo_unlock(struct bs_repo *r)
 {
-	r->ops->unlock(r);
+	struct bs_err e;
+
+	if (!r || !r->lock)
+		return;
+	bs_err_init(&e);
+	bs_repo_lease_release(r->lock, &e);
+	r->lock = NULL;
 }
+
+/* ---- whole small objects ---- */
 
 int bs_repo_put_bytes(struct bs_repo *r, const char *key, const void *buf, size_t len,
 		      struct bs_err *err)
 {
+	struct bs_repo_put_opts o = { 0, len };
 	struct bs_wstream *w = NULL;
 	int rc = -1;
 
-	if (bs_repo_put(r, key, &w, err) < 0)
+	if (bs_repo_put_with(r, key, &o, &w, err) < 0)
 		return -1;
 	if (bs_wstream_write(w, buf, len, err) == 0 && bs_wstream_finish(w, err) == 0)
 		rc = 0;
@@ -195,4 +521,63 @@ out:
 	free(b);
 	bs_rstream_free(s);
 	return rc;
+}
+
+/* ---- many small objects: a bounded pool of threads ---- */
+
+struct many {
+	struct bs_repo *r;
+	struct bs_repo_fetch *v;
+	size_t n, max;
+	atomic_size_t next;
+};
+
+static void fetch_one(struct many *m, size_t i)
+{
+	struct bs_repo_fetch *f = &m->v[i];
+
+	bs_err_init(&f->err);
+	f->buf = NULL;
+	f->len = 0;
+	f->rc = 0;
+	if (f->key)
+		f->rc = bs_repo_get_bytes(m->r, f->key, m->max, &f->buf, &f->len, &f->err);
+}
+
+static void *many_worker(void *arg)
+{
+	struct many *m = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&m->next, 1)) < m->n)
+		fetch_one(m, i);
+	return NULL;
+}
+
+int bs_repo_get_many(struct bs_repo *r, struct bs_repo_fetch *v, size_t n, size_t max,
+		     struct bs_err *err)
+{
+	struct many m = { r, v, n, max, 0 };
+	pthread_t tid[BS_REPO_GET_MANY_JOBS];
+	sigset_t all, old;
+	size_t i, k, started = 0;
+
+	if (n && !v)
+		return bs_err_set(err, BS_ERR_INTERNAL, "bs_repo_get_many: no entries");
+	k = n < BS_REPO_GET_MANY_JOBS ? n : BS_REPO_GET_MANY_JOBS;
+	if (k > 1) {
+		/* the workers take no signals: those stay with the caller's threads */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		for (i = 1; i < k; i++) {
+			if (pthread_create(&tid[started], NULL, many_worker, &m) != 0)
+				break; /* fewer threads; the work still gets done */
+			started++;
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	many_worker(&m);
+	for (i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	return 0;
 }
