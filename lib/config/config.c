@@ -105,6 +105,7 @@ bad:
 #define R struct bs_config_restore
 #define D struct bs_config_drill
 #define H struct bs_config_hooks
+#define P struct bs_config_repository
 
 #define CONNINFO(k, T, m)                                                       \
 	{ .key = (k), .type = BS_BIND_STRING, .offset = offsetof(T, m),            \
@@ -158,6 +159,131 @@ static const struct bs_bind_field hooks_fields[] = {
 	BS_BIND_F_PATH("drill_failed", H, drill_failed, 0),
 	BS_BIND_F_END,
 };
+
+static const struct bs_bind_field repository_fields[] = {
+	BS_BIND_F_PATH("path", P, path, 0),
+	BS_BIND_F_STRING("bucket", P, bucket, 0),
+	BS_BIND_F_STRING("account", P, account, 0),
+	BS_BIND_F_STRING("container", P, container, 0),
+	BS_BIND_F_STRING("prefix", P, prefix, 0),
+	BS_BIND_F_STRING("endpoint", P, endpoint, 0),
+	BS_BIND_F_STRING("region", P, region, 0),
+	BS_BIND_F_PATH("access_key_file", P, access_key_file, BS_BIND_SECRET_FILE),
+	BS_BIND_F_PATH("secret_key_file", P, secret_key_file, BS_BIND_SECRET_FILE),
+	BS_BIND_F_PATH("session_token_file", P, session_token_file, BS_BIND_SECRET_FILE),
+	BS_BIND_F_PATH("sas_token_file", P, sas_token_file, BS_BIND_SECRET_FILE),
+	BS_BIND_F_SIZE("part_size", P, part_size, BS_CONFIG_PART_SIZE_MIN, BS_CONFIG_PART_SIZE_MAX),
+	BS_BIND_F_INT("retries", P, retries, 0, BS_CONFIG_RETRIES_MAX),
+	{ .key = "retry_timeout", .type = BS_BIND_DURATION, .offset = offsetof(P, retry_timeout_ms),
+	  .scale = 1000, .min = 1, .max = 0 },
+	BS_BIND_F_END,
+};
+
+#define REPOSITORY_HINT                                                                      \
+	"write 'repository: DIR', or a mapping with 'path: DIR' (object storage: 'bucket:' or " \
+	"'container:', coming with issue 13)"
+
+/* The keys that only object storage reads. */
+static const char *object_only_key(const struct bs_config_repository *p)
+{
+	if (p->prefix)
+		return "prefix";
+	if (p->endpoint)
+		return "endpoint";
+	if (p->region)
+		return "region";
+	if (p->account)
+		return "account";
+	if (p->access_key_file)
+		return "access_key_file";
+	if (p->secret_key_file)
+		return "secret_key_file";
+	if (p->session_token_file)
+		return "session_token_file";
+	if (p->sas_token_file)
+		return "sas_token_file";
+	if (p->part_size)
+		return "part_size";
+	if (p->retries >= 0)
+		return "retries";
+	if (p->retry_timeout_ms)
+		return "retry_timeout";
+	return NULL;
+}
+
+/* The location a mapping names: its path, or s3://bucket/prefix,
+ * azure://account/container/prefix (which bs_repo_open refuses for now). */
+static int repository_location(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
+			       const struct bs_ynode *node, const char *keypath,
+			       struct bs_config *cfg, struct bs_err *err)
+{
+	struct bs_config_repository *p = &cfg->repo;
+	const char *extra;
+	char *loc = NULL;
+	int kinds = !!p->path + !!p->bucket + !!p->container;
+
+	if (kinds != 1) {
+		bs_bind_error(ctx, f, node, err, kinds ? "'%s' names more than one of 'path', 'bucket' "
+							 "and 'container'"
+						       : "'%s' names no 'path', 'bucket' or 'container'",
+			      keypath);
+		return -1;
+	}
+	if (p->path) {
+		extra = object_only_key(p);
+		if (extra) {
+			bs_bind_error(ctx, f, node, err, "'%s.%s' applies to object storage, not to a "
+							 "local 'path'", keypath, extra);
+			bs_err_hint(err, "remove it, or name a 'bucket' or 'container' instead of 'path'");
+			return -1;
+		}
+		loc = strdup(p->path);
+	} else if (p->bucket) {
+		if (asprintf(&loc, "s3://%s/%s", p->bucket, p->prefix ? p->prefix : "") < 0)
+			loc = NULL;
+	} else {
+		if (!p->account) {
+			bs_bind_error(ctx, f, node, err, "'%s.container' needs '%s.account'", keypath,
+				      keypath);
+			return -1;
+		}
+		if (asprintf(&loc, "azure://%s/%s/%s", p->account, p->container,
+			     p->prefix ? p->prefix : "") < 0)
+			loc = NULL;
+	}
+	if (!loc)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	free(cfg->repository);
+	cfg->repository = loc;
+	return 0;
+}
+
+/* 'repository:' is a path, or a mapping (config.h, struct bs_config_repository). */
+static int bind_repository(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
+			   const struct bs_ynode *node, const char *keypath, void *base,
+			   struct bs_err *err)
+{
+	static const struct bs_bind_field as_path = {
+		.key = "repository", .type = BS_BIND_PATH, .offset = offsetof(C, repository),
+		.hint = REPOSITORY_HINT,
+	};
+	struct bs_config *cfg = base;
+
+	if (node->kind == BS_YNODE_SCALAR && node->null)
+		return 0;
+	if (node->kind == BS_YNODE_SCALAR)
+		return bs_bind_value(ctx, &as_path, node, keypath, cfg, err);
+	if (node->kind != BS_YNODE_MAPPING) {
+		bs_bind_error(ctx, f, node, err, "expected a path or a mapping for '%s', got %s",
+			      keypath, bs_ynode_kind_name(node));
+		return -1;
+	}
+	bs_bind_release(repository_fields, &cfg->repo);
+	cfg->repo.retries = -1;
+	if (bs_bind_table(ctx, repository_fields, node, keypath, &cfg->repo, err) < 0)
+		return -1;
+	return repository_location(ctx, f, node, keypath, cfg, err);
+}
 
 static const struct bs_bind_enum log_levels[] = {
 	{"error", BS_LOG_ERROR},
@@ -244,7 +370,8 @@ static int bind_log_level(struct bs_bind_ctx *ctx, const struct bs_bind_field *f
 
 static const struct bs_bind_field config_fields[] = {
 	CONNINFO("database", C, database),
-	BS_BIND_F_PATH("repository", C, repository, 0),
+	{ .key = "repository", .type = BS_BIND_CUSTOM, .offset = offsetof(C, repo),
+	  .custom = bind_repository, .table = repository_fields, .hint = REPOSITORY_HINT },
 	BS_BIND_F_TABLE("snap", C, snap, snap_fields),
 	{ .key = "encryption", .type = BS_BIND_CUSTOM, .offset = offsetof(C, encryption),
 	  .custom = bind_encryption, .table = encryption_fields },
@@ -269,6 +396,7 @@ void bs_config_init(struct bs_config *cfg)
 	cfg->snap.prune = 0;
 	cfg->encryption.mode = BS_ENC_UNSET;
 	cfg->restore.jobs = 0;
+	cfg->repo.retries = -1;
 	bs_retention_policy_init(&cfg->retention);
 	cfg->log_level = BS_LOG_INFO;
 }
@@ -278,6 +406,7 @@ void bs_config_release(struct bs_config *cfg)
 	if (!cfg)
 		return;
 	bs_bind_release(config_fields, cfg);
+	free(cfg->repository);
 	free(cfg->config_path);
 	free(cfg->retention_path);
 	bs_config_init(cfg);

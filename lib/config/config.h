@@ -51,6 +51,9 @@
 #define BS_CONFIG_CHUNK_SIZE_MAX (256ULL << 20)
 #define BS_CONFIG_LOCK_TIMEOUT_MS 30000
 #define BS_CONFIG_SECRET_MAX (64 * 1024)
+#define BS_CONFIG_PART_SIZE_MIN (5ULL << 20)   /* S3's smallest part */
+#define BS_CONFIG_PART_SIZE_MAX (5ULL << 30)   /* and its largest */
+#define BS_CONFIG_RETRIES_MAX 100
 
 enum bs_enc_mode {
 	BS_ENC_UNSET = 0, /* not configured: the command decides (snap refuses) */
@@ -62,7 +65,29 @@ struct bs_config {
 	char *config_path;        /* the file loaded, or NULL (defaults only) */
 
 	char *database;           /* libpq conninfo or URI for snap; NULL: libpq defaults */
-	char *repository;         /* local directory (later s3://, azure://); NULL: none */
+	char *repository;         /* where the repository is: a local directory, or the
+				   * s3:// / azure:// location the mapping names; NULL:
+				   * none.  --repo and BACKSTOP_REPO replace it. */
+	/* 'repository:' as a mapping (docs/config.md): what a backend needs
+	 * beyond the location.  Only 'path' works today; 'bucket' and
+	 * 'container' (object storage, issue 13) make a location that
+	 * bs_repo_open refuses as not supported yet. */
+	struct bs_config_repository {
+		char *path;               /* local directory */
+		char *bucket;             /* S3 bucket */
+		char *account;            /* Azure storage account */
+		char *container;          /* Azure Blob container */
+		char *prefix;             /* key prefix inside the bucket or container */
+		char *endpoint;           /* https://host[:port]; NULL: the service's own */
+		char *region;
+		char *access_key_file;    /* files holding credentials; when absent the */
+		char *secret_key_file;    /* backend reads its environment (AWS_*, AZURE_*) */
+		char *session_token_file;
+		char *sas_token_file;
+		uint64_t part_size;       /* upload part size; 0: the backend's default */
+		int retries;              /* attempts per request after the first; -1: default */
+		int64_t retry_timeout_ms; /* total time one request may take retrying; 0: default */
+	} repo;
 
 	struct bs_config_snap {
 		int jobs;                 /* 1..64; 0 = number of cores (the command decides) */

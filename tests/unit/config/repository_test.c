@@ -1,0 +1,105 @@
+/* repository_test.c - lib/config/config.c: 'repository:' as a path or a mapping. */
+#include <string.h>
+
+#include "config/config.h"
+#include "harness.h"
+#include "repo/repo.h"
+
+static struct bs_err err;
+static struct bs_config cfg;
+
+static int load(const char *text)
+{
+	bs_config_release(&cfg);
+	bs_config_init(&cfg);
+	bs_err_init(&err);
+	return bs_config_load_string(&cfg, "backstop.yaml", text, "/etc/backstop", &err);
+}
+
+TEST(a_plain_path_is_still_accepted)
+{
+	CHECK_INT(load("repository: /var/backups/backstop\n"), 0);
+	CHECK_STR(cfg.repository, "/var/backups/backstop");
+	CHECK_INT(load("repository: backups\n"), 0);
+	CHECK_STR(cfg.repository, "/etc/backstop/backups");
+	CHECK_INT(load("repository:\n"), 0);
+	CHECK(cfg.repository == NULL);
+}
+
+TEST(a_mapping_with_a_path)
+{
+	CHECK_INT(load("repository:\n  path: /srv/backups\n"), 0);
+	CHECK_STR(cfg.repository, "/srv/backups");
+	CHECK_STR(cfg.repo.path, "/srv/backups");
+	CHECK_INT(load("repository: { path: rel }\n"), 0);
+	CHECK_STR(cfg.repository, "/etc/backstop/rel");
+}
+
+TEST(a_bucket_is_not_supported_yet)
+{
+	struct bs_repo *r = NULL;
+
+	CHECK_INT(load("repository:\n  bucket: acme-backups\n  prefix: prod/\n  region: eu-west-1\n"
+		       "  endpoint: https://s3.example.com\n  part_size: 64MiB\n  retries: 5\n"
+		       "  retry_timeout: 2m\n"),
+		  0);
+	CHECK_STR(cfg.repository, "s3://acme-backups/prod/");
+	CHECK_STR(cfg.repo.bucket, "acme-backups");
+	CHECK_STR(cfg.repo.region, "eu-west-1");
+	CHECK_STR(cfg.repo.endpoint, "https://s3.example.com");
+	CHECK(cfg.repo.part_size == 64ULL << 20);
+	CHECK_INT(cfg.repo.retries, 5);
+	CHECK_INT(cfg.repo.retry_timeout_ms, 120000);
+	/* the repository layer names what is missing, and where it comes from */
+	bs_err_init(&err);
+	CHECK_INT(bs_repo_open(cfg.repository, &r, &err), -1);
+	CHECK(r == NULL);
+	CHECK_INT(err.code, BS_ERR_CONFIG);
+	CHECK(strstr(err.msg, "s3://acme-backups/prod/") != NULL);
+	CHECK(strstr(err.msg, "not supported yet") != NULL);
+	CHECK(strstr(err.hint, "issue 13") != NULL);
+	/* so does repo init: nothing is created */
+	bs_err_init(&err);
+	CHECK_INT(bs_repo_init(cfg.repository, &(int){ 0 }, &r, &err), -1);
+	CHECK_INT(err.code, BS_ERR_CONFIG);
+}
+
+TEST(an_azure_container)
+{
+	CHECK_INT(load("repository: { account: acme, container: prod, sas_token_file: /etc/sas }\n"), 0);
+	CHECK_STR(cfg.repository, "azure://acme/prod/");
+	CHECK_STR(cfg.repo.sas_token_file, "/etc/sas");
+	CHECK_INT(load("repository: { container: prod }\n"), -1);
+	CHECK_INT(err.code, BS_ERR_CONFIG);
+	CHECK(strstr(err.msg, "'repository.container' needs 'repository.account'") != NULL);
+}
+
+TEST(mistakes_are_reported_where_they_are)
+{
+	CHECK_INT(load("repository:\n  path: /a\n  bucket: b\n"), -1);
+	CHECK_INT(err.code, BS_ERR_CONFIG);
+	CHECK(strstr(err.msg, "backstop.yaml:2:3: 'repository' names more than one") != NULL);
+	CHECK_INT(load("repository:\n  region: x\n"), -1);
+	CHECK(strstr(err.msg, "names no 'path', 'bucket' or 'container'") != NULL);
+	CHECK_INT(load("repository:\n  path: /a\n  endpoint: https://x\n"), -1);
+	CHECK(strstr(err.msg, "'repository.endpoint' applies to object storage") != NULL);
+	CHECK_INT(load("repository:\n  paht: /a\n"), -1);
+	CHECK(strstr(err.msg, "backstop.yaml:2:3: unknown key 'paht' in 'repository'") != NULL);
+	CHECK(strstr(err.hint, "path") != NULL);
+	CHECK_INT(load("repository:\n  bucket: b\n  part_size: 1MiB\n"), -1);
+	CHECK(strstr(err.msg, "repository.part_size") != NULL);
+	CHECK_INT(load("repository:\n  - /a\n"), -1);
+	CHECK(strstr(err.msg, "expected a path or a mapping for 'repository'") != NULL);
+	CHECK(cfg.repository == NULL);
+}
+
+int main(void)
+{
+	RUN(a_plain_path_is_still_accepted);
+	RUN(a_mapping_with_a_path);
+	RUN(a_bucket_is_not_supported_yet);
+	RUN(an_azure_container);
+	RUN(mistakes_are_reported_where_they_are);
+	bs_config_release(&cfg);
+	return DONE();
+}
