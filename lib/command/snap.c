@@ -67,12 +67,6 @@ static int fill_record(struct bs_snap_record *rec, const char *id, const char *k
 		       : -1;
 }
 
-static int count_cb(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
-{
-	(*(int *)ud)++;
-	return 0;
-}
-
 /* The record could not be committed (a full disk, an I/O error): the
  * durable archive belongs to no snapshot, so it is removed now rather than
  * by a prune a day later, on what is likely an already full filesystem.
@@ -81,12 +75,12 @@ static int count_cb(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
 static void discard_archive(struct bs_repo *repo, const char *id, const char *key, struct bs_err *err)
 {
 	char rkey[128];
+	struct bs_repo_stat st;
 	struct bs_err e2;
-	int n = 0;
 
 	bs_err_init(&e2);
 	snprintf(rkey, sizeof(rkey), "snapshots/%s.json", id);
-	if (bs_repo_list(repo, rkey, count_cb, &n, &e2) < 0 || n > 0) {
+	if (bs_repo_stat(repo, rkey, &st, &e2) == 0 || e2.code != BS_ERR_NOT_FOUND) {
 		bs_err_detail(err, "the archive '%s' was kept: the record may have been written; "
 				   "'backstop snap list' shows whether the snapshot exists", key);
 		return;
