@@ -207,29 +207,42 @@ TEST(every_table_has_its_items_counted)
 
 TEST(toast_counts_as_work)
 {
-	/* a 16 MiB heap whose rows carry 3 GiB of TOAST, among small tables:
-	 * it is the work of the snapshot, and its heap pages are divided */
-	uint64_t sizes[] = { 16 * MIB, 50 * MIB, 20 * MIB };
+	/* a 16 MiB heap whose rows carry 3 GiB of TOAST beside a 700 MiB
+	 * table: by heap sizes the 700 MiB table would be the whole snapshot,
+	 * by work it is one job's share or less, so neither is cut */
+	uint64_t sizes[] = { 16 * MIB, 700 * MIB, 20 * MIB };
 
 	setup(sizes, 3, 2, 150000);
 	ctx.tables[0].weight = 3 * GIB + 16 * MIB;
 	CHECK_INT(plan(), 0);
-	CHECK(ranged_items(1) >= 2);
-	CHECK(ranges_tile_pages(1));
-	CHECK_INT(ranged_items(2) + ranged_items(3), 0);
+	CHECK_INT(ctx.nitems, 3);
+	CHECK_INT(ranged_items(1) + ranged_items(2), 0);
+	/* largest (by work) first */
 	CHECK(ctx.items[0].t->no == 1);
 	teardown();
 }
 
-TEST(a_one_page_heap_is_not_split)
+TEST(a_toast_heavy_table_with_a_small_heap_is_not_cut)
 {
-	uint64_t sizes[] = { 8192, 1 * MIB };
+	uint64_t sizes[] = { 8 * MIB, 1 * MIB };
 
 	setup(sizes, 2, 2, 150000);
 	ctx.tables[0].weight = 2 * GIB;
 	CHECK_INT(plan(), 0);
 	CHECK_INT(ctx.nitems, 2);
 	CHECK_INT(ranged_items(1), 0);
+	teardown();
+}
+
+TEST(a_large_heap_with_toast_is_cut_by_its_pages)
+{
+	uint64_t sizes[] = { 1 * GIB, 1 * MIB };
+
+	setup(sizes, 2, 2, 150000);
+	ctx.tables[0].weight = 3 * GIB;
+	CHECK_INT(plan(), 0);
+	CHECK(ranged_items(1) >= 2);
+	CHECK(ranges_tile_pages(1));
 	teardown();
 }
 
@@ -244,6 +257,7 @@ int main(void)
 	RUN(balanced_tables_are_copied_whole);
 	RUN(every_table_has_its_items_counted);
 	RUN(toast_counts_as_work);
-	RUN(a_one_page_heap_is_not_split);
+	RUN(a_toast_heavy_table_with_a_small_heap_is_not_cut);
+	RUN(a_large_heap_with_toast_is_cut_by_its_pages);
 	return DONE();
 }
