@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "config/policy_file_int.h"
+#include "config/policy_load.h"
 
 #define P struct bs_retention_policy
 
@@ -175,60 +176,37 @@ int bs_retention_policy_bind(struct bs_bind_ctx *ctx, const struct bs_ynode *map
 	return rc;
 }
 
-static int load_doc(struct bs_retention_policy *p, struct bs_ydoc *doc, struct bs_err *err)
+/* Rules that span keys (bs_retention_policy_validate), for the whole file. */
+static int validate(void *dest, const struct bs_policy_src *src, struct bs_err *err)
 {
-	struct bs_bind_ctx ctx;
-	const char *keypath;
-	const struct bs_ynode *root = bs_ynode_unwrap(doc->root, "retention", &keypath);
-
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.errcode = BS_ERR_POLICY;
-	ctx.seed = &doc->errors; /* the loader's errors come first */
-	if (bs_retention_policy_bind(&ctx, root, keypath, p, err) < 0) {
-		if (err->code == BS_ERR_CONFIG) /* the loader's */
-			err->code = BS_ERR_POLICY;
-		return -1;
-	}
-	if (bs_retention_policy_validate(p, err) < 0)
-		return bs_err_prefix(err, "%s", doc->file);
+	if (bs_retention_policy_validate(dest, err) < 0)
+		return bs_err_prefix(err, "%s", src->file);
 	return 0;
 }
+
+static void init(void *dest)
+{
+	bs_retention_policy_init(dest);
+}
+
+static const struct bs_policy_kind retention_kind = {
+	.what = "retention policy",
+	.section = "retention",
+	.fields = bs_retention_policy_fields,
+	.init = init,
+	.validate = validate,
+};
 
 int bs_retention_policy_load(struct bs_retention_policy *p, const char *path,
 			     struct bs_err *err)
 {
-	struct bs_ydoc *doc = NULL;
-	int rc;
-
-	bs_retention_policy_init(p);
-	if (bs_ydoc_load_file(&doc, path, BS_YAML_KEEP_GOING, err) < 0) {
-		if (err && err->code == BS_ERR_IO && err->sys_errno)
-			bs_err_sys(err, BS_ERR_POLICY, err->sys_errno,
-				   "unable to read retention policy '%s'", path);
-		else if (err && (err->code == BS_ERR_CONFIG || err->code == BS_ERR_IO))
-			err->code = BS_ERR_POLICY;
-		return -1;
-	}
-	rc = load_doc(p, doc, err);
-	bs_ydoc_free(doc);
-	return rc;
+	return bs_policy_load(&retention_kind, path, p, err);
 }
 
 int bs_retention_policy_load_string(struct bs_retention_policy *p, const char *name,
 				    const char *text, struct bs_err *err)
 {
-	struct bs_ydoc *doc = NULL;
-	int rc;
-
-	bs_retention_policy_init(p);
-	if (bs_ydoc_load_string(&doc, name, text, strlen(text), BS_YAML_KEEP_GOING, err) < 0) {
-		if (err && err->code == BS_ERR_CONFIG)
-			err->code = BS_ERR_POLICY;
-		return -1;
-	}
-	rc = load_doc(p, doc, err);
-	bs_ydoc_free(doc);
-	return rc;
+	return bs_policy_load_buf(&retention_kind, name, text, strlen(text), p, err);
 }
 
 int bs_retention_section_bind(struct bs_bind_ctx *ctx, const struct bs_ynode *node,

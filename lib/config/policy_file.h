@@ -18,9 +18,12 @@
  *   orphan_grace       duration
  *   timezone           IANA zone name ("UTC", "Europe/Paris")
  *
- * Keys left out keep bs_retention_policy_init() defaults.  After binding,
- * the policy is checked with bs_retention_policy_validate (an empty policy
- * is an error).  Errors are BS_ERR_POLICY with "file:line:column: ...".
+ * Files are read by the generic policy loader (policy_load.h); this module
+ * is the field table and the rules of a retention policy.  Keys left out
+ * keep bs_retention_policy_init() defaults.  After binding, the policy is
+ * checked with bs_retention_policy_validate (an empty policy is an error).
+ * Errors are BS_ERR_POLICY with "file:line:column: ...", every error of the
+ * file at once (policy_load.h).
  * The same keys appear inline under "retention:" in backstop.yaml, where
  * "policy: FILE" may name a file instead.
  */

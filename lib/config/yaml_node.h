@@ -37,8 +37,8 @@
  *
  * Ownership: a struct bs_ydoc owns every node and string below it; free it
  * with bs_ydoc_free(), which wipes scalar text (it may hold secrets).
- * Errors are BS_ERR_CONFIG (BS_ERR_IO when the file cannot be read); a
- * policy loader may change err->code to BS_ERR_POLICY.
+ * Errors are BS_ERR_CONFIG (BS_ERR_IO when the file cannot be read); the
+ * policy loader (policy_load.h) turns them into BS_ERR_POLICY.
  */
 #ifndef BS_CONFIG_YAML_NODE_H
 #define BS_CONFIG_YAML_NODE_H

@@ -1,6 +1,8 @@
 /*
- * policy.c - the drill policy file (drill.h, docs/drill.md), read with the
- * shared YAML node loader and declarative binder of lib/config.
+ * policy.c - the drill policy file (drill.h, docs/drill.md): its field
+ * table and the rules of a smoke query; reading the file, the "drill:"
+ * wrapper and the error handling are the policy loader's
+ * (config/policy_load.h).
  */
 #include <limits.h>
 #include <stddef.h>
@@ -8,6 +10,7 @@
 #include <string.h>
 
 #include "config/bind.h"
+#include "config/policy_load.h"
 #include "config/yaml_node.h"
 #include "drill/drill.h"
 
@@ -38,6 +41,8 @@ static int bind_item(struct bs_bind_ctx *ctx, const struct bs_ynode *node, const
 	S *s = &p->smoke[p->nsmoke];
 	size_t i;
 
+	if (node->bad)
+		return 0; /* reported by the YAML loader */
 	memset(s, 0, sizeof(*s));
 	s->expect = s->min_rows = s->max_rows = BS_DRILL_UNSET;
 	if (node->kind != BS_YNODE_MAPPING) {
@@ -52,6 +57,9 @@ static int bind_item(struct bs_bind_ctx *ctx, const struct bs_ynode *node, const
 		return -1;
 	}
 	p->nsmoke++; /* owned by p from here: released with it on error */
+	for (i = 0; i < node->count; i++)
+		if (node->pairs[i].value->bad)
+			return 0; /* the YAML loader reported it: the rules below would only guess */
 	if (!*s->name || !*s->sql) {
 		const struct bs_ynode *v = bs_ynode_get(node, *s->name ? "sql" : "name");
 		bs_ynode_error(err, BS_ERR_POLICY, v, "empty '%s' in '%s'", *s->name ? "sql" : "name", keypath);
@@ -77,7 +85,7 @@ static int bind_item(struct bs_bind_ctx *ctx, const struct bs_ynode *node, const
 		return -1;
 	}
 	for (i = 0; i + 1 < p->nsmoke; i++) {
-		if (strcmp(p->smoke[i].name, s->name) == 0) {
+		if (p->smoke[i].name && strcmp(p->smoke[i].name, s->name) == 0) {
 			bs_ynode_error(err, BS_ERR_POLICY, bs_ynode_get(node, "name"),
 				       "duplicate smoke query name '%s'", s->name);
 			bs_err_hint(err, "names identify smoke queries in reports and JUnit: make them unique");
@@ -152,54 +160,37 @@ void bs_drill_policy_release(struct bs_drill_policy *p)
 	bs_drill_policy_init(p);
 }
 
-static int bind_doc(struct bs_drill_policy *p, const struct bs_ydoc *doc, struct bs_err *err)
+static void init(void *dest)
 {
-	struct bs_bind_ctx ctx;
-	const char *keypath;
-	const struct bs_ynode *root = bs_ynode_unwrap(doc->root, "drill", &keypath);
-
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.errcode = BS_ERR_POLICY;
-	return bs_bind_table(&ctx, policy_fields, root, keypath, p, err);
+	bs_drill_policy_init(dest);
 }
+
+static void release(void *dest)
+{
+	bs_drill_policy_release(dest);
+}
+
+static const struct bs_policy_kind drill_kind = {
+	.what = "drill policy",
+	.section = "drill",
+	.fields = policy_fields,
+	.init = init,
+	.release = release,
+};
 
 int bs_drill_policy_load(struct bs_drill_policy *p, const char *path, struct bs_err *err)
 {
-	struct bs_ydoc *doc = NULL;
-	int rc;
-
-	bs_drill_policy_init(p);
-	if (bs_ydoc_load_file(&doc, path, 0, err) < 0) {
-		if (err->code == BS_ERR_IO && err->sys_errno)
-			bs_err_sys(err, BS_ERR_POLICY, err->sys_errno, "unable to read drill policy '%s'", path);
-		else if (err->code == BS_ERR_CONFIG || err->code == BS_ERR_IO)
-			err->code = BS_ERR_POLICY;
+	if (bs_policy_load(&drill_kind, path, p, err) < 0)
 		return -1;
-	}
-	rc = bind_doc(p, doc, err);
-	bs_ydoc_free(doc);
-	if (rc == 0 && !(p->path = strdup(path)))
-		rc = bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-	if (rc < 0)
+	if (!(p->path = strdup(path))) {
 		bs_drill_policy_release(p);
-	return rc;
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	}
+	return 0;
 }
 
 int bs_drill_policy_load_string(struct bs_drill_policy *p, const char *name, const char *text,
 				struct bs_err *err)
 {
-	struct bs_ydoc *doc = NULL;
-	int rc;
-
-	bs_drill_policy_init(p);
-	if (bs_ydoc_load_string(&doc, name, text, strlen(text), 0, err) < 0) {
-		if (err->code == BS_ERR_CONFIG)
-			err->code = BS_ERR_POLICY;
-		return -1;
-	}
-	rc = bind_doc(p, doc, err);
-	bs_ydoc_free(doc);
-	if (rc < 0)
-		bs_drill_policy_release(p);
-	return rc;
+	return bs_policy_load_buf(&drill_kind, name, text, strlen(text), p, err);
 }

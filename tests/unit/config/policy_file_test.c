@@ -205,6 +205,49 @@ TEST(every_error_in_a_drill_policy)
 	bs_drill_policy_release(&d);
 }
 
+/* Both policies go through config/policy_load: the YAML loader's errors
+ * (unset variables, duplicate keys) are reported with the binder's and the
+ * drill's own rules, and a value the loader could not read is not judged
+ * again (no "says nothing about its result" for an unreadable expect). */
+TEST(loader_errors_in_a_drill_policy)
+{
+	struct bs_drill_policy d;
+
+	unsetenv("BS_TEST_UNSET_D");
+	bs_err_init(&err);
+	CHECK_INT(bs_drill_policy_load_string(&d, "d.yaml",
+					      "max_rto: ${BS_TEST_UNSET_D}\n"
+					      "smoke:\n"
+					      "  - name: ${BS_TEST_UNSET_D}\n"
+					      "    sql: select true\n"
+					      "    expect: true\n"
+					      "  - name: b\n"
+					      "    sql: select 1\n"
+					      "    expect: true\n"
+					      "    min_rows: 1\n"
+					      "  - ${BS_TEST_UNSET_D}\n"
+					      "  - name: c\n"
+					      "    sql: select 1\n"
+					      "    expect: ${BS_TEST_UNSET_D}\n"
+					      "stale_grace: 1 day\n"
+					      "stale_grace: 2s\n",
+					      &err),
+		  -1);
+	CHECK_INT(err.code, BS_ERR_POLICY);
+	CHECK_STR(err.msg, "d.yaml: 7 errors");
+	CHECK(strstr(err.detail, "d.yaml:1:10: environment variable 'BS_TEST_UNSET_D' is not set") ==
+	      err.detail);
+	CHECK(strstr(err.detail, "d.yaml:3:11: environment variable 'BS_TEST_UNSET_D' is not set") != NULL);
+	CHECK(strstr(err.detail, "d.yaml:10:5: environment variable 'BS_TEST_UNSET_D' is not set") != NULL);
+	CHECK(strstr(err.detail, "d.yaml:13:13: environment variable 'BS_TEST_UNSET_D' is not set") != NULL);
+	CHECK(strstr(err.detail, "d.yaml:15:1: duplicate key 'stale_grace'") != NULL);
+	CHECK(strstr(err.detail, "d.yaml:8:5: smoke query 'b' has both 'expect' and a row range") != NULL);
+	CHECK(strstr(err.detail, "d.yaml:14:14: invalid duration '1 day' for 'stale_grace'") != NULL);
+	CHECK(strstr(err.detail, "says nothing") == NULL);
+	CHECK(d.smoke == NULL && d.nsmoke == 0 && d.path == NULL); /* released */
+	bs_drill_policy_release(&d);
+}
+
 /* restic reads "6m" as six months; backstop's other durations as minutes:
  * a retention duration refuses the unit, naming what to write instead. */
 TEST(no_ambiguous_minutes)
@@ -241,6 +284,7 @@ int main(void)
 	RUN(timezones);
 	RUN(every_error_reported);
 	RUN(every_error_in_a_drill_policy);
+	RUN(loader_errors_in_a_drill_policy);
 	RUN(no_ambiguous_minutes);
 	return DONE();
 }
