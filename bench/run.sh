@@ -13,6 +13,7 @@
 # and prints wall time, client CPU (user+sys of the client processes; the
 # server's CPU is not included), peak RSS of the client, output bytes and
 # the ratios the issues set as targets.  Not a test: it never fails CI.
+# bench/shapes.sh runs several data shapes side by side, with server CPU.
 set -euo pipefail
 
 SCALE=${1:-100}
@@ -73,6 +74,8 @@ OUT=$WORK/out
 rm -rf "$OUT"
 mkdir -p "$OUT"
 "$BIN/backstop-keygen" -o "$OUT/key.txt" >"$OUT/key.pub"
+"$BIN/backstop-repo" init --repo "$OUT/repo-plain" >/dev/null 2>&1
+"$BIN/backstop-repo" init --repo "$OUT/repo-age" >/dev/null 2>&1
 RESULTS=$OUT/results.tsv
 : >"$RESULTS"
 
