@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "repo/repo_int.h"
 
@@ -84,6 +85,7 @@ static int repo_new(const char *location, struct bs_repo **out, const char **pat
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	}
 	r->ops = ops;
+	r->lock_ttl_ms = BS_REPO_LEASE_TTL_MS;
 	*out = r;
 	return 0;
 }
@@ -102,6 +104,8 @@ int bs_repo_open_with(const char *location, const struct bs_repo_settings *set, 
 
 	if (repo_new(location, &r, &path, err) < 0)
 		return -1;
+	if (set && set->lease_ttl_ms > 0)
+		r->lock_ttl_ms = set->lease_ttl_ms;
 	if (r->ops->open(r, path, set, err) < 0) {
 		repo_free(r);
 		return -1;
@@ -254,8 +258,27 @@ int bs_repo_get(struct bs_repo *r, const char *key, struct bs_rstream **out, str
 	return bs_repo_get_range(r, key, 0, BS_REPO_TO_END, out, err);
 }
 
+/* The handle's repository lease is renewed while its holder writes, once
+ * half its TTL has passed: a long snap keeps it without a timer.  Where
+ * the store ties the lease to the holder's life (BS_REPO_F_LEASE) only the
+ * record for operators is refreshed, and a failure there stops nothing. */
+static int keep_lease(struct bs_repo *r, struct bs_err *err)
+{
+	struct bs_repo_lease *l = r->lock;
+	struct bs_err e2;
+
+	if (!l || time(NULL) < l->expires - (time_t)(l->ttl_ms / 2000))
+		return 0;
+	bs_err_init(&e2);
+	if (bs_repo_lease_renew(l, &e2) == 0 || (r->ops->features & BS_REPO_F_LEASE))
+		return 0;
+	*err = e2;
+	return -1;
+}
+
 /* The stream callers get around a backend's put. */
 struct put_wrap {
+	struct bs_repo *r;
 	const struct bs_repo_put_ops *ops;
 	void *priv;
 	int ended; /* finished or aborted */
@@ -265,6 +288,8 @@ static int wrap_write(void *p, const void *buf, size_t len, struct bs_err *err)
 {
 	struct put_wrap *w = p;
 
+	if (keep_lease(w->r, err) < 0)
+		return -1;
 	return w->ops->write(w->priv, buf, len, err);
 }
 
@@ -298,6 +323,7 @@ int bs_repo_put_with(struct bs_repo *r, const char *key, const struct bs_repo_pu
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	w->r = r;
 	if (r->ops->put(r, key, opts ? opts : &none, &w->ops, &w->priv, err) < 0) {
 		free(w);
 		return -1;
@@ -441,8 +467,7 @@ int bs_repo_lock(struct bs_repo *r, enum bs_repo_lock_mode mode, int wait_ms, st
 {
 	if (r->lock)
 		return 0;
-	return bs_repo_lease_acquire(r, BS_REPO_LEASE_NAME, mode, BS_REPO_LEASE_TTL_MS, wait_ms, &r->lock,
-				     err);
+	return bs_repo_lease_acquire(r, BS_REPO_LEASE_NAME, mode, r->lock_ttl_ms, wait_ms, &r->lock, err);
 }
 
 void bs_repo_unlock(struct bs_repo *r)

@@ -26,7 +26,8 @@
  * other.  Leases and open/close belong to one thread.
  *
  * Ownership: bs_repo_open/init return a handle freed by bs_repo_close;
- * streams are the caller's (bs_wstream_free, bs_rstream_free); a lease is
+ * streams are the caller's (bs_wstream_free, bs_rstream_free) and end
+ * before the handle is closed; a lease is
  * the caller's until bs_repo_lease_release, which frees it, and must be
  * released before its repository is closed (close releases what is left).
  */
@@ -64,6 +65,7 @@ struct bs_repo_settings {
 	uint64_t part_size;            /* bytes per uploaded part */
 	int retry_max;                 /* attempts per request beyond the first */
 	int64_t retry_time_ms;         /* total time a request may spend retrying */
+	int64_t lease_ttl_ms;          /* bs_repo_lock's lease; 0: BS_REPO_LEASE_TTL_MS */
 };
 
 /* Open an existing repository: "/path" or "file:///path" -> local.  A
@@ -177,8 +179,11 @@ int bs_repo_lease_release(struct bs_repo_lease *l, struct bs_err *err);
 time_t bs_repo_lease_expires(const struct bs_repo_lease *l);
 
 /* The repository lease held by the handle itself, for commands that hold
- * it from start to end: acquire BS_REPO_LEASE_NAME with the default TTL;
- * released by bs_repo_unlock or bs_repo_close. */
+ * it from start to end: acquire BS_REPO_LEASE_NAME with the handle's TTL
+ * (bs_repo_settings.lease_ttl_ms, else BS_REPO_LEASE_TTL_MS);
+ * renewed by writes to put streams of the handle once half the TTL has
+ * passed (a renewal that fails on a TTL backend fails the write with
+ * BS_ERR_LOCKED); released by bs_repo_unlock or bs_repo_close. */
 int bs_repo_lock(struct bs_repo *r, enum bs_repo_lock_mode mode, int wait_ms, struct bs_err *err);
 void bs_repo_unlock(struct bs_repo *r);
 

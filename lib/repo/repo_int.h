@@ -69,6 +69,7 @@ struct bs_repo {
 	void *priv;          /* backend state */
 	struct bs_repo_lease *leases;  /* held, newest first */
 	struct bs_repo_lease *lock;    /* the one bs_repo_lock took */
+	int64_t lock_ttl_ms;           /* its TTL */
 };
 
 extern const struct bs_repo_ops bs_repo_local_ops;

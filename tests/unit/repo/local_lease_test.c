@@ -134,6 +134,44 @@ TEST(holder_files_of_gone_holders_are_swept)
 	CHECK_INT(bs_repo_lease_release(l, &err), 0);
 }
 
+/* "renewed": "..." of the only holder file */
+static void renewed(char *out, size_t n)
+{
+	char text[1024], *p;
+
+	out[0] = '\0';
+	if (holders(text, sizeof(text)) != 1 || !(p = strstr(text, "\"renewed\": \"")))
+		return;
+	snprintf(out, n, "%.20s", p + 12);
+}
+
+TEST(writing_renews_the_handles_lease)
+{
+	struct bs_repo_settings set = { .lease_ttl_ms = 2000 };
+	struct bs_repo *r2 = NULL;
+	struct bs_wstream *w = NULL;
+	struct bs_err err;
+	char before[32], after[32];
+
+	bs_err_init(&err);
+	CHECK_INT(bs_repo_open_with(root, &set, &r2, &err), 0);
+	CHECK_INT(bs_repo_lock(r2, BS_REPO_LOCK_SHARED, 0, &err), 0);
+	renewed(before, sizeof(before));
+	CHECK(before[0] != '\0');
+	CHECK_INT(bs_repo_put(r2, "archives/x.tar", &w, &err), 0);
+	CHECK_INT(bs_wstream_write(w, "a", 1, &err), 0);
+	renewed(after, sizeof(after));
+	CHECK_STR(after, before); /* not yet: less than half the TTL has passed */
+	usleep(1500000);
+	CHECK_INT(bs_wstream_write(w, "b", 1, &err), 0);
+	renewed(after, sizeof(after));
+	CHECK(after[0] != '\0' && strcmp(after, before) > 0);
+	CHECK_INT(bs_wstream_finish(w, &err), 0);
+	bs_wstream_free(w);
+	bs_repo_close(r2);
+	CHECK_INT(holders(after, sizeof(after)), 0);
+}
+
 int main(void)
 {
 	struct bs_err err;
@@ -151,6 +189,7 @@ int main(void)
 	RUN(a_holder_is_visible_while_it_holds);
 	RUN(the_lock_file_is_what_is_locked);
 	RUN(holder_files_of_gone_holders_are_swept);
+	RUN(writing_renews_the_handles_lease);
 	bs_repo_close(repo);
 	rc = DONE();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
