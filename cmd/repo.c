@@ -7,9 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "command/command.h"
+#include "command/setup.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "repo/repo.h"
 
 static struct bs_common_opts co;
 static const char *o_repo;

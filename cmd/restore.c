@@ -8,7 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "command/command.h"
+#include "command/restore.h"
+#include "command/setup.h"
 #include "common/escape.h"
 #include "common/log.h"
 #include "common/opts.h"

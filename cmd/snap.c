@@ -13,12 +13,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "command/command.h"
+#include "command/listing.h"
 #include "command/metrics.h"
+#include "command/prune.h"
+#include "command/setup.h"
+#include "command/snap.h"
 #include "command/snap_guard.h"
 #include "common/duration.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "common/progress.h"
 #include "common/sigwatch.h"
 #include "config/bind.h"
 #include "config/policy_file.h"

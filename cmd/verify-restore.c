@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "command/command.h"
+#include "command/setup.h"
 #include "command/drill.h"
 #include "common/duration.h"
 #include "common/durable.h"

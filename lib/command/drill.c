@@ -23,7 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "command/command.h"
+#include "command/keys.h"
+#include "command/setup.h"
 #include "command/drill.h"
 #include "command/metrics.h"
 #include "common/escape.h"

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "command/command.h"
+#include "command/keys.h"
 #include "common/log.h"
 
 int bs_keys_recipients(const struct bs_config *cfg, const char *const *extra, const char *extra_file,

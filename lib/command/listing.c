@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "command/command.h"
+#include "command/listing.h"
 #include "common/escape.h"
 #include "common/human.h"
 #include "common/log.h"

@@ -18,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "command/command.h"
+#include "catalog/catalog.h"
+#include "command/prune.h"
 #include "common/escape.h"
 #include "common/log.h"
 

@@ -8,7 +8,8 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "command/command.h"
+#include "command/keys.h"
+#include "command/restore.h"
 #include "common/escape.h"
 #include "common/log.h"
 #include "restore/restore.h"

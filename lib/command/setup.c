@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 
-#include "command/command.h"
+#include "command/setup.h"
 #include "common/log.h"
 #include "common/opts.h"
 #include "pg/conn.h"

@@ -14,7 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "command/command.h"
+#include "command/keys.h"
+#include "command/prune.h"
+#include "command/setup.h"
+#include "command/snap.h"
 #include "command/metrics.h"
 #include "command/snap_guard.h"
 #include "common/hash.h"

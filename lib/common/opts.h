@@ -72,7 +72,7 @@ struct bs_common_opts {
 /* PostgreSQL connection options, spelled as pg_dump and pg_restore spell
  * them.  -d takes a database name or a whole connection string (key=value
  * or URI); -h/-p/-U override that string's host, port and user.  Turn them
- * into one conninfo with bs_cmd_conninfo (command/command.h). */
+ * into one conninfo with bs_cmd_conninfo (command/setup.h). */
 struct bs_conn_opts {
 	const char *dbname, *host, *port, *user;
 };

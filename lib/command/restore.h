@@ -1,0 +1,37 @@
+/*
+ * restore.h (command layer) - the restore operation (restore.c): resolve a
+ * snapshot, open (and decrypt) its archive, and restore it, or list its
+ * tables or roles to the FILE the command gives.
+ */
+#ifndef BS_COMMAND_RESTORE_H
+#define BS_COMMAND_RESTORE_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include "catalog/catalog.h"
+#include "common/err.h"
+#include "config/config.h"
+
+struct bs_restore_opts;
+struct bs_restore_result;
+
+struct bs_restore_request {
+	struct bs_config *cfg;
+	const char *spec;               /* id, unique id prefix, or "latest" */
+	time_t before;                  /* --before: newest snapshot started before this; 0: unused */
+	const char *database;           /* only snapshots of this database (for latest/--before) */
+	const char *identity_file;      /* --identity */
+	struct bs_restore_opts *engine; /* target, create, clean, jobs, filters... */
+	int list;                       /* --list: print the tables, restore nothing */
+	int globals_only;               /* --globals-only: print (or with engine->target apply) the roles */
+	int json;
+	int progress;
+};
+
+/* Resolve the snapshot, open (and decrypt) its archive, and restore it, or
+ * with list print its tables to f.  rec receives the snapshot's record. */
+int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *rec,
+		   struct bs_restore_result *res, FILE *f, struct bs_err *err);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * setup.h (command layer) - set-up every command shares (setup.c): the
+ * configuration, the number of jobs, PostgreSQL connection options.
+ */
+#ifndef BS_COMMAND_SETUP_H
+#define BS_COMMAND_SETUP_H
+
+#include "common/err.h"
+#include "config/config.h"
+
+/* Load the configuration (file, then BACKSTOP_* environment) and apply its
+ * log level unless the command line set one (quiet/verbose). */
+int bs_cmd_config(struct bs_config *cfg, const char *explicit_path, int quiet, int verbose,
+		  struct bs_err *err);
+/* Connections/threads to use: jobs if > 0, else the number of cores (at most 16). */
+int bs_cmd_jobs(int jobs);
+/* Refuse a connection string with a password given on the command line
+ * (flag names the option): it would be visible in the process list. */
+int bs_cmd_no_password(const char *flag, const char *conninfo, struct bs_err *err);
+/* Override a config string from a flag if the flag was given. */
+int bs_cmd_override(char **slot, const char *flag_value, struct bs_err *err);
+/* Apply -d/-h/-p/-U (pg_dump's connection options) to the conninfo in
+ * *slot (from the configuration, may be NULL): nothing when none was
+ * given; a password in -d is refused.  what names the connection in
+ * errors ("source database"). */
+struct bs_conn_opts;
+int bs_cmd_conninfo(char **slot, const struct bs_conn_opts *c, const char *what, struct bs_err *err);
+/* --database takes a database name; refuse a connection string there. */
+int bs_cmd_database_name(const char *name, struct bs_err *err);
+
+#endif
