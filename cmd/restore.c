@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/opts.h"
 #include "common/sigwatch.h"
+#include "report/report.h"
 #include "restore/restore.h"
 
 static struct bs_common_opts co;
@@ -110,9 +111,7 @@ static void print_result(const struct bs_snap_record *rec, const struct bs_resto
 				      "large_objects", (json_int_t)r->blobs, "seconds", "pre_data",
 				      r->t_predata, "data", r->t_data, "post_data", r->t_postdata, "total",
 				      r->t_total);
-		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', stdout);
-		json_decref(o);
+		bs_json_doc_write(o, stdout);
 		return;
 	}
 	printf("restored snapshot %s into database '%s': %llu tables, %llu rows, %llu sequences, "

@@ -26,6 +26,7 @@
 #include "common/sigwatch.h"
 #include "config/bind.h"
 #include "config/policy_file.h"
+#include "report/report.h"
 
 static struct bs_common_opts co;
 static struct bs_conn_opts conn;
@@ -241,8 +242,7 @@ static int prune_verb(const struct bs_config *cfg, struct bs_repo *repo, struct 
 		prune_metrics(cfg, o_database, doc, rc == 0, t0);
 	if (rc == 0) {
 		if (co.json) {
-			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-			fputc('\n', stdout);
+			bs_json_doc_write(json_incref(doc), stdout);
 		} else {
 			bs_prune_print_text(doc, stdout);
 		}
@@ -387,9 +387,7 @@ static void print_outcome(const struct bs_snap_outcome *o, json_t *prune_doc)
 		json_object_set_new(j, "rows", json_integer((json_int_t)o->rows));
 		json_object_set_new(j, "raw_bytes", json_integer((json_int_t)o->raw_bytes));
 		json_object_set(j, "prune", prune_doc ? prune_doc : json_null());
-		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', stdout);
-		json_decref(j);
+		bs_json_doc_write(j, stdout);
 		return;
 	}
 	if (prune_doc && !co.quiet)

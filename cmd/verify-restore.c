@@ -27,6 +27,7 @@
 #include "common/opts.h"
 #include "common/sigwatch.h"
 #include "drill/drill.h"
+#include "report/report.h"
 
 static struct bs_common_opts co;
 static struct bs_conn_opts conn;
@@ -194,9 +195,7 @@ static void print_reports(const struct bs_drill_outcome *o)
 			j = json_pack("{s:o,s:I,s:I,s:I}", "drills", a, "passed", (json_int_t)pass, "failed",
 				      (json_int_t)fail, "errors", (json_int_t)error);
 		}
-		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', stdout);
-		json_decref(j);
+		bs_json_doc_write(j, stdout);
 		return;
 	}
 	for (i = 0; i < o->n; i++) {

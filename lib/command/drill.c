@@ -32,6 +32,7 @@
 #include "common/human.h"
 #include "common/log.h"
 #include "pg/conn.h"
+#include "report/report.h"
 #include "restore/restore.h"
 
 void bs_drill_outcome_release(struct bs_drill_outcome *o)
@@ -712,9 +713,7 @@ int bs_cmd_drill_list(struct bs_repo *repo, const char *snapshot, int json, FILE
 					     d->tool_version ? json_string(d->tool_version) : json_null(), "record", d->key));
 		}
 		json_object_set_new(o, "drills", a);
-		rc = json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', f);
-		json_decref(o);
+		rc = bs_json_doc_write(o, f);
 		bs_drill_list_release(&l);
 		return rc < 0 ? bs_err_set(err, BS_ERR_IO, "unable to write JSON output") : 0;
 	}

@@ -7,6 +7,7 @@
 #include "common/escape.h"
 #include "common/human.h"
 #include "common/log.h"
+#include "report/report.h"
 
 json_t *bs_snap_record_json(const struct bs_snap_record *r)
 {
@@ -30,11 +31,7 @@ json_t *bs_snap_record_json(const struct bs_snap_record *r)
 
 static int dump_json(json_t *o, FILE *f, struct bs_err *err)
 {
-	int rc = json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-	fputc('\n', f);
-	json_decref(o);
-	if (rc < 0)
+	if (bs_json_doc_write(o, f) < 0)
 		return bs_err_set(err, BS_ERR_IO, "unable to write JSON output");
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "command/restore.h"
 #include "common/escape.h"
 #include "common/log.h"
+#include "report/report.h"
 #include "restore/restore.h"
 
 static int print_list(const struct bs_snap_record *rec, const struct bs_manifest *m, int json, FILE *f,
@@ -33,12 +34,8 @@ static int print_list(const struct bs_snap_record *rec, const struct bs_manifest
 		json_object_set_new(o, "tables", a);
 		json_object_set_new(o, "sequences", json_integer((json_int_t)m->nseqs));
 		json_object_set_new(o, "large_objects", json_integer((json_int_t)m->nblobs));
-		if (json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
-			json_decref(o);
+		if (bs_json_doc_write(o, f) < 0)
 			return bs_err_set(err, BS_ERR_IO, "unable to write output");
-		}
-		fputc('\n', f);
-		json_decref(o);
 		return 0;
 	}
 	fprintf(f, "snapshot %s of database '%s': %zu tables, %zu sequences, %zu large objects\n",

@@ -141,5 +141,5 @@ json_t *bs_report_json(const struct bs_report *r, unsigned flags)
 
 int bs_report_write_json(const struct bs_report *r, FILE *f, unsigned flags)
 {
-	return bs_report_dump_json(bs_report_json(r, flags), f);
+	return bs_json_doc_write(bs_report_json(r, flags), f);
 }

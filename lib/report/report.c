@@ -357,7 +357,7 @@ void bs_report_iso(time_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-int bs_report_dump_json(json_t *o, FILE *f)
+int bs_json_doc_write(json_t *o, FILE *f)
 {
 	int rc;
 

@@ -188,6 +188,11 @@ int bs_report_write_text(const struct bs_report *r, FILE *f, unsigned flags);
  * for embedding in a larger document; and the same written as one document
  * with a final newline.  Invalid UTF-8 becomes U+FFFD. */
 struct json_t *bs_report_json(const struct bs_report *r, unsigned flags);
+/* Any --json document, written the one way every command writes them:
+ * indented, keys in insertion order, a final newline.  Takes o (json_decref
+ * even on failure; NULL is a failure, as from a builder out of memory).
+ * -1 when o is NULL or f fails. */
+int bs_json_doc_write(struct json_t *o, FILE *f);
 int bs_report_write_json(const struct bs_report *r, FILE *f, unsigned flags);
 
 /* JUnit XML: <testsuites> with counts, a <testsuite> per group, a

@@ -16,7 +16,6 @@ char *bs_report_utf8_clean(const char *s);
 /* Write o (consumed; NULL: -1) to f as indented JSON and a newline;
  * -1 on a write error. */
 struct json_t;
-int bs_report_dump_json(struct json_t *o, FILE *f);
 
 /* The group a finding is shown under: its own, or the report's title. */
 const char *bs_report_group_of(const struct bs_report *r, const struct bs_finding *f);

@@ -166,5 +166,5 @@ fail:
 
 int bs_report_write_sarif(const struct bs_report *r, FILE *f, unsigned flags)
 {
-	return bs_report_dump_json(bs_report_sarif(r, flags), f);
+	return bs_json_doc_write(bs_report_sarif(r, flags), f);
 }
