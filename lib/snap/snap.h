@@ -4,7 +4,8 @@
  *
  * A coordinator connection locks the tables and exports its snapshot;
  * pg_dump captures the schema within it; N worker connections import it and
- * COPY tables (large ones in ctid ranges) in parallel, cutting the rows into
+ * COPY whole tables in parallel (plain COPY; a table is cut into ctid ranges
+ * only when it would otherwise leave jobs idle: tables.c), cutting the rows into
  * zstd chunks that one writer appends to the tar stream.  Sequences, large
  * objects and a schema inventory are read in the same snapshot; manifest.json
  * closes the archive.  Memory is bounded by jobs x chunk size, never by the
