@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "catalog/catalog.h"
 #include "command/setup.h"
 #include "common/log.h"
 #include "common/opts.h"
@@ -25,9 +26,9 @@ static const struct bs_opt init_opts[] = {
 static const struct bs_cmd_spec init_spec = {
 	"repo init",
 	"repo init [--repo DIR]",
-	"Create a repository: a new or empty directory (mode 0700) with the marker file\n"
-	"backstop-repo.json.  Every other command refuses a path that is not a repository.\n"
-	"Running it on an existing repository changes nothing and says so.",
+	"Create a repository: a new or empty directory (mode 0700) with the catalog's folders and\n"
+	"the marker file backstop-repo.json.  Every other command refuses a path that is not a\n"
+	"repository.  Running it on an existing repository changes nothing and says so.",
 	init_opts,
 	"examples:\n"
 	"  backstop repo init --repo /var/backups/backstop\n",
@@ -72,7 +73,8 @@ static int init_main(const struct bs_verb *v, int argc, char **argv)
 	}
 	if (bs_cmd_config(&cfg, co.config, co.quiet, co.verbose, &err) < 0 ||
 	    bs_cmd_override(&cfg.repository, o_repo, &err) < 0 ||
-	    bs_repo_init(cfg.repository, &existed, &repo, &err) < 0) {
+	    bs_repo_init(cfg.repository, &existed, &repo, &err) < 0 ||
+	    bs_catalog_layout_create(repo, &err) < 0) {
 		rc = bs_cmd_error(v->spec, &err);
 		goto out;
 	}

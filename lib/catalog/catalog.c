@@ -29,6 +29,17 @@ void bs_catalog_release(struct bs_catalog *c)
 	memset(c, 0, sizeof(*c));
 }
 
+int bs_catalog_layout_create(struct bs_repo *repo, struct bs_err *err)
+{
+	static const char *const folders[] = { "snapshots", "archives", "pins", "drills" };
+	size_t i;
+
+	for (i = 0; i < sizeof(folders) / sizeof(folders[0]); i++)
+		if (bs_repo_path_create(repo, folders[i], err) < 0)
+			return -1;
+	return 0;
+}
+
 int bs_catalog_commit(struct bs_repo *repo, const struct bs_snap_record *r, struct bs_err *err)
 {
 	char key[128], *json = NULL;

@@ -77,6 +77,11 @@ int bs_snap_record_from_json(struct bs_snap_record *r, const char *buf, size_t l
 struct bs_archive_expect;
 void bs_snap_record_expect(const struct bs_snap_record *rec, struct bs_archive_expect *x);
 
+/* The catalog's folders (snapshots/, archives/, pins/, drills/), made
+ * where the repository has folders (bs_repo_path_create): `repo init`
+ * shows them in a new local repository. */
+int bs_catalog_layout_create(struct bs_repo *repo, struct bs_err *err);
+
 /* Commit: write snapshots/<id>.json (atomic, durable).  The archive must
  * already be durable. */
 int bs_catalog_commit(struct bs_repo *repo, const struct bs_snap_record *r, struct bs_err *err);

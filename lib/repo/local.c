@@ -668,6 +668,18 @@ static int local_remove(struct bs_repo *r, const char *key, struct bs_err *err)
 	return 0;
 }
 
+static int local_path_create(struct bs_repo *r, const char *path, struct bs_err *err)
+{
+	struct local *l = r->priv;
+	char dir[PATH_MAX];
+
+	if (path_of(l, path, dir, err) < 0)
+		return -1;
+	if (mkdir_p(dir, 0700) < 0)
+		return bs_err_sys(err, BS_ERR_IO, errno, "unable to create '%s'", dir);
+	return 0;
+}
+
 /* ---- unfinished uploads: the files in tmp/ ---- */
 
 /* "<enc>.<pid>.<n>.tmp" -> the key it was for, or "" */
@@ -749,6 +761,7 @@ const struct bs_repo_ops bs_repo_local_ops = {
 	.put = local_put,
 	.list = local_list,
 	.remove = local_remove,
+	.path_create = local_path_create,
 	.list_unfinished = local_list_unfinished,
 	.remove_unfinished = local_remove_unfinished,
 	.lease_acquire = bs_local_lease_acquire,

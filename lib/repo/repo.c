@@ -374,6 +374,13 @@ int bs_repo_remove(struct bs_repo *r, const char *key, struct bs_err *err)
 	return r->ops->remove(r, key, err);
 }
 
+int bs_repo_path_create(struct bs_repo *r, const char *path, struct bs_err *err)
+{
+	if (check(path, 0, err) < 0)
+		return -1;
+	return r->ops->path_create ? r->ops->path_create(r, path, err) : 0;
+}
+
 int bs_repo_list_unfinished(struct bs_repo *r, bs_repo_upload_fn fn, void *ud, struct bs_err *err)
 {
 	return r->ops->list_unfinished(r, fn, ud, err);

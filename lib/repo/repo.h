@@ -137,6 +137,11 @@ int bs_repo_list(struct bs_repo *r, const char *prefix, bs_repo_list_fn fn, void
 		 struct bs_err *err);
 /* Removing a missing key is not an error. */
 int bs_repo_remove(struct bs_repo *r, const char *key, struct bs_err *err);
+/* Make room for keys under path/ (path follows the key grammar): the
+ * local backend creates the directory (mode 0700; existing is fine), so
+ * an operator finds it in a new repository; object stores have no folders
+ * and do nothing.  Never needed before a put. */
+int bs_repo_path_create(struct bs_repo *r, const char *path, struct bs_err *err);
 
 /* Unfinished uploads: puts never finished (running, or of a process that
  * died).  id names the upload for bs_repo_remove_unfinished (local:

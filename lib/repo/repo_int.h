@@ -52,6 +52,9 @@ struct bs_repo_ops {
 	int (*list)(struct bs_repo *r, const char *prefix, bs_repo_list_fn fn, void *ud,
 		    struct bs_err *err);
 	int (*remove)(struct bs_repo *r, const char *key, struct bs_err *err);
+	/* optional (NULL: nothing to do, as on object stores): make room for
+	 * keys under path/ (local: the directory) */
+	int (*path_create)(struct bs_repo *r, const char *path, struct bs_err *err);
 
 	int (*list_unfinished)(struct bs_repo *r, bs_repo_upload_fn fn, void *ud, struct bs_err *err);
 	int (*remove_unfinished)(struct bs_repo *r, const char *id, struct bs_err *err);

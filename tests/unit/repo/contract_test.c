@@ -167,10 +167,18 @@ TEST(stat_reports_size_and_time)
 	CHECK_INT(st.exists, 1);
 	CHECK_INT(st.size, 5);
 	CHECK(st.mtime >= now - 5 && st.mtime <= now + 5);
-	/* a "folder" is not an object */
+	/* a "folder" is not an object, made or not */
 	bs_err_init(&err);
 	CHECK_INT(bs_repo_stat(R, "a", &st, &err), -1);
 	CHECK_INT(err.code, BS_ERR_NOT_FOUND);
+	CHECK_INT(bs_repo_path_create(R, "f/g", &err), 0);
+	CHECK_INT(bs_repo_path_create(R, "f/g", &err), 0);
+	bs_err_init(&err);
+	CHECK_INT(bs_repo_stat(R, "f/g", &st, &err), -1);
+	CHECK_INT(err.code, BS_ERR_NOT_FOUND);
+	bs_err_init(&err);
+	CHECK_INT(bs_repo_path_create(R, "../up", &err), -1);
+	CHECK_INT(err.code, BS_ERR_INTERNAL);
 	done();
 }
 
