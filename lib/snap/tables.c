@@ -201,45 +201,107 @@ static void fmt_timeout(char *out, size_t n, int ms)
 		snprintf(out, n, "%dms", ms);
 }
 
+/* Why one table could not be locked (r: the failed LOCK's result). */
+static int lock_failed(struct snap_ctx *ctx, const struct snap_table *t, PGresult *r, const char *tmo,
+		       struct bs_err *err)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	if (state && strcmp(state, "55P03") == 0) {
+		bs_err_set(err, BS_ERR_PG, "unable to lock table %s: lock timeout after %s", t->qname, tmo);
+		bs_err_hint(err, "another session holds a conflicting lock (long-running DDL, VACUUM FULL,"
+				 " CLUSTER, REINDEX?); retry later or raise the lock timeout");
+	} else {
+		char what[600];
+		snprintf(what, sizeof(what), "unable to lock table %.500s", t->qname);
+		bs_pg_error(err, BS_ERR_PG, ctx->coord, r, what);
+		if (bs_err_is_sqlstate(err, "42501") && !err->hint[0])
+			bs_err_hint(err, "snapshots read every row of every table: connect as the table "
+					 "owner, a superuser, or a role with SELECT on every table and BYPASSRLS");
+	}
+	return -1;
+}
+
+/* LOCK TABLE t[from..to) IN ACCESS SHARE MODE, one statement; the result. */
+static PGresult *lock_range(struct snap_ctx *ctx, size_t from, size_t to, int *nomem)
+{
+	size_t i, len = 64;
+	PGresult *r;
+	char *q;
+
+	for (i = from; i < to; i++)
+		len += strlen(ctx->tables[i].qname) + 2;
+	if (!(q = malloc(len))) {
+		*nomem = 1;
+		return NULL;
+	}
+	len = (size_t)sprintf(q, "LOCK TABLE ");
+	for (i = from; i < to; i++)
+		len += (size_t)sprintf(q + len, "%s%s", i > from ? ", " : "", ctx->tables[i].qname);
+	strcpy(q + len, " IN ACCESS SHARE MODE");
+	r = PQexec(ctx->coord, q);
+	free(q);
+	return r;
+}
+
+static int exec_ok(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+
+	PQclear(r);
+	return ok;
+}
+
+/* Lock every table, LOCK_BATCH to a statement (one round trip and one
+ * statement for the server instead of one per table: it counts on
+ * databases of thousands of small tables).  lock_timeout applies to each
+ * lock acquisition, as before.  When a batch fails, it is rolled back to
+ * its savepoint and locked one table at a time, so the error names the
+ * table. */
+#define LOCK_BATCH 256
+
 int snap_lock_tables(struct snap_ctx *ctx, struct bs_err *err)
 {
 	char sql[128], tmo[32];
-	size_t i;
+	size_t from, i;
 
 	snprintf(sql, sizeof(sql), "SET lock_timeout = %d", ctx->o->lock_timeout_ms > 0 ? ctx->o->lock_timeout_ms : 0);
 	if (bs_pg_exec(ctx->coord, sql, err) < 0)
 		return -1;
 	fmt_timeout(tmo, sizeof(tmo), ctx->o->lock_timeout_ms);
-	for (i = 0; i < ctx->ntables; i++) {
-		struct snap_table *t = &ctx->tables[i];
-		char *q = malloc(strlen(t->qname) + 64);
+	for (from = 0; from < ctx->ntables; from += LOCK_BATCH) {
+		size_t to = from + LOCK_BATCH < ctx->ntables ? from + LOCK_BATCH : ctx->ntables;
+		int nomem = 0;
 		PGresult *r;
-		const char *state;
 
-		if (!q)
+		if (!exec_ok(ctx->coord, "SAVEPOINT backstop_lock"))
+			return bs_pg_error(err, BS_ERR_PG, ctx->coord, NULL, "unable to lock the tables");
+		r = lock_range(ctx, from, to, &nomem);
+		if (nomem)
 			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-		sprintf(q, "LOCK TABLE %s IN ACCESS SHARE MODE", t->qname);
-		r = PQexec(ctx->coord, q);
-		free(q);
 		if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
 			PQclear(r);
+			if (!exec_ok(ctx->coord, "RELEASE SAVEPOINT backstop_lock"))
+				return bs_pg_error(err, BS_ERR_PG, ctx->coord, NULL, "unable to lock the tables");
 			continue;
 		}
-		state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-		if (state && strcmp(state, "55P03") == 0) {
-			bs_err_set(err, BS_ERR_PG, "unable to lock table %s: lock timeout after %s", t->qname, tmo);
-			bs_err_hint(err, "another session holds a conflicting lock (long-running DDL, VACUUM FULL,"
-					 " CLUSTER, REINDEX?); retry later or raise the lock timeout");
-		} else {
-			char what[600];
-			snprintf(what, sizeof(what), "unable to lock table %.500s", t->qname);
-			bs_pg_error(err, BS_ERR_PG, ctx->coord, r, what);
-			if (bs_err_is_sqlstate(err, "42501") && !err->hint[0])
-				bs_err_hint(err, "snapshots read every row of every table: connect as the table "
-						 "owner, a superuser, or a role with SELECT on every table and BYPASSRLS");
-		}
 		PQclear(r);
-		return -1;
+		/* which one?  (a timeout is retried once per table, as before) */
+		if (!exec_ok(ctx->coord, "ROLLBACK TO SAVEPOINT backstop_lock"))
+			return bs_pg_error(err, BS_ERR_PG, ctx->coord, NULL, "unable to lock the tables");
+		for (i = from; i < to; i++) {
+			r = lock_range(ctx, i, i + 1, &nomem);
+			if (nomem)
+				return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+			if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+				lock_failed(ctx, &ctx->tables[i], r, tmo, err);
+				PQclear(r);
+				return -1;
+			}
+			PQclear(r);
+		}
+		exec_ok(ctx->coord, "RELEASE SAVEPOINT backstop_lock");
 	}
 	return 0;
 }
