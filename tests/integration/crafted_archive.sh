@@ -52,6 +52,14 @@ t_crafted_seq() {
 	check "peak RSS stays far below the 512 MiB the crafted number asked for" test "$maxkb" -lt 262144
 	run_cmd bs verify-restore "$id" --repo "$REPO" --archive-only
 	expect_exit 1
+	run_cmd bs verify-restore "$id" --repo "$REPO" --scratch "$(db_conninfo postgres)" --stale-grace 0s
+	expect_exit 1 "the full drill fails too (exit 1)"
+	check "the drill left no scratch database" bash -c "[ -z \"\$1\" ]" _ \
+		"$(pg postgres "select datname from pg_database where datname like 'backstop\_drill\_%'")"
+	printf 'keep_last: 5\nmin_keep: 1\n' >"$BS_TMP/keep5.yaml"
+	run_cmd bs snap prune --repo "$REPO" --policy "$BS_TMP/keep5.yaml"
+	expect_exit 0
+	check "prune kept the crafted snapshot (its policy keeps it)" test -f "$a" -a -f "$REPO/snapshots/$id.json"
 }
 run_test "a crafted chunk number is refused before anything is allocated for it (exit 3)" t_crafted_seq
 

@@ -5,7 +5,9 @@
 #     table of records with one malformed or out-of-bounds field are each
 #     reported on stderr by `snap list` (naming the key and what is wrong)
 #     and never listed;
-#   * `snap show` / `restore` of such a snapshot fail naming the record;
+#   * `snap show`, `restore`, `verify-restore --archive-only` and the full
+#     drill of such a snapshot fail naming the record (exit 3), and create
+#     nothing;
 #   * prune (and prune --dry-run) stops before deleting anything, exit 3,
 #     naming the record with a hint; the repository is byte-for-byte
 #     unchanged, so no archive is ever deleted as an "orphan";
@@ -75,6 +77,19 @@ expect_untrusted() { # WHAT-IS-WRONG-ERE
 	run_cmd bs snap show "$OLD" --repo "$REPO"
 	expect_exit 3
 	expect_stderr_contains "not trusted"
+	# every reader refuses it: restore, --archive-only, the full drill
+	run_cmd bs restore "$OLD" --repo "$REPO" -d "$(db_conninfo rec_never_created)" --create
+	expect_exit 3
+	expect_stderr_contains "not trusted"
+	check "restore created nothing" bash -c "[ -z \"\$1\" ]" _ "$(pg postgres "select 1 from pg_database where datname = 'rec_never_created'")"
+	run_cmd bs verify-restore "$OLD" --repo "$REPO" --archive-only
+	expect_exit 3
+	expect_stderr_contains "not trusted"
+	run_cmd bs verify-restore "$OLD" --repo "$REPO" --scratch "$(db_conninfo postgres)"
+	expect_exit 3
+	expect_stderr_contains "not trusted"
+	check "the refused drill left no scratch database" bash -c "[ -z \"\$1\" ]" _ \
+		"$(pg postgres "select datname from pg_database where datname like 'backstop\_drill\_%'")"
 	run_cmd bs snap prune --repo "$REPO" --policy "$BS_TMP/keep1.yaml" --dry-run
 	expect_exit 3
 	expect_stderr_contains "prune stopped before deleting anything"
