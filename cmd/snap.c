@@ -192,6 +192,27 @@ static int verb_args(const struct bs_verb *v, const struct bs_strlist *pos)
 	return 0;
 }
 
+/* snap list (spec NULL) or snap show SPEC: load, then render to stdout. */
+static int list_verb(struct bs_repo *repo, const char *spec, const char *database,
+		     const struct bs_retention_policy *policy, struct bs_err *err)
+{
+	struct bs_snap_listing l;
+	int rc;
+
+	if (!spec)
+		rc = bs_cmd_snap_list(repo, database, policy, &l, err);
+	else
+		rc = bs_cmd_snap_show(repo, spec, database, policy, &l, err);
+	if (rc < 0)
+		return -1;
+	if (!spec)
+		rc = bs_snap_list_write(&l, database, bs_repo_location(repo), co.json, stdout, err);
+	else
+		rc = bs_snap_show_write(&l, bs_repo_location(repo), co.json, stdout, err);
+	bs_snap_listing_release(&l);
+	return rc;
+}
+
 static int pin_verb(struct bs_repo *repo, const char *spec, int pin, struct bs_err *err)
 {
 	struct bs_catalog cat;
@@ -283,11 +304,9 @@ static int verb_main(const struct bs_verb *v, int argc, char **argv)
 		have = load_policy(&cfg, &pol, o_policy ? &err : &perr) == 0;
 		if (o_policy && !have)
 			rc = -1;
-		else if (v->spec == &list_spec)
-			rc = bs_cmd_snap_list(repo, o_database, have ? &pol : NULL, co.json, stdout, &err);
 		else
-			rc = bs_cmd_snap_show(repo, pos.v[0], o_database, have ? &pol : NULL, co.json, stdout,
-					      &err);
+			rc = list_verb(repo, v->spec == &list_spec ? NULL : pos.v[0], o_database, have ? &pol : NULL,
+				       &err);
 	} else if (v->spec == &prune_spec) {
 		rc = prune_verb(&cfg, repo, &err);
 	} else {

@@ -1,5 +1,8 @@
-/* listing.c - snap list / snap show output */
+/* listing.c - snap list / snap show: the operations load the catalog and
+ * the retention decisions into a struct bs_snap_listing; the writers
+ * render it as text or JSON (listing.h). */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,55 +107,156 @@ fail:
 	return NULL;
 }
 
-static const char *kept_by(const struct bs_retention_decision *d)
+void bs_snap_listing_release(struct bs_snap_listing *l)
 {
-	if (!d)
-		return "-";
-	return d->verdict == BS_RETAIN_KEEP ? d->reasons : "(next prune deletes it)";
+	size_t i;
+
+	if (!l)
+		return;
+	for (i = 0; l->kept_by && i < l->cat.n; i++)
+		free(l->kept_by[i]);
+	free(l->kept_by);
+	bs_catalog_release(&l->cat);
+	memset(l, 0, sizeof(*l));
+}
+
+/* kept_by[i] from the decisions (NULL: the next prune deletes it). */
+static int fill_kept_by(struct bs_snap_listing *l, const struct bs_retention_decision *dec)
+{
+	size_t i;
+
+	l->has_policy = 1;
+	if (!dec || l->cat.n == 0)
+		return 0;
+	if (!(l->kept_by = calloc(l->cat.n, sizeof(char *))))
+		return -1;
+	for (i = 0; i < l->cat.n; i++)
+		if (dec[i].verdict == BS_RETAIN_KEEP && !(l->kept_by[i] = strdup(dec[i].reasons)))
+			return -1;
+	return 0;
 }
 
 int bs_cmd_snap_list(struct bs_repo *repo, const char *database,
-		     const struct bs_retention_policy *policy, int json, FILE *f, struct bs_err *err)
+		     const struct bs_retention_policy *policy, struct bs_snap_listing *out, struct bs_err *err)
 {
 	struct bs_retention_decision *dec;
-	struct bs_catalog cat;
-	size_t i;
+	int rc;
 
-	if (bs_catalog_load(repo, database, &cat, err) < 0)
+	memset(out, 0, sizeof(*out));
+	if (bs_catalog_load(repo, database, &out->cat, err) < 0)
 		return -1;
-	dec = decide(policy, &cat);
-	if (json) {
-		json_t *o = json_object(), *a = json_array();
-		for (i = 0; i < cat.n; i++) {
-			json_t *r = bs_snap_record_json(&cat.recs[i]);
-			json_object_set_new(r, "kept_by", dec && dec[i].verdict == BS_RETAIN_KEEP
-								  ? json_string(dec[i].reasons)
-								  : json_null());
-			json_array_append_new(a, r);
-		}
-		json_object_set_new(o, "snapshots", a);
-		bs_catalog_release(&cat);
-		free(dec);
-		return dump_json(o, f, err);
-	}
-	if (cat.n == 0) {
+	if (out->cat.n == 0 && database) {
 		struct bs_catalog all;
 		char names[512] = "";
-		if (database && bs_catalog_load_flags(repo, NULL, BS_CATALOG_QUIET, &all, err) == 0) {
+		struct bs_err e;
+		bs_err_init(&e);
+		if (bs_catalog_load_flags(repo, NULL, BS_CATALOG_QUIET, &all, &e) == 0) {
 			if (bs_catalog_databases(&all, names, sizeof(names)) > 0)
 				bs_warn("no snapshots of database '%s'; this repository holds snapshots of: %s",
 					database, names);
 			bs_catalog_release(&all);
 		}
-		fprintf(f, "no snapshots%s%s%s in %s\n", database ? " of database '" : "",
-			database ? bs_esc(database) : "", database ? "'" : "", bs_esc(bs_repo_location(repo)));
+	}
+	if (!policy)
+		return 0;
+	dec = decide(policy, &out->cat);
+	rc = fill_kept_by(out, dec);
+	free(dec);
+	if (rc < 0) {
+		bs_snap_listing_release(out);
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int bs_cmd_snap_show(struct bs_repo *repo, const char *spec, const char *database,
+		     const struct bs_retention_policy *policy, struct bs_snap_listing *out, struct bs_err *err)
+{
+	struct bs_catalog cat;
+	const struct bs_snap_record *r;
+	struct bs_err e;
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (bs_catalog_load(repo, database, &cat, err) < 0)
+		return -1;
+	r = bs_catalog_find(&cat, spec, 0, err);
+	if (!r) {
 		bs_catalog_release(&cat);
+		return -1;
+	}
+	/* kept_by is decided among the snapshot's own database's snapshots:
+	 * the listing is that database's, and the record is chosen from it */
+	bs_err_init(&e);
+	if (bs_catalog_load_flags(repo, r->database, BS_CATALOG_QUIET, &out->cat, &e) < 0) {
+		bs_catalog_release(&cat);
+		*err = e;
+		return -1;
+	}
+	out->shown = SIZE_MAX;
+	for (i = 0; i < out->cat.n; i++)
+		if (strcmp(out->cat.recs[i].id, r->id) == 0)
+			out->shown = i;
+	bs_catalog_release(&cat);
+	if (out->shown == SIZE_MAX) {
+		bs_snap_listing_release(out);
+		return bs_err_set(err, BS_ERR_NOT_FOUND, "snapshot %s disappeared from the catalog", spec);
+	}
+	if (!policy)
+		return 0;
+	{
+		struct bs_retention_decision *dec = decide(policy, &out->cat);
+		rc = fill_kept_by(out, dec);
+		free(dec);
+	}
+	if (rc < 0) {
+		bs_snap_listing_release(out);
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* ---- rendering ---- */
+
+/* "kept by" for record i: the rules, "(next prune deletes it)", or "-"
+ * (no policy, or it could not decide). */
+static const char *kept_text(const struct bs_snap_listing *l, size_t i)
+{
+	if (!l->has_policy || !l->kept_by)
+		return "-";
+	return l->kept_by[i] ? l->kept_by[i] : "(next prune deletes it)";
+}
+
+static json_t *kept_json(const struct bs_snap_listing *l, size_t i)
+{
+	return l->kept_by && l->kept_by[i] ? json_string(l->kept_by[i]) : json_null();
+}
+
+int bs_snap_list_write(const struct bs_snap_listing *l, const char *database, const char *location, int json,
+		       FILE *f, struct bs_err *err)
+{
+	size_t i;
+
+	if (json) {
+		json_t *o = json_object(), *a = json_array();
+		for (i = 0; i < l->cat.n; i++) {
+			json_t *r = bs_snap_record_json(&l->cat.recs[i]);
+			json_object_set_new(r, "kept_by", kept_json(l, i));
+			json_array_append_new(a, r);
+		}
+		json_object_set_new(o, "snapshots", a);
+		return dump_json(o, f, err);
+	}
+	if (l->cat.n == 0) {
+		fprintf(f, "no snapshots%s%s%s in %s\n", database ? " of database '" : "",
+			database ? bs_esc(database) : "", database ? "'" : "", bs_esc(location));
 		return 0;
 	}
 	fprintf(f, "%-24s %-16s %-20s %10s %8s %-9s %-5s %-6s %-6s %s\n", "ID", "DATABASE",
 		"STARTED (UTC)", "SIZE", "TOOK", "STATUS", "ENC", "PINNED", "DRILL", "KEPT BY");
-	for (i = 0; i < cat.n; i++) {
-		const struct bs_snap_record *r = &cat.recs[i];
+	for (i = 0; i < l->cat.n; i++) {
+		const struct bs_snap_record *r = &l->cat.recs[i];
 		char st[32], sz[32], took[32];
 		bs_time_iso(r->start, st);
 		st[10] = ' ';
@@ -162,47 +266,21 @@ int bs_cmd_snap_list(struct bs_repo *repo, const char *database,
 		fprintf(f, "%-24s %-16s %-20s %10s %8s %-9s %-5s %-6s %-6s %s\n", r->id, bs_esc(r->database), st,
 			sz, took, r->status ? r->status : "complete", r->encrypted ? "age" : "none",
 			r->pinned ? "yes" : "-", r->drill_verdict ? bs_esc(r->drill_verdict) : "-",
-			kept_by(dec ? &dec[i] : NULL));
+			kept_text(l, i));
 	}
-	free(dec);
-	bs_catalog_release(&cat);
-	return 0;
+	return ferror(f) ? bs_err_set(err, BS_ERR_IO, "unable to write output") : 0;
 }
 
-int bs_cmd_snap_show(struct bs_repo *repo, const char *spec, const char *database,
-		     const struct bs_retention_policy *policy, int json, FILE *f, struct bs_err *err)
+int bs_snap_show_write(const struct bs_snap_listing *l, const char *location, int json, FILE *f,
+		       struct bs_err *err)
 {
-	struct bs_catalog cat, same;
-	struct bs_retention_decision *dec = NULL;
-	const struct bs_snap_record *r;
-	char st[32], en[32], sz[32], took[32], kept[512];
+	const struct bs_snap_record *r = &l->cat.recs[l->shown];
+	char st[32], en[32], sz[32], took[32];
 	size_t i;
 
-	if (bs_catalog_load(repo, database, &cat, err) < 0)
-		return -1;
-	r = bs_catalog_find(&cat, spec, 0, err);
-	if (!r) {
-		bs_catalog_release(&cat);
-		return -1;
-	}
-	/* kept_by is decided among the snapshot's own database's snapshots */
-	snprintf(kept, sizeof(kept), "-");
-	if (policy && bs_catalog_load(repo, r->database, &same, err) == 0) {
-		dec = decide(policy, &same);
-		for (i = 0; dec && i < same.n; i++)
-			if (strcmp(same.recs[i].id, r->id) == 0)
-				snprintf(kept, sizeof(kept), "%s", kept_by(&dec[i]));
-		free(dec);
-		bs_catalog_release(&same);
-	}
-	bs_err_clear(err);
 	if (json) {
 		json_t *o = bs_snap_record_json(r);
-		json_object_set_new(o, "kept_by", policy && strcmp(kept, "-") != 0 &&
-							  strcmp(kept, "(next prune deletes it)") != 0
-						  ? json_string(kept)
-						  : json_null());
-		bs_catalog_release(&cat);
+		json_object_set_new(o, "kept_by", kept_json(l, l->shown));
 		return dump_json(o, f, err);
 	}
 	bs_time_iso(r->start, st);
@@ -215,7 +293,7 @@ int bs_cmd_snap_show(struct bs_repo *repo, const char *spec, const char *databas
 	fprintf(f, "size           %s (%llu bytes), %llu tables, %llu chunks\n", sz,
 		(unsigned long long)r->bytes, (unsigned long long)r->tables, (unsigned long long)r->chunks);
 	fprintf(f, "status         %s\n", r->status ? r->status : "complete");
-	fprintf(f, "archive        %s/%s\n", bs_esc(bs_repo_location(repo)), r->archive);
+	fprintf(f, "archive        %s/%s\n", bs_esc(location), r->archive);
 	if (!r->encrypted) {
 		fprintf(f, "encryption     none (the archive is readable by anyone who can read the repository)\n");
 	} else {
@@ -234,9 +312,8 @@ int bs_cmd_snap_show(struct bs_repo *repo, const char *spec, const char *databas
 	} else {
 		fprintf(f, "last drill     never\n");
 	}
-	if (policy)
-		fprintf(f, "kept by        %s\n", kept);
+	if (l->has_policy)
+		fprintf(f, "kept by        %s\n", kept_text(l, l->shown));
 	fprintf(f, "tool           backstop %s\n", r->tool_version ? bs_esc(r->tool_version) : "?");
-	bs_catalog_release(&cat);
-	return 0;
+	return ferror(f) ? bs_err_set(err, BS_ERR_IO, "unable to write output") : 0;
 }
