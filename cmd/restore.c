@@ -129,6 +129,7 @@ int main(int argc, char **argv)
 	struct bs_restore_request rq;
 	struct bs_restore_result res;
 	struct bs_snap_record rec;
+	char *text = NULL;
 	struct bs_err err;
 	int rc = 0;
 
@@ -236,15 +237,24 @@ int main(int argc, char **argv)
 	rq.globals_only = o_globals_only;
 	rq.json = co.json;
 	rq.progress = !co.quiet && !co.json;
-	if (bs_cmd_restore(&rq, &rec, &res, stdout, &err) < 0) {
+	if (bs_cmd_restore(&rq, &rec, &res, &text, &err) < 0) {
 		bs_sigwatch_settle(); /* interrupted: the watcher ends the process */
 		rc = bs_cmd_error(&spec, &err);
 		goto done;
 	}
-	if (!o_list && !o_globals_only)
+	if (o_list) {
+		if (bs_restore_list_write(&rec, &res.manifest, co.json, stdout, &err) < 0) {
+			rc = bs_cmd_error(&spec, &err);
+			goto done;
+		}
+	} else if (text) {
+		fputs(text, stdout);
+	} else if (!o_globals_only) {
 		print_result(&rec, &res);
+	}
 	rc = bs_stdout_close(&spec);
 done:
+	free(text);
 	bs_restore_result_release(&res);
 	bs_snap_record_release(&rec);
 	bs_config_release(&cfg);

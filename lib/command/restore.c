@@ -3,9 +3,12 @@
  *
  * Steps: open the repository -> resolve the snapshot in the catalog ->
  * load the keys it needs -> open and decrypt the archive -> run the restore
- * engine (or, with --list, read the manifest and print the tables).
+ * engine (or, with --list, read the header and manifest; with
+ * --globals-only, the roles).  Rendering is bs_restore_list_write's.
  */
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "command/keys.h"
@@ -15,8 +18,8 @@
 #include "report/report.h"
 #include "restore/restore.h"
 
-static int print_list(const struct bs_snap_record *rec, const struct bs_manifest *m, int json, FILE *f,
-		      struct bs_err *err)
+int bs_restore_list_write(const struct bs_snap_record *rec, const struct bs_manifest *m, int json, FILE *f,
+			  struct bs_err *err)
 {
 	size_t i;
 
@@ -48,11 +51,31 @@ static int print_list(const struct bs_snap_record *rec, const struct bs_manifest
 		fprintf(f, "%-48s %14llu %12llu %7zu\n", bs_esc(name), (unsigned long long)t->rows,
 			(unsigned long long)t->raw_bytes, t->nchunks);
 	}
-	return 0;
+	return ferror(f) ? bs_err_set(err, BS_ERR_IO, "unable to write output") : 0;
+}
+
+/* --globals-only without a target: the SQL, into *text. */
+static int globals_text(const struct bs_restore_request *rq, struct bs_rstream *in, char **text,
+			struct bs_err *err)
+{
+	size_t len = 0;
+	int created = 0, rc;
+	FILE *m = open_memstream(text, &len);
+
+	if (!m)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	rc = bs_restore_globals(rq->engine, in, m, &created, err);
+	if (fclose(m) != 0 && rc == 0)
+		rc = bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	if (rc < 0) {
+		free(*text);
+		*text = NULL;
+	}
+	return rc;
 }
 
 int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *rec,
-		   struct bs_restore_result *res, FILE *f, struct bs_err *err)
+		   struct bs_restore_result *res, char **text, struct bs_err *err)
 {
 	struct bs_repo *repo = NULL;
 	struct bs_catalog cat;
@@ -65,6 +88,7 @@ int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *r
 
 	bs_catalog_init(&cat);
 	bs_snap_record_init(rec);
+	*text = NULL;
 	bs_progress_init(&prog, "restore");
 
 	/* step: repository and catalog */
@@ -88,18 +112,19 @@ int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *r
 
 	/* step: list, or restore */
 	if (rq->list) {
-		struct bs_manifest m;
-		bs_manifest_init(&m);
-		rc = bs_restore_read_manifest(in, &x, &m, err);
-		if (rc == 0)
-			rc = print_list(rec, &m, rq->json, f, err);
-		bs_manifest_release(&m);
+		bs_manifest_release(&res->manifest);
+		rc = bs_restore_read_manifest(in, &x, &res->manifest, err);
+		goto out;
+	}
+	if (rq->globals_only && !rq->engine->target) {
+		if ((rc = globals_text(rq, in, text, err)) < 0)
+			bs_err_prefix(err, "snapshot %s", rec->id);
 		goto out;
 	}
 	if (rq->globals_only) {
 		int created = 0;
-		rc = bs_restore_globals(rq->engine, in, f, &created, err);
-		if (rc == 0 && rq->engine->target)
+		rc = bs_restore_globals(rq->engine, in, NULL, &created, err);
+		if (rc == 0)
 			bs_info("snapshot %s: %d role%s created", rec->id, created, created == 1 ? "" : "s");
 		if (rc < 0)
 			bs_err_prefix(err, "snapshot %s", rec->id);

@@ -29,9 +29,19 @@ struct bs_restore_request {
 	int progress;
 };
 
-/* Resolve the snapshot, open (and decrypt) its archive, and restore it, or
- * with list print its tables to f.  rec receives the snapshot's record. */
+/* Resolve the snapshot, open (and decrypt) its archive, and restore it.
+ * rec receives the snapshot's record, res what was restored.  With list,
+ * nothing is restored: res->manifest holds the archive's header and
+ * manifest (render with bs_restore_list_write).  With globals_only and no
+ * target, *text receives the roles and tablespaces as SQL (malloc'd, the
+ * caller frees; NULL otherwise). */
 int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *rec,
-		   struct bs_restore_result *res, FILE *f, struct bs_err *err);
+		   struct bs_restore_result *res, char **text, struct bs_err *err);
+/* restore --list: the tables of a snapshot as text or JSON
+ * ({"id", "database", "tables": [{"schema","name","rows","bytes","chunks"}],
+ * "sequences", "large_objects"}).  BS_ERR_IO when f fails. */
+struct bs_manifest;
+int bs_restore_list_write(const struct bs_snap_record *rec, const struct bs_manifest *m, int json, FILE *f,
+			  struct bs_err *err);
 
 #endif
