@@ -19,8 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "command/setup.h"
 #include "command/drill.h"
+#include "command/setup.h"
 #include "common/duration.h"
 #include "common/durable.h"
 #include "common/log.h"
@@ -212,8 +212,9 @@ static int list_main(const struct bs_verb *v, int argc, char **argv)
 	struct bs_config cfg;
 	struct bs_strlist pos = { 0 };
 	struct bs_repo *repo = NULL;
+	struct bs_drill_list drills;
 	struct bs_err err;
-	int rc = 0;
+	int rc = 0, loaded = 0;
 
 	bs_log_set_prog("backstop verify-restore list");
 	bs_err_init(&err);
@@ -231,12 +232,19 @@ static int list_main(const struct bs_verb *v, int argc, char **argv)
 	if (bs_cmd_config(&cfg, list_co.config, list_co.quiet, list_co.verbose, &err) < 0 ||
 	    bs_cmd_override(&cfg.repository, list_repo, &err) < 0 ||
 	    bs_repo_open(cfg.repository, &repo, &err) < 0 ||
-	    bs_cmd_drill_list(repo, pos.n ? pos.v[0] : NULL, list_co.json, stdout, &err) < 0) {
+	    bs_drill_list_load(repo, pos.n ? pos.v[0] : NULL, &drills, &err) < 0) {
+		rc = bs_cmd_error(v->spec, &err);
+		goto out;
+	}
+	loaded = 1;
+	if (bs_drill_list_write(&drills, bs_repo_location(repo), list_co.json, stdout, &err) < 0) {
 		rc = bs_cmd_error(v->spec, &err);
 		goto out;
 	}
 	rc = bs_stdout_close(v->spec);
 out:
+	if (loaded)
+		bs_drill_list_release(&drills);
 	bs_repo_close(repo);
 	bs_config_release(&cfg);
 	bs_strlist_release(&pos);

@@ -689,19 +689,16 @@ out:
 
 /* ---- list ---------------------------------------------------------------- */
 
-int bs_cmd_drill_list(struct bs_repo *repo, const char *snapshot, int json, FILE *f, struct bs_err *err)
+int bs_drill_list_write(const struct bs_drill_list *l, const char *location, int json, FILE *f, struct bs_err *err)
 {
-	struct bs_drill_list l;
 	size_t i;
 
-	if (bs_drill_list_load(repo, snapshot, &l, err) < 0)
-		return -1;
 	if (json) {
 		json_t *o = json_object(), *a = json_array();
 		char st[32];
 		int rc;
-		for (i = 0; i < l.n; i++) {
-			const struct bs_drill_summary *d = &l.d[i];
+		for (i = 0; i < l->n; i++) {
+			const struct bs_drill_summary *d = &l->d[i];
 			bs_time_iso(d->start, st);
 			json_array_append_new(
 				a, json_pack("{s:s,s:s,s:o,s:s,s:s,s:s,s:o,s:o,s:I,s:o,s:s}", "id", d->id, "snapshot",
@@ -714,18 +711,16 @@ int bs_cmd_drill_list(struct bs_repo *repo, const char *snapshot, int json, FILE
 		}
 		json_object_set_new(o, "drills", a);
 		rc = bs_json_doc_write(o, f);
-		bs_drill_list_release(&l);
 		return rc < 0 ? bs_err_set(err, BS_ERR_IO, "unable to write JSON output") : 0;
 	}
-	if (l.n == 0) {
-		fprintf(f, "no drills recorded in %s\n", bs_repo_location(repo));
-		bs_drill_list_release(&l);
+	if (l->n == 0) {
+		fprintf(f, "no drills recorded in %s\n", bs_esc(location));
 		return 0;
 	}
 	fprintf(f, "%-24s %-24s %-14s %-20s %-12s %-7s %8s %8s %s\n", "DRILL", "SNAPSHOT", "DATABASE", "STARTED (UTC)",
 		"MODE", "VERDICT", "RTO", "RPO", "FINDINGS");
-	for (i = 0; i < l.n; i++) {
-		const struct bs_drill_summary *d = &l.d[i];
+	for (i = 0; i < l->n; i++) {
+		const struct bs_drill_summary *d = &l->d[i];
 		char st[32], rto[32], rpo[32];
 		bs_time_iso(d->start, st);
 		st[10] = ' ';
@@ -736,6 +731,5 @@ int bs_cmd_drill_list(struct bs_repo *repo, const char *snapshot, int json, FILE
 			d->database ? bs_esc(d->database) : "?", st, bs_esc(d->mode), bs_esc(d->verdict), rto, rpo,
 			(unsigned long long)d->findings);
 	}
-	bs_drill_list_release(&l);
-	return 0;
+	return ferror(f) ? bs_err_set(err, BS_ERR_IO, "unable to write output") : 0;
 }

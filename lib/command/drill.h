@@ -69,8 +69,10 @@ void bs_drill_outcome_release(struct bs_drill_outcome *o);
  * catalog (archive checks only when they fail; re-verifications never). */
 int bs_cmd_drill(const struct bs_drill_request *rq, struct bs_drill_outcome *out, struct bs_err *err);
 
-/* `verify-restore list`: past drills (of one snapshot if given), oldest
- * first, as text or JSON {"drills": [...]}. */
-int bs_cmd_drill_list(struct bs_repo *repo, const char *snapshot, int json, FILE *f, struct bs_err *err);
+/* `verify-restore list`: past drills (loaded with bs_drill_list_load, of
+ * one snapshot if given), oldest first, as text or JSON {"drills": [...]};
+ * location names the repository in text.  BS_ERR_IO when f fails. */
+int bs_drill_list_write(const struct bs_drill_list *l, const char *location, int json, FILE *f,
+			struct bs_err *err);
 
 #endif
