@@ -117,9 +117,7 @@ t_v1_snapshot() {
 	local repo=$BS_TMP/repo-v1 id db
 	run_cmd bs repo init --repo "$repo" -q
 	expect_exit 0 || return
-	# (a new repository holds only its marker: the folders come with the first object)
-	mkdir -p "$repo/archives" "$repo/snapshots" &&
-		cp "$BS_ROOT"/tests/data/v1-snapshot/archives/*.tar "$repo/archives/" &&
+	cp "$BS_ROOT"/tests/data/v1-snapshot/archives/*.tar "$repo/archives/" &&
 		cp "$BS_ROOT"/tests/data/v1-snapshot/snapshots/*.json "$repo/snapshots/" || { t_fail "cannot copy the fixture"; return; }
 	id=$(basename "$BS_ROOT"/tests/data/v1-snapshot/snapshots/*.json .json)
 	run_cmd bs verify-restore "$id" --repo "$repo" --scratch "$SCRATCH" --keep --json
