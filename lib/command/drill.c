@@ -271,12 +271,63 @@ static void dispose_scratch(struct drill_ctx *dc, struct bs_drill_scratch *sc, s
 	}
 }
 
+/* The full drill's restore into the scratch database: 1 when restored, 0
+ * when the drill ends here (a finding, or it could not run: in r), -1 on
+ * an error of the drill itself.  *in may be consumed (freed) here. */
+static int restore_into(struct drill_ctx *dc, const struct bs_snap_record *rec, struct bs_drill_report *r,
+			struct bs_drill_scratch *sc, struct bs_rstream **in, const struct bs_archive_expect *x,
+			struct bs_restore_result *res, struct bs_progress *prog, struct bs_err *err)
+{
+	const struct bs_drill_request *rq = dc->rq;
+	struct bs_restore_opts eng;
+	struct bs_err e;
+	int rc;
+
+	memset(&eng, 0, sizeof(eng));
+	eng.target = sc->target;
+	eng.create = 1;
+	eng.keep_on_error = 1; /* the drill drops it, also after a failure */
+	eng.guard = rq->guard ? &rq->guard->creating : NULL;
+	eng.caller_drops = 1;
+	eng.jobs = dc->jobs;
+	eng.pg_bindir = rq->cfg->snap.pg_bindir;
+	eng.progress = prog;
+	eng.expect = x;
+	bs_info("drill %s: restoring snapshot %s of '%s' into scratch database '%s' on %s", r->id, rec->id,
+		rec->database, sc->name, sc->where);
+	bs_progress_start(prog, rq->progress);
+	bs_err_init(&e);
+	rc = bs_restore_run(&eng, *in, res, &e);
+	bs_progress_stop(prog);
+	r->t_schema = res->t_predata;
+	r->t_data = res->t_data;
+	r->t_postdata = res->t_postdata;
+	r->chunks = res->chunks;
+	r->raw_bytes = res->bytes;
+	if (rc == 0)
+		return 1;
+	if (e.code == BS_ERR_NOMEM || e.code == BS_ERR_INTERNAL || e.code == BS_ERR_INTERRUPTED ||
+	    e.code == BS_ERR_PG_CONNECT || (!is_damage(&e) && !server_up(sc))) {
+		cannot_run(r, &e);
+		return 0;
+	}
+	add_err_finding(r, BS_DRILL_AREA_RESTORE, &e);
+	if (is_damage(&e)) {
+		/* the restore stops at the first damage: list all of it */
+		bs_rstream_free(*in);
+		*in = NULL;
+		return check_damage(dc, rec, r, err) < 0 ? -1 : 0;
+	}
+	if (res->manifest.ntables)
+		bs_drill_report_tables(r, &res->manifest);
+	return 0;
+}
+
 static int run_db(struct drill_ctx *dc, const struct bs_snap_record *rec, struct bs_drill_report *r,
 		  struct bs_err *err)
 {
 	const struct bs_drill_request *rq = dc->rq;
 	struct bs_drill_scratch sc;
-	struct bs_restore_opts eng;
 	struct bs_restore_result res;
 	struct bs_manifest mloc;
 	const struct bs_manifest *m = NULL;
@@ -355,46 +406,9 @@ static int run_db(struct drill_ctx *dc, const struct bs_snap_record *rec, struct
 		m = &mloc;
 	} else {
 		/* step: restore into the new database */
-		memset(&eng, 0, sizeof(eng));
-		eng.target = sc.target;
-		eng.create = 1;
-		eng.keep_on_error = 1; /* the drill drops it, also after a failure */
-		eng.guard = rq->guard ? &rq->guard->creating : NULL;
-		eng.caller_drops = 1;
-		eng.jobs = dc->jobs;
-		eng.pg_bindir = rq->cfg->snap.pg_bindir;
-		eng.progress = &prog;
-		eng.expect = &x;
-		bs_info("drill %s: restoring snapshot %s of '%s' into scratch database '%s' on %s", r->id, rec->id,
-			rec->database, sc.name, sc.where);
-		bs_progress_start(&prog, rq->progress);
-		bs_err_init(&e);
-		rc = bs_restore_run(&eng, in, &res, &e);
-		bs_progress_stop(&prog);
-		r->t_schema = res.t_predata;
-		r->t_data = res.t_data;
-		r->t_postdata = res.t_postdata;
-		r->chunks = res.chunks;
-		r->raw_bytes = res.bytes;
-		if (rc < 0) {
-			rc = 0;
-			if (e.code == BS_ERR_NOMEM || e.code == BS_ERR_INTERNAL || e.code == BS_ERR_INTERRUPTED ||
-			    e.code == BS_ERR_PG_CONNECT || (!is_damage(&e) && !server_up(&sc))) {
-				cannot_run(r, &e);
-				goto cleanup;
-			}
-			add_err_finding(r, BS_DRILL_AREA_RESTORE, &e);
-			if (is_damage(&e)) {
-				/* the restore stops at the first damage: list all of it */
-				bs_rstream_free(in);
-				in = NULL;
-				if (check_damage(dc, rec, r, err) < 0) {
-					rc = -1;
-					goto cleanup;
-				}
-			} else if (res.manifest.ntables) {
-				bs_drill_report_tables(r, &res.manifest);
-			}
+		int restored = restore_into(dc, rec, r, &sc, &in, &x, &res, &prog, err);
+		if (restored <= 0) {
+			rc = restored;
 			goto cleanup;
 		}
 		m = &res.manifest;

@@ -422,6 +422,138 @@ static int range_error(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
 			     keypath, lo);
 }
 
+static int bind_int(struct bs_bind_ctx *ctx, const struct bs_bind_field *f, const struct bs_ynode *node,
+		 const char *keypath, const char *v, void *slot, int limited, struct bs_err *err)
+{
+	long long n;
+	char val[32], lo[32], hi[32];
+	long long min = limited ? f->min : INT_MIN, max = limited ? f->max : INT_MAX;
+
+	if (parse_int(v, &n) < 0) {
+		bs_bind_error(ctx, f, node, err, "invalid integer '%s' for '%s'", v,
+			      keypath);
+		if (!f->hint)
+			bs_err_hint(err, "write a whole number in decimal, e.g. '4'");
+		return -1;
+	}
+	if (n < min || n > max || n < INT_MIN || n > INT_MAX) {
+		snprintf(val, sizeof(val), "%lld", n);
+		snprintf(lo, sizeof(lo), "%lld", min);
+		snprintf(hi, sizeof(hi), "%lld", max);
+		return range_error(ctx, f, node, keypath, "value", val, lo,
+				   limited && max >= INT_MAX ? NULL : hi, err);
+	}
+	*(int *)slot = (int)n;
+	return 0;
+}
+
+static int bind_bool(struct bs_bind_ctx *ctx, const struct bs_bind_field *f, const struct bs_ynode *node,
+		 const char *keypath, const char *v, void *slot, int limited, struct bs_err *err)
+{
+	int b;
+
+	if (bs_bool_parse(v, &b) < 0) {
+		bs_bind_error(ctx, f, node, err, "invalid boolean '%s' for '%s'", v,
+			      keypath);
+		if (!f->hint)
+			bs_err_hint(err, "write true or false");
+		return -1;
+	}
+	*(int *)slot = b;
+	return 0;
+}
+
+static int bind_enum(struct bs_bind_ctx *ctx, const struct bs_bind_field *f, const struct bs_ynode *node,
+		 const char *keypath, const char *v, void *slot, int limited, struct bs_err *err)
+{
+	const struct bs_bind_enum *e;
+	char list[BS_ERR_HINT_MAX];
+	size_t n = 0;
+
+	for (e = f->enums; e->name; e++) {
+		if (strcasecmp(v, e->name) == 0) {
+			*(int *)slot = e->value;
+			return 0;
+		}
+	}
+	list[0] = '\0';
+	for (e = f->enums; e->name && n < sizeof(list); e++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+				      n ? ", " : "", e->name);
+	bs_bind_error(ctx, f, node, err, "invalid value '%s' for '%s'", v, keypath);
+	if (!f->hint)
+		bs_err_hint(err, "expected one of: %s", list);
+	return -1;
+}
+
+static int bind_duration(struct bs_bind_ctx *ctx, const struct bs_bind_field *f, const struct bs_ynode *node,
+		 const char *keypath, const char *v, void *slot, int limited, struct bs_err *err)
+{
+	struct bs_err derr;
+	int64_t secs, scale = f->scale > 0 ? f->scale : 1;
+	char lo[BS_DURATION_FMT_MAX], hi[BS_DURATION_FMT_MAX], val[BS_DURATION_FMT_MAX];
+
+	bs_err_init(&derr);
+	if (bs_duration_parse(v, &secs, &derr) < 0) {
+		/* reword "invalid duration 'x': why" to name the key */
+		const char *why = derr.msg;
+		char prefix[BS_ERR_MSG_MAX];
+
+		snprintf(prefix, sizeof(prefix), "invalid duration '%s': ", v);
+		if (strncmp(derr.msg, prefix, strlen(prefix)) == 0)
+			why = derr.msg + strlen(prefix);
+		bs_bind_error(ctx, f, node, err, "invalid duration '%s' for '%s': %s", v,
+			      keypath, why);
+		if (!f->hint && derr.hint[0])
+			bs_err_hint(err, "%s", derr.hint);
+		return -1;
+	}
+	if (limited && (secs < f->min || (f->max && secs > f->max))) {
+		bs_duration_format(secs, val, sizeof(val));
+		bs_duration_format(f->min, lo, sizeof(lo));
+		bs_duration_format(f->max, hi, sizeof(hi));
+		return range_error(ctx, f, node, keypath, "duration", val, lo,
+				   f->max ? hi : NULL, err);
+	}
+	if (secs > INT64_MAX / scale)
+		return bs_bind_error(ctx, f, node, err, "duration '%s' for '%s' is too large",
+				     v, keypath);
+	*(int64_t *)slot = secs * scale;
+	return 0;
+}
+
+static int bind_size(struct bs_bind_ctx *ctx, const struct bs_bind_field *f, const struct bs_ynode *node,
+		 const char *keypath, const char *v, void *slot, int limited, struct bs_err *err)
+{
+	struct bs_err serr;
+	uint64_t bytes;
+	char lo[32], hi[32], val[32];
+
+	bs_err_init(&serr);
+	if (bs_size_parse(v, &bytes, &serr) < 0) {
+		const char *why = serr.msg;
+		char prefix[BS_ERR_MSG_MAX];
+
+		snprintf(prefix, sizeof(prefix), "invalid size '%s': ", v);
+		if (strncmp(serr.msg, prefix, strlen(prefix)) == 0)
+			why = serr.msg + strlen(prefix);
+		bs_bind_error(ctx, f, node, err, "invalid size '%s' for '%s': %s", v,
+			      keypath, why);
+		if (!f->hint)
+			bs_err_hint(err, "%s", serr.hint);
+		return -1;
+	}
+	if (limited && (bytes < (uint64_t)f->min || (f->max && bytes > (uint64_t)f->max))) {
+		bs_size_format(bytes, val, sizeof(val));
+		bs_size_format((uint64_t)f->min, lo, sizeof(lo));
+		bs_size_format((uint64_t)f->max, hi, sizeof(hi));
+		return range_error(ctx, f, node, keypath, "size", val, lo,
+				   f->max ? hi : NULL, err);
+	}
+	*(uint64_t *)slot = bytes;
+	return 0;
+}
+
 int bs_bind_value(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
 		  const struct bs_ynode *node, const char *keypath, void *base,
 		  struct bs_err *err)
@@ -476,123 +608,16 @@ int bs_bind_value(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
 		note_secret(ctx, f, node);
 		memcpy(slot, v, strlen(v) + 1);
 		return 0;
-	case BS_BIND_INT: {
-		long long n;
-		char val[32], lo[32], hi[32];
-		long long min = limited ? f->min : INT_MIN, max = limited ? f->max : INT_MAX;
-
-		if (parse_int(v, &n) < 0) {
-			bs_bind_error(ctx, f, node, err, "invalid integer '%s' for '%s'", v,
-				      keypath);
-			if (!f->hint)
-				bs_err_hint(err, "write a whole number in decimal, e.g. '4'");
-			return -1;
-		}
-		if (n < min || n > max || n < INT_MIN || n > INT_MAX) {
-			snprintf(val, sizeof(val), "%lld", n);
-			snprintf(lo, sizeof(lo), "%lld", min);
-			snprintf(hi, sizeof(hi), "%lld", max);
-			return range_error(ctx, f, node, keypath, "value", val, lo,
-					   limited && max >= INT_MAX ? NULL : hi, err);
-		}
-		*(int *)slot = (int)n;
-		return 0;
-	}
-	case BS_BIND_BOOL: {
-		int b;
-
-		if (bs_bool_parse(v, &b) < 0) {
-			bs_bind_error(ctx, f, node, err, "invalid boolean '%s' for '%s'", v,
-				      keypath);
-			if (!f->hint)
-				bs_err_hint(err, "write true or false");
-			return -1;
-		}
-		*(int *)slot = b;
-		return 0;
-	}
-	case BS_BIND_ENUM: {
-		const struct bs_bind_enum *e;
-		char list[BS_ERR_HINT_MAX];
-		size_t n = 0;
-
-		for (e = f->enums; e->name; e++) {
-			if (strcasecmp(v, e->name) == 0) {
-				*(int *)slot = e->value;
-				return 0;
-			}
-		}
-		list[0] = '\0';
-		for (e = f->enums; e->name && n < sizeof(list); e++)
-			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
-					      n ? ", " : "", e->name);
-		bs_bind_error(ctx, f, node, err, "invalid value '%s' for '%s'", v, keypath);
-		if (!f->hint)
-			bs_err_hint(err, "expected one of: %s", list);
-		return -1;
-	}
-	case BS_BIND_DURATION: {
-		struct bs_err derr;
-		int64_t secs, scale = f->scale > 0 ? f->scale : 1;
-		char lo[BS_DURATION_FMT_MAX], hi[BS_DURATION_FMT_MAX], val[BS_DURATION_FMT_MAX];
-
-		bs_err_init(&derr);
-		if (bs_duration_parse(v, &secs, &derr) < 0) {
-			/* reword "invalid duration 'x': why" to name the key */
-			const char *why = derr.msg;
-			char prefix[BS_ERR_MSG_MAX];
-
-			snprintf(prefix, sizeof(prefix), "invalid duration '%s': ", v);
-			if (strncmp(derr.msg, prefix, strlen(prefix)) == 0)
-				why = derr.msg + strlen(prefix);
-			bs_bind_error(ctx, f, node, err, "invalid duration '%s' for '%s': %s", v,
-				      keypath, why);
-			if (!f->hint && derr.hint[0])
-				bs_err_hint(err, "%s", derr.hint);
-			return -1;
-		}
-		if (limited && (secs < f->min || (f->max && secs > f->max))) {
-			bs_duration_format(secs, val, sizeof(val));
-			bs_duration_format(f->min, lo, sizeof(lo));
-			bs_duration_format(f->max, hi, sizeof(hi));
-			return range_error(ctx, f, node, keypath, "duration", val, lo,
-					   f->max ? hi : NULL, err);
-		}
-		if (secs > INT64_MAX / scale)
-			return bs_bind_error(ctx, f, node, err, "duration '%s' for '%s' is too large",
-					     v, keypath);
-		*(int64_t *)slot = secs * scale;
-		return 0;
-	}
-	case BS_BIND_SIZE: {
-		struct bs_err serr;
-		uint64_t bytes;
-		char lo[32], hi[32], val[32];
-
-		bs_err_init(&serr);
-		if (bs_size_parse(v, &bytes, &serr) < 0) {
-			const char *why = serr.msg;
-			char prefix[BS_ERR_MSG_MAX];
-
-			snprintf(prefix, sizeof(prefix), "invalid size '%s': ", v);
-			if (strncmp(serr.msg, prefix, strlen(prefix)) == 0)
-				why = serr.msg + strlen(prefix);
-			bs_bind_error(ctx, f, node, err, "invalid size '%s' for '%s': %s", v,
-				      keypath, why);
-			if (!f->hint)
-				bs_err_hint(err, "%s", serr.hint);
-			return -1;
-		}
-		if (limited && (bytes < (uint64_t)f->min || (f->max && bytes > (uint64_t)f->max))) {
-			bs_size_format(bytes, val, sizeof(val));
-			bs_size_format((uint64_t)f->min, lo, sizeof(lo));
-			bs_size_format((uint64_t)f->max, hi, sizeof(hi));
-			return range_error(ctx, f, node, keypath, "size", val, lo,
-					   f->max ? hi : NULL, err);
-		}
-		*(uint64_t *)slot = bytes;
-		return 0;
-	}
+	case BS_BIND_INT:
+		return bind_int(ctx, f, node, keypath, v, slot, limited, err);
+	case BS_BIND_BOOL:
+		return bind_bool(ctx, f, node, keypath, v, slot, limited, err);
+	case BS_BIND_ENUM:
+		return bind_enum(ctx, f, node, keypath, v, slot, limited, err);
+	case BS_BIND_DURATION:
+		return bind_duration(ctx, f, node, keypath, v, slot, limited, err);
+	case BS_BIND_SIZE:
+		return bind_size(ctx, f, node, keypath, v, slot, limited, err);
 	default:
 		return bs_err_set(err, BS_ERR_INTERNAL, "bad bind type %d for '%s'",
 				  (int)f->type, keypath);
