@@ -27,7 +27,6 @@
 
 #define LO_BUF (256 * 1024)
 
-#define MIB (1024ull * 1024)
 
 /* One piece of work: a whole table, or a page range of a large one (TID
  * range scans, PostgreSQL 14+), so that one big table does not leave the
@@ -164,7 +163,8 @@ static void *table_worker(void *arg)
 
 struct relsize {
 	const char *schema, *name;
-	uint64_t bytes;
+	uint64_t bytes;  /* heap */
+	uint64_t work;   /* heap and TOAST */
 };
 
 static int cmp_relsize(const void *a, const void *b)
@@ -186,8 +186,40 @@ static int cmp_item(const void *a, const void *b)
 	return x->from < y->from ? -1 : x->from > y->from;
 }
 
-/* Largest first; tables above 64 MiB on disk split into page ranges of
- * size/(2 jobs), 32 MiB to 1 GiB each (as snap splits them). */
+/* parts per manifest table into v->ta[i].left: 1 unless bs_snap_plan_cut
+ * cuts it (a table missing from the restored database is never cut). */
+static int plan_cut(struct vctx *v, const struct relsize *rs, size_t rows, int jobs, int server_version_num,
+		    struct bs_err *err)
+{
+	const struct bs_manifest *m = v->o->m;
+	uint64_t *heap = calloc(m->ntables + 1, sizeof(*heap)), *work = calloc(m->ntables + 1, sizeof(*work));
+	uint32_t *parts = calloc(m->ntables + 1, sizeof(*parts));
+	size_t i;
+
+	if (!heap || !work || !parts) {
+		free(heap);
+		free(work);
+		free(parts);
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	}
+	for (i = 0; i < m->ntables; i++) {
+		struct relsize key = { m->tables[i].schema, m->tables[i].name, 0, 0 };
+		const struct relsize *hit = rows ? bsearch(&key, rs, rows, sizeof(*rs), cmp_relsize) : NULL;
+		heap[i] = hit ? hit->bytes : 0;
+		work[i] = hit ? (hit->work > hit->bytes ? hit->work : hit->bytes) : m->tables[i].raw_bytes;
+	}
+	bs_snap_plan_cut(heap, work, m->ntables, jobs, 0, server_version_num, parts, NULL);
+	for (i = 0; i < m->ntables; i++)
+		v->ta[i].left = parts[i];
+	free(heap);
+	free(work);
+	free(parts);
+	return 0;
+}
+
+/* Largest first; a table is cut into page ranges only where snap's planner
+ * would cut it (bs_snap_plan_cut: when it would leave jobs idle), on the
+ * restored tables' own sizes. */
 static int plan_items(struct vctx *v, PGconn *c, int jobs, struct bs_err *err)
 {
 	const struct bs_manifest *m = v->o->m;
@@ -195,11 +227,11 @@ static int plan_items(struct vctx *v, PGconn *c, int jobs, struct bs_err *err)
 	PGresult *res;
 	uint64_t block = 8192;
 	size_t i, n = 0, cap = 0;
-	int rows, ranges_ok = PQserverVersion(c) >= 140000;
+	int rows;
 
 	res = bs_pg_query(c,
 			  "SELECT n.nspname, c.relname, pg_catalog.pg_relation_size(c.oid),"
-			  " pg_catalog.current_setting('block_size')::int8"
+			  " pg_catalog.current_setting('block_size')::int8, pg_catalog.pg_table_size(c.oid)"
 			  " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 			  " WHERE c.relkind IN ('r', 'm')",
 			  0, NULL, err);
@@ -216,25 +248,24 @@ static int plan_items(struct vctx *v, PGconn *c, int jobs, struct bs_err *err)
 		rs[i].name = PQgetvalue(res, (int)i, 1);
 		rs[i].bytes = strtoull(PQgetvalue(res, (int)i, 2), NULL, 10);
 		block = strtoull(PQgetvalue(res, (int)i, 3), NULL, 10);
+		rs[i].work = strtoull(PQgetvalue(res, (int)i, 4), NULL, 10);
 	}
 	if (rows)
 		qsort(rs, (size_t)rows, sizeof(*rs), cmp_relsize);
 	if (block == 0)
 		block = 8192;
+	if (plan_cut(v, rs, (size_t)rows, jobs, PQserverVersion(c), err) < 0) {
+		free(rs);
+		PQclear(res);
+		return -1;
+	}
 	for (i = 0; i < m->ntables; i++) {
-		struct relsize key = { m->tables[i].schema, m->tables[i].name, 0 }, *hit;
-		uint64_t size, parts = 1, piece, pages, step, p;
+		struct relsize key = { m->tables[i].schema, m->tables[i].name, 0, 0 }, *hit;
+		uint64_t size, parts, pages, step, p;
 
 		hit = rows ? bsearch(&key, rs, (size_t)rows, sizeof(*rs), cmp_relsize) : NULL;
 		size = hit ? hit->bytes : m->tables[i].raw_bytes;
-		if (ranges_ok && hit && jobs > 1 && size > 64 * MIB) {
-			piece = size / (2 * (uint64_t)jobs);
-			if (piece < 32 * MIB)
-				piece = 32 * MIB;
-			if (piece > 1024 * MIB)
-				piece = 1024 * MIB;
-			parts = (size + piece - 1) / piece;
-		}
+		parts = v->ta[i].left;
 		if (n + parts > cap) {
 			size_t ncap = (n + parts) * 2;
 			struct vitem *ni = realloc(v->items, ncap * sizeof(*ni));

@@ -14,6 +14,7 @@
 #ifndef BS_SNAP_SNAP_H
 #define BS_SNAP_SNAP_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -51,6 +52,16 @@ struct bs_snap_result {
  * (table, member, server message).  res may be NULL. */
 int bs_snap_run(const struct bs_snap_opts *o, struct bs_wstream *out, struct bs_snap_result *res,
 		struct bs_err *err);
+
+/* How tables are cut for parallel COPY (lib/snap/tables.c says why, with
+ * the measurements): from each table's heap size and its work (heap plus
+ * TOAST, bytes), the number of jobs, the chunk size and the server version,
+ * parts[i] receives how many ctid ranges table i is cut into (1: whole,
+ * plain COPY) and *piece (may be NULL) the target size of a range.  Snap and
+ * the drill's digest recomputation share it.  Returns how many tables are
+ * cut. */
+size_t bs_snap_plan_cut(const uint64_t *heap, const uint64_t *work, size_t n, int jobs, uint64_t chunk,
+			int server_version_num, uint32_t *parts, uint64_t *piece);
 
 /* The COPY statement for a table's rows in COPY order (docs/format.md):
  * with where == NULL the whole table (that table only, never inheritance

@@ -399,26 +399,28 @@ static uint64_t table_work(const struct snap_table *t)
 	return t->weight > t->size ? t->weight : t->size;
 }
 
-int snap_plan_items(struct snap_ctx *ctx, struct bs_err *err)
+size_t bs_snap_plan_cut(const uint64_t *heap, const uint64_t *work, size_t n, int jobs, uint64_t chunk,
+			int server_version_num, uint32_t *parts, uint64_t *piece_out)
 {
-	uint64_t chunk = ctx->chunk_size, threshold, piece, total = 0, largest = 0, share;
-	uint64_t bs = ctx->block_size > 0 ? (uint64_t)ctx->block_size : 8192;
-	int jobs = ctx->o->jobs > 0 ? ctx->o->jobs : 1, split = 0;
-	size_t i, cap = 0, n = 0, comparable = 0, nsplit = 0;
+	uint64_t threshold, piece, total = 0, largest = 0, share;
+	size_t i, comparable = 0, nsplit = 0;
+	int split = 0;
 
+	if (jobs < 1)
+		jobs = 1;
 	threshold = 2 * chunk > 64 * MIB ? 2 * chunk : 64 * MIB;
-	for (i = 0; i < ctx->ntables; i++) {
-		total += table_work(&ctx->tables[i]);
-		if (table_work(&ctx->tables[i]) > largest)
-			largest = table_work(&ctx->tables[i]);
+	for (i = 0; i < n; i++) {
+		total += work[i];
+		if (work[i] > largest)
+			largest = work[i];
 	}
-	for (i = 0; i < ctx->ntables; i++)
-		if (table_work(&ctx->tables[i]) >= largest / 2)
+	for (i = 0; i < n; i++)
+		if (work[i] >= largest / 2)
 			comparable++;
 	share = total / (uint64_t)jobs;
 	/* ctid ranges are only efficient with TID range scans (PostgreSQL 14) */
-	if (ctx->server_version_num >= 140000 && jobs > 1 && comparable < (size_t)jobs &&
-	    largest > threshold && largest > share + share / 4)
+	if (server_version_num >= 140000 && jobs > 1 && comparable < (size_t)jobs && largest > threshold &&
+	    largest > share + share / 4)
 		split = 1;
 	piece = share / 2;
 	if (piece < 2 * chunk)
@@ -427,22 +429,57 @@ int snap_plan_items(struct snap_ctx *ctx, struct bs_err *err)
 		piece = 32 * MIB;
 	if (piece > 1024 * MIB)
 		piece = 1024 * MIB;
-	for (i = 0; i < ctx->ntables; i++) {
-		struct snap_table *t = &ctx->tables[i];
-		uint64_t parts = 1, w = table_work(t);
-
+	for (i = 0; i < n; i++) {
+		uint64_t p = 1;
 		/* the heap itself must be large: a TOAST-heavy table (small heap,
 		 * values fetched through the TOAST index) measured no faster cut
 		 * into ranges (bench/RESULTS.md) */
-		if (split && t->size > threshold && w > share + share / 4) {
-			parts = (w + piece - 1) / piece;
-			if (parts < 2)
-				parts = 2;
+		if (split && heap[i] > threshold && work[i] > share + share / 4) {
+			p = (work[i] + piece - 1) / piece;
+			if (p < 2)
+				p = 2;
 			nsplit++;
 		}
-		atomic_store(&t->items_left, (uint32_t)parts);
-		cap += parts;
+		parts[i] = (uint32_t)p;
 	}
+	if (piece_out)
+		*piece_out = piece;
+	return nsplit;
+}
+
+int snap_plan_items(struct snap_ctx *ctx, struct bs_err *err)
+{
+	uint64_t chunk = ctx->chunk_size, piece = 0, total = 0, largest = 0;
+	uint64_t bs = ctx->block_size > 0 ? (uint64_t)ctx->block_size : 8192;
+	int jobs = ctx->o->jobs > 0 ? ctx->o->jobs : 1;
+	size_t i, cap = 0, n = 0, comparable = 0, nsplit;
+	uint64_t *heap = calloc(ctx->ntables + 1, sizeof(*heap)), *work = calloc(ctx->ntables + 1, sizeof(*work));
+	uint32_t *parts = calloc(ctx->ntables + 1, sizeof(*parts));
+
+	if (!heap || !work || !parts) {
+		free(heap);
+		free(work);
+		free(parts);
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	}
+	for (i = 0; i < ctx->ntables; i++) {
+		heap[i] = ctx->tables[i].size;
+		work[i] = table_work(&ctx->tables[i]);
+		total += work[i];
+		if (work[i] > largest)
+			largest = work[i];
+	}
+	for (i = 0; i < ctx->ntables; i++)
+		if (work[i] >= largest / 2)
+			comparable++;
+	nsplit = bs_snap_plan_cut(heap, work, ctx->ntables, jobs, chunk, ctx->server_version_num, parts, &piece);
+	for (i = 0; i < ctx->ntables; i++) {
+		atomic_store(&ctx->tables[i].items_left, parts[i]);
+		cap += parts[i];
+	}
+	free(heap);
+	free(work);
+	free(parts);
 	bs_debug("snap: plan: %zu tables, %" PRIu64 " bytes, %d jobs, largest %" PRIu64 " bytes,"
 		 " %zu comparable; %zu split into ctid ranges of about %" PRIu64 " bytes, %zu items",
 		 ctx->ntables, total, jobs, largest, comparable, nsplit, piece, cap);
