@@ -42,7 +42,9 @@ char *bs_dbscript_list(const char *toc, size_t len)
 	static const char *const wanted[] = { "DATABASE - ", "DATABASE PROPERTIES - ", "COMMENT - DATABASE ",
 					      "ACL - DATABASE ", "SECURITY LABEL - DATABASE " };
 	const char *p = toc, *end = toc + len;
-	char *out = malloc(len + 1);
+	/* every kept line gets a newline, also the last one when the listing
+	 * does not end with one: len + 1, then the NUL */
+	char *out = malloc(len + 2);
 	size_t n = 0, i;
 
 	if (!out)

@@ -30,6 +30,17 @@ TEST(list)
 	l = bs_dbscript_list("6; 2615 16389 SCHEMA - app x\n", 29);
 	CHECK_STR(l, "");
 	free(l);
+	/* a last entry without its newline still gets one, inside the buffer
+	 * (a two-byte heap overflow the fuzzer found; ASan checks the bounds) */
+	{
+		static const char last[] = "3399; 1262 16388 DATABASE - app app_owner";
+		char *exact = malloc(sizeof(last) - 1);
+		memcpy(exact, last, sizeof(last) - 1);
+		l = bs_dbscript_list(exact, sizeof(last) - 1);
+		CHECK_STR(l, "3399; 1262 16388 DATABASE - app app_owner\n");
+		free(l);
+		free(exact);
+	}
 }
 
 static const char script[] =
