@@ -145,16 +145,18 @@ int bs_retention_localtimes(const char *tz, const time_t *ts, size_t n, struct t
 						  "time %lld is out of range", (long long)ts[i]);
 		return 0;
 	}
+	/* localtime_r has no zone argument: switch TZ for the whole batch under
+	 * one lock, then put the old value back.  The zone check reads the
+	 * environment (TZDIR) too, so it runs under the same lock: getenv while
+	 * another thread's setenv moves the environment reads freed memory. */
+	pthread_mutex_lock(&tz_mutex);
 	if (!tz_known(tz)) {
+		pthread_mutex_unlock(&tz_mutex);
 		bs_err_set(err, BS_ERR_POLICY, "unknown time zone '%s'", tz);
 		bs_err_hint(err, "use an IANA zone name such as 'UTC', 'Europe/Berlin' or "
 				 "'America/New_York'");
 		return -1;
 	}
-
-	/* localtime_r has no zone argument: switch TZ for the whole batch under
-	 * one lock, then put the old value back. */
-	pthread_mutex_lock(&tz_mutex);
 	old = getenv("TZ");
 	if (old && !(saved = strdup(old))) {
 		pthread_mutex_unlock(&tz_mutex);
