@@ -100,49 +100,14 @@ ssize_t bs_areader_read(struct bs_areader *r, void *buf, size_t len, struct bs_e
 	return n;
 }
 
+static ssize_t areader_read_fn(void *ud, void *buf, size_t len, struct bs_err *err)
+{
+	return bs_areader_read(ud, buf, len, err);
+}
+
 int bs_areader_read_all(struct bs_areader *r, size_t max, char **out, size_t *outlen, struct bs_err *err)
 {
-	size_t cap = max < 4096 ? max : 4096, len = 0;
-	char *buf = malloc(cap + 1);
-
-	*out = NULL;
-	*outlen = 0;
-	if (!buf)
-		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-	for (;;) {
-		ssize_t n;
-		if (len == cap) {
-			char *nb;
-			if (cap >= max) {
-				char c;
-				n = bs_areader_read(r, &c, 1, err);
-				if (n == 0)
-					break;
-				free(buf);
-				if (n < 0)
-					return -1;
-				return bs_err_set(err, BS_ERR_FORMAT, "archive member is larger than %zu bytes", max);
-			}
-			cap = cap * 2 > max ? max : cap * 2;
-			if (!(nb = realloc(buf, cap + 1))) {
-				free(buf);
-				return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-			}
-			buf = nb;
-		}
-		n = bs_areader_read(r, buf + len, cap - len, err);
-		if (n < 0) {
-			free(buf);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
+	return bs_read_all(areader_read_fn, r, "archive member", max, out, outlen, err);
 }
 
 /* The rest of a hashed member the caller did not read. */

@@ -5,6 +5,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -391,52 +392,17 @@ ssize_t bs_tar_read(struct bs_tar_reader *r, void *buf, size_t len, struct bs_er
 	return (ssize_t)n;
 }
 
+static ssize_t tar_read_fn(void *ud, void *buf, size_t len, struct bs_err *err)
+{
+	return bs_tar_read(ud, buf, len, err);
+}
+
 int bs_tar_read_all(struct bs_tar_reader *r, size_t max, char **out, size_t *outlen, struct bs_err *err)
 {
-	size_t cap = max < 4096 ? max : 4096, len = 0;
-	char *buf = malloc(cap + 1);
+	char what[600];
 
-	*out = NULL;
-	*outlen = 0;
-	if (!buf)
-		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-	for (;;) {
-		ssize_t n;
-		if (len == cap) {
-			char *nb;
-			if (cap >= max) {
-				/* one more byte tells whether it is over the limit */
-				char c;
-				n = bs_tar_read(r, &c, 1, err);
-				if (n == 0)
-					break;
-				free(buf);
-				if (n < 0)
-					return -1;
-				return bs_err_set(err, BS_ERR_FORMAT, "archive member '%s' is larger than %zu bytes",
-						  r->name ? r->name : "?", max);
-			}
-			cap = cap * 2 > max ? max : cap * 2;
-			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				free(buf);
-				return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-			}
-			buf = nb;
-		}
-		n = bs_tar_read(r, buf + len, cap - len, err);
-		if (n < 0) {
-			free(buf);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
+	snprintf(what, sizeof(what), "archive member '%.500s'", r->name ? r->name : "?");
+	return bs_read_all(tar_read_fn, r, what, max, out, outlen, err);
 }
 
 int bs_tar_reader_finish(struct bs_tar_reader *r, struct bs_err *err)

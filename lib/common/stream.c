@@ -281,3 +281,50 @@ const void *bs_wstream_mem_data(struct bs_wstream *s, size_t *len)
 	*len = m->len;
 	return m->buf;
 }
+
+int bs_read_all(bs_read_fn rd, void *ud, const char *what, size_t max, char **out, size_t *outlen,
+		struct bs_err *err)
+{
+	size_t cap = max < 4096 ? max : 4096, len = 0;
+	char *buf = malloc(cap + 1);
+
+	*out = NULL;
+	*outlen = 0;
+	if (!buf)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	for (;;) {
+		ssize_t n;
+		if (len == cap) {
+			char *nb;
+			if (cap >= max) {
+				/* one more byte tells whether it is over the limit */
+				char c;
+				n = rd(ud, &c, 1, err);
+				if (n == 0)
+					break;
+				free(buf);
+				if (n < 0)
+					return -1;
+				return bs_err_set(err, BS_ERR_FORMAT, "%s is larger than %zu bytes", what, max);
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			if (!(nb = realloc(buf, cap + 1))) {
+				free(buf);
+				return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+			}
+			buf = nb;
+		}
+		n = rd(ud, buf + len, cap - len, err);
+		if (n < 0) {
+			free(buf);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+}

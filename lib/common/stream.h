@@ -66,6 +66,14 @@ ssize_t bs_rstream_read(struct bs_rstream *s, void *buf, size_t len, struct bs_e
 int bs_rstream_read_full(struct bs_rstream *s, void *buf, size_t len, struct bs_err *err);
 void bs_rstream_free(struct bs_rstream *s);
 
+/* Read everything a read function gives (until it returns 0) into a
+ * malloc'd, NUL-terminated buffer, growing it as needed: the one loop
+ * behind the archive readers' "whole member" calls.  More than max bytes
+ * is BS_ERR_FORMAT "<what> is larger than <max> bytes". */
+typedef ssize_t (*bs_read_fn)(void *ud, void *buf, size_t len, struct bs_err *err);
+int bs_read_all(bs_read_fn rd, void *ud, const char *what, size_t max, char **out, size_t *outlen,
+		struct bs_err *err);
+
 /* File descriptor streams.  If own_fd, the fd is closed on free.
  * finish on an fd write stream fsyncs it unless it is a pipe/tty. */
 struct bs_wstream *bs_wstream_fd(int fd, int own_fd);
