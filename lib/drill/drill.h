@@ -183,9 +183,17 @@ int bs_drill_exit_code(const struct bs_drill_report *r);
 int bs_drill_report_text(const struct bs_drill_report *r, FILE *f);
 /* Full JSON object (caller json_decref's): the record fields plus every table. */
 struct json_t *bs_drill_report_json(const struct bs_drill_report *r);
-/* JUnit XML: one <testsuite> per report, a <testcase> per table, sequences,
- * large objects, schema, each smoke query and each limit, plus "archive" and
- * "restore".  Writes the whole document for n reports to f. */
+/* The drill as a report of the report layer (report/report.h): a finding
+ * per case - archive, restore, one per table (group <class>.tables), large
+ * objects, sequences, schema, one per smoke query (<class>.smoke), max_rto
+ * and max_snapshot_age (SKIPPED when no limit is set) - OK when nothing
+ * was found, FAIL once per drill finding of the case (the area is the
+ * category), UNKNOWN for a drill that could not run.  <class> is
+ * backstop.drill.<snapshot> (backstop.archive.<snapshot> for an
+ * archive-only check).  out is initialised by the caller. */
+struct bs_report;
+int bs_drill_report_findings(const struct bs_drill_report *r, struct bs_report *out);
+/* JUnit XML of n drills, one document (bs_report_write_junit_all). */
 int bs_drill_junit(const struct bs_drill_report *const *r, size_t n, FILE *f);
 
 /* ---- catalog records (record.c) ----------------------------------------

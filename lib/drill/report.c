@@ -1,6 +1,7 @@
 /*
  * report.c - the drill report: findings, verdict, and its renderings as
- * human text, JSON (record.c builds the object) and JUnit XML.
+ * human text, JSON (record.c builds the object), and findings of the report
+ * layer (lib/report), which writes its JUnit XML.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -251,22 +252,17 @@ struct json_t *bs_drill_report_json(const struct bs_drill_report *r)
 	return bs_drill_json(r, 1);
 }
 
-/* ---- XML ----------------------------------------------------------------- */
+/* ---- the drill as findings of the report layer (JUnit) -------------------- */
 
-/* One test case: it fails with the findings of (area, object), or of the
- * whole area when object is NULL. */
-struct jcase {
-	const char *classname;
-	const char *name;
+/* One JUnit case of the drill: the drill findings of (area, object), or of
+ * the whole area when object is NULL. */
+struct dcase {
+	const char *group;
+	const char *check;
 	const char *area;
-	const char *object;   /* NULL: every finding of the area */
+	const char *object;
 	double seconds;
-	const char *skipped;  /* reason, or NULL */
-	const char *error;    /* the drill could not run: <error>, or NULL */
-};
-
-struct jtally {
-	size_t tests, failures, errors, skipped;
+	const char *skipped; /* why nothing was checked, or NULL */
 };
 
 static int finding_matches(const struct bs_drill_finding *x, const char *area, const char *object)
@@ -278,206 +274,198 @@ static int finding_matches(const struct bs_drill_finding *x, const char *area, c
 	return x->object && strcmp(x->object, object) == 0;
 }
 
-static size_t count_area(const struct bs_drill_report *r, const char *area, const char *object)
+/* bs_report_add, -1 only when memory ran out (a finding past the bound is
+ * counted, not an error). */
+static int add(struct bs_report *out, const struct bs_finding *f)
 {
+	size_t before = out->nfindings + out->dropped;
+
+	bs_report_add(out, f);
+	return out->nfindings + out->dropped > before ? 0 : -1;
+}
+
+/* A FAIL finding per drill finding of the case, each with the area as its
+ * category (the JUnit failure type); when there is none, one OK finding, or
+ * SKIPPED with the reason. */
+static int add_case(struct bs_report *out, const struct bs_drill_report *r, const struct dcase *c)
+{
+	struct bs_finding f = {.group = c->group, .check = c->check, .category = c->area,
+			       .seconds = c->seconds};
 	size_t i, n = 0;
 
-	for (i = 0; i < r->nfindings; i++)
-		if (finding_matches(&r->findings[i], area, object))
-			n++;
-	return n;
-}
-
-static void junit_case(const struct bs_drill_report *r, const struct jcase *c, struct jtally *t, FILE *f)
-{
-	size_t i, nf = count_area(r, c->area, c->object);
-	int first = 1;
-
-	t->tests++;
-	fprintf(f, "    <testcase classname=\"");
-	bs_report_xml_escape(f, c->classname);
-	fprintf(f, "\" name=\"");
-	bs_report_xml_escape(f, c->name);
-	fprintf(f, "\" time=\"%.3f\"", c->seconds);
-	if (c->error) {
-		t->errors++;
-		fprintf(f, ">\n      <error message=\"");
-		bs_report_xml_escape(f, c->error);
-		fprintf(f, "\" type=\"could-not-run\"/>\n    </testcase>\n");
-		return;
-	}
-	if (nf == 0 && c->skipped) {
-		t->skipped++;
-		fprintf(f, ">\n      <skipped message=\"");
-		bs_report_xml_escape(f, c->skipped);
-		fprintf(f, "\"/>\n    </testcase>\n");
-		return;
-	}
-	if (nf == 0) {
-		fprintf(f, "/>\n");
-		return;
-	}
-	t->failures++;
 	for (i = 0; i < r->nfindings; i++) {
 		const struct bs_drill_finding *x = &r->findings[i];
+		char *detail = NULL;
+		int rc;
+
 		if (!finding_matches(x, c->area, c->object))
 			continue;
-		if (first) {
-			fprintf(f, ">\n      <failure message=\"");
-			bs_report_xml_escape(f, x->message);
-			fprintf(f, "\" type=\"");
-			bs_report_xml_escape(f, c->area);
-			fprintf(f, "\">");
-			first = 0;
-		}
-		bs_report_xml_escape(f, x->area);
-		if (x->object) {
-			fputc(' ', f);
-			bs_report_xml_escape(f, x->object);
-		}
-		fputs(": ", f);
-		bs_report_xml_escape(f, x->message);
-		fputs("&#10;", f);
+		/* a case of the whole area names the object of each finding */
+		if (!c->object && x->object && asprintf(&detail, "%s: %s", x->object, x->message) < 0)
+			return -1;
+		f.state = BS_STATE_FAIL;
+		f.detail = detail ? detail : x->message;
+		rc = add(out, &f);
+		free(detail);
+		if (rc < 0)
+			return -1;
+		n++;
 	}
-	fprintf(f, "</failure>\n    </testcase>\n");
+	if (n)
+		return 0;
+	f.state = c->skipped ? BS_STATE_SKIPPED : BS_STATE_OK;
+	f.detail = c->skipped;
+	return add(out, &f);
 }
 
-static void junit_cases(const struct bs_drill_report *r, struct jtally *t, FILE *f)
+static int add_props(struct bs_report *out, const struct bs_drill_report *r)
 {
-	char cls[160], tcls[200], scls[200], q[512];
+	char v[32];
+	int rc = 0;
+
+	rc |= bs_report_prop(out, "verdict", bs_drill_verdict(r));
+	rc |= bs_report_prop(out, "mode", bs_drill_mode_name(r->mode));
+	if (r->id[0])
+		rc |= bs_report_prop(out, "drill_id", r->id);
+	if (r->rto_ms >= 0) {
+		snprintf(v, sizeof(v), "%lld", (long long)r->rto_ms);
+		rc |= bs_report_prop(out, "rto_ms", v);
+	}
+	if (r->rpo_ms >= 0) {
+		snprintf(v, sizeof(v), "%lld", (long long)r->rpo_ms);
+		rc |= bs_report_prop(out, "rpo_ms", v);
+	}
+	if (r->scratch_db[0])
+		rc |= bs_report_prop(out, "scratch_database", r->scratch_db);
+	if (r->findings_total > r->nfindings) {
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)(r->findings_total - r->nfindings));
+		rc |= bs_report_prop(out, "findings_not_listed", v);
+	}
+	return rc ? -1 : 0;
+}
+
+/* The cases of the whole drill: archive, restore; then the areas that
+ * come after the restore (tables, large objects, sequences, schema, smoke
+ * queries, limits). */
+static int add_restore_cases(struct bs_report *out, const struct bs_drill_report *r, const char *cls)
+{
 	int archive = r->mode == BS_DRILL_ARCHIVE;
-	struct jcase c;
+	struct dcase c = {.group = cls, .check = "archive", .area = BS_DRILL_AREA_ARCHIVE, .seconds = r->t_fetch};
+
+	if (r->could_not_run) {
+		struct bs_finding f = {.group = cls, .check = "archive", .category = "could-not-run",
+				       .state = BS_STATE_UNKNOWN, .detail = r->error.msg,
+				       .seconds = r->t_fetch};
+		if (add(out, &f) < 0)
+			return -1;
+	} else if (add_case(out, r, &c) < 0) {
+		return -1;
+	}
+	c = (struct dcase){.group = cls, .check = "restore", .area = BS_DRILL_AREA_RESTORE,
+			   .seconds = r->t_schema + r->t_data + r->t_postdata,
+			   .skipped = archive ? "archive-only check: nothing restored"
+				      : r->mode == BS_DRILL_REVERIFY ? "re-verify: nothing restored" : NULL};
+	return add_case(out, r, &c);
+}
+
+static int add_checked_cases(struct bs_report *out, const struct bs_drill_report *r, const char *cls)
+{
+	char tcls[200], scls[200], q[512];
+	int archive = r->mode == BS_DRILL_ARCHIVE;
+	struct dcase c;
 	size_t i;
 
-	snprintf(cls, sizeof(cls), "backstop.%s.%s", archive ? "archive" : "drill", r->snapshot);
 	snprintf(tcls, sizeof(tcls), "%s.tables", cls);
 	snprintf(scls, sizeof(scls), "%s.smoke", cls);
-
-	memset(&c, 0, sizeof(c));
-	c.classname = cls;
-	c.name = "archive";
-	c.area = BS_DRILL_AREA_ARCHIVE;
-	c.seconds = r->t_fetch;
-	c.error = r->could_not_run ? r->error.msg : NULL;
-	junit_case(r, &c, t, f);
-
-	memset(&c, 0, sizeof(c));
-	c.classname = cls;
-	c.name = "restore";
-	c.area = BS_DRILL_AREA_RESTORE;
-	c.seconds = r->t_schema + r->t_data + r->t_postdata;
-	c.skipped = archive ? "archive-only check: nothing restored"
-		    : r->mode == BS_DRILL_REVERIFY ? "re-verify: nothing restored" : NULL;
-	junit_case(r, &c, t, f);
-
 	for (i = 0; i < r->ntables; i++) {
 		const struct bs_drill_table *tb = &r->tables[i];
 		bs_drill_qname(q, sizeof(q), tb->schema, tb->name);
-		memset(&c, 0, sizeof(c));
-		c.classname = tcls;
-		c.name = q;
-		c.area = BS_DRILL_AREA_TABLE;
-		c.object = q;
-		c.seconds = tb->seconds;
-		c.skipped = tb->checked ? NULL : "not checked (the drill stopped before it)";
-		junit_case(r, &c, t, f);
+		c = (struct dcase){.group = tcls, .check = q, .area = BS_DRILL_AREA_TABLE, .object = q,
+				   .seconds = tb->seconds,
+				   .skipped = tb->checked ? NULL : "not checked (the drill stopped before it)"};
+		if (add_case(out, r, &c) < 0)
+			return -1;
 	}
-
-	memset(&c, 0, sizeof(c));
-	c.classname = cls;
-	c.name = "large objects";
-	c.area = BS_DRILL_AREA_BLOB;
-	junit_case(r, &c, t, f);
+	c = (struct dcase){.group = cls, .check = "large objects", .area = BS_DRILL_AREA_BLOB};
+	if (add_case(out, r, &c) < 0)
+		return -1;
 	if (!archive) {
-		c.name = "sequences";
+		c.check = "sequences";
 		c.area = BS_DRILL_AREA_SEQUENCE;
-		junit_case(r, &c, t, f);
-		c.name = "schema";
-		c.area = BS_DRILL_AREA_SCHEMA;
-		c.seconds = r->t_verify;
-		junit_case(r, &c, t, f);
+		if (add_case(out, r, &c) < 0)
+			return -1;
+		c = (struct dcase){.group = cls, .check = "schema", .area = BS_DRILL_AREA_SCHEMA,
+				   .seconds = r->t_verify};
+		if (add_case(out, r, &c) < 0)
+			return -1;
 		for (i = 0; i < r->nsmoke; i++) {
-			memset(&c, 0, sizeof(c));
-			c.classname = scls;
-			c.name = r->smoke[i].name;
-			c.area = BS_DRILL_AREA_SMOKE;
-			c.object = r->smoke[i].name;
-			c.seconds = r->smoke[i].seconds;
-			junit_case(r, &c, t, f);
+			c = (struct dcase){.group = scls, .check = r->smoke[i].name, .area = BS_DRILL_AREA_SMOKE,
+					   .object = r->smoke[i].name, .seconds = r->smoke[i].seconds};
+			if (add_case(out, r, &c) < 0)
+				return -1;
 		}
-		memset(&c, 0, sizeof(c));
-		c.classname = cls;
-		c.name = "max_rto";
-		c.area = BS_DRILL_AREA_LIMIT;
-		c.object = "max_rto";
-		c.skipped = r->max_rto_ms ? NULL : "no limit set";
-		junit_case(r, &c, t, f);
+		c = (struct dcase){.group = cls, .check = "max_rto", .area = BS_DRILL_AREA_LIMIT,
+				   .object = "max_rto", .skipped = r->max_rto_ms ? NULL : "no limit set"};
+		if (add_case(out, r, &c) < 0)
+			return -1;
 	}
-	memset(&c, 0, sizeof(c));
-	c.classname = cls;
-	c.name = "max_snapshot_age";
-	c.area = BS_DRILL_AREA_LIMIT;
-	c.object = "max_snapshot_age";
-	c.skipped = r->max_snapshot_age_ms ? NULL : "no limit set";
-	junit_case(r, &c, t, f);
+	c = (struct dcase){.group = cls, .check = "max_snapshot_age", .area = BS_DRILL_AREA_LIMIT,
+			   .object = "max_snapshot_age",
+			   .skipped = r->max_snapshot_age_ms ? NULL : "no limit set"};
+	return add_case(out, r, &c);
 }
 
-/* The cases go to a memory buffer first: the suite's counts come before them. */
-static int junit_suite(const struct bs_drill_report *r, FILE *f)
+/* Findings the drill report counted but did not keep still fail the case
+ * that stands for them. */
+static int add_unlisted(struct bs_report *out, const struct bs_drill_report *r, const char *cls)
 {
-	struct jtally t = { 0, 0, 0, 0 };
-	char suite[256], ts[32], *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
+	struct bs_finding f = {.group = cls, .check = "findings not listed", .category = "unlisted",
+			       .state = BS_STATE_FAIL};
 
-	if (!m)
-		return -1;
-	junit_cases(r, &t, m);
-	if (fclose(m) != 0) {
-		free(buf);
-		return -1;
-	}
-	snprintf(suite, sizeof(suite), "%s %s of %s",
+	if (r->findings_total <= r->nfindings)
+		return 0;
+	return bs_report_addf(out, &f, "%llu more findings (the report keeps the first %d)",
+			      (unsigned long long)(r->findings_total - r->nfindings), BS_DRILL_FINDINGS_MAX)
+		       ? 0
+		       : -1;
+}
+
+int bs_drill_report_findings(const struct bs_drill_report *r, struct bs_report *out)
+{
+	char title[256], cls[160];
+
+	snprintf(title, sizeof(title), "%s %s of %s",
 		 r->mode == BS_DRILL_ARCHIVE ? "archive check" : "restore drill", r->snapshot,
 		 r->database ? r->database : "?");
-	bs_time_iso(r->start, ts);
-	fprintf(f, "  <testsuite name=\"");
-	bs_report_xml_escape(f, suite);
-	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\" "
-		   "timestamp=\"%s\">\n",
-		t.tests, t.failures, t.errors, t.skipped, r->t_total, ts);
-	fprintf(f, "    <properties>\n");
-	fprintf(f, "      <property name=\"verdict\" value=\"%s\"/>\n", bs_drill_verdict(r));
-	fprintf(f, "      <property name=\"mode\" value=\"%s\"/>\n", bs_drill_mode_name(r->mode));
-	if (r->id[0])
-		fprintf(f, "      <property name=\"drill_id\" value=\"%s\"/>\n", r->id);
-	if (r->rto_ms >= 0)
-		fprintf(f, "      <property name=\"rto_ms\" value=\"%lld\"/>\n", (long long)r->rto_ms);
-	if (r->rpo_ms >= 0)
-		fprintf(f, "      <property name=\"rpo_ms\" value=\"%lld\"/>\n", (long long)r->rpo_ms);
-	if (r->scratch_db[0]) {
-		fprintf(f, "      <property name=\"scratch_database\" value=\"");
-		bs_report_xml_escape(f, r->scratch_db);
-		fprintf(f, "\"/>\n");
-	}
-	if (r->findings_total > r->nfindings)
-		fprintf(f, "      <property name=\"findings_not_listed\" value=\"%llu\"/>\n",
-			(unsigned long long)(r->findings_total - r->nfindings));
-	fprintf(f, "    </properties>\n");
-	fwrite(buf, 1, len, f);
-	free(buf);
-	fprintf(f, "  </testsuite>\n");
+	snprintf(cls, sizeof(cls), "backstop.%s.%s", r->mode == BS_DRILL_ARCHIVE ? "archive" : "drill",
+		 r->snapshot);
+	out->start = r->start;
+	out->end = r->end;
+	if (bs_report_set_title(out, title, NULL) < 0 || add_props(out, r) < 0 ||
+	    add_restore_cases(out, r, cls) < 0 || add_checked_cases(out, r, cls) < 0 ||
+	    add_unlisted(out, r, cls) < 0)
+		return -1;
 	return 0;
 }
 
 int bs_drill_junit(const struct bs_drill_report *const *r, size_t n, FILE *f)
 {
+	struct bs_report *reps = calloc(n ? n : 1, sizeof(*reps));
+	const struct bs_report **v = calloc(n ? n : 1, sizeof(*v));
 	size_t i;
+	int rc = reps && v ? 0 : -1;
 
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"backstop verify-restore\">\n");
-	for (i = 0; i < n; i++)
-		if (junit_suite(r[i], f) < 0)
-			return -1;
-	fprintf(f, "</testsuites>\n");
-	return ferror(f) ? -1 : 0;
+	for (i = 0; i < n && reps; i++) {
+		bs_report_init(&reps[i]);
+		v[i] = &reps[i];
+		if (rc == 0)
+			rc = bs_drill_report_findings(r[i], &reps[i]);
+	}
+	if (rc == 0)
+		rc = bs_report_write_junit_all(v, n, "backstop verify-restore", f, 0);
+	for (i = 0; i < n && reps; i++)
+		bs_report_release(&reps[i]);
+	free(reps);
+	free(v);
+	return rc;
 }

@@ -177,6 +177,24 @@ TEST(junit_could_not_run)
 	bs_drill_report_release(&r);
 }
 
+TEST(junit_unlisted_findings_still_fail)
+{
+	struct bs_drill_report r;
+	char *x;
+	int i;
+
+	fill(&r);
+	for (i = 0; i < BS_DRILL_FINDINGS_MAX + 7; i++)
+		bs_drill_report_add(&r, BS_DRILL_AREA_SCHEMA, "index public.i", "finding %d", i);
+	x = junit_of(&r);
+	/* every kept finding is its own failing case of "schema", naming its object */
+	CHECK(strstr(x, "name=\"schema\" time=\"0.000\">\n      <failure message=\"index public.i: finding 0\" type=\"schema\">") != NULL);
+	CHECK(strstr(x, "<property name=\"findings_not_listed\" value=\"7\"/>") != NULL);
+	CHECK(strstr(x, "<failure message=\"7 more findings (the report keeps the first") != NULL);
+	free(x);
+	bs_drill_report_release(&r);
+}
+
 TEST(text_report)
 {
 	struct bs_drill_report r;
@@ -305,6 +323,7 @@ int main(void)
 	RUN(junit_pass);
 	RUN(junit_failures_per_table);
 	RUN(junit_could_not_run);
+	RUN(junit_unlisted_findings_still_fail);
 	RUN(text_report);
 	RUN(text_report_escapes_names);
 	RUN(record_json_and_back);
