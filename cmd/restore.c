@@ -3,7 +3,6 @@
  * Thin: options -> request -> lib/command -> exit code.
  */
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -81,24 +80,23 @@ static const struct bs_cmd_spec spec = {
 
 static struct bs_restore_guard guard;
 
-/* On the watcher thread: a database this restore created is dropped
- * before the process ends, so an interrupted restore leaves nothing. */
+/* Clean-up step (common/sigwatch): a database this restore created is
+ * dropped before the process ends, so an interrupted restore leaves
+ * nothing. */
 static void on_interrupt(int sig, void *ud)
 {
 	char name[256];
 	struct bs_err err;
 	int rc;
 
+	(void)sig;
 	(void)ud;
 	bs_err_init(&err);
-	bs_log(BS_LOG_WARN, "interrupted by %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	rc = bs_restore_guard_abort(&guard, name, &err);
 	if (rc > 0)
 		bs_log(BS_LOG_WARN, "dropped the partially restored database '%s'", name);
 	else if (rc < 0)
 		bs_log(BS_LOG_ERROR, "%s", err.msg);
-	fflush(stdout);
-	_exit(128 + sig);
 }
 
 static void print_result(const struct bs_snap_record *rec, const struct bs_restore_result *r)
@@ -224,7 +222,7 @@ int main(int argc, char **argv)
 	eng.pg_bindir = cfg.snap.pg_bindir;
 	bs_restore_guard_init(&guard);
 	eng.guard = &guard;
-	if (bs_sigwatch_start(on_interrupt, NULL, &err) < 0) {
+	if (bs_sigwatch_start(&err) < 0 || bs_sigwatch_on(on_interrupt, NULL, 0, &err) < 0) {
 		rc = bs_cmd_error(&spec, &err);
 		goto done;
 	}

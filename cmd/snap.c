@@ -8,7 +8,6 @@
  * stderr.
  */
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -416,12 +415,12 @@ static void print_outcome(const struct bs_snap_outcome *o, json_t *prune_doc)
 
 static struct bs_snap_guard guard;
 
-/* On the signal watcher thread: the guard removes the unfinished archive,
- * runs the on_failure hook and writes the metrics; then the process ends
- * with 128+signal, saying so on stderr (also under --quiet). */
+/* Clean-up step (common/sigwatch): the guard removes the unfinished
+ * archive, runs the on_failure hook and writes the metrics; then one line
+ * on stderr (also under --quiet) says what was left. */
 static void on_interrupt(int sig, void *ud)
 {
-	const char *name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+	const char *name = bs_signame(sig);
 	struct bs_err err;
 	int rc;
 
@@ -435,8 +434,6 @@ static void on_interrupt(int sig, void *ud)
 		       name, guard.id);
 	else
 		bs_log(BS_LOG_ERROR, "interrupted by %s: snapshot abandoned, nothing committed", name);
-	fflush(stdout);
-	_exit(128 + sig);
 }
 
 static int unknown_verb(const char *word)
@@ -467,7 +464,7 @@ int main(int argc, char **argv)
 	bs_config_init(&cfg);
 	memset(&out, 0, sizeof(out));
 	bs_snap_guard_init(&guard);
-	if (bs_sigwatch_start(on_interrupt, NULL, &err) < 0) {
+	if (bs_sigwatch_start(&err) < 0 || bs_sigwatch_on(on_interrupt, NULL, BS_SIGWATCH_REPORTS, &err) < 0) {
 		rc = bs_cmd_error(&snap_spec, &err);
 		goto done;
 	}

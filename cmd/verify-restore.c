@@ -11,9 +11,7 @@
  * restore engine, and the scratch database must be gone before the
  * process is.
  */
-#include <errno.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,19 +110,27 @@ static const struct bs_cmd_spec list_spec = {
 static struct bs_drill_guard guard;
 static struct bs_drill_current current;
 
-/* On the watcher thread: drop the scratch database of the drill in
- * progress (unless --keep), then end the process with 128+signal. */
-static void on_interrupt(int sig, void *ud)
+/* Clean-up steps (common/sigwatch), newest first: the drill in progress
+ * gets its hooks and metrics, then its scratch database is dropped (unless
+ * --keep). */
+static void on_interrupt_drill(int sig, void *ud)
+{
+	struct bs_err err;
+
+	(void)ud;
+	bs_err_init(&err);
+	if (bs_cmd_drill_interrupted(&current, sig, &err) < 0)
+		bs_log(BS_LOG_WARN, "%s", err.msg);
+}
+
+static void on_interrupt_scratch(int sig, void *ud)
 {
 	char name[64];
 	struct bs_err err;
 	int kept, rc;
 
+	(void)sig;
 	(void)ud;
-	bs_err_init(&err);
-	bs_log(BS_LOG_WARN, "interrupted by %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
-	if (bs_cmd_drill_interrupted(&current, sig, &err) < 0) /* hooks, metrics */
-		bs_log(BS_LOG_WARN, "%s", err.msg);
 	bs_err_init(&err);
 	rc = bs_drill_guard_abort(&guard, name, &kept, &err);
 	if (rc > 0)
@@ -133,18 +139,16 @@ static void on_interrupt(int sig, void *ud)
 		bs_log(BS_LOG_WARN, "kept scratch database '%s' (--keep)", name);
 	else if (rc < 0)
 		bs_log(BS_LOG_ERROR, "%s (the next drill removes it)", err.msg);
-	fflush(stdout);
-	_exit(128 + sig);
 }
 
-static int start_watcher(void)
+static int start_watcher(struct bs_err *err)
 {
-	struct bs_err err;
-
 	bs_drill_guard_init(&guard);
 	bs_drill_current_init(&current);
-	bs_err_init(&err);
-	return bs_sigwatch_start(on_interrupt, NULL, &err);
+	if (bs_sigwatch_start(err) < 0 || bs_sigwatch_on(on_interrupt_scratch, NULL, 0, err) < 0 ||
+	    bs_sigwatch_on(on_interrupt_drill, NULL, 0, err) < 0)
+		return -1;
+	return 0;
 }
 
 /* ---- output ------------------------------------------------------------------ */
@@ -382,8 +386,7 @@ int main(int argc, char **argv)
 		rc = bs_cmd_error(&spec, &err);
 		goto done;
 	}
-	if (start_watcher() < 0) {
-		bs_err_sys(&err, BS_ERR_INTERNAL, errno, "unable to set up signal handling");
+	if (start_watcher(&err) < 0) {
 		rc = bs_cmd_error(&spec, &err);
 		goto done;
 	}

@@ -138,6 +138,7 @@ const char *bs_err_name(int code)
 	case BS_ERR_POLICY: return "BS_ERR_POLICY";
 	case BS_ERR_NOT_FOUND: return "BS_ERR_NOT_FOUND";
 	case BS_ERR_REFUSED: return "BS_ERR_REFUSED";
+	case BS_ERR_EXISTS: return "BS_ERR_EXISTS";
 	case BS_ERR_SECRET_PERM: return "BS_ERR_SECRET_PERM";
 	case BS_ERR_VERIFY: return "BS_ERR_VERIFY";
 	case BS_ERR_GATE: return "BS_ERR_GATE";

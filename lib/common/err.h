@@ -43,6 +43,7 @@ enum bs_errcode {
 	BS_ERR_INTERRUPTED = 308,/* SIGINT/SIGTERM */
 	BS_ERR_NET = 309,        /* network / HTTP */
 	BS_ERR_NO_IDENTITY = 310,/* no identity or passphrase given opens the archive */
+	BS_ERR_EXISTS = 311,     /* a create-only write found the object there (another writer won) */
 	BS_ERR_INTERNAL = 399,
 };
 

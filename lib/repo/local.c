@@ -276,7 +276,7 @@ static int put_write(void *priv, const void *buf, size_t len, struct bs_err *err
 
 static int exists_error(struct local_put *p, struct bs_err *err)
 {
-	bs_err_set(err, BS_ERR_REFUSED, "'%s' already exists in repository '%s'", p->key, p->l->root);
+	bs_err_set(err, BS_ERR_EXISTS, "'%s' already exists in repository '%s'", p->key, p->l->root);
 	bs_err_hint(err, "objects written create-only are never replaced; another writer made it first");
 	return -1;
 }

@@ -111,8 +111,8 @@ int bs_repo_get_range(struct bs_repo *r, const char *key, uint64_t offset, uint6
 		      struct bs_rstream **out, struct bs_err *err);
 
 struct bs_repo_put_opts {
-	int create_only;     /* fail if the key exists: BS_ERR_REFUSED "... already exists"
-			      * (put returns BS_ERR_REFUSED for nothing else), at put or at
+	int create_only;     /* fail if the key exists: BS_ERR_EXISTS "... already exists"
+			      * (put returns BS_ERR_EXISTS for nothing else), at put or at
 			      * finish; the existing object is untouched */
 	uint64_t size_hint;  /* expected size, 0 if unknown (object stores size their parts) */
 };

@@ -192,7 +192,7 @@ TEST(create_only_refuses_an_existing_key)
 
 	FRESH();
 	CHECK_INT(put_str("pins/p.json", "first"), 0);
-	/* refused at put or at finish, with BS_ERR_REFUSED naming the key */
+	/* refused at put or at finish, with BS_ERR_EXISTS (exit 3: another writer won, not a usage error) naming the key */
 	bs_err_init(&err);
 	rc = bs_repo_put_with(R, "pins/p.json", &o, &w, &err);
 	if (rc == 0) {
@@ -201,7 +201,7 @@ TEST(create_only_refuses_an_existing_key)
 	}
 	bs_wstream_free(w);
 	CHECK_INT(rc, -1);
-	CHECK_INT(err.code, BS_ERR_REFUSED);
+	CHECK_INT(err.code, BS_ERR_EXISTS);
 	CHECK(strstr(err.msg, "already exists") != NULL);
 	CHECK(strstr(err.msg, "pins/p.json") != NULL);
 	got = get_str(R, "pins/p.json", &code);
@@ -217,7 +217,7 @@ TEST(create_only_refuses_an_existing_key)
 	CHECK_INT(bs_wstream_finish(a, &err), 0);
 	bs_err_init(&err);
 	CHECK_INT(bs_wstream_finish(b, &err), -1);
-	CHECK_INT(err.code, BS_ERR_REFUSED);
+	CHECK_INT(err.code, BS_ERR_EXISTS);
 	bs_wstream_free(a);
 	bs_wstream_free(b);
 	got = get_str(R, "pins/q.json", &code);
