@@ -290,7 +290,7 @@ static int verb_main(const struct bs_verb *v, int argc, char **argv)
 	if (bs_cmd_database_name(o_database, &err) < 0 ||
 	    bs_cmd_config(&cfg, co.config, co.quiet, co.verbose, &err) < 0 ||
 	    bs_cmd_override(&cfg.repository, o_repo, &err) < 0 ||
-	    bs_repo_open(cfg.repository, &repo, &err) < 0) {
+	    bs_cmd_repo_open(&cfg, &repo, &err) < 0) {
 		rc = bs_cmd_error(v->spec, &err);
 		goto out;
 	}
@@ -384,7 +384,7 @@ static int prune_after(const struct bs_config *cfg, const struct bs_retention_po
 	rq.lock_wait_ms = (int)cfg->snap.lock_timeout_ms;
 	rq.protect_id = out->rec.id;
 	rq.protect_since = out->rec.start;
-	rc = bs_repo_open(cfg->repository, &repo, err);
+	rc = bs_cmd_repo_open(cfg, &repo, err);
 	if (rc == 0)
 		rc = bs_cmd_prune(repo, &rq, doc, err);
 	bs_repo_close(repo);

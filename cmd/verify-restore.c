@@ -235,7 +235,7 @@ static int list_main(const struct bs_verb *v, int argc, char **argv)
 	}
 	if (bs_cmd_config(&cfg, list_co.config, list_co.quiet, list_co.verbose, &err) < 0 ||
 	    bs_cmd_override(&cfg.repository, list_repo, &err) < 0 ||
-	    bs_repo_open(cfg.repository, &repo, &err) < 0 ||
+	    bs_cmd_repo_open(&cfg, &repo, &err) < 0 ||
 	    bs_drill_list_load(repo, pos.n ? pos.v[0] : NULL, &drills, &err) < 0) {
 		rc = bs_cmd_error(v->spec, &err);
 		goto out;

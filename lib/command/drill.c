@@ -639,7 +639,7 @@ int bs_cmd_drill(const struct bs_drill_request *rq, struct bs_drill_outcome *out
 		bs_err_set(err, BS_ERR_USAGE, "no repository: pass --repo DIR (or set 'repository:' or $BACKSTOP_REPO)");
 		goto out;
 	}
-	if (bs_repo_open(rq->cfg->repository, &dc.repo, err) < 0 ||
+	if (bs_cmd_repo_open(rq->cfg, &dc.repo, err) < 0 ||
 	    bs_repo_lock(dc.repo, BS_REPO_LOCK_SHARED, (int)rq->cfg->snap.lock_timeout_ms, err) < 0 ||
 	    bs_catalog_load(dc.repo, rq->database, &cat, err) < 0)
 		goto out;

@@ -13,6 +13,7 @@
 
 #include "command/keys.h"
 #include "command/restore.h"
+#include "command/setup.h"
 #include "common/escape.h"
 #include "common/log.h"
 #include "report/report.h"
@@ -92,7 +93,7 @@ int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *r
 	bs_progress_init(&prog, "restore");
 
 	/* step: repository and catalog */
-	if (bs_repo_open(rq->cfg->repository, &repo, err) < 0 ||
+	if (bs_cmd_repo_open(rq->cfg, &repo, err) < 0 ||
 	    bs_catalog_load(repo, rq->database, &cat, err) < 0)
 		goto out;
 	found = bs_catalog_find(&cat, rq->spec, rq->before, err);

@@ -9,6 +9,7 @@
 #include "common/opts.h"
 #include "pg/conn.h"
 #include "common/secret.h"
+#include "repo/repo.h"
 
 int bs_cmd_config(struct bs_config *cfg, const char *explicit_path, int quiet, int verbose,
 		  struct bs_err *err)
@@ -78,4 +79,21 @@ int bs_cmd_database_name(const char *name, struct bs_err *err)
 		   "not a connection string: '%s'",
 		   name);
 	return -1;
+}
+
+int bs_cmd_repo_open(const struct bs_config *cfg, struct bs_repo **out, struct bs_err *err)
+{
+	const struct bs_config_repository *c = &cfg->repo;
+	struct bs_repo_settings set = {
+		.endpoint = c->endpoint,
+		.region = c->region,
+		.access_key_file = c->access_key_file,
+		.secret_key_file = c->secret_key_file,
+		.session_token_file = c->session_token_file,
+		.part_size = c->part_size,
+		.retry_max = c->retries,
+		.retry_time_ms = c->retry_timeout_ms,
+	};
+
+	return bs_repo_open_with(cfg->repository, &set, out, err);
 }

@@ -25,6 +25,13 @@ int bs_cmd_override(char **slot, const char *flag_value, struct bs_err *err);
  * errors ("source database"). */
 struct bs_conn_opts;
 int bs_cmd_conninfo(char **slot, const struct bs_conn_opts *c, const char *what, struct bs_err *err);
+/* Open the configured repository (cfg->repository, which --repo and
+ * BACKSTOP_REPO may have replaced) with what the 'repository:' mapping
+ * gives a backend beyond the location: endpoint, region, credential files,
+ * part size, retry limits (repo/repo.h, struct bs_repo_settings).  Every
+ * command opens its repository here.  Caller closes with bs_repo_close. */
+struct bs_repo;
+int bs_cmd_repo_open(const struct bs_config *cfg, struct bs_repo **out, struct bs_err *err);
 /* --database takes a database name; refuse a connection string there. */
 int bs_cmd_database_name(const char *name, struct bs_err *err);
 

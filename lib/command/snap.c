@@ -280,7 +280,7 @@ static int remove_temp(const struct bs_config *cfg, const char *id, struct bs_er
 		return 0;
 	memset(&t, 0, sizeof(t));
 	snprintf(t.prefix, sizeof(t.prefix), "archives/%s.", id);
-	if (bs_repo_open(cfg->repository, &repo, err) < 0 ||
+	if (bs_cmd_repo_open(cfg, &repo, err) < 0 ||
 	    bs_repo_list_unfinished(repo, tmp_cb, &t, err) < 0) {
 		bs_repo_close(repo);
 		return -1;
@@ -352,7 +352,7 @@ static int take_snapshot(const struct bs_snap_request *rq, struct bs_snap_outcom
 		goto out;
 
 	/* step: repository, shared lock (prune takes it exclusively) */
-	if (bs_repo_open(cfg->repository, &repo, err) < 0)
+	if (bs_cmd_repo_open(cfg, &repo, err) < 0)
 		goto out;
 	if (bs_repo_lock(repo, BS_REPO_LOCK_SHARED, (int)cfg->snap.lock_timeout_ms, err) < 0)
 		goto out;

@@ -62,9 +62,9 @@ struct bs_repo_settings {
 	const char *access_key_file;   /* credentials: files, never the secret itself */
 	const char *secret_key_file;
 	const char *session_token_file;
-	uint64_t part_size;            /* bytes per uploaded part */
-	int retry_max;                 /* attempts per request beyond the first */
-	int64_t retry_time_ms;         /* total time a request may spend retrying */
+	uint64_t part_size;            /* bytes per uploaded part; 0: the default */
+	int retry_max;                 /* attempts per request beyond the first; < 0: the default */
+	int64_t retry_time_ms;         /* total time a request may spend retrying; 0: the default */
 	int64_t lease_ttl_ms;          /* bs_repo_lock's lease; 0: BS_REPO_LEASE_TTL_MS */
 };
 
