@@ -13,13 +13,13 @@
 
 static const struct bs_repo_ops *const backends[] = {
 	&bs_repo_local_ops,
+	&bs_repo_s3_ops,
 };
 
 /* Schemes that name a backend still to come, for a clear refusal. */
 static const struct {
 	const char *scheme, *what;
 } planned[] = {
-	{ "s3", "S3 object storage" },
 	{ "azure", "Azure Blob storage" },
 };
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "common/hash.h"
 #include "repo/repo.h"
 
 struct backend {
@@ -32,8 +33,24 @@ static const char *make_local(char *buf, size_t n, char *why, size_t wn)
 	return buf;
 }
 
+/* S3: the server tests/run.sh started (s3rver), when it did. */
+static const char *make_s3(char *buf, size_t n, char *why, size_t wn)
+{
+	const char *ep = getenv("BS_TEST_S3_ENDPOINT"), *bucket = getenv("BS_TEST_S3_BUCKET");
+
+	if (!ep || !bucket) {
+		snprintf(why, wn, "no S3 test server (BS_TEST_S3_ENDPOINT, BS_TEST_S3_BUCKET unset)");
+		return NULL;
+	}
+	setenv("AWS_ACCESS_KEY_ID", getenv("BS_TEST_S3_KEY") ? getenv("BS_TEST_S3_KEY") : "S3RVER", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", getenv("BS_TEST_S3_SECRET") ? getenv("BS_TEST_S3_SECRET") : "S3RVER", 1);
+	snprintf(buf, n, "s3://%s/contract-%d-%d?endpoint=%s", bucket, (int)getpid(), seq++, ep);
+	return buf;
+}
+
 static const struct backend backends[] = {
 	{ "local", make_local },
+	{ "s3", make_s3 },
 };
 
 static const struct backend *B;
@@ -598,6 +615,58 @@ TEST(lease_expiry_and_renewal)
 	done();
 }
 
+/* Larger than an S3 part and a read block: several parts in flight, reads
+ * across block borders, the bytes exactly. */
+TEST(large_object_round_trip)
+{
+	size_t n = (36u << 20) + 12345, i, got = 0;
+	unsigned char *data = malloc(n), buf[65536 + 7];
+	unsigned char d1[32], d2[32];
+	struct bs_sha256_ctx *c = bs_sha256_new();
+	struct bs_repo_put_opts o = { 0, 0 };
+	struct bs_wstream *w = NULL;
+	struct bs_rstream *r = NULL;
+	struct bs_repo_stat st;
+	struct bs_err err;
+	uint32_t x = 2463534242u;
+	ssize_t k;
+
+	FRESH();
+	for (i = 0; i < n; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		data[i] = (unsigned char)x;
+	}
+	bs_err_init(&err);
+	bs_sha256(data, n, d1, &err);
+	o.size_hint = n;
+	CHECK_INT(bs_repo_put_with(R, "archives/big.tar", &o, &w, &err), 0);
+	for (i = 0; i < n; i += 1000003)
+		CHECK_INT(bs_wstream_write(w, data + i, n - i < 1000003 ? n - i : 1000003, &err), 0);
+	CHECK_INT(bs_wstream_finish(w, &err), 0);
+	bs_wstream_free(w);
+	CHECK_INT(bs_repo_stat(R, "archives/big.tar", &st, &err), 0);
+	CHECK(st.size == n);
+	CHECK_INT(bs_repo_get(R, "archives/big.tar", &r, &err), 0);
+	while ((k = bs_rstream_read(r, buf, sizeof(buf), &err)) > 0) {
+		bs_sha256_update(c, buf, (size_t)k);
+		got += (size_t)k;
+	}
+	CHECK_INT((int)k, 0);
+	CHECK(got == n);
+	bs_sha256_peek(c, d2);
+	CHECK(memcmp(d1, d2, 32) == 0);
+	bs_rstream_free(r);
+	/* a range across the borders of the read blocks */
+	CHECK_INT(bs_repo_get_range(R, "archives/big.tar", (8u << 20) - 3, 6, &r, &err), 0);
+	CHECK_INT(bs_rstream_read_full(r, buf, 6, &err), 0);
+	CHECK(memcmp(buf, data + (8u << 20) - 3, 6) == 0);
+	CHECK_INT((int)bs_rstream_read(r, buf, 1, &err), 0);
+	bs_rstream_free(r);
+	bs_sha256_free(c);
+	free(data);
+	done();
+}
+
 TEST(accessors)
 {
 	FRESH();
@@ -625,6 +694,7 @@ static const struct {
 	{ "unfinished uploads are listed and removable", test_unfinished_uploads_listed_and_removable },
 	{ "lease exclusivity", test_lease_exclusivity },
 	{ "lease expiry and renewal", test_lease_expiry_and_renewal },
+	{ "a large object round trip (multipart, ranged reads)", test_large_object_round_trip },
 	{ "accessors", test_accessors },
 };
 

@@ -1,0 +1,42 @@
+/*
+ * object_lease.h - leases as objects, for stores without native leases
+ * (S3; any backend that can put, get, list and delete small objects).
+ * As restic does with its lock files:
+ *
+ *   leases/<name>/<holder>.json   {"mode": "shared"|"exclusive", "host": ...,
+ *                                  "pid": ..., "renewed_ms": ..., "expires_ms": unix ms}
+ *
+ * acquire: list the holders; delete the ones past their expiry (taken
+ * over, with a warning naming the host and pid); if none that is left
+ * conflicts (an exclusive lease conflicts with every other holder, a shared
+ * one with an exclusive holder), write our holder object, list again, and
+ * keep it only if still nothing conflicts (two writers racing both back
+ * off, then retry after a random wait of about a second, until wait_ms).
+ * renew: our object must still be there (else BS_ERR_LOCKED: it was taken
+ * over), then it is rewritten with a new expiry.  release: deleted.
+ * Expiry is judged by each reader's clock: hosts sharing a repository need
+ * clocks within a small part of the TTL of each other.
+ */
+#ifndef BS_REPO_OBJECT_LEASE_H
+#define BS_REPO_OBJECT_LEASE_H
+
+#include "repo/repo_int.h"
+
+/* What the lease needs from the backend, on the backend's own keys
+ * (leases/... are never repository keys). */
+struct bs_object_store {
+	void *ctx;
+	int (*put)(void *ctx, const char *key, const void *buf, size_t len, struct bs_err *err);
+	/* missing: BS_ERR_NOT_FOUND; *buf NUL-terminated, caller frees */
+	int (*get)(void *ctx, const char *key, char **buf, size_t *len, struct bs_err *err);
+	int (*list)(void *ctx, const char *prefix, bs_repo_list_fn fn, void *ud, struct bs_err *err);
+	int (*remove)(void *ctx, const char *key, struct bs_err *err); /* missing: fine */
+	const char *where; /* the store, for messages */
+};
+
+int bs_object_lease_acquire(const struct bs_object_store *st, struct bs_repo_lease *l, int wait_ms,
+			    struct bs_err *err);
+int bs_object_lease_renew(const struct bs_object_store *st, struct bs_repo_lease *l, struct bs_err *err);
+int bs_object_lease_release(const struct bs_object_store *st, struct bs_repo_lease *l, struct bs_err *err);
+
+#endif
