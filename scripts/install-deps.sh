@@ -31,6 +31,23 @@ PKGS=(
 	# messages are translated: errors are classified by SQLSTATE)
 	locales
 )
+# Node.js and npm run the S3 test server (s3rver, tests/node/package.json,
+# installed into tests/node/node_modules by npm ci from the lock file).
+# A machine with Node.js from elsewhere (NodeSource bundles npm) keeps it.
+command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
+
+# npm_deps: the test servers from the npm registry, pinned by
+# tests/node/package-lock.json; a no-op when they are installed already.
+npm_deps() {
+	local dir
+	dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/node"
+	[ -x "$dir/node_modules/.bin/s3rver" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && return 0
+	echo "install-deps: installing the test servers (npm ci in tests/node)" >&2
+	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error </dev/null) || {
+		echo "install-deps: npm ci failed in $dir" >&2
+		return 1
+	}
+}
 LOCALE=de_DE.UTF-8
 
 have_locale() { locale -a 2>/dev/null | grep -qix 'de_DE\.utf-\?8'; }
@@ -42,7 +59,9 @@ for p in "${PKGS[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ] && have_locale; then
-	exit 0
+	[ "${1:-}" = --check ] && exit 0
+	npm_deps
+	exit
 fi
 
 if [ "${1:-}" = --check ]; then
@@ -74,7 +93,8 @@ gen_locale() {
 
 if [ ${#missing[@]} -eq 0 ]; then
 	gen_locale
-	exit 0
+	npm_deps
+	exit
 fi
 
 echo "install-deps: installing ${missing[*]}" >&2
@@ -88,7 +108,8 @@ for attempt in 1 2; do
 		"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
 			apt-get install "${APT_OPTS[@]}" "${missing[@]}" </dev/null; then
 		gen_locale
-		exit 0
+		npm_deps
+		exit
 	fi
 	echo "install-deps: apt-get failed (attempt $attempt)" >&2
 	sleep 5

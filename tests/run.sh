@@ -66,6 +66,7 @@ cleanup() {
 	if [ -n "${BS_PG_DIR:-}" ]; then
 		pg_stop_cluster
 	fi
+	declare -F s3_stop >/dev/null && s3_stop
 	rm -rf "$RUN_TMP"
 }
 trap cleanup EXIT
@@ -159,6 +160,25 @@ run_one() {
 	fi
 	printf '    # %s: %d ok, %d failed, %d skipped, %ss\n' "$label" "$n_ok" "$nf" "$n_skip" "$secs"
 }
+
+# The S3 test server, for every test that names S3 (the repository
+# contract suite, the S3 scenarios): started once, here.  Missing in CI is
+# a failure; elsewhere those tests skip, saying why.
+BS_LIB_NOINIT=1
+# shellcheck source=integration/lib.sh
+. tests/integration/lib.sh
+# shellcheck source=net/s3rver.sh
+. tests/net/s3rver.sh
+BS_LIB_NOINIT=0
+if [ -z "$filter" ] || matches "unit/repo/contract_test" || matches "tests/integration/s3_"; then
+	if s3_start "$RUN_TMP/s3" 2>"$RUN_TMP/s3.err"; then
+		printf '    # S3 test server (s3rver): %s, bucket %s\n' "$BS_TEST_S3_ENDPOINT" "$BS_TEST_S3_BUCKET"
+	elif [ "${CI:-}" = true ]; then
+		report_fail "tests/run.sh" "could not start the S3 test server: $(head -c 300 "$RUN_TMP/s3.err")"
+	else
+		printf '    # no S3 test server: %s\n' "$(head -c 300 "$RUN_TMP/s3.err")"
+	fi
+fi
 
 # ------------------------------------------------------------ unit tests
 

@@ -355,13 +355,15 @@ static int wait_all(struct s3_put *p, struct bs_err *err)
 static int send_part(struct s3_put *p, struct bs_err *err)
 {
 	char no[16];
-	struct bs_s3_query qv[2] = { { "partNumber", no }, { "uploadId", p->upload } };
+	struct bs_s3_query qv[2];
 	struct part *pt = NULL;
 	char **ne;
 	int i;
 
 	if (!p->upload && begin_multipart(p, err) < 0)
 		return -1;
+	qv[0] = (struct bs_s3_query){ "partNumber", no };
+	qv[1] = (struct bs_s3_query){ "uploadId", p->upload };
 	for (;;) {
 		for (i = 0; i < S3_PARTS_IN_FLIGHT && !pt; i++)
 			if (!p->inflight[i].busy)
