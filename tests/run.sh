@@ -170,7 +170,12 @@ BS_LIB_NOINIT=1
 # shellcheck source=net/s3rver.sh
 . tests/net/s3rver.sh
 BS_LIB_NOINIT=0
-if [ -z "$filter" ] || matches "unit/repo/contract_test" || matches "tests/integration/s3_"; then
+want_s3=
+if [ "$mode" != integration ] && matches "unit/repo/contract_test"; then want_s3=1; fi
+for f in tests/integration/s3_*.sh; do
+	if [ "$mode" != unit ] && [ -f "$f" ] && matches "$f"; then want_s3=1; fi
+done
+if [ -n "$want_s3" ]; then
 	if s3_start "$RUN_TMP/s3" 2>"$RUN_TMP/s3.err"; then
 		printf '    # S3 test server (s3rver): %s, bucket %s\n' "$BS_TEST_S3_ENDPOINT" "$BS_TEST_S3_BUCKET"
 	elif [ "${CI:-}" = true ]; then

@@ -81,10 +81,11 @@ int bs_cmd_database_name(const char *name, struct bs_err *err)
 	return -1;
 }
 
-int bs_cmd_repo_open(const struct bs_config *cfg, struct bs_repo **out, struct bs_err *err)
+static void settings_of(const struct bs_config *cfg, struct bs_repo_settings *set)
 {
 	const struct bs_config_repository *c = &cfg->repo;
-	struct bs_repo_settings set = {
+
+	*set = (struct bs_repo_settings){
 		.endpoint = c->endpoint,
 		.region = c->region,
 		.access_key_file = c->access_key_file,
@@ -93,7 +94,22 @@ int bs_cmd_repo_open(const struct bs_config *cfg, struct bs_repo **out, struct b
 		.part_size = c->part_size,
 		.retry_max = c->retries,
 		.retry_time_ms = c->retry_timeout_ms,
+		.lease_ttl_ms = c->lease_ttl_ms,
 	};
+}
 
+int bs_cmd_repo_open(const struct bs_config *cfg, struct bs_repo **out, struct bs_err *err)
+{
+	struct bs_repo_settings set;
+
+	settings_of(cfg, &set);
 	return bs_repo_open_with(cfg->repository, &set, out, err);
+}
+
+int bs_cmd_repo_init(const struct bs_config *cfg, int *existed, struct bs_repo **out, struct bs_err *err)
+{
+	struct bs_repo_settings set;
+
+	settings_of(cfg, &set);
+	return bs_repo_init_with(cfg->repository, &set, existed, out, err);
 }

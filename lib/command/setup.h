@@ -32,6 +32,8 @@ int bs_cmd_conninfo(char **slot, const struct bs_conn_opts *c, const char *what,
  * command opens its repository here.  Caller closes with bs_repo_close. */
 struct bs_repo;
 int bs_cmd_repo_open(const struct bs_config *cfg, struct bs_repo **out, struct bs_err *err);
+/* The same for `repo init`: create it, or find it there (*existed = 1). */
+int bs_cmd_repo_init(const struct bs_config *cfg, int *existed, struct bs_repo **out, struct bs_err *err);
 /* --database takes a database name; refuse a connection string there. */
 int bs_cmd_database_name(const char *name, struct bs_err *err);
 

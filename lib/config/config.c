@@ -176,12 +176,14 @@ static const struct bs_bind_field repository_fields[] = {
 	BS_BIND_F_INT("retries", P, retries, 0, BS_CONFIG_RETRIES_MAX),
 	{ .key = "retry_timeout", .type = BS_BIND_DURATION, .offset = offsetof(P, retry_timeout_ms),
 	  .scale = 1000, .min = 1, .max = 0 },
+	{ .key = "lease_ttl", .type = BS_BIND_DURATION, .offset = offsetof(P, lease_ttl_ms),
+	  .scale = 1000, .min = 1, .max = 0 },
 	BS_BIND_F_END,
 };
 
 #define REPOSITORY_HINT                                                                      \
-	"write 'repository: DIR', or a mapping with 'path: DIR' (object storage: 'bucket:' or " \
-	"'container:', coming with issue 13)"
+	"write 'repository: DIR', or a mapping with 'path: DIR' or 'bucket:' (S3; Azure " \
+	"'container:' comes with issue 13)"
 
 /* The keys that only object storage reads. */
 static const char *object_only_key(const struct bs_config_repository *p)

@@ -69,9 +69,9 @@ struct bs_config {
 				   * s3:// / azure:// location the mapping names; NULL:
 				   * none.  --repo and BACKSTOP_REPO replace it. */
 	/* 'repository:' as a mapping (docs/config.md): what a backend needs
-	 * beyond the location.  Only 'path' works today; 'bucket' and
-	 * 'container' (object storage, issue 13) make a location that
-	 * bs_repo_open refuses as not supported yet. */
+	 * beyond the location ('path', or 'bucket' for S3; 'container' makes
+	 * an azure:// location that bs_repo_open refuses as not supported
+	 * yet). */
 	struct bs_config_repository {
 		char *path;               /* local directory */
 		char *bucket;             /* S3 bucket */
@@ -87,6 +87,7 @@ struct bs_config {
 		uint64_t part_size;       /* upload part size; 0: the backend's default */
 		int retries;              /* attempts per request after the first; -1: default */
 		int64_t retry_timeout_ms; /* total time one request may take retrying; 0: default */
+		int64_t lease_ttl_ms;     /* how long the repository lease lives unless renewed; 0: default */
 	} repo;
 
 	struct bs_config_snap {

@@ -198,8 +198,10 @@ static int local_open(struct bs_repo *r, const char *location, const struct bs_r
 	return 0;
 }
 
-static int local_init(struct bs_repo *r, const char *location, int *existed, struct bs_err *err)
+static int local_init(struct bs_repo *r, const char *location, const struct bs_repo_settings *set,
+		      int *existed, struct bs_err *err)
 {
+	(void)set;
 	struct local *l = local_new(location, err);
 	char marker[PATH_MAX], sub[PATH_MAX];
 	struct stat st;

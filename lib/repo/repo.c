@@ -121,12 +121,20 @@ int bs_repo_open(const char *location, struct bs_repo **out, struct bs_err *err)
 
 int bs_repo_init(const char *location, int *existed, struct bs_repo **out, struct bs_err *err)
 {
+	return bs_repo_init_with(location, NULL, existed, out, err);
+}
+
+int bs_repo_init_with(const char *location, const struct bs_repo_settings *set, int *existed,
+		      struct bs_repo **out, struct bs_err *err)
+{
 	struct bs_repo *r;
 	const char *path;
 
 	if (repo_new(location, &r, &path, err) < 0)
 		return -1;
-	if (r->ops->init(r, path, existed, err) < 0) {
+	if (set && set->lease_ttl_ms > 0)
+		r->lock_ttl_ms = set->lease_ttl_ms;
+	if (r->ops->init(r, path, set, existed, err) < 0) {
 		repo_free(r);
 		return -1;
 	}

@@ -80,6 +80,8 @@ int bs_repo_open_with(const char *location, const struct bs_repo_settings *set, 
  * or empty), or open the one already there with *existed = 1.  The explicit
  * step of `backstop repo init`, as restic init. */
 int bs_repo_init(const char *location, int *existed, struct bs_repo **out, struct bs_err *err);
+int bs_repo_init_with(const char *location, const struct bs_repo_settings *set, int *existed,
+		      struct bs_repo **out, struct bs_err *err);
 void bs_repo_close(struct bs_repo *r);
 
 /* The location as given by the user; the backend's scheme ("local");

@@ -40,7 +40,8 @@ struct bs_repo_ops {
 	int (*open)(struct bs_repo *r, const char *location, const struct bs_repo_settings *set,
 		    struct bs_err *err);
 	/* create an empty repository (or find an existing one: *existed = 1), left open */
-	int (*init)(struct bs_repo *r, const char *location, int *existed, struct bs_err *err);
+	int (*init)(struct bs_repo *r, const char *location, const struct bs_repo_settings *set, int *existed,
+		    struct bs_err *err);
 	void (*close)(struct bs_repo *r);
 
 	int (*stat)(struct bs_repo *r, const char *key, struct bs_repo_stat *st, struct bs_err *err);

@@ -3,7 +3,8 @@
  *
  * Location: s3://bucket[/prefix][?region=R&endpoint=URL&addressing=path|virtual]
  * (the 'repository:' mapping builds s3://bucket/prefix and passes endpoint,
- * region and credential files as settings, which win over the query).
+ * region and credential files as settings; a query in the location wins
+ * over them: --repo with a URL is the more specific).
  * Without an endpoint the store is AWS (https://s3.<region>.amazonaws.com,
  * virtual-hosted addressing); with one, path-style addressing unless the
  * query says otherwise.  An http:// endpoint is accepted only on loopback:
@@ -157,13 +158,12 @@ static int parse_location(struct s3 *s, const char *loc, const struct bs_repo_se
 	if (pl)
 		strcat(prefix, "/");
 	s->prefix = strdup(prefix);
-	query_param(q ? q + 1 : NULL, "endpoint", endpoint, sizeof(endpoint));
-	query_param(q ? q + 1 : NULL, "region", region, sizeof(region));
-	query_param(q ? q + 1 : NULL, "addressing", addressing, sizeof(addressing));
-	if (set && set->endpoint)
+	/* the location's own query wins: --repo URL is the more specific */
+	if (!query_param(q ? q + 1 : NULL, "endpoint", endpoint, sizeof(endpoint)) && set && set->endpoint)
 		snprintf(endpoint, sizeof(endpoint), "%s", set->endpoint);
-	if (set && set->region)
+	if (!query_param(q ? q + 1 : NULL, "region", region, sizeof(region)) && set && set->region)
 		snprintf(region, sizeof(region), "%s", set->region);
+	query_param(q ? q + 1 : NULL, "addressing", addressing, sizeof(addressing));
 	if (!region[0] && getenv("AWS_REGION"))
 		snprintf(region, sizeof(region), "%s", getenv("AWS_REGION"));
 	if (!region[0] && getenv("AWS_DEFAULT_REGION"))
@@ -340,7 +340,8 @@ int s3_fail(struct s3 *s, const struct bs_http_result *res, const char *what, co
 		bs_err_set(err, code, "'%s' already exists in %s", key ? key : "", s->where);
 	else
 		bs_err_set(err, code, "S3 %s%s%s%s in %s failed: HTTP %ld%s%s%s%s", what, key ? " '" : "",
-			   key ? key : "", key ? "'" : "", s->where, res->status, x.code[0] ? " " : "", x.code,
+			   key ? key : "", key ? "'" : "", s->where, res->status, x.code[0] ? " " : "",
+			   x.code[0] ? x.code : res->status == 403 ? " (access denied)" : "",
 			   x.message[0] ? ": " : "", x.message);
 	if (x.request_id[0])
 		bs_err_detail(err, "request id %s%s", x.request_id,
@@ -512,6 +513,14 @@ static int s3_remove(struct bs_repo *r, const char *key, struct bs_err *err)
 
 #define MARKER "backstop-repo.json"
 
+static int count_key(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
+{
+	(void)e;
+	(void)err;
+	(*(int *)ud)++;
+	return 1; /* one is enough */
+}
+
 static int s3_open(struct bs_repo *r, const char *location, const struct bs_repo_settings *set,
 		   struct bs_err *err)
 {
@@ -522,7 +531,14 @@ static int s3_open(struct bs_repo *r, const char *location, const struct bs_repo
 		return -1;
 	r->priv = s;
 	if (s3_stat(r, MARKER, &st, err) < 0) {
-		if (err->code == BS_ERR_NOT_FOUND) {
+		int n = 0;
+		/* a HEAD says 404 for a missing bucket too: a listing tells them apart */
+		if (err->code == BS_ERR_NOT_FOUND && s3_list_keys(s, "", 0, count_key, &n, err) < 0) {
+			s3_free(s);
+			r->priv = NULL;
+			return -1;
+		}
+		if (err->code == BS_ERR_NOT_FOUND || err->code == BS_OK) {
 			bs_err_set(err, BS_ERR_NOT_FOUND, "'%s' is not a backstop repository (no %s%s in %s)",
 				   location, s->prefix, MARKER, s->where);
 			bs_err_hint(err, "create one with 'backstop repo init --repo %s'", location);
@@ -534,17 +550,10 @@ static int s3_open(struct bs_repo *r, const char *location, const struct bs_repo
 	return 0;
 }
 
-static int count_key(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
+static int s3_init(struct bs_repo *r, const char *location, const struct bs_repo_settings *set, int *existed,
+		   struct bs_err *err)
 {
-	(void)e;
-	(void)err;
-	(*(int *)ud)++;
-	return 1; /* one is enough */
-}
-
-static int s3_init(struct bs_repo *r, const char *location, int *existed, struct bs_err *err)
-{
-	struct s3 *s = s3_new(location, NULL, err);
+	struct s3 *s = s3_new(location, set, err);
 	struct bs_repo_stat st;
 	char body[256], ts[32];
 	time_t now = time(NULL);

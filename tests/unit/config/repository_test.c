@@ -1,6 +1,8 @@
 /* repository_test.c - lib/config/config.c: 'repository:' as a path or a mapping. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "command/setup.h"
 #include "config/config.h"
 #include "harness.h"
 #include "repo/repo.h"
@@ -35,7 +37,7 @@ TEST(a_mapping_with_a_path)
 	CHECK_STR(cfg.repository, "/etc/backstop/rel");
 }
 
-TEST(a_bucket_is_not_supported_yet)
+TEST(a_bucket_opens_the_s3_backend)
 {
 	struct bs_repo *r = NULL;
 
@@ -50,17 +52,21 @@ TEST(a_bucket_is_not_supported_yet)
 	CHECK(cfg.repo.part_size == 64ULL << 20);
 	CHECK_INT(cfg.repo.retries, 5);
 	CHECK_INT(cfg.repo.retry_timeout_ms, 120000);
-	/* the repository layer names what is missing, and where it comes from */
+	/* the S3 backend opens it; without credentials it stops before any
+	 * request, naming what is missing and where it comes from */
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+	setenv("HOME", "/nonexistent-backstop-home", 1);
 	bs_err_init(&err);
-	CHECK_INT(bs_repo_open(cfg.repository, &r, &err), -1);
+	CHECK_INT(bs_cmd_repo_open(&cfg, &r, &err), -1);
 	CHECK(r == NULL);
 	CHECK_INT(err.code, BS_ERR_CONFIG);
-	CHECK(strstr(err.msg, "s3://acme-backups/prod/") != NULL);
-	CHECK(strstr(err.msg, "not supported yet") != NULL);
-	CHECK(strstr(err.hint, "issue 13") != NULL);
+	CHECK(strstr(err.msg, "no S3 credentials for bucket 'acme-backups' at https://s3.example.com") != NULL);
+	CHECK(strstr(err.hint, "AWS_ACCESS_KEY_ID") != NULL);
 	/* so does repo init: nothing is created */
 	bs_err_init(&err);
-	CHECK_INT(bs_repo_init(cfg.repository, &(int){ 0 }, &r, &err), -1);
+	CHECK_INT(bs_cmd_repo_init(&cfg, &(int){ 0 }, &r, &err), -1);
 	CHECK_INT(err.code, BS_ERR_CONFIG);
 }
 
@@ -69,6 +75,15 @@ TEST(an_azure_container)
 	CHECK_INT(load("repository: { account: acme, container: prod, sas_token_file: /etc/sas }\n"), 0);
 	CHECK_STR(cfg.repository, "azure://acme/prod/");
 	CHECK_STR(cfg.repo.sas_token_file, "/etc/sas");
+	/* Azure Blob is not here yet: a clear refusal, nothing opened */
+	{
+		struct bs_repo *r = NULL;
+		bs_err_init(&err);
+		CHECK_INT(bs_repo_open(cfg.repository, &r, &err), -1);
+		CHECK(r == NULL);
+		CHECK_INT(err.code, BS_ERR_CONFIG);
+		CHECK(strstr(err.msg, "not supported yet") != NULL);
+	}
 	CHECK_INT(load("repository: { container: prod }\n"), -1);
 	CHECK_INT(err.code, BS_ERR_CONFIG);
 	CHECK(strstr(err.msg, "'repository.container' needs 'repository.account'") != NULL);
@@ -97,7 +112,7 @@ int main(void)
 {
 	RUN(a_plain_path_is_still_accepted);
 	RUN(a_mapping_with_a_path);
-	RUN(a_bucket_is_not_supported_yet);
+	RUN(a_bucket_opens_the_s3_backend);
 	RUN(an_azure_container);
 	RUN(mistakes_are_reported_where_they_are);
 	bs_config_release(&cfg);

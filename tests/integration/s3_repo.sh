@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# s3_repo.sh - a repository in an S3 bucket (lib/repo/s3*.c), against the
+# s3rver that tests/run.sh starts (tests/net/s3rver.sh):
+#   * repo init, then snap (encrypted, multipart: 5 MiB parts), list, show,
+#     restore and a drill, all from the bucket, configured by the
+#     'repository:' mapping; the restored database equals the source;
+#   * an unknown access key: exit 3, naming the endpoint and the bucket,
+#     never the key; nothing listed;
+#   * a snap killed with SIGKILL during its multipart upload: no snapshot
+#     listed; the next prune (after the lease of the dead snap expired)
+#     removes its unfinished upload;
+#   * plain http to a host that is not loopback is refused (exit 2).
+# s3rver checks the access key id but not Signature V4 itself: the
+# signature is checked by tests/unit/repo/s3_sign_test.c.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if [ -z "${BS_TEST_S3_ENDPOINT:-}" ]; then
+	skip "S3 repository scenarios" "no S3 test server (tests/run.sh starts s3rver when it is installed)"
+	done_testing
+fi
+export AWS_ACCESS_KEY_ID=$BS_TEST_S3_KEY AWS_SECRET_ACCESS_KEY=$BS_TEST_S3_SECRET
+unset AWS_SESSION_TOKEN AWS_PROFILE
+PREFIX=s3repo-$$
+SRC=$(new_db s3_src)
+bs_on_exit drop_db "$SRC"
+K=$BS_TMP/keys
+mkdir -p "$K"
+"$BS_BIN/backstop" keygen -o "$K/id.txt" >"$K/id.pub" 2>/dev/null || exit 1
+CFG=$BS_TMP/backstop.yaml
+cat >"$CFG" <<Y
+database: "$(db_conninfo "$SRC")"
+repository:
+  bucket: $BS_TEST_S3_BUCKET
+  prefix: $PREFIX
+  endpoint: $BS_TEST_S3_ENDPOINT
+  part_size: 5MiB
+  lease_ttl: 4s
+Y
+
+# s3_keys PREFIX: the keys under PREFIX in the bucket (s3rver lists for
+# anonymous callers), one per line.
+s3_keys() {
+	python3 - "$BS_TEST_S3_ENDPOINT" "$BS_TEST_S3_BUCKET" "$1" <<'P'
+import sys, urllib.request, urllib.parse, xml.etree.ElementTree as ET
+ep, bucket, prefix = sys.argv[1:4]
+token = None
+while True:
+    q = {"list-type": "2", "prefix": prefix}
+    if token:
+        q["continuation-token"] = token
+    body = urllib.request.urlopen(f"{ep}/{bucket}?{urllib.parse.urlencode(q)}").read()
+    root = ET.fromstring(body)
+    ns = root.tag.split("}")[0] + "}" if root.tag.startswith("{") else ""
+    for c in root.findall(ns + "Contents"):
+        print(c.find(ns + "Key").text)
+    if root.findtext(ns + "IsTruncated") != "true":
+        break
+    token = root.findtext(ns + "NextContinuationToken")
+P
+}
+
+# about 14 MB that zstd cannot shrink: three 5 MiB parts
+pg "$SRC" "create table docs (id int primary key, body bytea);
+	insert into docs select i, decode(string_agg(md5(i::text || ':' || j::text), ''), 'hex')
+	  from generate_series(1, 7000) i, generate_series(1, 128) j group by i;
+	create table small (id serial primary key, name text unique);
+	insert into small (name) select 'n' || g from generate_series(1, 500) g;" >/dev/null || exit 1
+
+ID=
+t_init() {
+	run_cmd bs repo init --config "$CFG"
+	expect_exit 0 && expect_stderr_contains "created repository 's3://$BS_TEST_S3_BUCKET/$PREFIX"
+	check_eq "backstop-repo.json under the prefix" "$(s3_keys "$PREFIX/backstop-repo.json")" "$PREFIX/backstop-repo.json"
+	run_cmd bs repo init --config "$CFG"
+	expect_exit 0 && expect_stderr_contains "already a backstop repository"
+}
+run_test "repo init on a bucket prefix, and again (nothing changed)" t_init
+
+t_round_trip() {
+	local target
+	run_cmd bs snap --config "$CFG" --recipient "$(cat "$K/id.pub")" -q
+	expect_exit 0 || return 1
+	ID=$(tr -d '\n' <"$OUT_FILE")
+	check_eq "archive key" "$(s3_keys "$PREFIX/archives/" | grep -c "$ID.tar.age")" 1
+	check_eq "no unfinished upload left" "$(s3_keys "$PREFIX/tmp/" | wc -l)" 0
+	check_eq "no lease left" "$(s3_keys "$PREFIX/leases/" | wc -l)" 0
+	run_cmd bs snap list --config "$CFG" --json
+	expect_exit 0 && check_eq "listed" "$(jq -r '.snapshots[0].id' "$OUT_FILE")" "$ID"
+	run_cmd bs snap show "$ID" --config "$CFG"
+	expect_exit 0 && expect_stdout_contains "$ID"
+	target=$(fresh_db_name s3_rs)
+	bs_on_exit drop_db "$target"
+	run_cmd bs restore latest --config "$CFG" --identity "$K/id.txt" -d "$(db_conninfo "$target")" --create -q
+	expect_exit 0 || return 1
+	db_compare "$SRC" "$target"
+	run_cmd bs verify-restore latest --config "$CFG" --identity "$K/id.txt" --scratch "$(db_conninfo postgres)" -q
+	expect_exit 0
+	check_eq "drill record" "$(s3_keys "$PREFIX/drills/$ID/" | wc -l)" 1
+}
+run_test "snap (3 parts), list, show, restore and a drill, all from the bucket" t_round_trip
+
+t_bad_key() {
+	AWS_ACCESS_KEY_ID=AKIANOSUCHKEY00000000 AWS_SECRET_ACCESS_KEY=wrong-secret-value \
+		run_cmd bs snap list --config "$CFG"
+	expect_exit 3 && expect_stderr_contains "bucket '$BS_TEST_S3_BUCKET' at $BS_TEST_S3_ENDPOINT" &&
+		expect_stderr_contains "403" && expect_stderr_contains "check the access key"
+	check "the secret is never shown" bash -c "! grep -q wrong-secret-value '$ERR_FILE' '$OUT_FILE'"
+}
+run_test "an unknown access key: exit 3 naming endpoint and bucket, never the secret" t_bad_key
+
+t_killed() {
+	local pid i before
+	before=$(s3_keys "$PREFIX/snapshots/" | wc -l)
+	"$BS_BIN/backstop-snap" --config "$CFG" --no-encryption -q >/dev/null 2>"$BS_TMP/kill.err" </dev/null &
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		s3_keys "$PREFIX/tmp/uploads/" | grep -q . && break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	check_eq "no snapshot recorded" "$(s3_keys "$PREFIX/snapshots/" | wc -l)" "$before"
+	[ "$(s3_keys "$PREFIX/tmp/uploads/" | wc -l)" -ge 1 ] || t_fail "no unfinished upload marker after the kill"
+	printf 'orphan_grace: 1s\nkeep_last: 5\n' >"$BS_TMP/prune.yaml"
+	sleep 5 # the dead snap's lease expires (lease_ttl 4s); the upload is older than the grace
+	run_cmd bs snap prune --config "$CFG" --policy "$BS_TMP/prune.yaml"
+	expect_exit 0 || return 1
+	check_eq "the unfinished upload is gone" "$(s3_keys "$PREFIX/tmp/" | wc -l)" 0
+	check_eq "the snapshot is kept" "$(s3_keys "$PREFIX/snapshots/" | wc -l)" "$before"
+	run_cmd bs snap list --config "$CFG" --json
+	expect_exit 0 && check_eq "still listed" "$(jq -r '.snapshots | length' "$OUT_FILE")" "$before"
+}
+run_test "snap killed during its upload: nothing listed; prune removes the upload" t_killed
+
+t_plain_http() {
+	run_cmd bs snap list --repo "s3://$BS_TEST_S3_BUCKET/x?endpoint=http://backups.example.com"
+	expect_exit 2 && expect_stderr_contains "refusing plain http to 'backups.example.com'"
+}
+run_test "plain http to a host that is not loopback is refused (exit 2)" t_plain_http
+
+done_testing
