@@ -205,6 +205,7 @@ struct s3_put {
 	uint64_t base;          /* part size of parts 1..1000 */
 	char *buf;
 	size_t len, cap;
+	uint64_t total;         /* bytes written */
 	char *upload;           /* multipart upload id, or NULL */
 	int nparts;             /* parts started */
 	char **etags;           /* [nparts] */
@@ -408,12 +409,31 @@ static int put_write(void *priv, const void *buf, size_t len, struct bs_err *err
 		n = p->cap - p->len < len ? p->cap - p->len : len;
 		memcpy(p->buf + p->len, b, n);
 		p->len += n;
+		p->total += n;
 		b += n;
 		len -= n;
 		if (p->len == p->cap && send_part(p, err) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* The object is there with exactly the bytes written. */
+static int completed_already(struct s3_put *p)
+{
+	struct s3_req q;
+	struct bs_err e;
+	const char *len;
+	int ok = 0;
+
+	bs_err_init(&e);
+	if (s3_prepare(p->s, &q, "HEAD", p->key, NULL, 0, NULL, NULL, 0, &e) == 0 &&
+	    s3_run(p->s, &q, "HEAD", p->key, &e) == 0) {
+		len = bs_http_header(&q.http.res, "Content-Length");
+		ok = len && strtoull(len, NULL, 10) == p->total;
+	}
+	s3_req_release(&q);
+	return ok;
 }
 
 static int complete(struct s3_put *p, struct bs_err *err)
@@ -440,6 +460,13 @@ static int complete(struct s3_put *p, struct bs_err *err)
 	rc = s3_prepare(p->s, &q, "POST", p->key, qv, 1, extra, xml, xl, err);
 	if (rc == 0)
 		rc = s3_run(p->s, &q, "complete the upload of", p->key, err);
+	if (rc < 0 && (q.http.res.status == 404 || q.http.res.status == 412) && q.http.res.attempts > 1 &&
+	    completed_already(p)) {
+		/* an attempt whose answer was lost completed it; the retry found
+		 * the upload gone and the object there, with every byte */
+		bs_err_init(err);
+		rc = 0;
+	}
 	/* S3 may answer 200 with an <Error> document */
 	if (rc == 0 && q.http.res.body_len) {
 		struct bs_err e;
@@ -479,6 +506,10 @@ static int put_finish(void *priv, struct bs_err *err)
 		rc = s3_prepare(p->s, &q, "PUT", p->key, NULL, 0, extra, p->buf ? p->buf : "", p->len, err);
 		if (rc == 0)
 			rc = s3_run(p->s, &q, "PUT", p->key, err);
+		if (rc < 0 && q.http.res.status == 412 && q.http.res.attempts > 1 && completed_already(p)) {
+			bs_err_init(err); /* our own first attempt made it; its answer was lost */
+			rc = 0;
+		}
 		s3_req_release(&q);
 		if (rc < 0)
 			return -1;
