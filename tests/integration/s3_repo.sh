@@ -9,6 +9,9 @@
 #   * a snap killed with SIGKILL during its multipart upload: no snapshot
 #     listed; the next prune (after the lease of the dead snap expired)
 #     removes its unfinished upload;
+#   * two snaps and a prune from three host names at once (UTS namespaces):
+#     the prune waits or says the repository is locked; every snapshot
+#     listed afterwards restores exactly; no lease is left;
 #   * plain http to a host that is not loopback is refused (exit 2).
 # s3rver checks the access key id but not Signature V4 itself: the
 # signature is checked by tests/unit/repo/s3_sign_test.c.
@@ -131,6 +134,44 @@ t_killed() {
 	expect_exit 0 && check_eq "still listed" "$(jq -r '.snapshots | length' "$OUT_FILE")" "$before"
 }
 run_test "snap killed during its upload: nothing listed; prune removes the upload" t_killed
+
+t_cross_host() {
+	local a b c rc_a=0 rc_b=0 rc_c=0 id target n=0
+	printf 'keep_last: 2\nmin_keep: 1\nkeep_newest_verified: false\norphan_grace: 1h\n' >"$BS_TMP/keep2.yaml"
+	# three hosts (UTS namespaces with their own host names) at once
+	unshare --uts bash -c 'hostname host-a; exec "$0" --config "$1" --no-encryption -q' \
+		"$BS_BIN/backstop-snap" "$CFG" >"$BS_TMP/a.out" 2>"$BS_TMP/a.err" </dev/null &
+	a=$!
+	unshare --uts bash -c 'hostname host-b; exec "$0" --config "$1" --no-encryption -q' \
+		"$BS_BIN/backstop-snap" "$CFG" >"$BS_TMP/b.out" 2>"$BS_TMP/b.err" </dev/null &
+	b=$!
+	sleep 0.3
+	unshare --uts bash -c 'hostname host-c; exec "$0" prune --config "$1" --policy "$2"' \
+		"$BS_BIN/backstop-snap" "$CFG" "$BS_TMP/keep2.yaml" >"$BS_TMP/c.out" 2>"$BS_TMP/c.err" </dev/null &
+	c=$!
+	wait "$a" || rc_a=$?
+	wait "$b" || rc_b=$?
+	wait "$c" || rc_c=$?
+	check_eq "snap on host-a" "$rc_a" 0
+	check_eq "snap on host-b" "$rc_b" 0
+	if [ "$rc_c" -ne 0 ]; then # it may have found the repository busy, and said so
+		check "prune on host-c: done, or 'is locked' (exit 3)" grep -q "is locked" "$BS_TMP/c.err"
+	fi
+	run_cmd bs snap prune --config "$CFG" --policy "$BS_TMP/keep2.yaml"
+	expect_exit 0 || return 1
+	check_eq "no lease left behind" "$(s3_keys "$PREFIX/leases/" | wc -l)" 0
+	run_cmd bs snap list --config "$CFG" --json
+	expect_exit 0 || return 1
+	check_eq "two snapshots kept" "$(jq -r '.snapshots | length' "$OUT_FILE")" 2
+	for id in $(jq -r '.snapshots[].id' "$OUT_FILE"); do
+		target=$(fresh_db_name s3_x)
+		bs_on_exit drop_db "$target"
+		run_cmd bs restore "$id" --config "$CFG" --identity "$K/id.txt" -d "$(db_conninfo "$target")" --create -q
+		expect_exit 0 && db_compare "$SRC" "$target" && n=$((n + 1))
+	done
+	check_eq "every listed snapshot restores" "$n" 2
+}
+run_test "two snaps and a prune from three hosts at once: every listed snapshot restores" t_cross_host
 
 t_plain_http() {
 	run_cmd bs snap list --repo "s3://$BS_TEST_S3_BUCKET/x?endpoint=http://backups.example.com"
