@@ -72,7 +72,7 @@ static int init_main(const struct bs_verb *v, int argc, char **argv)
 		goto out;
 	}
 	if (bs_cmd_config(&cfg, co.config, co.quiet, co.verbose, &err) < 0 ||
-	    bs_cmd_override(&cfg.repository, o_repo, &err) < 0 ||
+	    bs_cmd_repo_choose(&cfg, o_repo, &err) < 0 ||
 	    bs_cmd_repo_init(&cfg, &existed, &repo, &err) < 0 ||
 	    bs_catalog_layout_create(repo, &err) < 0) {
 		rc = bs_cmd_error(v->spec, &err);

@@ -183,7 +183,7 @@ int main(int argc, char **argv)
 		conn.dbname = o_target;
 	if (bs_cmd_database_name(o_database, &err) < 0 ||
 	    bs_cmd_config(&cfg, co.config, co.quiet, co.verbose, &err) < 0 ||
-	    bs_cmd_override(&cfg.repository, o_repo, &err) < 0) {
+	    bs_cmd_repo_choose(&cfg, o_repo, &err) < 0) {
 		rc = bs_cmd_error(&spec, &err);
 		goto done;
 	}

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "command/copy.h"
 #include "command/listing.h"
 #include "command/metrics.h"
 #include "command/prune.h"
@@ -30,6 +31,7 @@
 static struct bs_common_opts co;
 static struct bs_conn_opts conn;
 static const char *o_db, *o_repo, *o_chunk, *o_lock, *o_rfile, *o_policy, *o_reason, *o_database;
+static const char *o_from, *o_to;
 static int o_jobs, o_level, o_noenc, o_prune, o_noprune, o_dry;
 static struct bs_strlist o_recipients;
 
@@ -78,6 +80,7 @@ static const struct bs_cmd_spec snap_spec = {
 	"  snap prune [--dry-run] [--policy FILE]       apply the retention policy, per database\n"
 	"  snap pin ID [--reason TEXT]                  never prune this snapshot\n"
 	"  snap unpin ID\n"
+	"  snap copy ID --to REPO [--from REPO]        copy a snapshot to another repository\n"
 	"An ID may be abbreviated to a unique prefix of at least 8 characters.\n",
 	NULL,
 };
@@ -130,6 +133,15 @@ static const struct bs_opt unpin_opts[] = {
 	OPT_END,
 };
 
+static const struct bs_opt copy_opts[] = {
+	BS_OPTS_COMMON(&co),
+	{ BS_OPT_STR, 0, "from", &o_from, "REPO", "the repository to copy from: a name of 'repositories:', a path or a URL (default: the primary)", 0, 0 },
+	{ BS_OPT_STR, 0, "to", &o_to, "REPO", "the repository to copy to: a name, a path or a URL (required)", 0, 0 },
+	OPT_DATABASE("with latest: the newest snapshot of this source database"),
+	NO_CONN,
+	OPT_END,
+};
+
 static const char id_note[] = "An ID may be abbreviated to a unique prefix of at least 8 characters;\n"
 			      "'latest' is the newest snapshot (of --database NAME when the repository\n"
 			      "holds several databases).\n";
@@ -155,6 +167,14 @@ static const struct bs_cmd_spec pin_spec = {
 	"snap pin", "snap pin ID|latest [--reason TEXT] [--repo DIR]",
 	"Pin a snapshot: prune never deletes it.", pin_opts, id_note, NULL,
 };
+static const struct bs_cmd_spec copy_spec = {
+	"snap copy", "snap copy ID|latest --to REPO [--from REPO] [--database NAME]",
+	"Copy a snapshot to another repository byte for byte (an encrypted archive stays\n"
+	"encrypted: nothing is decrypted).  The copy is checked against the snapshot's record\n"
+	"(size and SHA-256) before its record is committed there; a snapshot already there\n"
+	"is left alone.  REPO is a name of 'repositories:' in backstop.yaml, a path or a URL.",
+	copy_opts, NULL, NULL,
+};
 static const struct bs_cmd_spec unpin_spec = {
 	"snap unpin", "snap unpin ID|latest [--repo DIR]",
 	"Remove a snapshot's pin.", unpin_opts, id_note, NULL,
@@ -166,6 +186,8 @@ static int load_policy(const struct bs_config *cfg, struct bs_retention_policy *
 {
 	if (o_policy)
 		return bs_retention_policy_load(p, o_policy, err);
+	if (cfg->repo.retention) /* the chosen entry of 'repositories:' has its own */
+		return bs_retention_policy_load(p, cfg->repo.retention, err);
 	if (cfg->has_retention) {
 		*p = cfg->retention;
 		return bs_retention_policy_validate(p, err);
@@ -271,6 +293,28 @@ static int prune_verb(const struct bs_config *cfg, struct bs_repo *repo, struct 
 	return rc;
 }
 
+/* snap copy ID --to REPO: from is open (the primary, or --from). */
+static int copy_verb(struct bs_config *cfg, struct bs_repo *from, const char *spec, struct bs_err *err)
+{
+	struct bs_copy_result res;
+	struct bs_repo *to = NULL;
+	int rc;
+
+	if (!o_to)
+		return bs_err_set(err, BS_ERR_USAGE, "snap copy needs --to REPO (a name of 'repositories:', a path or a URL)");
+	if (bs_cmd_repo_choose(cfg, o_to, err) < 0 || bs_cmd_repo_open(cfg, &to, err) < 0)
+		return -1;
+	if (strcmp(bs_repo_location(from), bs_repo_location(to)) == 0) {
+		bs_repo_close(to);
+		return bs_err_set(err, BS_ERR_USAGE, "--from and --to are the same repository ('%s')", bs_repo_location(to));
+	}
+	rc = bs_snap_copy(from, to, spec, o_database, &res, err);
+	if (rc == 0)
+		printf("%s %s %s\n", res.id, res.already ? "already in" : "copied to", bs_repo_location(to));
+	bs_repo_close(to);
+	return rc;
+}
+
 static int verb_main(const struct bs_verb *v, int argc, char **argv)
 {
 	struct bs_config cfg;
@@ -289,7 +333,7 @@ static int verb_main(const struct bs_verb *v, int argc, char **argv)
 		goto out;
 	if (bs_cmd_database_name(o_database, &err) < 0 ||
 	    bs_cmd_config(&cfg, co.config, co.quiet, co.verbose, &err) < 0 ||
-	    bs_cmd_override(&cfg.repository, o_repo, &err) < 0 ||
+	    bs_cmd_repo_choose(&cfg, v->spec == &copy_spec ? o_from : o_repo, &err) < 0 ||
 	    bs_cmd_repo_open(&cfg, &repo, &err) < 0) {
 		rc = bs_cmd_error(v->spec, &err);
 		goto out;
@@ -308,6 +352,8 @@ static int verb_main(const struct bs_verb *v, int argc, char **argv)
 				       &err);
 	} else if (v->spec == &prune_spec) {
 		rc = prune_verb(&cfg, repo, &err);
+	} else if (v->spec == &copy_spec) {
+		rc = copy_verb(&cfg, repo, pos.v[0], &err);
 	} else {
 		rc = pin_verb(repo, pos.v[0], v->spec == &pin_spec, &err);
 	}
@@ -325,6 +371,7 @@ static const struct bs_verb verbs[] = {
 	{ "prune", verb_main, &prune_spec },
 	{ "pin", verb_main, &pin_spec },
 	{ "unpin", verb_main, &unpin_spec },
+	{ "copy", verb_main, &copy_spec },
 	{ NULL, NULL, NULL },
 };
 
@@ -339,7 +386,7 @@ static int apply_flags(struct bs_config *cfg, struct bs_err *err)
 	if (o_db)
 		conn.dbname = o_db;
 	if (bs_cmd_conninfo(&cfg->database, &conn, "source database", err) < 0 ||
-	    bs_cmd_override(&cfg->repository, o_repo, err) < 0)
+	    bs_cmd_repo_choose(cfg, o_repo, err) < 0)
 		return -1;
 	if (o_jobs)
 		cfg->snap.jobs = o_jobs;
@@ -438,12 +485,12 @@ static void on_interrupt(int sig, void *ud)
 
 static int unknown_verb(const char *word)
 {
-	const char *names[] = { "list", "show", "prune", "pin", "unpin", NULL };
+	const char *names[] = { "list", "show", "prune", "pin", "unpin", "copy", NULL };
 	const char *guess = bs_did_you_mean(word, names);
 
 	if (guess)
 		return bs_opts_fail(&snap_spec, "unknown subcommand '%s'; did you mean '%s'?", word, guess);
-	return bs_opts_fail(&snap_spec, "unknown subcommand '%s' (list, show, prune, pin, unpin)", word);
+	return bs_opts_fail(&snap_spec, "unknown subcommand '%s' (list, show, prune, pin, unpin, copy)", word);
 }
 
 int main(int argc, char **argv)
@@ -455,9 +502,11 @@ int main(int argc, char **argv)
 	struct bs_retention_policy pol;
 	struct bs_err err;
 	json_t *prune_doc = NULL;
-	int rc = 0;
+	struct bs_err ferr;
+	int rc = 0, missing = 0;
 
 	bs_log_set_prog("backstop snap");
+	bs_err_init(&ferr);
 	if (bs_verbs_dispatch(verbs, argc, argv, &rc))
 		return rc;
 	bs_err_init(&err);
@@ -496,12 +545,22 @@ int main(int argc, char **argv)
 		rc = bs_cmd_error(&snap_spec, &err);
 		goto done;
 	}
+	/* every other repository of 'repositories:' gets a copy, unless --repo
+	 * chose one */
+	if (!o_repo && !getenv("BACKSTOP_REPO"))
+		missing = bs_cmd_snap_fan_out(&cfg, out.rec.id, &ferr);
 	if (cfg.snap.prune && prune_after(&cfg, &pol, &out, &prune_doc, &err) < 0)
 		rc = bs_cmd_error(&snap_spec, &err);
 	/* the snapshot exists even when pruning failed: its id is the result */
 	print_outcome(&out, prune_doc);
 	if (rc == 0)
 		rc = bs_stdout_close(&snap_spec);
+	if (rc == 0 && missing) {
+		bs_log(BS_LOG_ERROR, "snapshot %s is in repository '%s' but not in %d of the %zu others (above); "
+		       "copy it later with 'backstop snap copy %s --to NAME'", out.rec.id,
+		       cfg.repos[cfg.selected_repo].name, missing, cfg.nrepos - 1, out.rec.id);
+		rc = BS_EXIT_PARTIAL;
+	}
 done:
 	bs_sigwatch_settle(); /* the watcher may be using cfg */
 	json_decref(prune_doc);

@@ -234,7 +234,7 @@ static int list_main(const struct bs_verb *v, int argc, char **argv)
 		goto out;
 	}
 	if (bs_cmd_config(&cfg, list_co.config, list_co.quiet, list_co.verbose, &err) < 0 ||
-	    bs_cmd_override(&cfg.repository, list_repo, &err) < 0 ||
+	    bs_cmd_repo_choose(&cfg, list_repo, &err) < 0 ||
 	    bs_cmd_repo_open(&cfg, &repo, &err) < 0 ||
 	    bs_drill_list_load(repo, pos.n ? pos.v[0] : NULL, &drills, &err) < 0) {
 		rc = bs_cmd_error(v->spec, &err);
@@ -370,7 +370,7 @@ int main(int argc, char **argv)
 	}
 	if (bs_cmd_database_name(o_database, &err) < 0 ||
 	    bs_cmd_config(&cfg, co.config, co.quiet, co.verbose, &err) < 0 ||
-	    bs_cmd_override(&cfg.repository, o_repo, &err) < 0 ||
+	    bs_cmd_repo_choose(&cfg, o_repo, &err) < 0 ||
 	    bs_cmd_no_password("--scratch", o_scratch, &err) < 0 ||
 	    bs_cmd_override(&cfg.drill.scratch, o_scratch, &err) < 0 ||
 	    bs_cmd_conninfo(&cfg.drill.scratch, &conn, "scratch server", &err) < 0) {

@@ -81,16 +81,15 @@ int bs_cmd_database_name(const char *name, struct bs_err *err)
 	return -1;
 }
 
-static void settings_of(const struct bs_config *cfg, struct bs_repo_settings *set)
+void bs_cmd_repo_settings(const struct bs_config_repository *c, struct bs_repo_settings *set)
 {
-	const struct bs_config_repository *c = &cfg->repo;
-
 	*set = (struct bs_repo_settings){
 		.endpoint = c->endpoint,
 		.region = c->region,
 		.access_key_file = c->access_key_file,
 		.secret_key_file = c->secret_key_file,
 		.session_token_file = c->session_token_file,
+		.sas_token_file = c->sas_token_file,
 		.part_size = c->part_size,
 		.retry_max = c->retries,
 		.retry_time_ms = c->retry_timeout_ms,
@@ -102,7 +101,7 @@ int bs_cmd_repo_open(const struct bs_config *cfg, struct bs_repo **out, struct b
 {
 	struct bs_repo_settings set;
 
-	settings_of(cfg, &set);
+	bs_cmd_repo_settings(&cfg->repo, &set);
 	return bs_repo_open_with(cfg->repository, &set, out, err);
 }
 
@@ -110,6 +109,27 @@ int bs_cmd_repo_init(const struct bs_config *cfg, int *existed, struct bs_repo *
 {
 	struct bs_repo_settings set;
 
-	settings_of(cfg, &set);
+	bs_cmd_repo_settings(&cfg->repo, &set);
 	return bs_repo_init_with(cfg->repository, &set, existed, out, err);
+}
+
+int bs_cmd_repo_choose(struct bs_config *cfg, const char *flag, struct bs_err *err)
+{
+	int rc;
+	size_t i, n = 0;
+	char names[256] = "";
+
+	if (!flag)
+		return 0;
+	if ((rc = bs_config_select_repo(cfg, flag, err)) != 0)
+		return rc < 0 ? -1 : 0;
+	if (cfg->nrepos && !strchr(flag, '/') && !strstr(flag, "://")) {
+		for (i = 0; i < cfg->nrepos && n < sizeof(names); i++)
+			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "", cfg->repos[i].name);
+		bs_err_set(err, BS_ERR_USAGE, "no repository named '%s' in 'repositories:' (%s)", flag, names);
+		bs_err_hint(err, "name one of them, or give a path (./%s for a directory here) or a URL", flag);
+		return -1;
+	}
+	cfg->selected_repo = -1;
+	return bs_cmd_override(&cfg->repository, flag, err);
 }

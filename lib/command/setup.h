@@ -32,6 +32,14 @@ int bs_cmd_conninfo(char **slot, const struct bs_conn_opts *c, const char *what,
  * command opens its repository here.  Caller closes with bs_repo_close. */
 struct bs_repo;
 int bs_cmd_repo_open(const struct bs_config *cfg, struct bs_repo **out, struct bs_err *err);
+/* What a 'repository:' mapping (or an entry of 'repositories:') gives a
+ * backend beyond the location; the strings are borrowed from c. */
+struct bs_repo_settings;
+void bs_cmd_repo_settings(const struct bs_config_repository *c, struct bs_repo_settings *set);
+/* --repo: the name of an entry of 'repositories:' (selected), or a path or
+ * URL that replaces the location.  A bare word that names no entry while
+ * 'repositories:' is configured is a usage error listing the names. */
+int bs_cmd_repo_choose(struct bs_config *cfg, const char *flag, struct bs_err *err);
 /* The same for `repo init`: create it, or find it there (*existed = 1). */
 int bs_cmd_repo_init(const struct bs_config *cfg, int *existed, struct bs_repo **out, struct bs_err *err);
 /* --database takes a database name; refuse a connection string there. */

@@ -160,6 +160,9 @@ static const struct bs_bind_field hooks_fields[] = {
 	BS_BIND_F_END,
 };
 
+static int bind_store(struct bs_bind_ctx *ctx, const struct bs_bind_field *f, const struct bs_ynode *node,
+		      const char *keypath, void *base, struct bs_err *err);
+
 static const struct bs_bind_field repository_fields[] = {
 	BS_BIND_F_PATH("path", P, path, 0),
 	BS_BIND_F_STRING("bucket", P, bucket, 0),
@@ -178,6 +181,9 @@ static const struct bs_bind_field repository_fields[] = {
 	  .scale = 1000, .min = 1, .max = 0 },
 	{ .key = "lease_ttl", .type = BS_BIND_DURATION, .offset = offsetof(P, lease_ttl_ms),
 	  .scale = 1000, .min = 1, .max = 0 },
+	BS_BIND_F_PATH("retention", P, retention, 0),
+	{ .key = "s3", .type = BS_BIND_CUSTOM, .custom = bind_store },
+	{ .key = "azure", .type = BS_BIND_CUSTOM, .custom = bind_store },
 	BS_BIND_F_END,
 };
 
@@ -217,9 +223,8 @@ static const char *object_only_key(const struct bs_config_repository *p)
  * azure://account/container/prefix (which bs_repo_open refuses for now). */
 static int repository_location(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
 			       const struct bs_ynode *node, const char *keypath,
-			       struct bs_config *cfg, struct bs_err *err)
+			       const struct bs_config_repository *p, char **out, struct bs_err *err)
 {
-	struct bs_config_repository *p = &cfg->repo;
 	const char *extra;
 	char *loc = NULL;
 	int kinds = !!p->path + !!p->bucket + !!p->container;
@@ -255,8 +260,31 @@ static int repository_location(struct bs_bind_ctx *ctx, const struct bs_bind_fie
 	}
 	if (!loc)
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-	free(cfg->repository);
-	cfg->repository = loc;
+	free(*out);
+	*out = loc;
+	return 0;
+}
+
+/* 's3:' / 'azure:' inside a repository mapping: the same keys, one level
+ * down (repositories: { offsite: { s3: { bucket: ... }, retention: ... } }). */
+static int bind_store(struct bs_bind_ctx *ctx, const struct bs_bind_field *f, const struct bs_ynode *node,
+		      const char *keypath, void *base, struct bs_err *err)
+{
+	struct bs_config_repository *p = base;
+	int s3 = strcmp(f->key, "s3") == 0;
+
+	if (node->kind != BS_YNODE_MAPPING) {
+		bs_bind_error(ctx, f, node, err, "expected a mapping for '%s', got %s", keypath,
+			      bs_ynode_kind_name(node));
+		return -1;
+	}
+	if (bs_bind_table(ctx, repository_fields, node, keypath, p, err) < 0)
+		return -1;
+	if (s3 ? !p->bucket || p->path || p->container : !p->container || p->path || p->bucket) {
+		bs_bind_error(ctx, f, node, err, "'%s' needs '%s' (and no %s)", keypath, s3 ? "bucket" : "container",
+			      s3 ? "'path' or 'container'" : "'path' or 'bucket'");
+		return -1;
+	}
 	return 0;
 }
 
@@ -284,7 +312,141 @@ static int bind_repository(struct bs_bind_ctx *ctx, const struct bs_bind_field *
 	cfg->repo.retries = -1;
 	if (bs_bind_table(ctx, repository_fields, node, keypath, &cfg->repo, err) < 0)
 		return -1;
-	return repository_location(ctx, f, node, keypath, cfg, err);
+	if (cfg->repo.retention) {
+		bs_bind_error(ctx, f, node, err, "'%s.retention' belongs to an entry of 'repositories:'", keypath);
+		bs_err_hint(err, "use the top-level 'retention:' for the one repository");
+		return -1;
+	}
+	return repository_location(ctx, f, node, keypath, &cfg->repo, &cfg->repository, err);
+}
+
+/* ---- repositories: named, the first one the primary ---- */
+
+static int name_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 32 || !(s[0] >= 'a' && s[0] <= 'z'))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static void named_release(struct bs_config_named_repo *e)
+{
+	bs_bind_release(repository_fields, &e->repo);
+	free(e->name);
+	free(e->location);
+}
+
+/* One entry: a path or URL, or a mapping as 'repository:' takes (plus
+ * 'retention:', and 's3:'/'azure:' one level down). */
+static int bind_named(struct bs_bind_ctx *ctx, const struct bs_bind_field *f, const struct bs_ypair *pr,
+		      const char *keypath, struct bs_config_named_repo *e, struct bs_err *err)
+{
+	static const struct bs_bind_field as_path = { .key = "repositories", .type = BS_BIND_PATH,
+						      .offset = offsetof(struct bs_config_repository, path) };
+	char kp[256];
+
+	snprintf(kp, sizeof(kp), "%s.%s", keypath, pr->key->value);
+	e->repo.retries = -1;
+	if (!name_ok(pr->key->value)) {
+		bs_bind_error(ctx, f, pr->key, err, "repository name '%s' is not 1 to 32 of a-z, 0-9, '-', '_' "
+						    "starting with a letter", pr->key->value);
+		return -1;
+	}
+	if (!(e->name = strdup(pr->key->value)))
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	if (pr->value->kind == BS_YNODE_SCALAR && !pr->value->null) {
+		/* a path, or a location with a scheme (kept as written) */
+		if (strstr(pr->value->value, "://"))
+			e->location = strdup(pr->value->value);
+		else if (bs_bind_value(ctx, &as_path, pr->value, kp, &e->repo, err) == 0)
+			e->location = strdup(e->repo.path);
+		else
+			return -1;
+		return e->location ? 0 : bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	}
+	if (pr->value->kind != BS_YNODE_MAPPING) {
+		bs_bind_error(ctx, f, pr->value, err, "expected a path or a mapping for '%s'", kp);
+		return -1;
+	}
+	if (bs_bind_table(ctx, repository_fields, pr->value, kp, &e->repo, err) < 0)
+		return -1;
+	return repository_location(ctx, f, pr->value, kp, &e->repo, &e->location, err);
+}
+
+static int bind_repositories(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
+			     const struct bs_ynode *node, const char *keypath, void *base,
+			     struct bs_err *err)
+{
+	struct bs_config *cfg = base;
+	size_t i, j;
+
+	if (node->kind == BS_YNODE_SCALAR && node->null)
+		return 0;
+	if (node->kind != BS_YNODE_MAPPING || node->count == 0) {
+		bs_bind_error(ctx, f, node, err, "expected a mapping of repository names for '%s'", keypath);
+		return -1;
+	}
+	if (!(cfg->repos = calloc(node->count, sizeof(*cfg->repos))))
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	for (i = 0; i < node->count; i++) {
+		cfg->nrepos++;
+		if (bind_named(ctx, f, &node->pairs[i], keypath, &cfg->repos[i], err) < 0)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (strcmp(cfg->repos[j].location, cfg->repos[i].location) == 0) {
+				bs_bind_error(ctx, f, node->pairs[i].value, err, "'%s.%s' is the same repository as "
+						  "'%s.%s' (%s)", keypath, cfg->repos[i].name, keypath, cfg->repos[j].name,
+						  cfg->repos[i].location);
+				return -1;
+			}
+	}
+	return bs_config_select_repo(cfg, cfg->repos[0].name, err) < 0 ? -1 : 0;
+}
+
+static int copy_repo(struct bs_config_repository *dst, const struct bs_config_repository *src, struct bs_err *err)
+{
+	const struct bs_bind_field *f;
+
+	bs_bind_release(repository_fields, dst);
+	*dst = *src;
+	for (f = repository_fields; f->key; f++) {
+		char **slot = (char **)((char *)dst + f->offset);
+		if (f->type != BS_BIND_STRING && f->type != BS_BIND_PATH)
+			continue;
+		if (*slot && !(*slot = strdup(*slot))) {
+			for (const struct bs_bind_field *g = repository_fields; g < f; g++)
+				if (g->type == BS_BIND_STRING || g->type == BS_BIND_PATH)
+					free(*(char **)((char *)dst + g->offset));
+			memset(dst, 0, sizeof(*dst));
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
+int bs_config_select_repo(struct bs_config *cfg, const char *name, struct bs_err *err)
+{
+	size_t i;
+	char *loc;
+
+	for (i = 0; i < cfg->nrepos; i++)
+		if (strcmp(cfg->repos[i].name, name) == 0)
+			break;
+	if (i == cfg->nrepos)
+		return 0;
+	if (!(loc = strdup(cfg->repos[i].location)) || copy_repo(&cfg->repo, &cfg->repos[i].repo, err) < 0) {
+		free(loc);
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	}
+	free(cfg->repository);
+	cfg->repository = loc;
+	cfg->selected_repo = (int)i;
+	return 1;
 }
 
 static const struct bs_bind_enum log_levels[] = {
@@ -374,6 +536,7 @@ static const struct bs_bind_field config_fields[] = {
 	CONNINFO("database", C, database),
 	{ .key = "repository", .type = BS_BIND_CUSTOM, .offset = offsetof(C, repo),
 	  .custom = bind_repository, .table = repository_fields, .hint = REPOSITORY_HINT },
+	{ .key = "repositories", .type = BS_BIND_CUSTOM, .custom = bind_repositories },
 	BS_BIND_F_TABLE("snap", C, snap, snap_fields),
 	{ .key = "encryption", .type = BS_BIND_CUSTOM, .offset = offsetof(C, encryption),
 	  .custom = bind_encryption, .table = encryption_fields },
@@ -399,6 +562,7 @@ void bs_config_init(struct bs_config *cfg)
 	cfg->encryption.mode = BS_ENC_UNSET;
 	cfg->restore.jobs = 0;
 	cfg->repo.retries = -1;
+	cfg->selected_repo = -1;
 	bs_retention_policy_init(&cfg->retention);
 	cfg->log_level = BS_LOG_INFO;
 }
@@ -408,6 +572,9 @@ void bs_config_release(struct bs_config *cfg)
 	if (!cfg)
 		return;
 	bs_bind_release(config_fields, cfg);
+	for (size_t i = 0; i < cfg->nrepos; i++)
+		named_release(&cfg->repos[i]);
+	free(cfg->repos);
 	free(cfg->repository);
 	free(cfg->config_path);
 	free(cfg->retention_path);
@@ -452,6 +619,13 @@ static int bind_doc(struct bs_config *cfg, const struct bs_ydoc *doc, const char
 	ctx.seed = &doc->errors; /* the loader's errors come first */
 	if (bs_bind_table(&ctx, config_fields, doc->root, NULL, cfg, err) < 0)
 		return -1;
+	if (doc->root && bs_ynode_get(doc->root, "repository") && bs_ynode_get(doc->root, "repositories")) {
+		const struct bs_ynode *k = bs_ynode_key(doc->root, "repositories");
+		bs_err_set(err, BS_ERR_CONFIG, "%s:%u:%u: 'repository' and 'repositories' are both set", doc->file,
+			   k ? k->line : 0, k ? k->column : 0);
+		bs_err_hint(err, "keep one: 'repositories:' names several, the first being the primary");
+		return -1;
+	}
 	if (ctx.inline_secrets) /* a database password is now held: no core, no ptrace */
 		bs_secret_protect_process();
 	if (ctx.inline_secrets && doc->has_stat && (doc->mode & (S_IRWXG | S_IRWXO)))
@@ -564,9 +738,13 @@ int bs_config_apply_env(struct bs_config *cfg, struct bs_err *err)
 
 	if ((v = env_value("BACKSTOP_DB")) && bs_config_set_string(&cfg->database, v, err) < 0)
 		return -1;
-	if ((v = env_value("BACKSTOP_REPO")) &&
-	    bs_config_set_string(&cfg->repository, v, err) < 0)
-		return -1;
+	if ((v = env_value("BACKSTOP_REPO"))) { /* a name of 'repositories:', or a location */
+		int rc = bs_config_select_repo(cfg, v, err);
+		if (rc < 0 || (rc == 0 && bs_config_set_string(&cfg->repository, v, err) < 0))
+			return -1;
+		if (rc == 0)
+			cfg->selected_repo = -1;
+	}
 	if ((v = env_value("BACKSTOP_JOBS"))) {
 		char *end;
 		long n;

@@ -88,7 +88,20 @@ struct bs_config {
 		int retries;              /* attempts per request after the first; -1: default */
 		int64_t retry_timeout_ms; /* total time one request may take retrying; 0: default */
 		int64_t lease_ttl_ms;     /* how long the repository lease lives unless renewed; 0: default */
+		char *retention;          /* 'repositories:' entries: their retention policy file */
 	} repo;
+
+	/* 'repositories:' (docs/config.md): named repositories, in file
+	 * order; the first is the primary.  When given, repository and repo
+	 * above hold a copy of the selected one (the primary, or the one
+	 * --repo NAME names: bs_config_select_repo). */
+	struct bs_config_named_repo {
+		char *name;
+		char *location;
+		struct bs_config_repository repo;
+	} *repos;
+	size_t nrepos;
+	int selected_repo;        /* index into repos of the copy above; -1: none */
 
 	struct bs_config_snap {
 		int jobs;                 /* 1..64; 0 = number of cores (the command decides) */
@@ -143,6 +156,11 @@ struct bs_config {
 
 /* Fill defaults (no allocation). */
 void bs_config_init(struct bs_config *cfg);
+
+/* Make the repository named name (an entry of 'repositories:') the one
+ * cfg->repository and cfg->repo describe.  1 when selected, 0 when no
+ * entry has that name (nothing changed), -1 when out of memory. */
+int bs_config_select_repo(struct bs_config *cfg, const char *name, struct bs_err *err);
 
 /* Find and load the file (see the search order above) over cfg.
  * explicit_path may be NULL.  Relative paths in the file resolve against

@@ -108,6 +108,46 @@ TEST(mistakes_are_reported_where_they_are)
 	CHECK(cfg.repository == NULL);
 }
 
+TEST(named_repositories)
+{
+	CHECK_INT(load("repositories:\n"
+		       "  local: { path: backups, retention: keep.yaml }\n"
+		       "  offsite:\n"
+		       "    s3: { bucket: acme-backups, prefix: prod/, region: eu-west-1 }\n"
+		       "    retention: /etc/keep-long.yaml\n"
+		       "  url: s3://other/x?endpoint=http://127.0.0.1:9000\n"),
+		  0);
+	CHECK_INT((int)cfg.nrepos, 3);
+	/* the primary is selected */
+	CHECK_INT(cfg.selected_repo, 0);
+	CHECK_STR(cfg.repository, "/etc/backstop/backups");
+	CHECK_STR(cfg.repo.retention, "/etc/backstop/keep.yaml");
+	CHECK_STR(cfg.repos[1].location, "s3://acme-backups/prod/");
+	CHECK_STR(cfg.repos[1].repo.region, "eu-west-1");
+	CHECK_STR(cfg.repos[2].location, "s3://other/x?endpoint=http://127.0.0.1:9000");
+	/* by name: a deep copy, the entry untouched */
+	CHECK_INT(bs_config_select_repo(&cfg, "offsite", &err), 1);
+	CHECK_STR(cfg.repository, "s3://acme-backups/prod/");
+	CHECK_STR(cfg.repo.bucket, "acme-backups");
+	CHECK_STR(cfg.repo.retention, "/etc/keep-long.yaml");
+	CHECK(cfg.repo.bucket != cfg.repos[1].repo.bucket);
+	CHECK_INT(bs_config_select_repo(&cfg, "nowhere", &err), 0);
+	CHECK_STR(cfg.repository, "s3://acme-backups/prod/");
+
+	CHECK_INT(load("repositories:\n  Bad: /x\n"), -1);
+	CHECK(strstr(err.msg, "repository name 'Bad' is not 1 to 32 of a-z") != NULL);
+	CHECK_INT(load("repositories:\n  a: /x\n  b: /x\n"), -1);
+	CHECK(strstr(err.msg, "'repositories.b' is the same repository as 'repositories.a'") != NULL);
+	CHECK_INT(load("repositories:\n  a: { s3: { container: c, account: x } }\n"), -1);
+	CHECK(strstr(err.msg, "'repositories.a.s3' needs 'bucket'") != NULL);
+	CHECK_INT(load("repository: /x\nrepositories:\n  a: /y\n"), -1);
+	CHECK(strstr(err.msg, "'repository' and 'repositories' are both set") != NULL);
+	CHECK_INT(load("repository: { path: /x, retention: /k.yaml }\n"), -1);
+	CHECK(strstr(err.msg, "'repository.retention' belongs to an entry of 'repositories:'") != NULL);
+	CHECK_INT(load("repositories: []\n"), -1);
+	CHECK(strstr(err.msg, "expected a mapping of repository names") != NULL);
+}
+
 int main(void)
 {
 	RUN(a_plain_path_is_still_accepted);
@@ -115,6 +155,7 @@ int main(void)
 	RUN(a_bucket_opens_the_s3_backend);
 	RUN(an_azure_container);
 	RUN(mistakes_are_reported_where_they_are);
+	RUN(named_repositories);
 	bs_config_release(&cfg);
 	return DONE();
 }
