@@ -62,6 +62,7 @@ struct bs_repo_settings {
 	const char *access_key_file;   /* credentials: files, never the secret itself */
 	const char *secret_key_file;
 	const char *session_token_file;
+	const char *sas_token_file;    /* Azure: a SAS token (else AZURE_STORAGE_KEY, ...) */
 	uint64_t part_size;            /* bytes per uploaded part; 0: the default */
 	int retry_max;                 /* attempts per request beyond the first; < 0: the default */
 	int64_t retry_time_ms;         /* total time a request may spend retrying; 0: the default */
