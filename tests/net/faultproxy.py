@@ -89,7 +89,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/xml")
             self.send_header("Content-Length", str(len(S3_ERR)))
             self.end_headers()
-            self.wfile.write(S3_ERR)
+            if self.command != "HEAD":  # a HEAD answer never has a body
+                self.wfile.write(S3_ERR)
             return
         up = urlsplit(ARGS.upstream)
         conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
