@@ -94,6 +94,9 @@ void bs_cmd_repo_settings(const struct bs_config_repository *c, struct bs_repo_s
 		.retry_max = c->retries,
 		.retry_time_ms = c->retry_timeout_ms,
 		.lease_ttl_ms = c->lease_ttl_ms,
+		.storage_class = c->storage_class,
+		.sse = c->sse,
+		.sse_kms_key_id = c->sse_kms_key_id,
 	};
 }
 

@@ -163,6 +163,13 @@ static const struct bs_bind_field hooks_fields[] = {
 static int bind_store(struct bs_bind_ctx *ctx, const struct bs_bind_field *f, const struct bs_ynode *node,
 		      const char *keypath, void *base, struct bs_err *err);
 
+static int check_sse(const char *keypath, const char *value, struct bs_err *err)
+{
+	if (strcmp(value, "AES256") == 0 || strcmp(value, "aws:kms") == 0)
+		return 0;
+	return bs_err_set(err, BS_ERR_CONFIG, "'%s' is '%s': expected AES256 or aws:kms", keypath, value);
+}
+
 static const struct bs_bind_field repository_fields[] = {
 	BS_BIND_F_PATH("path", P, path, 0),
 	BS_BIND_F_STRING("bucket", P, bucket, 0),
@@ -182,6 +189,9 @@ static const struct bs_bind_field repository_fields[] = {
 	{ .key = "lease_ttl", .type = BS_BIND_DURATION, .offset = offsetof(P, lease_ttl_ms),
 	  .scale = 1000, .min = 1, .max = 0 },
 	BS_BIND_F_PATH("retention", P, retention, 0),
+	BS_BIND_F_STRING("storage_class", P, storage_class, 0),
+	{ .key = "sse", .type = BS_BIND_STRING, .offset = offsetof(P, sse), .check = check_sse },
+	BS_BIND_F_STRING("sse_kms_key_id", P, sse_kms_key_id, 0),
 	{ .key = "s3", .type = BS_BIND_CUSTOM, .custom = bind_store },
 	{ .key = "azure", .type = BS_BIND_CUSTOM, .custom = bind_store },
 	BS_BIND_F_END,
@@ -216,6 +226,12 @@ static const char *object_only_key(const struct bs_config_repository *p)
 		return "retries";
 	if (p->retry_timeout_ms)
 		return "retry_timeout";
+	if (p->storage_class)
+		return "storage_class";
+	if (p->sse)
+		return "sse";
+	if (p->sse_kms_key_id)
+		return "sse_kms_key_id";
 	return NULL;
 }
 

@@ -89,6 +89,9 @@ struct bs_config {
 		int64_t retry_timeout_ms; /* total time one request may take retrying; 0: default */
 		int64_t lease_ttl_ms;     /* how long the repository lease lives unless renewed; 0: default */
 		char *retention;          /* 'repositories:' entries: their retention policy file */
+		char *storage_class;      /* S3 storage class of the objects written */
+		char *sse;                /* S3 server-side encryption: AES256 or aws:kms */
+		char *sse_kms_key_id;     /* the KMS key for aws:kms */
 	} repo;
 
 	/* 'repositories:' (docs/config.md): named repositories, in file

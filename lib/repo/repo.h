@@ -1,8 +1,8 @@
 /*
  * repo.h - repositories: where archives and catalog records live.
  *
- * One opaque handle, several backends (a local directory now; S3 and Azure
- * Blob later).  A backend is one file with a table of operations
+ * One opaque handle, several backends (a local directory, S3, Azure
+ * Blob).  A backend is one file with a table of operations
  * (repo_int.h); repo.c checks every argument once (the key grammar below)
  * and then calls the backend.  Adding one is that file plus one entry in
  * the table in repo.c.
@@ -16,7 +16,8 @@
  *
  * put: nothing is visible under the key until bs_wstream_finish succeeds,
  * which makes the object durable and visible atomically (local: temp file,
- * fsync, rename, fsync dir; S3: completed multipart upload).  Until then it
+ * fsync, rename, fsync dir; S3: completed multipart upload; Azure: Put
+ * Block List).  Until then it
  * is an unfinished upload (bs_repo_list_unfinished).  bs_repo_put_abort
  * discards it and says whether that worked; freeing an unfinished stream
  * discards it too, silently (for error paths).
@@ -63,17 +64,21 @@ struct bs_repo_settings {
 	const char *secret_key_file;
 	const char *session_token_file;
 	const char *sas_token_file;    /* Azure: a SAS token (else AZURE_STORAGE_KEY, ...) */
-	uint64_t part_size;            /* bytes per uploaded part; 0: the default */
+	uint64_t part_size;            /* bytes per uploaded part (Azure: block); 0: the default */
 	int retry_max;                 /* attempts per request beyond the first; < 0: the default */
 	int64_t retry_time_ms;         /* total time a request may spend retrying; 0: the default */
 	int64_t lease_ttl_ms;          /* bs_repo_lock's lease; 0: BS_REPO_LEASE_TTL_MS */
+	const char *storage_class;     /* S3: x-amz-storage-class of every object written */
+	const char *sse;               /* S3: server-side encryption, "AES256" or "aws:kms" */
+	const char *sse_kms_key_id;    /* S3: the KMS key of "aws:kms" */
 };
 
 /* Open an existing repository: "/path" or "file:///path" -> local.  A
  * path that does not exist or is not a repository is BS_ERR_NOT_FOUND with
- * a hint to `backstop repo init`; nothing is ever created here.  A scheme
- * without a backend here (s3://, azure://) is BS_ERR_CONFIG naming it as
- * not supported yet.  Caller frees with bs_repo_close. */
+ * a hint to `backstop repo init`; nothing is ever created here.
+ * s3://bucket/prefix and azure://account/container/prefix name object
+ * stores; any other scheme is BS_ERR_CONFIG.  Caller frees with
+ * bs_repo_close. */
 int bs_repo_open(const char *location, struct bs_repo **out, struct bs_err *err);
 int bs_repo_open_with(const char *location, const struct bs_repo_settings *set, struct bs_repo **out,
 		      struct bs_err *err);

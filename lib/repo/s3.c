@@ -189,8 +189,30 @@ static void s3_free(struct s3 *s)
 	free(s->host);
 	free(s->region);
 	free(s->where);
+	for (i = 0; s->object_hdr[i]; i++)
+		free(s->object_hdr[i]);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
+}
+
+/* What every object written carries: storage class, server-side encryption. */
+static int object_headers(struct s3 *s, const struct bs_repo_settings *set, struct bs_err *err)
+{
+	int n = 0;
+
+	if (!set)
+		return 0;
+	if (set->storage_class && asprintf(&s->object_hdr[n++], "x-amz-storage-class: %s", set->storage_class) < 0)
+		goto nomem;
+	if (set->sse && asprintf(&s->object_hdr[n++], "x-amz-server-side-encryption: %s", set->sse) < 0)
+		goto nomem;
+	if (set->sse_kms_key_id && asprintf(&s->object_hdr[n++], "x-amz-server-side-encryption-aws-kms-key-id: %s",
+					    set->sse_kms_key_id) < 0)
+		goto nomem;
+	return 0;
+nomem:
+	s->object_hdr[n - 1] = NULL;
+	return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 }
 
 static struct s3 *s3_new(const char *loc, const struct bs_repo_settings *set, struct bs_err *err)
@@ -207,7 +229,8 @@ static struct s3 *s3_new(const char *loc, const struct bs_repo_settings *set, st
 	s->part_size = set && set->part_size ? set->part_size : S3_PART_DEFAULT;
 	if (s->part_size < S3_PART_MIN)
 		s->part_size = S3_PART_MIN;
-	if (parse_location(s, loc, set, err) < 0 || s3_cred_load(&s->cred, set, s->where, err) < 0) {
+	if (parse_location(s, loc, set, err) < 0 || object_headers(s, set, err) < 0 ||
+	    s3_cred_load(&s->cred, set, s->where, err) < 0) {
 		s3_free(s);
 		return NULL;
 	}

@@ -36,6 +36,7 @@ struct s3 {
 	int path_style;      /* /bucket/key rather than bucket.host/key */
 	char *region;
 	char *where;         /* "bucket 'b' at https://host" for messages */
+	char *object_hdr[4]; /* header lines for every object written (storage class, SSE), NULL-ended */
 	struct bs_s3_cred cred;
 	uint64_t part_size;
 	int retry_max;       /* < 0: the client's default */

@@ -290,7 +290,7 @@ static int begin_multipart(struct s3_put *p, struct bs_err *err)
 	struct bs_xml *x;
 	int rc;
 
-	if (s3_prepare(p->s, &q, "POST", p->key, qv, 1, NULL, NULL, 0, err) < 0 ||
+	if (s3_prepare(p->s, &q, "POST", p->key, qv, 1, (const char *const *)p->s->object_hdr, NULL, 0, err) < 0 ||
 	    s3_run(p->s, &q, "start a multipart upload of", p->key, err) < 0) {
 		s3_req_release(&q);
 		return -1;
@@ -500,7 +500,12 @@ static int put_finish(void *priv, struct bs_err *err)
 	int rc;
 
 	if (!p->upload) { /* small: one PUT */
-		const char *extra[2] = { p->create_only ? "If-None-Match: *" : NULL, NULL };
+		const char *extra[5] = { NULL };
+		int i, n = 0;
+		for (i = 0; p->s->object_hdr[i]; i++)
+			extra[n++] = p->s->object_hdr[i];
+		if (p->create_only)
+			extra[n++] = "If-None-Match: *";
 		if (check_before_commit(p, err) < 0)
 			return -1;
 		rc = s3_prepare(p->s, &q, "PUT", p->key, NULL, 0, extra, p->buf ? p->buf : "", p->len, err);

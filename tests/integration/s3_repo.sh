@@ -9,6 +9,8 @@
 #   * a snap killed with SIGKILL during its multipart upload: no snapshot
 #     listed; the next prune (after the lease of the dead snap expired)
 #     removes its unfinished upload;
+#   * storage_class and sse are sent with every object (s3rver keeps and
+#     returns the storage class, and refuses one it does not know);
 #   * two snaps and a prune from three host names at once (UTS namespaces):
 #     the prune waits or says the repository is locked; every snapshot
 #     listed afterwards restores exactly; no lease is left;
@@ -134,6 +136,24 @@ t_killed() {
 	expect_exit 0 && check_eq "still listed" "$(jq -r '.snapshots | length' "$OUT_FILE")" "$before"
 }
 run_test "snap killed during its upload: nothing listed; prune removes the upload" t_killed
+
+t_storage_class() {
+	local cfg2=$BS_TMP/sc.yaml id sc
+	sed 's/^  lease_ttl: 4s$/  lease_ttl: 4s\n  storage_class: STANDARD_IA\n  sse: AES256/' "$CFG" >"$cfg2"
+	run_cmd bs snap --config "$cfg2" --no-encryption -q
+	expect_exit 0 || return 1
+	id=$(tr -d '\n' <"$OUT_FILE")
+	sc=$(python3 -c 'import sys, urllib.request; r = urllib.request.urlopen(urllib.request.Request(sys.argv[1], method="HEAD")); print(r.headers.get("x-amz-storage-class"))' \
+		"$BS_TEST_S3_ENDPOINT/$BS_TEST_S3_BUCKET/$PREFIX/archives/$id.tar")
+	check_eq "the archive was stored STANDARD_IA" "$sc" STANDARD_IA
+	sed -i 's/STANDARD_IA/FAST/' "$cfg2"
+	run_cmd bs snap --config "$cfg2" --no-encryption -q
+	expect_exit 3 && expect_stderr_contains "InvalidStorageClass"
+	sed -i 's/sse: AES256/sse: AES128/' "$cfg2"
+	run_cmd bs snap list --config "$cfg2"
+	expect_exit 2 && expect_stderr_contains "expected AES256 or aws:kms"
+}
+run_test "storage_class and sse reach the store; a class it refuses is a clear error" t_storage_class
 
 t_cross_host() {
 	local a b c rc_a=0 rc_b=0 rc_c=0 id target n=0
