@@ -101,22 +101,52 @@ static int scan_drill(void *ud, const struct bs_repo_entry *e, struct bs_err *er
 	return add_orphan(s, e, err);
 }
 
-static int remove_prefix_cb(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
+struct keylist {
+	char **v;
+	size_t n, cap;
+};
+
+static int collect_key(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
 {
-	return bs_repo_remove(ud, e->key, err);
+	struct keylist *k = ud;
+
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 8;
+		char **nv = realloc(k->v, cap * sizeof(*nv));
+		if (!nv)
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		k->v = nv;
+		k->cap = cap;
+	}
+	if (!(k->v[k->n] = strdup(e->key)))
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	k->n++;
+	return 0;
 }
 
+/* The record first (from then on the snapshot is gone), then its drill
+ * records and its archive, in one batch where the store has one. */
 static int delete_snapshot(struct bs_repo *repo, const struct bs_snap_record *r, struct bs_err *err)
 {
+	struct keylist k = { 0 };
+	struct bs_repo_entry archive = { .key = r->archive };
 	char key[160];
+	size_t i;
+	int rc;
 
 	snprintf(key, sizeof(key), "snapshots/%s.json", r->id);
 	if (bs_repo_remove(repo, key, err) < 0)
 		return -1;
 	snprintf(key, sizeof(key), "drills/%s/", r->id);
-	if (bs_repo_list(repo, key, remove_prefix_cb, repo, err) < 0)
-		return -1;
-	return bs_repo_remove(repo, r->archive, err);
+	rc = bs_repo_list(repo, key, collect_key, &k, err);
+	if (rc == 0)
+		rc = collect_key(&k, &archive, err);
+	if (rc == 0)
+		rc = bs_repo_remove_many(repo, (const char *const *)k.v, k.n, err);
+	for (i = 0; i < k.n; i++)
+		free(k.v[i]);
+	free(k.v);
+	return rc;
 }
 
 static const char *db_of(const struct bs_snap_record *r)

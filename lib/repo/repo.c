@@ -382,6 +382,23 @@ int bs_repo_remove(struct bs_repo *r, const char *key, struct bs_err *err)
 	return r->ops->remove(r, key, err);
 }
 
+int bs_repo_remove_many(struct bs_repo *r, const char *const *keys, size_t n, struct bs_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (check(keys[i], 0, err) < 0)
+			return -1;
+	if (n == 0)
+		return 0;
+	if (r->ops->remove_many)
+		return r->ops->remove_many(r, keys, n, err);
+	for (i = 0; i < n; i++)
+		if (r->ops->remove(r, keys[i], err) < 0)
+			return -1;
+	return 0;
+}
+
 int bs_repo_path_create(struct bs_repo *r, const char *path, struct bs_err *err)
 {
 	if (check(path, 0, err) < 0)

@@ -145,6 +145,10 @@ int bs_repo_list(struct bs_repo *r, const char *prefix, bs_repo_list_fn fn, void
 		 struct bs_err *err);
 /* Removing a missing key is not an error. */
 int bs_repo_remove(struct bs_repo *r, const char *key, struct bs_err *err);
+/* Remove several keys (missing ones are fine) in as few requests as the
+ * store allows (S3: DeleteObjects, 1,000 keys a request); every key is
+ * checked first; a key the store could not remove fails the call, named. */
+int bs_repo_remove_many(struct bs_repo *r, const char *const *keys, size_t n, struct bs_err *err);
 /* Make room for keys under path/ (path follows the key grammar): the
  * local backend creates the directory (mode 0700; existing is fine), so
  * an operator finds it in a new repository; object stores have no folders

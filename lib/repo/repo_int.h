@@ -53,6 +53,8 @@ struct bs_repo_ops {
 	int (*list)(struct bs_repo *r, const char *prefix, bs_repo_list_fn fn, void *ud,
 		    struct bs_err *err);
 	int (*remove)(struct bs_repo *r, const char *key, struct bs_err *err);
+	/* optional (NULL: remove one by one): several keys in few requests */
+	int (*remove_many)(struct bs_repo *r, const char *const *keys, size_t n, struct bs_err *err);
 	/* optional (NULL: nothing to do, as on object stores): make room for
 	 * keys under path/ (local: the directory) */
 	int (*path_create)(struct bs_repo *r, const char *path, struct bs_err *err);

@@ -18,6 +18,7 @@
  * Errors: s3_fail.  Credentials: s3_cred.c.  Streams: s3_io.c.
  */
 #include <ctype.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -532,6 +533,68 @@ static int s3_remove(struct bs_repo *r, const char *key, struct bs_err *err)
 	return s3_delete(r->priv, key, err);
 }
 
+/* The first <Error> of a DeleteObjects answer, if any. */
+static int delete_errors(struct s3 *s, const struct bs_http_result *res, struct bs_err *err)
+{
+	struct bs_xml *x = bs_xml_parse(res->body, res->body_len, "S3 DeleteObjects answer", err);
+	const struct _xmlNode *e;
+	char key[BS_REPO_KEY_MAX * 2] = "", code[128] = "", msg[512] = "";
+	int rc = 0;
+
+	if (!x)
+		return bs_err_prefix(err, "deleting objects in %s", s->where);
+	if ((e = bs_xml_child(bs_xml_root(x), "Error"))) {
+		bs_xml_text(e, "Key", key, sizeof(key));
+		bs_xml_text(e, "Code", code, sizeof(code));
+		bs_xml_text(e, "Message", msg, sizeof(msg));
+		rc = bs_err_set(err, BS_ERR_NET, "unable to delete '%s' in %s: %s: %s", key, s->where, code, msg);
+	}
+	bs_xml_free(x);
+	return rc;
+}
+
+/* DeleteObjects, 1,000 keys a request, quiet: only failures are listed. */
+static int s3_remove_many(struct bs_repo *r, const char *const *keys, size_t n, struct bs_err *err)
+{
+	struct s3 *s = r->priv;
+	struct bs_s3_query qv[1] = { { "delete", "" } };
+	size_t i, j;
+
+	for (i = 0; i < n; i += 1000) {
+		unsigned char md5[EVP_MAX_MD_SIZE];
+		unsigned int mlen = 0;
+		char b64[64], hdr[96], *xml = NULL;
+		const char *extra[2] = { hdr, NULL };
+		size_t xl = 0;
+		FILE *f = open_memstream(&xml, &xl);
+		struct s3_req q;
+		int rc;
+
+		if (!f)
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		fputs("<Delete><Quiet>true</Quiet>", f);
+		for (j = i; j < n && j < i + 1000; j++) /* keys are of the grammar: nothing to escape */
+			fprintf(f, "<Object><Key>%s%s</Key></Object>", s->prefix, keys[j]);
+		fputs("</Delete>", f);
+		if (fclose(f) != 0 || !EVP_Digest(xml, xl, md5, &mlen, EVP_md5(), NULL)) {
+			free(xml);
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		}
+		EVP_EncodeBlock((unsigned char *)b64, md5, (int)mlen);
+		snprintf(hdr, sizeof(hdr), "Content-MD5: %s", b64);
+		rc = s3_prepare(s, &q, "POST", NULL, qv, 1, extra, xml, xl, err);
+		if (rc == 0)
+			rc = s3_run(s, &q, "DeleteObjects", NULL, err);
+		if (rc == 0)
+			rc = delete_errors(s, &q.http.res, err);
+		s3_req_release(&q);
+		free(xml);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* ---- open, init ---- */
 
 #define MARKER "backstop-repo.json"
@@ -774,6 +837,7 @@ const struct bs_repo_ops bs_repo_s3_ops = {
 	.put = s3_put,
 	.list = s3_list,
 	.remove = s3_remove,
+	.remove_many = s3_remove_many,
 	.path_create = NULL,
 	.list_unfinished = s3_list_unfinished,
 	.remove_unfinished = s3_remove_unfinished,

@@ -290,6 +290,34 @@ TEST(abort_leaves_nothing)
 	done();
 }
 
+TEST(remove_many_removes_every_key)
+{
+	const char *keys[] = { "drills/x/a.json", "drills/x/b.json", "archives/gone.tar", "archives/a.tar" };
+	const char *bad[] = { "archives/keep.tar", "../x" };
+	struct bs_err err;
+	int n = 0, code;
+	char *got;
+
+	FRESH();
+	CHECK_INT(put_str("drills/x/a.json", "a"), 0);
+	CHECK_INT(put_str("drills/x/b.json", "b"), 0);
+	CHECK_INT(put_str("archives/a.tar", "t"), 0);
+	bs_err_init(&err);
+	/* a missing key among them is fine */
+	CHECK_INT(bs_repo_remove_many(R, keys, 4, &err), 0);
+	CHECK_INT(bs_repo_list(R, "", count_cb, &n, &err), 0);
+	CHECK_INT(n, 0);
+	/* a bad key refuses the whole call before anything is removed */
+	CHECK_INT(put_str("archives/keep.tar", "k"), 0);
+	bs_err_init(&err);
+	CHECK_INT(bs_repo_remove_many(R, bad, 2, &err), -1);
+	CHECK_INT(err.code, BS_ERR_INTERNAL);
+	got = get_str(R, "archives/keep.tar", &code);
+	CHECK_STR(got, "k");
+	free(got);
+	done();
+}
+
 static const char *range(uint64_t off, uint64_t len)
 {
 	struct bs_rstream *s = NULL;
@@ -690,6 +718,7 @@ static const struct {
 	{ "ranged get", test_ranged_get },
 	{ "list is sorted and honours the prefix", test_list_sorted_with_prefix },
 	{ "remove of a missing key is not an error", test_remove_missing_is_not_an_error },
+	{ "remove_many removes every key; a bad key refuses all", test_remove_many_removes_every_key },
 	{ "bad keys are refused", test_bad_keys_are_refused },
 	{ "unfinished uploads are listed and removable", test_unfinished_uploads_listed_and_removable },
 	{ "lease exclusivity", test_lease_exclusivity },
