@@ -67,6 +67,7 @@ cleanup() {
 		pg_stop_cluster
 	fi
 	declare -F s3_stop >/dev/null && s3_stop
+	declare -F azurite_stop >/dev/null && azurite_stop
 	rm -rf "$RUN_TMP"
 }
 trap cleanup EXIT
@@ -169,6 +170,8 @@ BS_LIB_NOINIT=1
 . tests/integration/lib.sh
 # shellcheck source=net/s3rver.sh
 . tests/net/s3rver.sh
+# shellcheck source=net/azurite.sh
+. tests/net/azurite.sh
 BS_LIB_NOINIT=0
 want_s3=
 if [ "$mode" != integration ] && matches "unit/repo/contract_test"; then want_s3=1; fi
@@ -182,6 +185,24 @@ if [ -n "$want_s3" ]; then
 		report_fail "tests/run.sh" "could not start the S3 test server: $(head -c 300 "$RUN_TMP/s3.err")"
 	else
 		printf '    # no S3 test server: %s\n' "$(head -c 300 "$RUN_TMP/s3.err")"
+	fi
+fi
+
+# The Azure Blob test server (Azurite), likewise for the contract suite and
+# the Azure scenarios.
+want_azure=
+if [ "$mode" != integration ] && matches "unit/repo/contract_test"; then want_azure=1; fi
+for f in tests/integration/azure_*.sh; do
+	if [ "$mode" != unit ] && [ -f "$f" ] && matches "$f"; then want_azure=1; fi
+done
+if [ -n "$want_azure" ]; then
+	if azurite_start "$RUN_TMP/azure" 2>"$RUN_TMP/azure.err"; then
+		printf '    # Azure test server (Azurite): %s, container %s\n' "$BS_TEST_AZURE_ENDPOINT" \
+			"$BS_TEST_AZURE_CONTAINER"
+	elif [ "${CI:-}" = true ]; then
+		report_fail "tests/run.sh" "could not start the Azure test server: $(head -c 300 "$RUN_TMP/azure.err")"
+	else
+		printf '    # no Azure test server: %s\n' "$(head -c 300 "$RUN_TMP/azure.err")"
 	fi
 fi
 

@@ -11,34 +11,18 @@
 
 #include "repo/repo_int.h"
 
+extern const struct bs_repo_ops bs_repo_azure_ops; /* azure.c */
+
 static const struct bs_repo_ops *const backends[] = {
 	&bs_repo_local_ops,
 	&bs_repo_s3_ops,
-};
-
-/* Schemes that name a backend still to come, for a clear refusal. */
-static const struct {
-	const char *scheme, *what;
-} planned[] = {
-	{ "azure", "Azure Blob storage" },
+	&bs_repo_azure_ops,
 };
 
 static int refuse_location(const char *location, struct bs_err *err)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(planned) / sizeof(planned[0]); i++) {
-		size_t n = strlen(planned[i].scheme);
-		if (strncmp(location, planned[i].scheme, n) == 0 && strncmp(location + n, "://", 3) == 0) {
-			bs_err_set(err, BS_ERR_CONFIG, "repository '%s': %s is not supported yet", location,
-				   planned[i].what);
-			bs_err_hint(err, "object storage repositories come with the off-site repositories "
-					 "feature (issue 13); use a local directory for now");
-			return -1;
-		}
-	}
 	bs_err_set(err, BS_ERR_CONFIG, "unsupported repository '%s'", location);
-	bs_err_hint(err, "use a local directory path");
+	bs_err_hint(err, "use a local directory path, s3://bucket/prefix or azure://account/container/prefix");
 	return -1;
 }
 

@@ -48,9 +48,27 @@ static const char *make_s3(char *buf, size_t n, char *why, size_t wn)
 	return buf;
 }
 
+/* Azure Blob: the server tests/run.sh started (Azurite, which checks
+ * Shared Key signatures), when it did. */
+static const char *make_azure(char *buf, size_t n, char *why, size_t wn)
+{
+	const char *ep = getenv("BS_TEST_AZURE_ENDPOINT"), *acct = getenv("BS_TEST_AZURE_ACCOUNT");
+	const char *cont = getenv("BS_TEST_AZURE_CONTAINER"), *key = getenv("BS_TEST_AZURE_KEY");
+
+	if (!ep || !acct || !cont || !key) {
+		snprintf(why, wn, "no Azure test server (BS_TEST_AZURE_ENDPOINT, _ACCOUNT, _CONTAINER, _KEY unset)");
+		return NULL;
+	}
+	setenv("AZURE_STORAGE_ACCOUNT", acct, 1);
+	setenv("AZURE_STORAGE_KEY", key, 1);
+	snprintf(buf, n, "azure://%s/%s/contract-%d-%d?endpoint=%s", acct, cont, (int)getpid(), seq++, ep);
+	return buf;
+}
+
 static const struct backend backends[] = {
 	{ "local", make_local },
 	{ "s3", make_s3 },
+	{ "azure", make_azure },
 };
 
 static const struct backend *B;
