@@ -66,7 +66,10 @@ export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 S3="s3://bench/r?endpoint=http://127.0.0.1:$S3PORT"
 "$BIN/backstop" repo init --repo "$WORK/local" -q
 "$BIN/backstop" repo init --repo "$S3" -q
-"$BIN/backstop" keygen -o "$WORK/id.txt" >"$WORK/id.pub" 2>/dev/null || true
+if [ ! -s "$WORK/id.pub" ]; then
+	rm -f "$WORK/id.txt"
+	"$BIN/backstop" keygen -o "$WORK/id.txt" >"$WORK/id.pub"
+fi
 REC=$(cat "$WORK/id.pub")
 
 RESULTS=$WORK/results.tsv
