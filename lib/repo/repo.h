@@ -210,7 +210,7 @@ void bs_repo_unlock(struct bs_repo *r);
  * are skipped.  Each entry gets its own outcome (rc, err: a key outside
  * the grammar or a missing object fails that entry only; buf is the
  * caller's to free); the call itself fails only for bad arguments. */
-#define BS_REPO_GET_MANY_JOBS 8
+#define BS_REPO_GET_MANY_JOBS 16
 struct bs_repo_fetch {
 	const char *key;     /* in */
 	char *buf;           /* out: NUL-terminated, or NULL */

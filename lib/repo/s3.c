@@ -418,7 +418,12 @@ static time_t parse_iso(const char *v)
 
 static int s3_stat(struct bs_repo *r, const char *key, struct bs_repo_stat *st, struct bs_err *err)
 {
-	struct s3 *s = r->priv;
+	return s3_head(r->priv, key, st, err);
+}
+
+int s3_head(struct s3 *s, const char *key, struct bs_repo_stat *out, struct bs_err *err)
+{
+	struct bs_repo_stat dummy, *st = out ? out : &dummy;
 	struct s3_req q;
 	const char *v;
 	int rc;

@@ -91,6 +91,8 @@ void s3_cred_release(struct bs_s3_cred *c);
 int s3_list_keys(struct s3 *s, const char *prefix, int internal, bs_repo_list_fn fn, void *ud,
 		 struct bs_err *err);
 int s3_delete(struct s3 *s, const char *key, struct bs_err *err);
+/* HEAD of key: st (may be NULL) gets size and time; missing: BS_ERR_NOT_FOUND. */
+int s3_head(struct s3 *s, const char *key, struct bs_repo_stat *st, struct bs_err *err);
 
 /* s3_io.c */
 int s3_get(struct bs_repo *r, const char *key, uint64_t offset, uint64_t length, struct bs_rstream **out,

@@ -2,9 +2,10 @@
  * s3_io.c - the S3 backend's streams (s3_int.h).
  *
  * Read: the object is fetched in S3_BLOCK ranged GETs, the next one in
- * flight while the current one is consumed, each with If-Match on the
- * ETag the HEAD saw (an object replaced under a reader is an error, never
- * a mix).  A dropped connection costs the retry of one block, from its
+ * flight while the current one is consumed.  The first answer gives the
+ * object's size and ETag (a small object, such as a catalog record, costs
+ * one request); every later block carries If-Match on that ETag (an object
+ * replaced under a reader is an error, never a mix).  A dropped connection costs the retry of one block, from its
  * first byte (Range: bytes=N-M), never the whole object.  Memory: two
  * blocks.
  *
@@ -98,6 +99,65 @@ static int block_wait(struct s3_get *g, struct block *b, struct bs_err *err)
 	return 0;
 }
 
+/* "bytes A-B/TOTAL" (or "bytes * /TOTAL" of a 416) -> TOTAL; -1 if absent */
+static int64_t range_total(const struct bs_http_result *res)
+{
+	const char *v = bs_http_header(res, "Content-Range"), *slash = v ? strrchr(v, '/') : NULL;
+
+	return slash && slash[1] >= '0' && slash[1] <= '9' ? (int64_t)strtoull(slash + 1, NULL, 10) : -1;
+}
+
+static int first_block(struct s3_get *g, struct bs_err *err)
+{
+	struct block *b = &g->b[0];
+	const struct bs_http_result *res = &b->q.http.res;
+	const char *etag;
+	int64_t total;
+
+	if (g->next_off == g->end) /* nothing asked: only say whether it exists */
+		return s3_head(g->s, g->key, NULL, err);
+	if (block_start(g, b, err) < 0)
+		return -1;
+	while (!b->done) {
+		struct bs_http_req *r = bs_http_next(g->c, -1);
+		if (!r)
+			return bs_err_set(err, BS_ERR_INTERNAL, "S3 read of '%s': a ranged GET went missing", g->key);
+		b->done = 1;
+		b->busy = 0;
+	}
+	if (res->status == 416) { /* the offset is at or past the end */
+		s3_req_release(&b->q);
+		b->done = 0;
+		g->end = g->next_off = b->off;
+		return 0;
+	}
+	if (!res->ok)
+		return s3_fail(g->s, res, "GET", g->key, err);
+	if ((total = range_total(res)) < 0) {
+		if (res->status != 200 || b->off != 0)
+			return bs_err_set(err, BS_ERR_NET, "S3 GET '%s' in %s: the store ignored the Range header",
+					  g->key, g->s->where);
+		total = (int64_t)res->body_len; /* a whole object, sent without a range */
+	}
+	etag = bs_http_header(res, "ETag");
+	snprintf(g->etag, sizeof(g->etag), "%s", etag ? etag : "");
+	if (g->end > (uint64_t)total)
+		g->end = (uint64_t)total;
+	b->len = g->end > b->off ? (g->end - b->off < b->len ? g->end - b->off : b->len) : 0;
+	g->next_off = b->off + b->len;
+	if (res->body_len != b->len)
+		return bs_err_set(err, BS_ERR_NET, "S3 GET '%s' in %s: %zu bytes at offset %" PRIu64 ", expected %" PRIu64,
+				  g->key, g->s->where, res->body_len, b->off, b->len);
+	if (b->len == 0) {
+		s3_req_release(&b->q);
+		b->done = 0;
+	}
+	/* one block ahead */
+	if (g->next_off < g->end && block_start(g, &g->b[1], err) < 0)
+		return -1;
+	return 0;
+}
+
 static ssize_t get_read(void *priv, void *buf, size_t len, struct bs_err *err)
 {
 	struct s3_get *g = priv;
@@ -146,39 +206,29 @@ static void get_free(void *priv)
 
 static const struct bs_rstream_ops get_ops = { get_read, get_free };
 
+/* The first block, fetched before the stream is handed out: a missing
+ * object fails here (BS_ERR_NOT_FOUND), and its answer says the object's
+ * size (Content-Range) and ETag, so a small object costs one request. */
+static int first_block(struct s3_get *g, struct bs_err *err);
+
 int s3_get(struct bs_repo *r, const char *key, uint64_t offset, uint64_t length, struct bs_rstream **out,
 	   struct bs_err *err)
 {
 	struct s3 *s = r->priv;
-	struct bs_repo_stat st;
 	struct s3_get *g;
-	struct s3_req q;
-	const char *etag;
 
 	*out = NULL;
 	if (!(g = calloc(1, sizeof(*g))))
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	g->s = s;
 	snprintf(g->key, sizeof(g->key), "%s", key);
-	memset(&st, 0, sizeof(st));
-	if (s3_prepare(s, &q, "HEAD", key, NULL, 0, NULL, NULL, 0, err) < 0 || s3_run(s, &q, "GET", key, err) < 0) {
-		s3_req_release(&q);
-		free(g);
-		return -1;
-	}
-	st.size = strtoull(bs_http_header(&q.http.res, "Content-Length") ? bs_http_header(&q.http.res, "Content-Length")
-									  : "0", NULL, 10);
-	etag = bs_http_header(&q.http.res, "ETag");
-	snprintf(g->etag, sizeof(g->etag), "%s", etag ? etag : "");
-	s3_req_release(&q);
-	g->next_off = offset < st.size ? offset : st.size;
-	g->end = length == BS_REPO_TO_END || length > st.size - g->next_off ? st.size : g->next_off + length;
+	g->next_off = offset;
+	g->end = length == BS_REPO_TO_END || length > UINT64_MAX - offset ? UINT64_MAX : offset + length;
 	if (!(g->c = s3_client(s, err))) {
 		free(g);
 		return -1;
 	}
-	if ((g->next_off < g->end && block_start(g, &g->b[0], err) < 0) ||
-	    (g->next_off < g->end && block_start(g, &g->b[1], err) < 0)) {
+	if (first_block(g, err) < 0) {
 		get_free(g);
 		return -1;
 	}
