@@ -303,14 +303,16 @@ int az_prepare(struct az *a, struct az_req *r, const char *method, const char *k
 	       const struct bs_az_query *q, size_t nq, const char *const *extra, const void *body,
 	       size_t len, struct bs_err *err)
 {
-	char path[BS_REPO_KEY_MAX * 2 + 256], target[sizeof(r->url)];
+	char path[2048], target[sizeof(r->url)];
 	struct bs_az_sign_in in;
 	size_t nh = 0, i;
 	int n;
 
 	memset(r, 0, sizeof(*r));
-	snprintf(path, sizeof(path), "%s/%s%s%s%s", a->path0, a->container, key ? "/" : "", key ? a->prefix : "",
-		 key ? key : "");
+	n = snprintf(path, sizeof(path), "%s/%s%s%s%s", a->path0, a->container, key ? "/" : "", key ? a->prefix : "",
+		     key ? key : "");
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return bs_err_set(err, BS_ERR_INTERNAL, "Azure request path too long for '%s'", key ? key : "");
 	strcpy(r->date, "x-ms-date: ");
 	bs_az_date(time(NULL), r->date + strlen(r->date));
 	r->hdr[nh++] = r->date;

@@ -154,7 +154,8 @@ int bs_az_string_to_sign(const struct bs_az_sign_in *in, char *out, size_t outsz
 	APPEND("/%s%s", in->account, in->path);
 	if (in->nquery > sizeof(q) / sizeof(q[0]))
 		return -1;
-	memcpy(q, in->query, in->nquery * sizeof(q[0]));
+	if (in->nquery)
+		memcpy(q, in->query, in->nquery * sizeof(q[0]));
 	qsort(q, in->nquery, sizeof(q[0]), cmp_query);
 	for (i = 0; i < in->nquery; i++) {
 		APPEND("\n");
