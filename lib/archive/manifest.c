@@ -1217,3 +1217,44 @@ int bs_member_parse_blob(const char *name, uint32_t *oid, uint32_t *seq)
 {
 	return parse_two(name, "blobs/", ".zst", oid, seq);
 }
+
+void bs_member_table_end_name(char *out, uint32_t table_no)
+{
+	snprintf(out, 64, "data/%06" PRIu32 "/end.json", table_no);
+}
+
+int bs_member_parse_table_end(const char *name, uint32_t *table_no)
+{
+	const char *p = name;
+
+	if (strncmp(p, "data/", 5) != 0)
+		return -1;
+	p += 5;
+	if (parse_u32(&p, table_no) < 0)
+		return -1;
+	return strcmp(p, "/end.json") == 0 ? 0 : -1;
+}
+
+size_t bs_table_end_json(uint64_t chunks, char *out)
+{
+	return (size_t)snprintf(out, 64, "{\"chunks\": %" PRIu64 "}\n", chunks);
+}
+
+int bs_table_end_parse(const char *member, const char *buf, size_t len, uint64_t *chunks, struct bs_err *err)
+{
+	struct jp p = { member, err };
+	json_error_t je;
+	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	int rc;
+
+	if (!root)
+		return bs_err_set(err, BS_ERR_FORMAT, "invalid %s: %s at line %d column %d", member, je.text,
+				  je.line, je.column);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return bs_err_set(err, BS_ERR_FORMAT, "invalid %s: not a JSON object", member);
+	}
+	rc = get_u64(&p, root, "chunks", "chunks", UINT32_MAX, chunks);
+	json_decref(root);
+	return rc;
+}

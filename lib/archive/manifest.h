@@ -18,8 +18,12 @@
 #include "common/err.h"
 
 /* 2: globals.json (roles, tablespaces) after backstop.json, and its
- * digest in manifest.json; version 1 archives are still read. */
-#define BS_FORMAT_VERSION 2
+ * digest in manifest.json; 3: an end member data/<tno>/end.json after
+ * each table's last chunk (docs/format.md, "Table end members").
+ * Versions 1 and 2 are still read. */
+#define BS_FORMAT_VERSION 3
+/* the first version with table end members */
+#define BS_FORMAT_VERSION_TABLE_END 3
 #define BS_FORMAT_VERSION_MIN 1
 
 struct bs_mchunk {
@@ -171,11 +175,22 @@ void bs_member_blob_name(char *out, uint32_t oid, uint32_t seq);
 /* Parse "data/<no>/<seq>.copy.zst"; returns 0 if it matches. */
 int bs_member_parse_chunk(const char *name, uint32_t *table_no, uint32_t *seq);
 int bs_member_parse_blob(const char *name, uint32_t *oid, uint32_t *seq);
+/* A table's end member (format version 3): "data/<no>/end.json", holding
+ * {"chunks": N}, the number of chunks the table has. */
+void bs_member_table_end_name(char *out, uint32_t table_no);
+int bs_member_parse_table_end(const char *name, uint32_t *table_no);
+/* Its content: writes at most 64 bytes into out, returns the length. */
+size_t bs_table_end_json(uint64_t chunks, char *out);
+/* Parse it: a JSON object whose "chunks" is an integer 0..2^32-1
+ * (BS_ERR_FORMAT naming member otherwise). */
+int bs_table_end_parse(const char *member, const char *buf, size_t len, uint64_t *chunks, struct bs_err *err);
 
 #define BS_MEMBER_HEADER "backstop.json"
 #define BS_MEMBER_SCHEMA "schema.dump"
 #define BS_MEMBER_BLOB_ACL "blobs/acl.sql"
 #define BS_MEMBER_MANIFEST "manifest.json"
 #define BS_MEMBER_GLOBALS_JSON "globals.json"
+/* largest end member a reader accepts */
+#define BS_TABLE_END_MAX 4096
 
 #endif

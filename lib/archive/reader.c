@@ -35,6 +35,17 @@ struct bs_areader {
 	struct bs_sha256_ctx *h;
 	struct bs_mmember got[BS_MM_COUNT]; /* digests of the members read */
 	int globals_ok;
+
+	/* format version 3: per table of the header (sorted by number), its
+	 * chunks read and its end member */
+	struct tend {
+		uint32_t no;
+		size_t idx;        /* in m->tables */
+		uint64_t seen;     /* chunk members before the end member */
+		uint64_t claimed;  /* what the end member says */
+		int ended;
+	} *te;
+	size_t nte;
 };
 
 void bs_archive_expect_init(struct bs_archive_expect *x)
@@ -162,6 +173,137 @@ static int member_end(struct bs_areader *r, struct bs_err *err)
 	}
 }
 
+/* ---- table end members (format version 3) ---- */
+
+static int cmp_tend(const void *a, const void *b)
+{
+	uint32_t x = ((const struct tend *)a)->no, y = ((const struct tend *)b)->no;
+
+	return x < y ? -1 : x > y;
+}
+
+static int tend_init(struct bs_areader *r, struct bs_err *err)
+{
+	size_t i;
+
+	/* (built whatever the version: an archive whose header says 1 or 2
+	 * has no end members, but one it holds is checked all the same) */
+	if (r->m->ntables == 0)
+		return 0;
+	if (!(r->te = calloc(r->m->ntables, sizeof(*r->te))))
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	for (i = 0; i < r->m->ntables; i++) {
+		r->te[i].no = r->m->tables[i].no;
+		r->te[i].idx = i;
+	}
+	r->nte = r->m->ntables;
+	qsort(r->te, r->nte, sizeof(*r->te), cmp_tend);
+	return 0;
+}
+
+static struct tend *tend_find(struct bs_areader *r, uint32_t no)
+{
+	struct tend key;
+
+	key.no = no;
+	return r->nte ? bsearch(&key, r->te, r->nte, sizeof(*r->te), cmp_tend) : NULL;
+}
+
+static const struct bs_mtable *tend_table(const struct bs_areader *r, const struct tend *t)
+{
+	return &r->m->tables[t->idx];
+}
+
+/* A chunk member: its table's end member must not have come yet. */
+static int tend_chunk(struct bs_areader *r, const struct bs_amember *mem, struct bs_err *err)
+{
+	struct tend *t = tend_find(r, mem->a);
+	char end[64];
+
+	if (!t)
+		return 0; /* a table not in the header: the caller says so */
+	if (t->ended) {
+		bs_member_table_end_name(end, t->no);
+		return problem(r, mem->name, err, HINT_DAMAGED,
+			       "archive member '%s' of table %s.%s comes after the table's end member '%s'",
+			       mem->name, tend_table(r, t)->schema, tend_table(r, t)->name, end);
+	}
+	t->seen++;
+	return 0;
+}
+
+/* data/<tno>/end.json: 1 with *mem filled, 0 to skip it (verifier: noted),
+ * -1 on error. */
+static int tend_member(struct bs_areader *r, struct bs_amember *mem, struct bs_err *err)
+{
+	struct tend *t;
+	char *buf = NULL;
+	size_t len = 0;
+	uint64_t claimed = 0;
+	struct bs_err e;
+	int rc;
+
+	hash_start(r, 0);
+	if (!(t = tend_find(r, mem->a)))
+		return problem(r, mem->name, err, HINT_DAMAGED, "unexpected member '%s': table %" PRIu32
+			       " is not in %s", mem->name, mem->a, BS_MEMBER_HEADER) < 0 ? -1 : 0;
+	if (t->ended)
+		return problem(r, mem->name, err, HINT_DAMAGED, "duplicate member '%s'", mem->name) < 0 ? -1 : 0;
+	if (mem->size > BS_TABLE_END_MAX)
+		return problem(r, mem->name, err, HINT_DAMAGED, "archive member '%s' is too large (%" PRIu64
+			       " bytes)", mem->name, mem->size) < 0 ? -1 : 0;
+	if (bs_areader_read_all(r, BS_TABLE_END_MAX, &buf, &len, err) < 0)
+		return -1;
+	bs_err_init(&e);
+	rc = bs_table_end_parse(mem->name, buf, len, &claimed, &e);
+	free(buf);
+	if (rc < 0) {
+		if (e.code == BS_ERR_NOMEM) {
+			*err = e;
+			return -1;
+		}
+		return problem(r, mem->name, err, HINT_DAMAGED, "%s", e.msg) < 0 ? -1 : 0;
+	}
+	t->ended = 1;
+	t->claimed = claimed;
+	if (claimed != t->seen)
+		return problem(r, mem->name, err, HINT_DAMAGED,
+			       "archive member '%s' says table %s.%s has %" PRIu64 " chunks, the archive holds %"
+			       PRIu64 " before it", mem->name, tend_table(r, t)->schema, tend_table(r, t)->name,
+			       claimed, t->seen) < 0 ? -1 : 0;
+	mem->kind = BS_AM_TABLE_END;
+	mem->b = (uint32_t)claimed;
+	return 1;
+}
+
+/* After the manifest: every table has its end member (when the archive
+ * has any: snap writes one for every table), and it agrees. */
+static int tend_check_manifest(struct bs_areader *r, struct bs_err *err)
+{
+	char end[64];
+	size_t i, ended = 0;
+
+	for (i = 0; i < r->nte; i++)
+		ended += r->te[i].ended ? 1 : 0;
+	for (i = 0; i < r->nte && ended > 0; i++) {
+		const struct tend *t = &r->te[i];
+		const struct bs_mtable *mt = tend_table(r, t);
+		bs_member_table_end_name(end, t->no);
+		if (!t->ended) {
+			if (problem(r, end, err, HINT_DAMAGED, "table %s.%s: archive member '%s' is missing",
+				    mt->schema, mt->name, end) < 0)
+				return -1;
+			continue;
+		}
+		if (t->claimed != mt->nchunks &&
+		    problem(r, end, err, HINT_DAMAGED,
+			    "table %s.%s: archive member '%s' says %" PRIu64 " chunks, %s lists %zu", mt->schema,
+			    mt->name, end, t->claimed, BS_MEMBER_MANIFEST, mt->nchunks) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* ---- open: backstop.json ---- */
 
 static int check_header(struct bs_areader *r, const char *buf, size_t len, struct bs_err *err)
@@ -255,7 +397,8 @@ int bs_areader_open(struct bs_rstream *in, const struct bs_archive_expect *x, st
 		bs_err_set(err, BS_ERR_FORMAT, "archive member '%s' is too large (%" PRIu64 " bytes)", name, size);
 		goto fail;
 	}
-	if (bs_areader_read_all(r, META_MAX, &buf, &len, err) < 0 || check_header(r, buf, len, err) < 0)
+	if (bs_areader_read_all(r, META_MAX, &buf, &len, err) < 0 || check_header(r, buf, len, err) < 0 ||
+	    tend_init(r, err) < 0)
 		goto fail;
 	free(buf);
 	r->st = ST_PRE;
@@ -299,6 +442,8 @@ static int classify(struct bs_areader *r, const char *name, struct bs_amember *m
 		mem->kind = BS_AM_CHUNK;
 	else if (bs_member_parse_blob(name, &mem->a, &mem->b) == 0)
 		mem->kind = BS_AM_BLOB;
+	else if (bs_member_parse_table_end(name, &mem->a) == 0)
+		mem->kind = BS_AM_TABLE_END;
 	else if (strcmp(name, BS_MEMBER_BLOB_ACL) == 0)
 		mem->kind = BS_AM_BLOB_ACL;
 	else if (strcmp(name, BS_MEMBER_MANIFEST) == 0)
@@ -366,6 +511,14 @@ int bs_areader_next(struct bs_areader *r, struct bs_amember *mem, struct bs_err 
 			continue;
 		}
 		r->kind = mem->kind;
+		if (mem->kind == BS_AM_TABLE_END) {
+			rc = tend_member(r, mem, err);
+			if (rc != 0)
+				return rc;
+			continue;
+		}
+		if (mem->kind == BS_AM_CHUNK && tend_chunk(r, mem, err) < 0)
+			return -1;
 		hash_start(r, mem->kind == BS_AM_BLOB_ACL || mem->kind == BS_AM_MANIFEST);
 		if (mem->kind == BS_AM_MANIFEST)
 			r->st = ST_MANIFEST;
@@ -437,7 +590,7 @@ static int read_manifest(struct bs_areader *r, struct bs_err *err)
 	free(buf);
 	if (rc < 0)
 		return -1;
-	if (check_members(r, err) < 0)
+	if (check_members(r, err) < 0 || tend_check_manifest(r, err) < 0)
 		return -1;
 	for (i = 0; i < r->m->ntables; i++)
 		chunks += r->m->tables[i].nchunks;
@@ -508,5 +661,6 @@ void bs_areader_free(struct bs_areader *r)
 		return;
 	bs_tar_reader_free(r->tar);
 	bs_sha256_free(r->h);
+	free(r->te);
 	free(r);
 }

@@ -8,6 +8,18 @@
  *   backstop.json  [globals.json]  schema.dump  { data/..., blobs/... }
  *   [blobs/acl.sql]  manifest.json  <end of archive>  [zero padding]
  *
+ * From format version 3 on, each table's chunks are followed by its end
+ * member data/<tno>/end.json, which says how many chunks the table has
+ * (an end member in an archive whose header gives an older version is
+ * checked all the same):
+ * the reader checks that the table is in the header, that the member is
+ * its only one, that it counts the table's chunks before it, that no chunk
+ * of the table follows it, and (when the manifest is read) that its count
+ * is the manifest's and that every table has one when any has (an archive
+ * without any end member is read as one of version 2: no table is known
+ * complete before the manifest).  A caller may take
+ * a table's data as complete once its end member has been returned.
+ *
  * and binds the archive to what its catalog record says (struct
  * bs_archive_expect, docs/format.md "Binding"): the header's snapshot id,
  * database and table count; the SHA-256 of backstop.json, schema.dump and
@@ -64,6 +76,8 @@ enum bs_amember_kind {
 	BS_AM_BLOB,       /* blobs/<oid>/<seq>.zst: a = oid, b = seq */
 	BS_AM_BLOB_ACL,   /* blobs/acl.sql */
 	BS_AM_MANIFEST,   /* manifest.json: call bs_areader_finish */
+	BS_AM_TABLE_END,  /* data/<tno>/end.json (version 3): a = table number, b = its
+			   * chunks; read and checked by the reader already */
 };
 
 struct bs_amember {

@@ -583,6 +583,8 @@ static int walk_member(struct walk *w, const struct bs_amember *mem, struct bs_e
 		return n;
 	case BS_AM_BLOB_ACL:
 		return 0; /* digested by the reader, checked against the manifest */
+	case BS_AM_TABLE_END:
+		return 0; /* checked by the reader: its chunks before it, the manifest's count */
 	case BS_AM_MANIFEST:
 		blob_end(w->blobs);
 		n = bs_areader_finish(w->ar, e);

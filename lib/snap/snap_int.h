@@ -126,6 +126,9 @@ int snap_writer_fd(struct snap_writer *w, const char *name, int fd, uint64_t siz
 /* Append a table chunk and record it in the table's manifest entry. */
 int snap_writer_chunk(struct snap_writer *w, struct bs_mtable *mt, const struct bs_mchunk *c,
 		      const void *z, size_t zlen, struct bs_err *err);
+/* After a table's last chunk: its end member data/<tno>/end.json with the
+ * number of chunks written (docs/format.md, format version 3). */
+int snap_writer_table_end(struct snap_writer *w, const struct bs_mtable *mt, struct bs_err *err);
 void snap_writer_set_ready(struct snap_writer *w);
 void snap_writer_stop(struct snap_writer *w);
 int snap_writer_close(struct snap_writer *w, struct bs_err *err);

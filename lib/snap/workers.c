@@ -102,8 +102,13 @@ static int copy_item(struct snap_worker *wk, const struct snap_item *it, struct 
 					 " a superuser, or a role with SELECT on every table and BYPASSRLS");
 		return bs_err_prefix(err, "copying table %s", it->t->qname);
 	}
-	if (atomic_fetch_sub(&it->t->items_left, 1) == 1 && ctx->o->progress)
-		atomic_fetch_add(&ctx->o->progress->tables_done, 1);
+	/* the table's last item: every chunk of it is written, say so */
+	if (atomic_fetch_sub(&it->t->items_left, 1) == 1) {
+		if (snap_writer_table_end(&ctx->w, it->t->mt, err) < 0)
+			return bs_err_prefix(err, "copying table %s", it->t->qname);
+		if (ctx->o->progress)
+			atomic_fetch_add(&ctx->o->progress->tables_done, 1);
+	}
 	return 0;
 }
 

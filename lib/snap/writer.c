@@ -96,6 +96,30 @@ out:
 	return rc;
 }
 
+int snap_writer_table_end(struct snap_writer *w, const struct bs_mtable *mt, struct bs_err *err)
+{
+	char name[64], body[64];
+	size_t len;
+	int rc = -1;
+
+	bs_member_table_end_name(name, mt->no);
+	pthread_mutex_lock(&w->mu);
+	while (!w->ready && !w->stop)
+		pthread_cond_wait(&w->cv, &w->mu);
+	if (w->stop) {
+		bs_err_set(err, BS_ERR_INTERRUPTED, "snapshot abandoned");
+		goto out;
+	}
+	/* every chunk of the table is in (the caller finished its last item),
+	 * and nchunks is guarded by this lock */
+	len = bs_table_end_json(mt->nchunks, body);
+	rc = bs_tar_write_member(w->tw, name, body, len, NULL, w->mtime, err);
+	account(w);
+out:
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
 void snap_writer_set_ready(struct snap_writer *w)
 {
 	pthread_mutex_lock(&w->mu);

@@ -185,7 +185,7 @@ TEST(parse_errors_name_the_field)
 	CHECK_INT(rc, -1);
 	CHECK(strstr(err.msg, "'format'") != NULL);
 
-	manifest_edit("\"version\": 2", "\"version\": 3", &err, &rc);
+	manifest_edit("\"version\": 3", "\"version\": 4", &err, &rc);
 	CHECK_INT(rc, -1);
 	CHECK(strstr(err.msg, "unsupported") != NULL);
 

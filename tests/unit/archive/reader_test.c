@@ -31,6 +31,14 @@ enum damage {
 	D_OTHER,          /* another snapshot's archive */
 	D_APPENDED,       /* bytes after the end of the archive */
 	D_STORED,         /* the record's archive digest differs */
+	/* table end members (format version 3) */
+	D_END_COUNT,      /* says 2 chunks, 1 came before it */
+	D_END_EARLY,      /* a chunk of the table after its end member */
+	D_END_MANIFEST,   /* says 2 chunks, and 2 came, but the manifest lists 1 */
+	D_END_UNKNOWN,    /* of a table not in the header */
+	D_END_DUP,        /* twice */
+	D_END_BAD,        /* not the JSON it should be */
+	D_END_NONE,       /* (not damage) no end member at all: read as before version 3 */
 };
 
 struct built {
@@ -84,6 +92,21 @@ static void flip_in(unsigned char *a, size_t len, const char *needle, size_t nle
 		p[nlen - 1] ^= 0x01;
 }
 
+/* The table's end member (format version 3), as damage d wants it. */
+static void end_members(struct bs_tar_writer *w, enum damage d, struct bs_err *err)
+{
+	const char *body = d == D_END_COUNT || d == D_END_MANIFEST ? "{\"chunks\": 2}\n"
+			   : d == D_END_BAD				 ? "{\"count\": 1}\n"
+									 : "{\"chunks\": 1}\n";
+
+	if (d == D_END_NONE)
+		return;
+	bs_tar_write_member(w, d == D_END_UNKNOWN ? "data/000009/end.json" : "data/000001/end.json", body,
+			    strlen(body), NULL, T0, err);
+	if (d == D_END_DUP)
+		bs_tar_write_member(w, "data/000001/end.json", body, strlen(body), NULL, T0, err);
+}
+
 /* An archive of snapshot ID (or OTHER_ID) and the expectations its record gives. */
 static void build(enum damage d, struct built *b)
 {
@@ -127,6 +150,11 @@ static void build(enum damage d, struct built *b)
 	if (d != D_NO_SCHEMA)
 		bs_tar_write_member(w, BS_MEMBER_SCHEMA, schema, sizeof(schema) - 1, NULL, T0, &err);
 	bs_tar_write_member(w, "data/000001/000000.copy.zst", z, zl, NULL, T0, &err);
+	if (d == D_END_MANIFEST)
+		bs_tar_write_member(w, "data/000001/000001.copy.zst", z, zl, NULL, T0, &err);
+	end_members(w, d, &err);
+	if (d == D_END_EARLY)
+		bs_tar_write_member(w, "data/000001/000001.copy.zst", z, zl, NULL, T0, &err);
 	if (d == D_EXTRA)
 		bs_tar_write_member(w, "notes.txt", "hi", 2, NULL, T0, &err);
 	bs_tar_write_member(w, BS_MEMBER_BLOB_ACL, acl, sizeof(acl) - 1, NULL, T0, &err);
@@ -251,6 +279,15 @@ static const struct {
 	{ "another snapshot's archive", D_OTHER, "it holds snapshot " OTHER_ID },
 	{ "bytes appended", D_APPENDED, "follow the end of the archive" },
 	{ "archive digest of the record differs", D_STORED, "SHA-256 in its catalog record" },
+	{ "end member miscounts the chunks before it", D_END_COUNT,
+	  "'data/000001/end.json' says table public.accounts has 2 chunks, the archive holds 1 before it" },
+	{ "chunk after its table's end member", D_END_EARLY,
+	  "'data/000001/000001.copy.zst' of table public.accounts comes after the table's end member" },
+	{ "end member contradicts the manifest", D_END_MANIFEST,
+	  "table public.accounts: archive member 'data/000001/end.json' says 2 chunks, manifest.json lists 1" },
+	{ "end member of a table not in the header", D_END_UNKNOWN, "table 9 is not in backstop.json" },
+	{ "end member twice", D_END_DUP, "duplicate member 'data/000001/end.json'" },
+	{ "end member without a chunk count", D_END_BAD, "field 'chunks' is missing" },
 };
 
 TEST(untouched_archive_passes_both_modes)
@@ -265,6 +302,47 @@ TEST(untouched_archive_passes_both_modes)
 	CHECK_INT(walk(&b, NULL, &err), 0);
 	if (err.msg[0])
 		printf("#   %s\n", err.msg);
+	CHECK_INT(walk(&b, &ns, &err), 0);
+	CHECK_INT(ns.n, 0);
+	free(b.buf);
+}
+
+/* The end member reaches the caller with its table and count; an archive
+ * without any end member is read as before version 3. */
+TEST(table_end_member_is_returned)
+{
+	struct built b;
+	struct notes ns;
+	struct bs_err err;
+	struct bs_rstream *in;
+	struct bs_areader *ar = NULL;
+	struct bs_manifest m;
+	struct bs_amember mem;
+	int n, ends = 0;
+
+	bs_err_init(&err);
+	build(D_NONE, &b);
+	in = bs_rstream_mem(b.buf, b.len);
+	bs_manifest_init(&m);
+	CHECK_INT(bs_areader_open(in, NULL, &m, NULL, NULL, &ar, &err), 0);
+	CHECK_INT(m.version, BS_FORMAT_VERSION);
+	while (ar && (n = bs_areader_next(ar, &mem, &err)) > 0 && mem.kind != BS_AM_MANIFEST) {
+		if (mem.kind == BS_AM_TABLE_END) {
+			CHECK_INT(mem.a, 1);
+			CHECK_INT(mem.b, 1);
+			ends++;
+		}
+	}
+	CHECK_INT(ends, 1);
+	CHECK_INT(bs_areader_finish(ar, &err), 0);
+	bs_areader_free(ar);
+	bs_manifest_release(&m);
+	bs_rstream_free(in);
+	free(b.buf);
+
+	memset(&ns, 0, sizeof(ns));
+	build(D_END_NONE, &b);
+	CHECK_INT(walk(&b, NULL, &err), 0);
 	CHECK_INT(walk(&b, &ns, &err), 0);
 	CHECK_INT(ns.n, 0);
 	free(b.buf);
@@ -337,6 +415,7 @@ TEST(verifier_reads_on)
 int main(void)
 {
 	RUN(untouched_archive_passes_both_modes);
+	RUN(table_end_member_is_returned);
 	RUN(every_damage_fails_strict_mode);
 	RUN(every_damage_is_reported_by_the_verifier);
 	RUN(verifier_reads_on);
