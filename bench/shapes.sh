@@ -29,6 +29,10 @@
 #   gin      a jsonb events table with a GIN index
 #   multi    four narrow tables of a quarter each (pgbench_accounts rows):
 #            as many comparable tables as jobs, where splitting cannot pay
+#   pgbgin   issue 12's shape B: pgbench (two thirds) plus the gin shape's
+#            events table with its GIN index (one third) in one database,
+#            where a restore can build one table's indexes while the other
+#            loads (not in the default list)
 #
 # Operations, each timed REPEAT times:
 #   snap:    pg_dump -Fc | pg_dump -Fd -j J | backstop snap (age)
@@ -184,6 +188,10 @@ CREATE INDEX ON events USING gin (doc);
 SQL
 }
 
+build_pgbgin() {
+	"$PGBIN/pgbench" -i -q -s "$(((MB * 2 / 3 + 14) / 15))" "$1" >/dev/null 2>&1 || return 1
+	(MB=$((MB / 3)) && build_gin "$1")
+}
 build_multi() {
 	local rows=$((MB * 7600 / 4)) i
 	for i in 1 2 3 4; do

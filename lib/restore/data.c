@@ -123,6 +123,16 @@ static int chunk_member(struct rs_ctx *cx, const char *name, uint32_t no, uint32
 	return rs_pool_chunk(cx->pool, t, seq, buf, (size_t)size, err);
 }
 
+/* data/<tno>/end.json: the reader checked that the table's chunks came
+ * before it; once they are loaded, its post-data may run (loaders.c). */
+static void table_end(struct rs_ctx *cx, uint32_t no, uint32_t chunks)
+{
+	struct rs_table *t = rs_table_by_no(cx, no);
+
+	if (t && t->selected)
+		rs_pool_table_end(cx->pool, t, chunks);
+}
+
 /* manifest.json: the archive reader reads and checks it, and the end of
  * the archive after it (archive/reader.h). */
 static int manifest_member(struct rs_ctx *cx, struct bs_err *err)
@@ -153,6 +163,9 @@ int rs_data_load(struct rs_ctx *cx, struct bs_err *err)
 		switch (mem.kind) {
 		case BS_AM_CHUNK:
 			rc = chunk_member(cx, mem.name, mem.a, mem.b, mem.size, err);
+			break;
+		case BS_AM_TABLE_END:
+			table_end(cx, mem.a, mem.b);
 			break;
 		case BS_AM_BLOB:
 			rc = load_blobs ? rs_blobs_member(cx, mem.name, mem.a, mem.b, mem.uname, mem.size, err) : 0;

@@ -22,6 +22,20 @@
  * one table beat one session with FREEZE by more than the slower index
  * build that follows costs).
  *
+ * Post-data while loading: once a table's end member has come (format
+ * version 3), its chunks are loaded and its lane committed, the table's
+ * indexes and key constraints (rs_schema_early_run) may be built.  A
+ * loader that finds no chunk it may load takes them, all the tables that
+ * are ready in one pg_restore --use-list (one session, counted as that
+ * loader's: never more server sessions at work than loaders).  It waits
+ * until enough is ready to be worth a pg_restore process (EARLY_BYTES of
+ * data or EARLY_TABLES tables), and starts one only while data is still
+ * loading beside it (the final pass does the rest, in parallel).  Only
+ * when there is
+ * not even that to do does it ask a lane to share its table: two loaders
+ * on one table interleave its pages (the table loses its physical order,
+ * and its primary key builds slower).
+ *
  * The first failure stops the pool: queued work is dropped, the other
  * loaders abort their COPY, and every later call returns that error.
  * Memory: at most 2 x loaders jobs are queued, and at most RS_QUEUE_BYTES
@@ -41,6 +55,10 @@
 #include "common/log.h"
 #include "pg/conn.h"
 #include "pg/copy.h"
+
+/* What makes a post-data batch worth a pg_restore process (see above). */
+#define EARLY_BYTES ((uint64_t)8 << 20)
+#define EARLY_TABLES 200
 
 struct rs_job {
 	struct rs_job *next;
@@ -77,6 +95,11 @@ struct rs_pool {
 	size_t lanes;              /* loaders with an open transaction */
 	int freeze;                /* the restore created the tables */
 	int draining;              /* rs_pool_wait: close the lanes when idle */
+	size_t pd_ready;           /* tables whose post-data may run */
+	uint64_t pd_ready_bytes;   /* their data */
+	size_t pd_batches, pd_tables;
+	int pd_over;               /* rs_pool_wait returned: no more batches */
+	int ends;                  /* the archive has table end members (version 3) */
 	int closing;
 	atomic_int failed;
 	struct bs_err err;         /* the first failure */
@@ -231,6 +254,75 @@ static int load_chunk(struct rs_worker *w, struct rs_job *j, struct rs_chunk *ou
 	return 0;
 }
 
+/* t's post-data may run once its data is in and committed; called with
+ * mu held. */
+static void maybe_ready(struct rs_pool *p, struct rs_table *t)
+{
+	if (t->pd != RS_PD_WAIT || !t->ended || t->nloaded != t->claimed || t->state == RS_FREEZING)
+		return;
+	t->pd = RS_PD_READY;
+	p->pd_ready++;
+	p->pd_ready_bytes += t->raw_loaded;
+	pthread_cond_broadcast(&p->cv_work);
+}
+
+/* The lane's table is complete: nothing more will come for it. */
+static int lane_complete(const struct rs_table *t)
+{
+	return t->ended && t->nloaded == t->claimed;
+}
+
+/* Is a post-data batch worth starting now: enough of it, and data still
+ * loading beside it (else the final pass, in parallel, does better)?
+ * Called with mu held. */
+static int batch_wanted(const struct rs_pool *p)
+{
+	return p->pd_ready > 0 && !p->closing && !p->pd_over &&
+	       (p->pd_ready_bytes >= EARLY_BYTES || p->pd_ready >= EARLY_TABLES) &&
+	       (p->head || p->busy > 0 || p->lanes > 0);
+}
+
+/* Run the post-data of every ready table; called and returns with mu
+ * held, released meanwhile. */
+static int run_batch(struct rs_worker *w, struct bs_err *err)
+{
+	struct rs_pool *p = w->pool;
+	struct rs_ctx *cx = p->cx;
+	struct rs_table **tabs = calloc(p->pd_ready, sizeof(*tabs));
+	size_t i, n = 0;
+	double t0;
+	int rc;
+
+	if (!tabs)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	for (i = 0; i < cx->ntables && n < p->pd_ready; i++)
+		if (cx->tables[i].pd == RS_PD_READY) {
+			cx->tables[i].pd = RS_PD_RUNNING;
+			tabs[n++] = &cx->tables[i];
+		}
+	p->pd_ready = 0;
+	p->pd_ready_bytes = 0;
+	p->busy++;
+	p->pd_batches++;
+	p->pd_tables += n;
+	pthread_mutex_unlock(&p->mu);
+
+	t0 = bs_now();
+	bs_debug("restore: post-data of %zu table%s while loading, from %s", n, n == 1 ? "" : "s",
+		 n ? tabs[0]->qname : "?");
+	rc = rs_schema_early_run(cx, tabs, n, err);
+	bs_debug("restore: post-data of %zu table%s while loading: %.3f s%s", n, n == 1 ? "" : "s",
+		 bs_now() - t0, rc < 0 ? " (failed)" : "");
+
+	pthread_mutex_lock(&p->mu);
+	p->busy--;
+	for (i = 0; i < n; i++)
+		tabs[i]->pd = rc == 0 ? RS_PD_DONE : RS_PD_WAIT;
+	free(tabs);
+	pthread_cond_broadcast(&p->cv_space);
+	return rc;
+}
+
 static int record_chunk(struct rs_table *t, const struct rs_chunk *c)
 {
 	if (t->nloaded == t->loaded_cap) {
@@ -242,28 +334,56 @@ static int record_chunk(struct rs_table *t, const struct rs_chunk *c)
 		t->loaded_cap = ncap;
 	}
 	t->loaded[t->nloaded++] = *c;
+	t->raw_loaded += c->raw;
 	return 0;
 }
 
 /* ---- scheduling ---- */
 
-/* The next job this loader may run: more of its lane's table first, then
- * the first job whose table is in no other loader's lane.  Called with mu
- * held; the job is taken off the queue. */
-static struct rs_job *pick(struct rs_pool *p, struct rs_worker *w)
+static struct rs_job *take(struct rs_pool *p, struct rs_job *j, struct rs_job *prev)
 {
-	struct rs_job *j, *prev = NULL, *best = NULL, *best_prev = NULL;
-	struct rs_table *blocked = NULL;
+	if (prev)
+		prev->next = j->next;
+	else
+		p->head = j->next;
+	if (p->tail == j)
+		p->tail = prev;
+	p->queued--;
+	return j;
+}
 
+/* What this loader does next, in this order of preference:
+ *   1. more of its lane's table;
+ *   2. the first job whose table no other loader is loading (in a lane or
+ *      with plain COPY);
+ *   3. the post-data of finished tables (*batch = 1), when worth it;
+ *   4. a chunk of a table another loader is loading with plain COPY (two
+ *      loaders on one table: faster now, but the table's pages interleave);
+ *   5. nothing: *blocked is a table in another loader's lane that has work
+ *      queued, if any (the caller may ask it to share).
+ * While the archive says when tables are complete (p->ends), a loader
+ * whose lane is not complete waits for more of it rather than take 4 or
+ * ask for 5.  Called with mu held; the job is taken off the queue. */
+static struct rs_job *pick(struct rs_pool *p, struct rs_worker *w, struct rs_table **blocked, int *batch)
+{
+	struct rs_job *j, *prev = NULL, *best = NULL, *best_prev = NULL, *shared = NULL, *shared_prev = NULL;
+	int waits_for_lane = p->ends && w->lane && !lane_complete(w->lane);
+
+	*blocked = NULL;
+	*batch = 0;
 	for (j = p->head; j; prev = j, j = j->next) {
-		if (w->lane && j->t == w->lane) {
-			best = j;
-			best_prev = prev;
-			break;
-		}
+		if (w->lane && j->t == w->lane)
+			return take(p, j, prev);
 		if (j->t && j->t->state == RS_FREEZING) {
-			if (!blocked)
-				blocked = j->t;
+			if (!*blocked)
+				*blocked = j->t;
+			continue;
+		}
+		if (j->t && j->t->active > 0) {
+			if (!shared) {
+				shared = j;
+				shared_prev = prev;
+			}
 			continue;
 		}
 		if (!best) {
@@ -273,20 +393,20 @@ static struct rs_job *pick(struct rs_pool *p, struct rs_worker *w)
 				break;
 		}
 	}
-	if (!best) {
-		/* only another loader's lane has work: ask it to share */
-		if (blocked)
-			blocked->release = 1;
+	if (best)
+		return take(p, best, best_prev);
+	if (!w->lane && batch_wanted(p)) {
+		*batch = 1;
+		*blocked = NULL;
 		return NULL;
 	}
-	if (best_prev)
-		best_prev->next = best->next;
-	else
-		p->head = best->next;
-	if (p->tail == best)
-		p->tail = best_prev;
-	p->queued--;
-	return best;
+	if (waits_for_lane) {
+		*blocked = NULL;
+		return NULL;
+	}
+	if (shared)
+		return take(p, shared, shared_prev);
+	return NULL;
 }
 
 /* Commit the lane's transaction; the table is then open to every loader. */
@@ -303,6 +423,7 @@ static int close_lane(struct rs_worker *w, struct bs_err *err)
 	p->lanes--;
 	t->state = RS_LOADED;
 	t->release = 0;
+	maybe_ready(p, t);
 	pthread_cond_broadcast(&p->cv_work);
 	pthread_cond_broadcast(&p->cv_space);
 	pthread_mutex_unlock(&p->mu);
@@ -327,6 +448,7 @@ static int open_lane(struct rs_worker *w, struct rs_table *t, struct bs_err *err
 			return -1;
 		pthread_mutex_lock(&p->mu);
 		t->state = RS_LOADED;
+		maybe_ready(p, t);
 		pthread_cond_broadcast(&p->cv_work);
 		pthread_mutex_unlock(&p->mu);
 		return 0;
@@ -346,9 +468,10 @@ static void *worker_main(void *arg)
 
 	for (;;) {
 		struct rs_job *j = NULL;
+		struct rs_table *blocked = NULL;
 		struct rs_chunk c;
 		struct bs_err e;
-		int rc = 0, fresh = 0;
+		int rc = 0, fresh = 0, batch = 0;
 
 		bs_err_init(&e);
 		pthread_mutex_lock(&p->mu);
@@ -357,13 +480,23 @@ static void *worker_main(void *arg)
 				break;
 			if (w->lane && w->lane->release)
 				break; /* another loader waits for this table */
-			if ((j = pick(p, w)))
+			if ((j = pick(p, w, &blocked, &batch)) || batch)
 				break;
-			if (w->lane && (p->draining || p->closing))
+			if (w->lane && (p->draining || p->closing || lane_complete(w->lane)))
 				break; /* nothing more for the lane: commit it */
+			/* nothing else to do: share a lane's table */
+			if (blocked)
+				blocked->release = 1;
 			if (p->closing && !p->head)
 				break;
 			pthread_cond_wait(&p->cv_work, &p->mu);
+		}
+		if (batch && !atomic_load(&p->failed)) {
+			rc = run_batch(w, &e);
+			if (rc < 0)
+				fail_locked(p, &e);
+			pthread_mutex_unlock(&p->mu);
+			continue;
 		}
 		if (atomic_load(&p->failed) || (!j && !w->lane)) {
 			pthread_mutex_unlock(&p->mu);
@@ -371,6 +504,8 @@ static void *worker_main(void *arg)
 		}
 		if (j) {
 			p->busy++;
+			if (j->t)
+				j->t->active++;
 			if (j->t && j->t->state == RS_FRESH && p->freeze && !j->t->keep_rows) {
 				j->t->state = RS_FREEZING;
 				fresh = 1;
@@ -398,10 +533,14 @@ static void *worker_main(void *arg)
 		if (j) {
 			p->busy--;
 			p->bytes -= j->len;
+			if (j->t)
+				j->t->active--;
 			if (rc == 0 && j->t && record_chunk(j->t, &c) < 0) {
 				bs_err_set(&e, BS_ERR_NOMEM, "out of memory");
 				rc = -1;
 			}
+			if (rc == 0 && j->t)
+				maybe_ready(p, j->t);
 		}
 		if (rc < 0)
 			fail_locked(p, &e);
@@ -444,6 +583,7 @@ int rs_pool_start(struct rs_ctx *cx, int n, struct rs_pool **out, struct bs_err 
 	p->cx = cx;
 	p->n = n;
 	p->freeze = !cx->o->data_only;
+	p->ends = cx->m->version >= BS_FORMAT_VERSION_TABLE_END;
 	atomic_init(&p->failed, 0);
 	bs_err_init(&p->err);
 	pthread_mutex_init(&p->mu, NULL);
@@ -596,6 +736,17 @@ int rs_pool_sql(struct rs_pool *p, const char *sql, struct bs_err *err)
 	return submit(p, j, err);
 }
 
+void rs_pool_table_end(struct rs_pool *p, struct rs_table *t, uint64_t claimed)
+{
+	pthread_mutex_lock(&p->mu);
+	t->ended = 1;
+	t->claimed = claimed;
+	maybe_ready(p, t);
+	/* a lane waiting for more of t can commit now */
+	pthread_cond_broadcast(&p->cv_work);
+	pthread_mutex_unlock(&p->mu);
+}
+
 int rs_pool_wait(struct rs_pool *p, struct bs_err *err)
 {
 	int rc = 0;
@@ -606,6 +757,12 @@ int rs_pool_wait(struct rs_pool *p, struct bs_err *err)
 	while (!atomic_load(&p->failed) && (p->head || p->busy > 0 || p->lanes > 0))
 		pthread_cond_wait(&p->cv_space, &p->mu);
 	p->draining = 0;
+	p->pd_over = 1; /* the data is in: the rest is the final pass's */
+	if (p->pd_batches) {
+		bs_debug("restore: post-data of %zu tables ran in %zu batches while loading", p->pd_tables,
+			 p->pd_batches);
+		p->pd_batches = p->pd_tables = 0;
+	}
 	if (atomic_load(&p->failed)) {
 		*err = p->err;
 		rc = -1;

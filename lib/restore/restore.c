@@ -71,6 +71,7 @@ static void ctx_release(struct rs_ctx *cx)
 		free(t->copy_freeze_sql);
 		free(t->seen);
 		free(t->loaded);
+		free(t->early);
 	}
 	free(cx->tables);
 	free(cx->by_no);
@@ -291,7 +292,8 @@ static int step_data(struct rs_ctx *cx, struct bs_err *err)
 {
 	if (cx->o->schema_only)
 		return 0; /* stop reading: the data is not wanted */
-	if (rs_pool_start(cx, cx->jobs, &cx->pool, err) < 0 || rs_data_load(cx, err) < 0 ||
+	if (rs_schema_early_plan(cx, err) < 0 || rs_pool_start(cx, cx->jobs, &cx->pool, err) < 0 ||
+	    rs_data_load(cx, err) < 0 ||
 	    rs_data_check(cx, err) < 0 || rs_data_sequences(cx, err) < 0)
 		return -1;
 	if (cx->o->progress)

@@ -64,6 +64,7 @@ struct rs_table {
 	 * with TRUNCATE, as COPY FREEZE (see loaders.c) */
 	enum { RS_FRESH, RS_FREEZING, RS_LOADED } state;
 	int release;               /* another loader starves: end the lane */
+	int active;                /* loaders loading a chunk of it now */
 
 	/* reader thread: chunk members seen (bitmap by seq) */
 	uint8_t *seen;
@@ -73,6 +74,20 @@ struct rs_table {
 	/* loaders, under the pool lock: chunks loaded */
 	struct rs_chunk *loaded;
 	size_t nloaded, loaded_cap;
+	uint64_t raw_loaded;       /* their COPY bytes */
+
+	/* under the pool lock: the archive's end member for the table came
+	 * (format version 3), and how many chunks it says the table has */
+	int ended;
+	uint64_t claimed;
+
+	/* post-data that needs this table alone (indexes, PRIMARY KEY, UNIQUE,
+	 * CHECK, EXCLUDE; schema.c): indices into cx->toc.  A loader runs them
+	 * once the table's data is in, while other tables still load
+	 * (loaders.c); the final post-data pass skips those that ran. */
+	size_t *early;
+	size_t nearly;
+	enum { RS_PD_NONE, RS_PD_WAIT, RS_PD_READY, RS_PD_RUNNING, RS_PD_DONE } pd;
 };
 
 struct rs_pool;
@@ -178,6 +193,13 @@ int rs_schema_predata(struct rs_ctx *cx, struct bs_err *err);
 int rs_schema_postdata(struct rs_ctx *cx, struct bs_err *err);
 int rs_schema_refresh_matviews(struct rs_ctx *cx, struct bs_err *err);
 int rs_schema_event_triggers(struct rs_ctx *cx, struct bs_err *err);
+/* Before the data: find each selected table's post-data entries that need
+ * that table alone (the archive must say when a table's data is complete:
+ * format version 3; else nothing is planned). */
+int rs_schema_early_plan(struct rs_ctx *cx, struct bs_err *err);
+/* Run the planned entries of n tables (pg_restore --use-list, one
+ * session); called by a loader thread. */
+int rs_schema_early_run(struct rs_ctx *cx, struct rs_table *const *t, size_t n, struct bs_err *err);
 void rs_schema_cleanup(struct rs_ctx *cx);
 
 /* data.c */
@@ -197,6 +219,10 @@ int rs_pool_chunk(struct rs_pool *p, struct rs_table *t, uint32_t seq, void *buf
 int rs_pool_sql(struct rs_pool *p, const char *sql, struct bs_err *err);
 /* Wait until everything queued is done; the first failure, if any. */
 int rs_pool_wait(struct rs_pool *p, struct bs_err *err);
+/* The archive's end member of t came: t has claimed chunks.  Once they
+ * are loaded and committed, t's planned post-data may run on a loader
+ * (rs_schema_early_run). */
+void rs_pool_table_end(struct rs_pool *p, struct rs_table *t, uint64_t claimed);
 /* Stop the loaders (dropping queued work) and close their sessions. */
 void rs_pool_free(struct rs_pool *p);
 

@@ -365,6 +365,253 @@ int rs_schema_predata(struct rs_ctx *cx, struct bs_err *err)
 	return 0;
 }
 
+/* ---- post-data of one table while the others load ----
+ *
+ * An index, PRIMARY KEY, UNIQUE, CHECK or EXCLUDE constraint whose only
+ * dependency is one table can be built as soon as that table's data is
+ * in, as pg_restore -j does.  Foreign keys (they need the referenced
+ * table's key), triggers, rules, policies, comments and everything else
+ * wait for the final pass (but the comments and security labels of the
+ * early ones go with them).  Whether an entry is matched to the right
+ * table is a matter of speed only: PostgreSQL's locks keep an index built
+ * early correct whatever is still loading. */
+
+static int early_desc(const char *desc)
+{
+	return strcmp(desc, "INDEX") == 0 || strcmp(desc, "CONSTRAINT") == 0 ||
+	       strcmp(desc, "CHECK CONSTRAINT") == 0;
+}
+
+static int early_any(const struct rs_ctx *cx)
+{
+	size_t i;
+
+	for (i = 0; i < cx->ntables; i++)
+		if (cx->tables[i].pd == RS_PD_DONE)
+			return 1;
+	return 0;
+}
+
+/* Unkeep the entries run early (split_event_triggers restores keep). */
+static void early_mark_done(struct rs_ctx *cx)
+{
+	size_t i, k;
+
+	for (i = 0; i < cx->ntables; i++) {
+		const struct rs_table *t = &cx->tables[i];
+		if (t->pd != RS_PD_DONE)
+			continue;
+		for (k = 0; k < t->nearly; k++)
+			cx->toc.e[t->early[k]].keep = 0;
+	}
+}
+
+struct idpos {
+	int id;
+	size_t pos;
+};
+
+static int cmp_idpos(const void *a, const void *b)
+{
+	int x = ((const struct idpos *)a)->id, y = ((const struct idpos *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* "<schema> <name>" of a table, to look up a TABLE entry's "<schema>
+ * <name> <owner>" without its owner. */
+struct tkey {
+	char *key;
+	struct rs_table *t;
+};
+
+static int cmp_tkey(const void *a, const void *b)
+{
+	return strcmp(((const struct tkey *)a)->key, ((const struct tkey *)b)->key);
+}
+
+static struct rs_table *table_of_entry(const struct bs_toc_entry *e, struct tkey *keys, size_t nkeys)
+{
+	const char *sp = strrchr(e->rest, ' ');
+	struct tkey k, *f;
+	char buf[1200];
+
+	if (!sp || (size_t)(sp - e->rest) >= sizeof(buf))
+		return NULL;
+	memcpy(buf, e->rest, (size_t)(sp - e->rest));
+	buf[sp - e->rest] = '\0';
+	k.key = buf;
+	f = nkeys ? bsearch(&k, keys, nkeys, sizeof(*keys), cmp_tkey) : NULL;
+	return f && bs_toc_entry_is(e, f->t->schema, f->t->name) ? f->t : NULL;
+}
+
+static int add_early(struct rs_table *t, size_t pos)
+{
+	size_t *n = realloc(t->early, (t->nearly + 1) * sizeof(*n));
+
+	if (!n)
+		return -1;
+	t->early = n;
+	t->early[t->nearly++] = pos;
+	return 0;
+}
+
+int rs_schema_early_plan(struct rs_ctx *cx, struct bs_err *err)
+{
+	struct bs_toc *toc = &cx->toc;
+	struct idpos *ids = NULL;
+	struct rs_table **owner = NULL; /* by toc position: the table an early entry waits for */
+	struct tkey *keys = NULL;
+	size_t i, nkeys = 0, planned = 0, tables = 0;
+	int rc = -1;
+
+	if (cx->o->data_only || cx->o->schema_only || !cx->dump.path[0] ||
+	    cx->m->version < BS_FORMAT_VERSION_TABLE_END || cx->ntables == 0)
+		return 0; /* no end members: post-data after all the data */
+	if (!cx->have_toc) {
+		if (load_toc(cx, err) < 0)
+			return -1;
+		for (i = 0; i < toc->n; i++)
+			toc->e[i].keep = 1; /* no filter: everything */
+	}
+	ids = calloc(toc->n ? toc->n : 1, sizeof(*ids));
+	owner = calloc(toc->n ? toc->n : 1, sizeof(*owner));
+	keys = calloc(cx->ntables, sizeof(*keys));
+	if (!ids || !owner || !keys) {
+		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < toc->n; i++) {
+		ids[i].id = toc->e[i].id;
+		ids[i].pos = i;
+	}
+	qsort(ids, toc->n, sizeof(*ids), cmp_idpos);
+	for (i = 0; i < cx->ntables; i++) {
+		struct rs_table *t = &cx->tables[i];
+		if (!t->selected)
+			continue;
+		if (!(keys[nkeys].key = malloc(strlen(t->schema) + strlen(t->name) + 2))) {
+			bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		sprintf(keys[nkeys].key, "%s %s", t->schema, t->name);
+		keys[nkeys++].t = t;
+	}
+	qsort(keys, nkeys, sizeof(*keys), cmp_tkey);
+	for (i = 0; i < toc->n; i++) {
+		const struct bs_toc_entry *e = &toc->e[i];
+		struct idpos key, *dep;
+		struct rs_table *t;
+		if (!e->keep || !early_desc(e->desc) || e->ndeps != 1)
+			continue;
+		key.id = e->deps[0];
+		dep = bsearch(&key, ids, toc->n, sizeof(*ids), cmp_idpos);
+		if (!dep || toc->e[dep->pos].kind != BS_TOC_TABLE || !toc->e[dep->pos].keep)
+			continue;
+		if (!(t = table_of_entry(&toc->e[dep->pos], keys, nkeys)))
+			continue;
+		if (add_early(t, i) < 0) {
+			bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if (t->pd == RS_PD_NONE)
+			tables++;
+		t->pd = RS_PD_WAIT;
+		owner[i] = t;
+		planned++;
+	}
+	/* the comments and security labels of those: pg_restore takes an
+	 * entry without a section of its own (a COMMENT) to be in the section
+	 * of the entry before it in the list, so one left for the final pass
+	 * without its index would be skipped there */
+	for (i = 0; i < toc->n; i++) {
+		const struct bs_toc_entry *e = &toc->e[i];
+		struct rs_table *t = NULL;
+		size_t k;
+		if (!e->keep || e->kind != BS_TOC_ATTACHED || e->ndeps == 0 ||
+		    (strcmp(e->desc, "COMMENT") != 0 && strcmp(e->desc, "SECURITY LABEL") != 0))
+			continue;
+		for (k = 0; k < e->ndeps; k++) {
+			struct idpos key, *dep;
+			key.id = e->deps[k];
+			dep = bsearch(&key, ids, toc->n, sizeof(*ids), cmp_idpos);
+			if (!dep || !owner[dep->pos] || (t && owner[dep->pos] != t))
+				break;
+			t = owner[dep->pos];
+		}
+		if (k < e->ndeps)
+			continue;
+		if (add_early(t, i) < 0) {
+			bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		planned++;
+	}
+	bs_debug("restore: %zu post-data entries of %zu tables may run as soon as their table is loaded", planned,
+		 tables);
+	rc = 0;
+out:
+	for (i = 0; i < nkeys; i++)
+		free(keys[i].key);
+	free(keys);
+	free(owner);
+	free(ids);
+	return rc;
+}
+
+int rs_schema_early_run(struct rs_ctx *cx, struct rs_table *const *tabs, size_t n, struct bs_err *err)
+{
+	struct rs_spool sp = { -1, "", "" };
+	const char *opts[4];
+	char listarg[PATH_MAX + 16];
+	char *text = NULL;
+	size_t len = 0, cap = 0, i, k;
+	int rc = -1;
+
+	for (i = 0; i < n; i++)
+		for (k = 0; k < tabs[i]->nearly; k++) {
+			const char *line = cx->toc.e[tabs[i]->early[k]].line;
+			size_t l = strlen(line);
+			if (len + l + 2 > cap) {
+				size_t ncap = cap ? cap * 2 : 4096;
+				char *nt;
+				while (ncap < len + l + 2)
+					ncap *= 2;
+				if (!(nt = realloc(text, ncap))) {
+					bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+					goto out;
+				}
+				text = nt;
+				cap = ncap;
+			}
+			memcpy(text + len, line, l);
+			len += l;
+			text[len++] = '\n';
+		}
+	if (len == 0)
+		return 0;
+	if (spool_create(&sp, "early", err) < 0)
+		goto out;
+	if (write_all(sp.fd, text, len) < 0) {
+		bs_err_sys(err, BS_ERR_IO, errno, "unable to write a temporary file");
+		goto out;
+	}
+	snprintf(listarg, sizeof(listarg), "--use-list=%s", sp.path);
+	opts[0] = "--section=post-data";
+	opts[1] = "--exit-on-error";
+	opts[2] = listarg;
+	opts[3] = NULL;
+	if (run_pg_restore(cx, opts, 1, -1, err) < 0) {
+		bs_err_prefix(err, "unable to create indexes, constraints and triggers (post-data)");
+		goto out;
+	}
+	rc = 0;
+out:
+	spool_release(&sp);
+	free(text);
+	return rc;
+}
+
 /* ---- event triggers ----
  *
  * pg_restore creates event triggers in its last pass; a restore here
@@ -393,9 +640,10 @@ static int event_trigger_part(const struct bs_toc_entry *e, const int *ids, size
 	return 0;
 }
 
-/* Write list_post (everything post-data applies but the event triggers)
- * and list_evt (the event triggers alone), if the restore creates any
- * event trigger. */
+/* Write list_post (everything post-data applies but the event triggers
+ * and the entries loaders ran early) and list_evt (the event triggers
+ * alone), if the restore creates any event trigger or ran any entry
+ * early. */
 static int split_event_triggers(struct rs_ctx *cx, struct bs_err *err)
 {
 	struct bs_toc *t = &cx->toc;
@@ -413,9 +661,9 @@ static int split_event_triggers(struct rs_ctx *cx, struct bs_err *err)
 	for (i = 0; i < t->n; i++)
 		if (t->e[i].keep && is_event_trigger(&t->e[i]))
 			nids++;
-	if (nids == 0)
+	if (nids == 0 && !early_any(cx))
 		return 0;
-	ids = calloc(nids, sizeof(*ids));
+	ids = calloc(nids ? nids : 1, sizeof(*ids));
 	keep = calloc(t->n ? t->n : 1, 1);
 	if (!ids || !keep) {
 		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
@@ -424,12 +672,17 @@ static int split_event_triggers(struct rs_ctx *cx, struct bs_err *err)
 	for (i = 0, nids = 0; i < t->n; i++)
 		if (t->e[i].keep && is_event_trigger(&t->e[i]))
 			ids[nids++] = t->e[i].id;
-	for (i = 0; i < t->n; i++) {
+	for (i = 0; i < t->n; i++)
 		keep[i] = (unsigned char)t->e[i].keep;
-		t->e[i].keep = keep[i] && !event_trigger_part(&t->e[i], ids, nids);
-	}
+	early_mark_done(cx);
+	for (i = 0; i < t->n; i++)
+		t->e[i].keep = t->e[i].keep && keep[i] && !event_trigger_part(&t->e[i], ids, nids);
 	if (write_list_to(cx, &cx->list_post, err) < 0)
 		goto restore;
+	if (nids == 0) {
+		rc = 0;
+		goto restore;
+	}
 	for (i = 0; i < t->n; i++)
 		t->e[i].keep = keep[i] && event_trigger_part(&t->e[i], ids, nids);
 	if (write_list_to(cx, &cx->list_evt, err) < 0)
