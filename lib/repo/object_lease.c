@@ -107,6 +107,7 @@ static int write_holder(const struct bs_object_store *st, struct bs_repo_lease *
 
 	gethostname(host, sizeof(host) - 1);
 	l->expires = (time_t)((until + 999) / 1000);
+	l->expires_ms = until;
 	o = json_pack("{s:s, s:s, s:I, s:I, s:I}", "mode", mode_name(l->mode), "host", host, "pid",
 		      (json_int_t)getpid(), "renewed_ms", (json_int_t)now, "expires_ms", (json_int_t)until);
 	body = o ? json_dumps(o, JSON_COMPACT) : NULL;

@@ -70,12 +70,14 @@ static int repo_new(const char *location, struct bs_repo **out, const char **pat
 	}
 	r->ops = ops;
 	r->lock_ttl_ms = BS_REPO_LEASE_TTL_MS;
+	pthread_mutex_init(&r->lease_mu, NULL);
 	*out = r;
 	return 0;
 }
 
 static void repo_free(struct bs_repo *r)
 {
+	pthread_mutex_destroy(&r->lease_mu);
 	free(r->location);
 	free(r);
 }
@@ -236,13 +238,53 @@ int bs_repo_stat(struct bs_repo *r, const char *key, struct bs_repo_stat *st, st
 	return r->ops->stat(r, key, st, err);
 }
 
+static int keep_lease(struct bs_repo *r, struct bs_err *err);
+
+/* The stream callers get around a backend's get: reading keeps the
+ * handle's lease too (a drill reads for a long time and writes little). */
+struct get_wrap {
+	struct bs_repo *r;
+	struct bs_rstream *in;
+};
+
+static ssize_t wrap_read(void *p, void *buf, size_t len, struct bs_err *err)
+{
+	struct get_wrap *w = p;
+
+	if (keep_lease(w->r, err) < 0)
+		return -1;
+	return bs_rstream_read(w->in, buf, len, err);
+}
+
+static void wrap_read_free(void *p)
+{
+	struct get_wrap *w = p;
+
+	bs_rstream_free(w->in);
+	free(w);
+}
+
+static const struct bs_rstream_ops get_wrap_ops = { wrap_read, wrap_read_free };
+
 int bs_repo_get_range(struct bs_repo *r, const char *key, uint64_t offset, uint64_t length,
 		      struct bs_rstream **out, struct bs_err *err)
 {
+	struct get_wrap *w;
+
 	*out = NULL;
 	if (check(key, 0, err) < 0)
 		return -1;
-	return r->ops->get(r, key, offset, length, out, err);
+	if (!(w = calloc(1, sizeof(*w))))
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	w->r = r;
+	if (r->ops->get(r, key, offset, length, &w->in, err) < 0) {
+		free(w);
+		return -1;
+	}
+	*out = bs_rstream_new(&get_wrap_ops, w); /* frees w (and its stream) on failure */
+	if (!*out)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	return 0;
 }
 
 int bs_repo_get(struct bs_repo *r, const char *key, struct bs_rstream **out, struct bs_err *err)
@@ -250,22 +292,40 @@ int bs_repo_get(struct bs_repo *r, const char *key, struct bs_rstream **out, str
 	return bs_repo_get_range(r, key, 0, BS_REPO_TO_END, out, err);
 }
 
-/* The handle's repository lease is renewed while its holder writes, once
- * half its TTL has passed: a long snap keeps it without a timer.  Where
- * the store ties the lease to the holder's life (BS_REPO_F_LEASE) only the
- * record for operators is refreshed, and a failure there stops nothing. */
+/* The handle's repository lease is renewed while its holder reads or
+ * writes, once half its TTL has passed: a long snap or drill keeps it
+ * without a timer.  Where the store ties the lease to the holder's life
+ * (BS_REPO_F_LEASE) only the record for operators is refreshed, and a
+ * failure there stops nothing.  Streams of one handle may be read on
+ * several threads: one renews, the others go on. */
+static int renew_due(const struct bs_repo_lease *l)
+{
+	struct timespec ts;
+	int64_t now, until = l->expires_ms ? l->expires_ms : (int64_t)l->expires * 1000;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return now >= until - l->ttl_ms / 2;
+}
+
 static int keep_lease(struct bs_repo *r, struct bs_err *err)
 {
 	struct bs_repo_lease *l = r->lock;
 	struct bs_err e2;
+	int rc = 0;
 
-	if (!l || time(NULL) < l->expires - (time_t)(l->ttl_ms / 2000))
+	if (!l || !renew_due(l))
+		return 0;
+	if (pthread_mutex_trylock(&r->lease_mu) != 0)
 		return 0;
 	bs_err_init(&e2);
-	if (bs_repo_lease_renew(l, &e2) == 0 || (r->ops->features & BS_REPO_F_LEASE))
-		return 0;
-	*err = e2;
-	return -1;
+	if (renew_due(l) && bs_repo_lease_renew(l, &e2) < 0 &&
+	    !(r->ops->features & BS_REPO_F_LEASE)) {
+		*err = e2;
+		rc = -1;
+	}
+	pthread_mutex_unlock(&r->lease_mu);
+	return rc;
 }
 
 /* The stream callers get around a backend's put. */

@@ -12,6 +12,8 @@
 #ifndef BS_REPO_REPO_INT_H
 #define BS_REPO_REPO_INT_H
 
+#include <pthread.h>
+
 #include "repo/repo.h"
 
 /* An unfinished put, as the backend sees it; repo.c wraps it in a
@@ -30,6 +32,7 @@ struct bs_repo_lease {
 	enum bs_repo_lock_mode mode;
 	int64_t ttl_ms;
 	time_t expires;
+	int64_t expires_ms;            /* the same in ms where the backend knows it, else 0 */
 	void *priv;                    /* backend state */
 };
 
@@ -76,6 +79,7 @@ struct bs_repo {
 	struct bs_repo_lease *leases;  /* held, newest first */
 	struct bs_repo_lease *lock;    /* the one bs_repo_lock took */
 	int64_t lock_ttl_ms;           /* its TTL */
+	pthread_mutex_t lease_mu;      /* one renewal at a time (streams on several threads) */
 };
 
 extern const struct bs_repo_ops bs_repo_local_ops;

@@ -713,6 +713,33 @@ TEST(large_object_round_trip)
 	done();
 }
 
+TEST(reading_keeps_the_lease)
+{
+	struct bs_repo_settings set = { .lease_ttl_ms = 2000 };
+	struct bs_repo *r2 = NULL;
+	struct bs_repo_lease *x = NULL;
+	struct bs_rstream *in = NULL;
+	struct bs_err err;
+	char c;
+
+	FRESH();
+	bs_err_init(&err);
+	CHECK_INT(put_str("r/x", "0123456789"), 0);
+	CHECK_INT(bs_repo_open_with(LOC, &set, &r2, &err), 0);
+	CHECK_INT(bs_repo_lock(r2, BS_REPO_LOCK_SHARED, 0, &err), 0);
+	CHECK_INT(bs_repo_get(r2, "r/x", &in, &err), 0);
+	usleep(1300000);
+	CHECK_INT((int)bs_rstream_read(in, &c, 1, &err), 1); /* past half the TTL: renews */
+	usleep(1300000);
+	/* 2.6 s after it was taken, the lease still holds: it was renewed */
+	bs_err_init(&err);
+	CHECK_INT(bs_repo_lease_acquire(R, "lock", BS_REPO_LOCK_EXCLUSIVE, 60000, 0, &x, &err), -1);
+	CHECK_INT(err.code, BS_ERR_LOCKED);
+	bs_rstream_free(in);
+	bs_repo_close(r2);
+	done();
+}
+
 TEST(accessors)
 {
 	FRESH();
@@ -742,6 +769,7 @@ static const struct {
 	{ "lease exclusivity", test_lease_exclusivity },
 	{ "lease expiry and renewal", test_lease_expiry_and_renewal },
 	{ "a large object round trip (multipart, ranged reads)", test_large_object_round_trip },
+	{ "reading keeps the repository lease", test_reading_keeps_the_lease },
 	{ "accessors", test_accessors },
 };
 
