@@ -55,26 +55,6 @@ int bs_restore_list_write(const struct bs_snap_record *rec, const struct bs_mani
 	return ferror(f) ? bs_err_set(err, BS_ERR_IO, "unable to write output") : 0;
 }
 
-/* --globals-only without a target: the SQL, into *text. */
-static int globals_text(const struct bs_restore_request *rq, struct bs_rstream *in, char **text,
-			struct bs_err *err)
-{
-	size_t len = 0;
-	int created = 0, rc;
-	FILE *m = open_memstream(text, &len);
-
-	if (!m)
-		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-	rc = bs_restore_globals(rq->engine, in, m, &created, err);
-	if (fclose(m) != 0 && rc == 0)
-		rc = bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-	if (rc < 0) {
-		free(*text);
-		*text = NULL;
-	}
-	return rc;
-}
-
 int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *rec,
 		   struct bs_restore_result *res, char **text, struct bs_err *err)
 {
@@ -118,7 +98,8 @@ int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *r
 		goto out;
 	}
 	if (rq->globals_only && !rq->engine->target) {
-		if ((rc = globals_text(rq, in, text, err)) < 0)
+		int created = 0;
+		if ((rc = bs_restore_globals(rq->engine, in, text, &created, err)) < 0)
 			bs_err_prefix(err, "snapshot %s", rec->id);
 		goto out;
 	}

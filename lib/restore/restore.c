@@ -492,7 +492,25 @@ out:
 
 /* ---- --globals-only ---- */
 
-int bs_restore_globals(const struct bs_restore_opts *o, struct bs_rstream *in, FILE *f, int *created,
+/* The globals as SQL text, into *sql. */
+static int globals_sql(const struct bs_globals *g, char **sql, struct bs_err *err)
+{
+	size_t len = 0;
+	FILE *m = open_memstream(sql, &len);
+	int rc;
+
+	if (!m)
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	rc = bs_globals_print(g, m);
+	if (fclose(m) != 0 || rc < 0) {
+		free(*sql);
+		*sql = NULL;
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory rendering the roles as SQL");
+	}
+	return 0;
+}
+
+int bs_restore_globals(const struct bs_restore_opts *o, struct bs_rstream *in, char **sql, int *created,
 		       struct bs_err *err)
 {
 	struct bs_areader *ar = NULL;
@@ -520,12 +538,12 @@ int bs_restore_globals(const struct bs_restore_opts *o, struct bs_rstream *in, F
 		rc = bs_restore_globals_apply(o, json, len, created, err);
 		goto out;
 	}
-	if (bs_globals_parse(&g, json, len, err) < 0)
-		goto out;
-	if (bs_globals_print(&g, f) < 0) {
-		bs_err_set(err, BS_ERR_IO, "unable to write output");
+	if (!sql) {
+		bs_err_set(err, BS_ERR_INTERNAL, "bs_restore_globals: no target and nowhere to put the SQL");
 		goto out;
 	}
+	if (bs_globals_parse(&g, json, len, err) < 0 || globals_sql(&g, sql, err) < 0)
+		goto out;
 	rc = 0;
 out:
 	if (json) {

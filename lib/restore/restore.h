@@ -25,7 +25,6 @@
 #define BS_RESTORE_RESTORE_H
 
 #include <stdint.h>
-#include <stdio.h>
 
 #include <pthread.h>
 
@@ -116,11 +115,12 @@ int bs_restore_read_manifest(struct bs_rstream *in, const struct bs_archive_expe
 
 /* restore --globals-only: read the archive's globals.json (roles,
  * memberships, tablespaces; checked against the header's digest) from in;
- * with o->target NULL print it as SQL to f, else create the missing roles
- * (and their memberships) on o->target's server, never altering an
+ * with o->target NULL render it as SQL into *sql (malloc'd, the caller
+ * frees; sql may be NULL only with a target), else create the missing
+ * roles (and their memberships) on o->target's server, never altering an
  * existing role; *created counts them.  A snapshot taken before backstop
  * captured globals (format version 1) is BS_ERR_NOT_FOUND. */
-int bs_restore_globals(const struct bs_restore_opts *o, struct bs_rstream *in, FILE *f, int *created,
+int bs_restore_globals(const struct bs_restore_opts *o, struct bs_rstream *in, char **sql, int *created,
 		       struct bs_err *err);
 
 #endif
