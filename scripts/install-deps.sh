@@ -31,7 +31,7 @@ PKGS=(
 	# messages are translated: errors are classified by SQLSTATE)
 	locales
 )
-# Node.js and npm run the S3 test server (s3rver, tests/node/package.json,
+# Node.js and npm run the S3 and Azure test servers (s3rver, Azurite; tests/node/package.json,
 # installed into tests/node/node_modules by npm ci from the lock file).
 # A machine with Node.js from elsewhere (NodeSource bundles npm) keeps it.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
@@ -41,7 +41,8 @@ command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 npm_deps() {
 	local dir
 	dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/node"
-	[ -x "$dir/node_modules/.bin/s3rver" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && return 0
+	[ -x "$dir/node_modules/.bin/s3rver" ] && [ -x "$dir/node_modules/.bin/azurite-blob" ] &&
+		[ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && return 0
 	echo "install-deps: installing the test servers (npm ci in tests/node)" >&2
 	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error </dev/null) || {
 		echo "install-deps: npm ci failed in $dir" >&2

@@ -198,8 +198,8 @@ static const struct bs_bind_field repository_fields[] = {
 };
 
 #define REPOSITORY_HINT                                                                      \
-	"write 'repository: DIR', or a mapping with 'path: DIR' or 'bucket:' (S3; Azure " \
-	"'container:' comes with issue 13)"
+	"write 'repository: DIR', or a mapping with 'path: DIR', 'bucket:' (S3) or " \
+	"'account:' and 'container:' (Azure Blob)"
 
 /* The keys that only object storage reads. */
 static const char *object_only_key(const struct bs_config_repository *p)
@@ -236,7 +236,7 @@ static const char *object_only_key(const struct bs_config_repository *p)
 }
 
 /* The location a mapping names: its path, or s3://bucket/prefix,
- * azure://account/container/prefix (which bs_repo_open refuses for now). */
+ * azure://account/container/prefix. */
 static int repository_location(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
 			       const struct bs_ynode *node, const char *keypath,
 			       const struct bs_config_repository *p, char **out, struct bs_err *err)

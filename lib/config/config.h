@@ -69,9 +69,8 @@ struct bs_config {
 				   * s3:// / azure:// location the mapping names; NULL:
 				   * none.  --repo and BACKSTOP_REPO replace it. */
 	/* 'repository:' as a mapping (docs/config.md): what a backend needs
-	 * beyond the location ('path', or 'bucket' for S3; 'container' makes
-	 * an azure:// location that bs_repo_open refuses as not supported
-	 * yet). */
+	 * beyond the location ('path'; 'bucket' for S3; 'account' and
+	 * 'container' for Azure Blob). */
 	struct bs_config_repository {
 		char *path;               /* local directory */
 		char *bucket;             /* S3 bucket */

@@ -82,7 +82,6 @@ int az_head(struct az *a, const char *key, uint64_t *size, struct bs_err *err);
 /* One Put Blob of a small object (markers). */
 int az_small_put(struct az *a, const char *key, const void *buf, size_t len, struct bs_err *err);
 
-extern const struct bs_repo_ops bs_repo_azure_ops;
 
 /* azure_io.c */
 int az_get(struct bs_repo *r, const char *key, uint64_t offset, uint64_t length, struct bs_rstream **out,

@@ -11,7 +11,6 @@
 
 #include "repo/repo_int.h"
 
-extern const struct bs_repo_ops bs_repo_azure_ops; /* azure.c */
 
 static const struct bs_repo_ops *const backends[] = {
 	&bs_repo_local_ops,

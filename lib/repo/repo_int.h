@@ -84,5 +84,6 @@ struct bs_repo {
 
 extern const struct bs_repo_ops bs_repo_local_ops;
 extern const struct bs_repo_ops bs_repo_s3_ops;
+extern const struct bs_repo_ops bs_repo_azure_ops;
 
 #endif
