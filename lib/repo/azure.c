@@ -219,12 +219,9 @@ static int load_cred(struct az *a, const struct bs_repo_settings *set, struct bs
 
 static void az_free(struct az *a)
 {
-	size_t i;
-
 	if (!a)
 		return;
-	for (i = 0; i < a->npool; i++)
-		bs_http_free(a->pool[i]);
+	bs_http_pool_release(&a->pool);
 	if (a->key) {
 		bs_secret_wipe(a->key, a->keylen);
 		free(a->key);
@@ -236,8 +233,23 @@ static void az_free(struct az *a)
 	free(a->base);
 	free(a->path0);
 	free(a->where);
-	pthread_mutex_destroy(&a->mu);
 	free(a);
+}
+
+/* Every client of the handle: the retry limits of the settings, room for
+ * a read block in memory, the blocks of an upload in flight at once. */
+static void pool_init(struct az *a)
+{
+	struct bs_http_opts o;
+
+	bs_http_opts_default(&o);
+	if (a->retry_max >= 0)
+		o.retry.max_attempts = a->retry_max + 1;
+	if (a->retry_time_ms > 0)
+		o.retry.budget_ms = (long)a->retry_time_ms;
+	o.max_parallel = AZ_BLOCKS_IN_FLIGHT + 1;
+	o.max_body = AZ_READ_BLOCK + (1u << 20);
+	bs_http_pool_init(&a->pool, &o);
 }
 
 static struct az *az_new(const char *loc, const struct bs_repo_settings *set, struct bs_err *err)
@@ -248,9 +260,9 @@ static struct az *az_new(const char *loc, const struct bs_repo_settings *set, st
 		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	pthread_mutex_init(&a->mu, NULL);
 	a->retry_max = set ? set->retry_max : -1;
 	a->retry_time_ms = set ? set->retry_time_ms : 0;
+	pool_init(a);
 	a->block_size = set && set->part_size ? set->part_size : AZ_BLOCK_DEFAULT;
 	if (a->block_size < AZ_BLOCK_MIN)
 		a->block_size = AZ_BLOCK_MIN;
@@ -267,36 +279,12 @@ static struct az *az_new(const char *loc, const struct bs_repo_settings *set, st
 
 struct bs_http *az_client(struct az *a, struct bs_err *err)
 {
-	struct bs_http_opts o;
-	struct bs_http *c = NULL;
-
-	pthread_mutex_lock(&a->mu);
-	if (a->npool)
-		c = a->pool[--a->npool];
-	pthread_mutex_unlock(&a->mu);
-	if (c)
-		return c;
-	bs_http_opts_default(&o);
-	if (a->retry_max >= 0)
-		o.retry.max_attempts = a->retry_max + 1;
-	if (a->retry_time_ms > 0)
-		o.retry.budget_ms = (long)a->retry_time_ms;
-	o.max_parallel = AZ_BLOCKS_IN_FLIGHT + 1;
-	o.max_body = AZ_READ_BLOCK + (1u << 20);
-	return bs_http_new(&o, err);
+	return bs_http_pool_get(&a->pool, err);
 }
 
 void az_client_put(struct az *a, struct bs_http *c)
 {
-	if (!c)
-		return;
-	pthread_mutex_lock(&a->mu);
-	if (a->npool < AZ_POOL_MAX) {
-		a->pool[a->npool++] = c;
-		c = NULL;
-	}
-	pthread_mutex_unlock(&a->mu);
-	bs_http_free(c);
+	bs_http_pool_put(&a->pool, c);
 }
 
 int az_prepare(struct az *a, struct az_req *r, const char *method, const char *key,

@@ -16,10 +16,10 @@
 #include <stdint.h>
 
 #include "net/http.h"
+#include "net/http_pool.h"
 #include "repo/azure_sign.h"
 #include "repo/repo_int.h"
 
-#define AZ_POOL_MAX 16                   /* idle HTTP clients kept */
 #define AZ_BLOCK_MIN (1ull << 20)
 #define AZ_BLOCK_DEFAULT (16ull << 20)
 #define AZ_BLOCK_LIMIT (4000ull << 20)   /* Azure's largest block */
@@ -41,9 +41,7 @@ struct az {
 	uint64_t block_size;
 	int retry_max;       /* < 0: the client's default */
 	int64_t retry_time_ms;
-	pthread_mutex_t mu;  /* pool */
-	struct bs_http *pool[AZ_POOL_MAX];
-	size_t npool;
+	struct bs_http_pool pool;
 };
 
 /* A signed request and the storage its strings live in. */

@@ -10,50 +10,26 @@
 #include <strings.h>
 
 #include "common/secret.h"
-
-int bs_az_encode(const char *s, int keep_slash, char *out, size_t outsz)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
-			if (o + 1 >= outsz)
-				return -1;
-			out[o++] = (char)c;
-		} else {
-			if (o + 3 >= outsz)
-				return -1;
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	if (o >= outsz)
-		return -1;
-	out[o] = '\0';
-	return 0;
-}
+#include "net/url.h"
 
 int bs_az_target(const struct bs_az_sign_in *in, char *out, size_t outsz)
 {
 	size_t i, o;
 
-	if (bs_az_encode(in->path, 1, out, outsz) < 0)
+	if (bs_url_encode(in->path, 1, out, outsz) < 0)
 		return -1;
 	o = strlen(out);
 	for (i = 0; i < in->nquery; i++) {
 		if (o + 2 >= outsz)
 			return -1;
 		out[o++] = i ? '&' : '?';
-		if (bs_az_encode(in->query[i].name, 0, out + o, outsz - o) < 0)
+		if (bs_url_encode(in->query[i].name, 0, out + o, outsz - o) < 0)
 			return -1;
 		o += strlen(out + o);
 		if (o + 2 >= outsz)
 			return -1;
 		out[o++] = '=';
-		if (bs_az_encode(in->query[i].value, 0, out + o, outsz - o) < 0)
+		if (bs_url_encode(in->query[i].value, 0, out + o, outsz - o) < 0)
 			return -1;
 		o += strlen(out + o);
 	}

@@ -43,10 +43,6 @@ struct bs_az_sign_in {
 	uint64_t content_length;        /* body bytes */
 };
 
-/* Percent-encode s (unreserved A-Za-z0-9-_.~ kept; '/' kept when
- * keep_slash).  -1 when out is too small. */
-int bs_az_encode(const char *s, int keep_slash, char *out, size_t outsz);
-
 /* The encoded path + "?" + encoded query (in the order given); -1 when out
  * is too small. */
 int bs_az_target(const struct bs_az_sign_in *in, char *out, size_t outsz);

@@ -181,8 +181,7 @@ static void s3_free(struct s3 *s)
 
 	if (!s)
 		return;
-	for (i = 0; i < s->npool; i++)
-		bs_http_free(s->pool[i]);
+	bs_http_pool_release(&s->pool);
 	s3_cred_release(&s->cred);
 	free(s->bucket);
 	free(s->prefix);
@@ -192,7 +191,6 @@ static void s3_free(struct s3 *s)
 	free(s->where);
 	for (i = 0; s->object_hdr[i]; i++)
 		free(s->object_hdr[i]);
-	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
 
@@ -216,6 +214,22 @@ nomem:
 	return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 }
 
+/* Every client of the handle: the retry limits of the settings, room for
+ * a read block in memory, the parts of an upload in flight at once. */
+static void pool_init(struct s3 *s)
+{
+	struct bs_http_opts o;
+
+	bs_http_opts_default(&o);
+	if (s->retry_max >= 0)
+		o.retry.max_attempts = s->retry_max + 1;
+	if (s->retry_time_ms > 0)
+		o.retry.budget_ms = (long)s->retry_time_ms;
+	o.max_parallel = S3_PARTS_IN_FLIGHT + 1;
+	o.max_body = S3_BLOCK + (1u << 20);
+	bs_http_pool_init(&s->pool, &o);
+}
+
 static struct s3 *s3_new(const char *loc, const struct bs_repo_settings *set, struct bs_err *err)
 {
 	struct s3 *s = calloc(1, sizeof(*s));
@@ -224,9 +238,9 @@ static struct s3 *s3_new(const char *loc, const struct bs_repo_settings *set, st
 		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	pthread_mutex_init(&s->mu, NULL);
 	s->retry_max = set ? set->retry_max : -1;
 	s->retry_time_ms = set ? set->retry_time_ms : 0;
+	pool_init(s);
 	s->part_size = set && set->part_size ? set->part_size : S3_PART_DEFAULT;
 	if (s->part_size < S3_PART_MIN)
 		s->part_size = S3_PART_MIN;
@@ -242,36 +256,12 @@ static struct s3 *s3_new(const char *loc, const struct bs_repo_settings *set, st
 
 struct bs_http *s3_client(struct s3 *s, struct bs_err *err)
 {
-	struct bs_http_opts o;
-	struct bs_http *c = NULL;
-
-	pthread_mutex_lock(&s->mu);
-	if (s->npool)
-		c = s->pool[--s->npool];
-	pthread_mutex_unlock(&s->mu);
-	if (c)
-		return c;
-	bs_http_opts_default(&o);
-	if (s->retry_max >= 0)
-		o.retry.max_attempts = s->retry_max + 1;
-	if (s->retry_time_ms > 0)
-		o.retry.budget_ms = (long)s->retry_time_ms;
-	o.max_parallel = S3_PARTS_IN_FLIGHT + 1;
-	o.max_body = S3_BLOCK + (1u << 20);
-	return bs_http_new(&o, err);
+	return bs_http_pool_get(&s->pool, err);
 }
 
 void s3_client_put(struct s3 *s, struct bs_http *c)
 {
-	if (!c)
-		return;
-	pthread_mutex_lock(&s->mu);
-	if (s->npool < S3_POOL_MAX) {
-		s->pool[s->npool++] = c;
-		c = NULL;
-	}
-	pthread_mutex_unlock(&s->mu);
-	bs_http_free(c);
+	bs_http_pool_put(&s->pool, c);
 }
 
 int s3_prepare(struct s3 *s, struct s3_req *r, const char *method, const char *key,

@@ -17,10 +17,10 @@
 #include <stdint.h>
 
 #include "net/http.h"
+#include "net/http_pool.h"
 #include "repo/repo_int.h"
 #include "repo/s3_sign.h"
 
-#define S3_POOL_MAX 16                    /* idle HTTP clients kept */
 #define S3_PART_MIN (5ull << 20)          /* S3's smallest part but the last */
 #define S3_PART_DEFAULT (16ull << 20)
 #define S3_PARTS_MAX 10000
@@ -41,9 +41,7 @@ struct s3 {
 	uint64_t part_size;
 	int retry_max;       /* < 0: the client's default */
 	int64_t retry_time_ms;
-	pthread_mutex_t mu;  /* pool */
-	struct bs_http *pool[S3_POOL_MAX];
-	size_t npool;
+	struct bs_http_pool pool;
 };
 
 /* A signed request and the storage its strings live in. */

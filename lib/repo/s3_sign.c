@@ -11,31 +11,7 @@
 
 #include "common/hash.h"
 #include "common/secret.h"
-
-int bs_s3_uri_encode(const char *s, int keep_slash, char *out, size_t outsz)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
-			if (o + 1 >= outsz)
-				return -1;
-			out[o++] = (char)c;
-		} else {
-			if (o + 3 >= outsz)
-				return -1;
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	if (o >= outsz)
-		return -1;
-	out[o] = '\0';
-	return 0;
-}
+#include "net/url.h"
 
 static int cmp_query(const void *a, const void *b)
 {
@@ -63,8 +39,8 @@ static int canonical_query(const struct bs_s3_sign_in *in, char *out, size_t out
 	qsort(q, in->nquery, sizeof(*q), cmp_query);
 	for (i = 0; i < in->nquery && rc == 0; i++) {
 		int n;
-		if (bs_s3_uri_encode(q[i].name, 0, name, sizeof(name)) < 0 ||
-		    bs_s3_uri_encode(q[i].value, 0, value, sizeof(value)) < 0) {
+		if (bs_url_encode(q[i].name, 0, name, sizeof(name)) < 0 ||
+		    bs_url_encode(q[i].value, 0, value, sizeof(value)) < 0) {
 			rc = -1;
 			break;
 		}
@@ -83,7 +59,7 @@ int bs_s3_target(const struct bs_s3_sign_in *in, char *out, size_t outsz)
 	char query[4096];
 	size_t n;
 
-	if (bs_s3_uri_encode(in->path, 1, out, outsz) < 0 || canonical_query(in, query, sizeof(query)) < 0)
+	if (bs_url_encode(in->path, 1, out, outsz) < 0 || canonical_query(in, query, sizeof(query)) < 0)
 		return -1;
 	if (!query[0])
 		return 0;
@@ -185,7 +161,7 @@ static int build_creq(const struct bs_s3_sign_in *in, const struct hdr *h, size_
 	size_t i, o, no = 0;
 	int n;
 
-	if (bs_s3_uri_encode(in->path, 1, path, sizeof(path)) < 0 || canonical_query(in, query, sizeof(query)) < 0)
+	if (bs_url_encode(in->path, 1, path, sizeof(path)) < 0 || canonical_query(in, query, sizeof(query)) < 0)
 		return -1;
 	n = snprintf(creq, csz, "%s\n%s\n%s\n", in->method, path, query);
 	if (n < 0 || (size_t)n >= csz)

@@ -45,10 +45,6 @@ struct bs_s3_sign_in {
 	time_t now;
 };
 
-/* Percent-encode s as SigV4 wants (unreserved A-Za-z0-9-_.~ kept; '/'
- * kept when keep_slash).  -1 when out is too small. */
-int bs_s3_uri_encode(const char *s, int keep_slash, char *out, size_t outsz);
-
 /* The encoded path + "?" + encoded query (sorted), for the URL; -1 when
  * out is too small. */
 int bs_s3_target(const struct bs_s3_sign_in *in, char *out, size_t outsz);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/url.h"
 #include "repo/s3_sign.h"
 #include "harness.h"
 
@@ -87,15 +88,15 @@ TEST(uri_encoding)
 {
 	char out[64];
 
-	CHECK_INT(bs_s3_uri_encode("test$file.text", 1, out, sizeof(out)), 0);
+	CHECK_INT(bs_url_encode("test$file.text", 1, out, sizeof(out)), 0);
 	CHECK_STR(out, "test%24file.text");
-	CHECK_INT(bs_s3_uri_encode("a/b c~_-.", 1, out, sizeof(out)), 0);
+	CHECK_INT(bs_url_encode("a/b c~_-.", 1, out, sizeof(out)), 0);
 	CHECK_STR(out, "a/b%20c~_-.");
-	CHECK_INT(bs_s3_uri_encode("a/b", 0, out, sizeof(out)), 0);
+	CHECK_INT(bs_url_encode("a/b", 0, out, sizeof(out)), 0);
 	CHECK_STR(out, "a%2Fb");
-	CHECK_INT(bs_s3_uri_encode("\xc3\xa9", 0, out, sizeof(out)), 0);
+	CHECK_INT(bs_url_encode("\xc3\xa9", 0, out, sizeof(out)), 0);
 	CHECK_STR(out, "%C3%A9");
-	CHECK_INT(bs_s3_uri_encode("abcdef", 0, out, 4), -1);
+	CHECK_INT(bs_url_encode("abcdef", 0, out, 4), -1);
 }
 
 int main(void)
