@@ -79,30 +79,30 @@ out:
 	return rc;
 }
 
-/* Is it there already, the same? 1 yes, 0 no, -1 there but different. */
+/* Is it there already, the same?  1 yes, 0 no, -1 there but different.
+ * Reads that one record, not the destination's whole catalog. */
 static int already_there(struct bs_repo *to, const struct bs_snap_record *rec, struct bs_err *err)
 {
-	struct bs_catalog c;
-	const struct bs_snap_record *r;
-	struct bs_err e;
-	int rc = 0;
+	struct bs_snap_record r;
+	char key[128], *buf = NULL;
+	size_t len = 0;
+	int rc;
 
-	bs_catalog_init(&c);
-	bs_err_init(&e);
-	if (bs_catalog_load_flags(to, rec->database, BS_CATALOG_QUIET, &c, err) < 0) {
-		bs_catalog_release(&c);
-		return -1;
+	snprintf(key, sizeof(key), "snapshots/%s.json", rec->id);
+	if (bs_repo_get_bytes(to, key, 1 << 20, &buf, &len, err) < 0) {
+		if (err->code != BS_ERR_NOT_FOUND)
+			return -1;
+		bs_err_init(err);
+		return 0;
 	}
-	if ((r = bs_catalog_find(&c, rec->id, 0, &e)) != NULL) {
-		rc = 1;
-		if (r->bytes != rec->bytes ||
-		    (r->has_digests && rec->has_digests && memcmp(r->archive_sha256, rec->archive_sha256, 32) != 0)) {
-			bs_err_set(err, BS_ERR_EXISTS, "snapshot %s is in %s already, with another archive", rec->id,
-				   bs_repo_location(to));
-			rc = -1;
-		}
-	}
-	bs_catalog_release(&c);
+	bs_snap_record_init(&r);
+	rc = bs_snap_record_from_json(&r, buf, len, key, err) < 0 ? -1 : 1;
+	if (rc == 1 && (r.bytes != rec->bytes || (r.has_digests && rec->has_digests &&
+						  memcmp(r.archive_sha256, rec->archive_sha256, 32) != 0)))
+		rc = bs_err_set(err, BS_ERR_EXISTS, "snapshot %s is in %s already, with another archive", rec->id,
+				bs_repo_location(to));
+	bs_snap_record_release(&r);
+	free(buf);
 	return rc;
 }
 
