@@ -21,7 +21,7 @@ REPO=$BS_TMP/repo
 "$BS_BIN/backstop" repo init --repo "$REPO" -q || exit 1
 
 SRC=$(new_db bind_src)
-bs_on_exit "drop_db '$SRC'"
+bs_on_exit drop_db "$SRC"
 pg "$SRC" "create role bind_reader;
 	create table t (id int primary key, v text constraint v_not_empty check (v <> ''));
 	insert into t select g, md5(g::text) from generate_series(1, 3000) g;
@@ -33,7 +33,7 @@ pg "$SRC" "create role bind_reader;
 		(select max(oid) from pg_largeobject_metadata)); end \$\$;" >/dev/null
 bs_on_exit "pg postgres 'drop role if exists bind_reader' >/dev/null"
 OTHER=$(new_db bind_other)
-bs_on_exit "drop_db '$OTHER'"
+bs_on_exit drop_db "$OTHER"
 pg "$OTHER" "create table t (id int primary key, v text); insert into t values (1, 'other');" >/dev/null
 
 drill_dbs() { pg postgres "select datname from pg_database where datname like 'backstop\_drill\_%'"; }
@@ -196,7 +196,7 @@ t_untouched() {
 	target=$(fresh_db_name bind_ok)
 	run_cmd bs restore "$A" --repo "$REPO" -d "$(db_conninfo "$target")" --create
 	expect_exit 0 || return 1
-	bs_on_exit "drop_db '$target'"
+	bs_on_exit drop_db "$target"
 	db_compare "$SRC" "$target"
 }
 run_test "the untouched archive restores exactly" t_untouched

@@ -13,7 +13,7 @@ REPO=$BS_TMP/repo
 "$BS_BIN/backstop" repo init --repo "$REPO" -q || exit 1
 
 MANY=$(new_db locks_many)
-bs_on_exit "drop_db '$MANY'"
+bs_on_exit drop_db "$MANY"
 
 t_many_tables() {
 	local target
@@ -24,7 +24,7 @@ t_many_tables() {
 	run_cmd bs snap --repo "$REPO" -d "$(db_conninfo "$MANY")" --no-encryption -q
 	expect_exit 0 || return 1
 	target=$(fresh_db_name locks_rs)
-	bs_on_exit "drop_db '$target'"
+	bs_on_exit drop_db "$target"
 	run_cmd bs restore latest --repo "$REPO" --database "$MANY" -d "$(db_conninfo "$target")" --create -q
 	expect_exit 0 || return 1
 	db_compare "$MANY" "$target"
