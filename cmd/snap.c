@@ -546,9 +546,8 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	/* every other repository of 'repositories:' gets a copy, unless --repo
-	 * chose one */
-	if (!o_repo && !getenv("BACKSTOP_REPO"))
-		missing = bs_cmd_snap_fan_out(&cfg, out.rec.id, &ferr);
+	 * or BACKSTOP_REPO chose one */
+	missing = bs_cmd_snap_fan_out(&cfg, out.rec.id, &ferr);
 	if (cfg.snap.prune && prune_after(&cfg, &pol, &out, &prune_doc, &err) < 0)
 		rc = bs_cmd_error(&snap_spec, &err);
 	/* the snapshot exists even when pruning failed: its id is the result */

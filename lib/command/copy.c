@@ -163,7 +163,7 @@ int bs_cmd_snap_fan_out(const struct bs_config *cfg, const char *id, struct bs_e
 	size_t i;
 	int failed = 0;
 
-	if (cfg->nrepos < 2 || cfg->selected_repo < 0)
+	if (cfg->nrepos < 2 || cfg->selected_repo < 0 || cfg->repo_chosen)
 		return 0;
 	bs_err_init(&e);
 	if (bs_cmd_repo_open_entry(cfg, (size_t)cfg->selected_repo, &from, &e) < 0) {

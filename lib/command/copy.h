@@ -39,6 +39,7 @@ int bs_snap_copy(struct bs_repo *from, struct bs_repo *to, const char *spec, con
 int bs_cmd_repo_open_entry(const struct bs_config *cfg, size_t i, struct bs_repo **out, struct bs_err *err);
 
 /* After a snap committed snapshot id to entry cfg->selected_repo: copy it
+ * (unless --repo or BACKSTOP_REPO chose the repository: cfg->repo_chosen)
  * to every other entry of 'repositories:'.  Each copy's outcome is logged
  * (info on success, error naming the repository on failure); returns the
  * number of repositories that did not get it (0: all did). */

@@ -124,6 +124,7 @@ int bs_cmd_repo_choose(struct bs_config *cfg, const char *flag, struct bs_err *e
 
 	if (!flag)
 		return 0;
+	cfg->repo_chosen = 1;
 	if ((rc = bs_config_select_repo(cfg, flag, err)) != 0)
 		return rc < 0 ? -1 : 0;
 	if (cfg->nrepos && !strchr(flag, '/') && !strstr(flag, "://")) {

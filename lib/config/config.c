@@ -760,6 +760,7 @@ int bs_config_apply_env(struct bs_config *cfg, struct bs_err *err)
 			return -1;
 		if (rc == 0)
 			cfg->selected_repo = -1;
+		cfg->repo_chosen = 1;
 	}
 	if ((v = env_value("BACKSTOP_JOBS"))) {
 		char *end;

@@ -104,6 +104,8 @@ struct bs_config {
 	} *repos;
 	size_t nrepos;
 	int selected_repo;        /* index into repos of the copy above; -1: none */
+	int repo_chosen;          /* --repo or BACKSTOP_REPO chose the repository: a snap
+				   * writes that one only (no fan-out) */
 
 	struct bs_config_snap {
 		int jobs;                 /* 1..64; 0 = number of cores (the command decides) */

@@ -5,7 +5,7 @@
 #   * one snap writes both; each lists it only once its own copy is
 #     complete; the copies are byte for byte the same (encrypted, never
 #     decrypted); restore from the off-site copy equals the source;
-#   * --repo NAME writes one; snap copy ID --from/--to copies it (and again:
+#   * --repo NAME (or BACKSTOP_REPO=NAME) writes one; snap copy ID --from/--to copies it (and again:
 #     "already in"); snap prune --repo NAME applies that repository's policy;
 #   * a secondary that fails: exit 4, the id still printed, the primary has
 #     the snapshot, stderr names the repository;
@@ -94,6 +94,17 @@ t_retention_per_repo() {
 	expect_exit 0 && check_eq "local keeps both (keep_last 10)" "$(ids local | wc -l)" 2
 }
 run_test "snap prune --repo NAME applies that repository's retention" t_retention_per_repo
+
+t_env_chooses() {
+	local before id
+	before=$(ids offsite)
+	run_cmd env BACKSTOP_REPO=local "$BS_BIN/backstop" snap --config "$CFG" -q
+	expect_exit 0 || return 1
+	id=$(tr -d '\n' <"$OUT_FILE")
+	check "local has it" grep -q "$id" <<<"$(ids local)"
+	check_eq "offsite is unchanged (no fan-out when BACKSTOP_REPO chose one)" "$(ids offsite)" "$before"
+}
+run_test "BACKSTOP_REPO=NAME writes that one only, as --repo does" t_env_chooses
 
 t_secondary_fails() {
 	local bad=$BS_TMP/bad.yaml before id
