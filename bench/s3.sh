@@ -59,7 +59,7 @@ fi
 rm -rf "$WORK/s3data" "$WORK/local"
 mkdir -p "$WORK/s3data"
 S3PORT=$((20000 + RANDOM % 10000))
-"$S3RVER" -d "$WORK/s3data" -a 127.0.0.1 -p "$S3PORT" -s --configure-bucket bench >/dev/null 2>&1 &
+node --openssl-legacy-provider "$ROOT/tests/net/s3rver.js" "$WORK/s3data" 127.0.0.1 "$S3PORT" bench >/dev/null 2>&1 &
 S3PID=$!
 for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$S3PORT") 2>/dev/null && break; sleep 0.1; done
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER

@@ -15,11 +15,11 @@ set -euo pipefail
 N=${1:-1000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$ROOT/${BUILD:-build}/bin
-S3RVER=$ROOT/tests/node/node_modules/.bin/s3rver
+S3RVER=$ROOT/tests/net/s3rver.js # s3rver with Signature V4 checked
 WORK=$(mktemp -d /tmp/bs-catalog.XXXXXX)
 PORT=$((20000 + RANDOM % 10000))
 trap 'kill $S3PID 2>/dev/null; rm -rf "$WORK"' EXIT
-"$S3RVER" -d "$WORK/s3" -a 127.0.0.1 -p "$PORT" -s --configure-bucket bench >/dev/null 2>&1 &
+node --openssl-legacy-provider "$S3RVER" "$WORK/s3" 127.0.0.1 "$PORT" bench >/dev/null 2>&1 &
 S3PID=$!
 for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
