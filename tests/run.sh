@@ -191,7 +191,7 @@ fi
 # The Azure Blob test server (Azurite), likewise for the contract suite and
 # the Azure scenarios.
 want_azure=
-if [ "$mode" != integration ] && matches "unit/repo/contract_test"; then want_azure=1; fi
+if [ "$mode" != integration ] && { matches "unit/repo/contract_test" || matches "unit/repo/azure_gate_test"; }; then want_azure=1; fi
 for f in tests/integration/azure_*.sh; do
 	if [ "$mode" != unit ] && [ -f "$f" ] && matches "$f"; then want_azure=1; fi
 done

@@ -26,6 +26,7 @@
  * nothing is visible before that).
  */
 #include <ctype.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -438,6 +439,76 @@ static int az_commit_blocks(struct objstore *os, struct os_req *q, const char *k
 	return rc;
 }
 
+/* ---- the gate of object leases: a blob lease ---- */
+
+#define AZ_GATE_SECONDS 15 /* Azure's shortest lease: a gate whose holder died is free this soon */
+
+static int gate_request(struct az *a, const char *name, const char *const *extra, const char *what,
+			long *status, struct bs_err *err)
+{
+	struct bs_az_query qv[1] = { { "comp", "lease" } };
+	char key[96];
+	struct os_req q;
+	int rc;
+
+	snprintf(key, sizeof(key), "leases/%s.gate", name);
+	rc = az_request(a, &q, "PUT", key, qv, 1, extra, "", 0, what, err);
+	*status = q.http.res.status;
+	os_req_release(&q);
+	return rc;
+}
+
+/* A blob lease of AZ_GATE_SECONDS on leases/<name>.gate (created the
+ * first time); 409 LeaseAlreadyPresent is BS_ERR_LOCKED. */
+static int az_gate_enter(struct objstore *os, const char *name, char token[64], struct bs_err *err)
+{
+	struct az *a = (struct az *)os;
+	unsigned char r[16];
+	char dur[48], prop[96], key[96];
+	const char *extra[4] = { "x-ms-lease-action: acquire", dur, prop, NULL };
+	const char *create[3] = { AZ_BLOB, "If-None-Match: *", NULL };
+	long status = 0;
+	int tries;
+
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		return bs_err_set(err, BS_ERR_INTERNAL, "no random bytes for a lease id");
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	snprintf(token, 64, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2],
+		 r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
+	snprintf(dur, sizeof(dur), "x-ms-lease-duration: %d", AZ_GATE_SECONDS);
+	snprintf(prop, sizeof(prop), "x-ms-proposed-lease-id: %s", token);
+	for (tries = 0; tries < 2; tries++) {
+		if (gate_request(a, name, extra, "take the lease gate", &status, err) == 0)
+			return 0;
+		if (status == 409) {
+			bs_err_set(err, BS_ERR_LOCKED, "the gate of lease '%s' in %s is taken", name, os->where);
+			return -1;
+		}
+		if (err->code != BS_ERR_NOT_FOUND || tries)
+			return -1;
+		/* the first lease of this name: make its gate */
+		bs_err_init(err);
+		snprintf(key, sizeof(key), "leases/%s.gate", name);
+		if (objstore_simple(os, "PUT", key, create, "", 0, err) < 0) {
+			if (err->code != BS_ERR_EXISTS)
+				return -1;
+			bs_err_init(err);
+		}
+	}
+	return -1;
+}
+
+static int az_gate_leave(struct objstore *os, const char *name, const char *token, struct bs_err *err)
+{
+	char id[96];
+	const char *extra[3] = { "x-ms-lease-action: release", id, NULL };
+	long status;
+
+	snprintf(id, sizeof(id), "x-ms-lease-id: %s", token);
+	return gate_request((struct az *)os, name, extra, "release the lease gate", &status, err);
+}
+
 /* ---- the driver and the ops table ---- */
 
 static const struct objstore_driver az_driver = {
@@ -460,6 +531,8 @@ static const struct objstore_driver az_driver = {
 	.part = az_block,
 	.complete = az_commit_blocks,
 	.abort = NULL,           /* uncommitted blocks are dropped by Azure after a week */
+	.gate_enter = az_gate_enter,
+	.gate_leave = az_gate_leave,
 };
 
 static int az_open(struct bs_repo *r, const char *location, const struct bs_repo_settings *set,

@@ -119,14 +119,78 @@ static int write_holder(const struct bs_object_store *st, struct bs_repo_lease *
 	return rc;
 }
 
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Enter the store's gate (if it has one): 1 entered (or no gate), 0 held
+ * by another (try again later), -1 error. */
+static int gate_try(const struct bs_object_store *st, const struct bs_repo_lease *l, char token[64],
+		    struct bs_err *err)
+{
+	token[0] = '\0';
+	if (!st->gate_enter)
+		return 1;
+	if (st->gate_enter(st->ctx, l->name, token, err) == 0)
+		return 1;
+	if (err->code != BS_ERR_LOCKED)
+		return -1;
+	bs_err_init(err);
+	return 0;
+}
+
+static int gate_leave(const struct bs_object_store *st, const struct bs_repo_lease *l, const char *token,
+		      int rc, struct bs_err *err)
+{
+	struct bs_err e;
+
+	if (!token[0])
+		return rc;
+	bs_err_init(&e);
+	if (st->gate_leave(st->ctx, l->name, token, rc < 0 ? &e : err) < 0 && rc == 0)
+		return -1; /* it expires on its own; the caller learns that it failed */
+	return rc;
+}
+
+/* One try: no conflict -> our holder object written.  1 had, 0 not (h
+ * says why), -1 error. */
+static int try_once(const struct bs_object_store *st, struct bs_repo_lease *l, const char *key, struct holders *h,
+		    struct bs_err *err)
+{
+	char token[64];
+	int in = gate_try(st, l, token, err), rc;
+
+	if (in <= 0) {
+		memset(h, 0, sizeof(*h));
+		snprintf(h->who, sizeof(h->who), "%s", "another holder is taking or renewing it right now");
+		return in;
+	}
+	rc = scan(st, l, key, h, err);
+	if (rc == 0 && !h->conflict) {
+		rc = write_holder(st, l, key, err);
+		/* without a gate, two writers may have written at once: look again */
+		if (rc == 0 && !token[0] && scan(st, l, key, h, err) < 0)
+			rc = -1;
+		if (rc == 0 && h->conflict && st->remove(st->ctx, key, err) < 0) /* lost the race: back off */
+			rc = -1;
+	}
+	rc = gate_leave(st, l, token, rc, err);
+	return rc < 0 ? -1 : !h->conflict;
+}
+
 int bs_object_lease_acquire(const struct bs_object_store *st, struct bs_repo_lease *l, int wait_ms,
 			    struct bs_err *err)
 {
 	struct holder_key *me = calloc(1, sizeof(*me));
-	struct timespec t0, t;
+	struct timespec t0;
 	struct holders h;
 	char host[64] = "host";
 	unsigned seed;
+	int rc;
 
 	if (!me)
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
@@ -138,50 +202,55 @@ int bs_object_lease_acquire(const struct bs_object_store *st, struct bs_repo_lea
 	seed = (unsigned)(t0.tv_nsec ^ getpid());
 	snprintf(me->key, sizeof(me->key), "leases/%s/%s-%ld-%08x.json", l->name, host, (long)getpid(),
 		 rand_r(&seed));
-	for (;;) {
-		long waited;
-		if (scan(st, l, me->key, &h, err) < 0)
-			goto fail;
-		if (!h.conflict) {
-			if (write_holder(st, l, me->key, err) < 0 || scan(st, l, me->key, &h, err) < 0)
-				goto fail;
-			if (!h.conflict) {
-				l->priv = me;
-				return 0;
-			}
-			if (st->remove(st->ctx, me->key, err) < 0) /* lost the race: back off */
-				goto fail;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		waited = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
-		if (wait_ms >= 0 && waited >= wait_ms) {
+	while ((rc = try_once(st, l, me->key, &h, err)) == 0) {
+		if (wait_ms >= 0 && elapsed_ms(&t0) >= wait_ms) {
 			bs_err_set(err, BS_ERR_LOCKED, "%s is locked (lease '%s')", st->where, l->name);
 			bs_err_detail(err, "held %s", h.who);
 			bs_err_hint(err, "wait for it to finish; a holder that died is taken over when its lease "
 					 "expires");
-			goto fail;
+			break;
 		}
 		usleep(500000 + (useconds_t)(rand_r(&seed) % 1000) * 1000);
 	}
-fail:
+	if (rc == 1) {
+		l->priv = me;
+		return 0;
+	}
 	free(me);
 	return -1;
 }
 
+/* The gate is held for a few requests at a time: wait for it this long
+ * at most (beyond the store's expiry of a gate whose holder died). */
+#define GATE_WAIT_MS 30000
+
 int bs_object_lease_renew(const struct bs_object_store *st, struct bs_repo_lease *l, struct bs_err *err)
 {
 	struct holder_key *me = l->priv;
-	char *buf = NULL;
+	struct timespec t0;
+	char *buf = NULL, token[64];
 	size_t len;
+	int in, rc;
 
-	if (st->get(st->ctx, me->key, &buf, &len, err) < 0) {
-		if (err->code == BS_ERR_NOT_FOUND)
-			bs_err_set(err, BS_ERR_LOCKED, "lease '%s' in %s was taken over by another host (it expired)",
-				   l->name, st->where);
-		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while ((in = gate_try(st, l, token, err)) == 0) {
+		if (elapsed_ms(&t0) >= GATE_WAIT_MS) {
+			bs_err_set(err, BS_ERR_LOCKED, "unable to renew lease '%s' in %s: its gate stayed taken for "
+						       "%ds", l->name, st->where, GATE_WAIT_MS / 1000);
+			return -1;
+		}
+		usleep(200000);
 	}
+	if (in < 0)
+		return -1;
+	rc = st->get(st->ctx, me->key, &buf, &len, err);
+	if (rc < 0 && err->code == BS_ERR_NOT_FOUND)
+		bs_err_set(err, BS_ERR_LOCKED, "lease '%s' in %s was taken over by another host (it expired)", l->name,
+			   st->where);
 	free(buf);
-	return write_holder(st, l, me->key, err);
+	if (rc == 0)
+		rc = write_holder(st, l, me->key, err);
+	return gate_leave(st, l, token, rc, err);
 }
 
 int bs_object_lease_release(const struct bs_object_store *st, struct bs_repo_lease *l, struct bs_err *err)

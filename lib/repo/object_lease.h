@@ -16,6 +16,14 @@
  * over), then it is rewritten with a new expiry.  release: deleted.
  * Expiry is judged by each reader's clock: hosts sharing a repository need
  * clocks within a small part of the TTL of each other.
+ *
+ * A store with native locks (Azure's blob leases) provides a gate: a mutex
+ * whose expiry the store keeps.  Then every scan-and-write (acquire, with
+ * its take-overs) and every renewal runs inside the gate, so two hosts
+ * never decide at once and a renewal never races a take-over; no back-off
+ * and re-scan is needed.  Holders stay objects either way: a native lock
+ * has one holder, and the repository lease has many shared ones (snaps,
+ * drills) besides the exclusive one (prune), each readable by an operator.
  */
 #ifndef BS_REPO_OBJECT_LEASE_H
 #define BS_REPO_OBJECT_LEASE_H
@@ -31,6 +39,11 @@ struct bs_object_store {
 	int (*get)(void *ctx, const char *key, char **buf, size_t *len, struct bs_err *err);
 	int (*list)(void *ctx, const char *prefix, bs_repo_list_fn fn, void *ud, struct bs_err *err);
 	int (*remove)(void *ctx, const char *key, struct bs_err *err); /* missing: fine */
+	/* optional (both or neither): enter the gate of lease name, or
+	 * BS_ERR_LOCKED at once when another holds it (token: what leave
+	 * needs); leave it. */
+	int (*gate_enter)(void *ctx, const char *name, char token[64], struct bs_err *err);
+	int (*gate_leave)(void *ctx, const char *name, const char *token, struct bs_err *err);
 	const char *where; /* the store, for messages */
 };
 

@@ -473,15 +473,32 @@ static int lease_remove(void *ctx, const char *key, struct bs_err *err)
 	return objstore_delete(ctx, key, err);
 }
 
+static int lease_gate_enter(void *ctx, const char *name, char token[64], struct bs_err *err)
+{
+	struct objstore *os = ctx;
+
+	return os->drv->gate_enter(os, name, token, err);
+}
+
+static int lease_gate_leave(void *ctx, const char *name, const char *token, struct bs_err *err)
+{
+	struct objstore *os = ctx;
+
+	return os->drv->gate_leave(os, name, token, err);
+}
+
 static void store_of(struct bs_repo *r, struct bs_object_store *st)
 {
 	struct objstore *os = r->priv;
+	int gate = os->drv->gate_enter && os->drv->gate_leave;
 
 	st->ctx = os;
 	st->put = lease_put;
 	st->get = lease_get;
 	st->list = lease_list;
 	st->remove = lease_remove;
+	st->gate_enter = gate ? lease_gate_enter : NULL;
+	st->gate_leave = gate ? lease_gate_leave : NULL;
 	st->where = os->where;
 }
 

@@ -88,6 +88,11 @@ struct objstore_driver {
 	int (*complete)(struct objstore *os, struct os_req *q, const char *key, const char *upload,
 			char *const *etags, int n, int create_only, struct bs_err *err);
 	int (*abort)(struct objstore *os, const char *key, const char *upload, struct bs_err *err);
+
+	/* Optional (both or neither): the gate of object leases
+	 * (object_lease.h), a mutex whose expiry the store keeps. */
+	int (*gate_enter)(struct objstore *os, const char *name, char token[64], struct bs_err *err);
+	int (*gate_leave)(struct objstore *os, const char *name, const char *token, struct bs_err *err);
 };
 
 struct objstore {
