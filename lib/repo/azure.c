@@ -443,32 +443,22 @@ static int az_commit_blocks(struct objstore *os, struct os_req *q, const char *k
 
 #define AZ_GATE_SECONDS 15 /* Azure's shortest lease: a gate whose holder died is free this soon */
 
-static int gate_request(struct az *a, const char *name, const char *const *extra, const char *what,
-			long *status, struct bs_err *err)
-{
-	struct bs_az_query qv[1] = { { "comp", "lease" } };
-	char key[96];
-	struct os_req q;
-	int rc;
-
-	snprintf(key, sizeof(key), "leases/%s.gate", name);
-	rc = az_request(a, &q, "PUT", key, qv, 1, extra, "", 0, what, err);
-	*status = q.http.res.status;
-	os_req_release(&q);
-	return rc;
-}
-
-/* A blob lease of AZ_GATE_SECONDS on leases/<name>.gate (created the
- * first time); 409 LeaseAlreadyPresent is BS_ERR_LOCKED. */
+/* Enter: make the blob leases/<name>.gate (If-None-Match: *, so two
+ * makers are fine) and take a blob lease of AZ_GATE_SECONDS on it; 409
+ * LeaseAlreadyPresent is BS_ERR_LOCKED.  Leave: delete the blob with the
+ * lease id, which ends the lease and leaves nothing behind (a gate whose
+ * lease ran out and went to another holder is theirs: 412, left alone). */
 static int az_gate_enter(struct objstore *os, const char *name, char token[64], struct bs_err *err)
 {
 	struct az *a = (struct az *)os;
+	struct bs_az_query qv[1] = { { "comp", "lease" } };
 	unsigned char r[16];
 	char dur[48], prop[96], key[96];
-	const char *extra[4] = { "x-ms-lease-action: acquire", dur, prop, NULL };
+	const char *lease[4] = { "x-ms-lease-action: acquire", dur, prop, NULL };
 	const char *create[3] = { AZ_BLOB, "If-None-Match: *", NULL };
-	long status = 0;
-	int tries;
+	struct os_req q;
+	long status;
+	int tries, rc;
 
 	if (RAND_bytes(r, sizeof(r)) != 1)
 		return bs_err_set(err, BS_ERR_INTERNAL, "no random bytes for a lease id");
@@ -478,35 +468,84 @@ static int az_gate_enter(struct objstore *os, const char *name, char token[64], 
 		 r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
 	snprintf(dur, sizeof(dur), "x-ms-lease-duration: %d", AZ_GATE_SECONDS);
 	snprintf(prop, sizeof(prop), "x-ms-proposed-lease-id: %s", token);
-	for (tries = 0; tries < 2; tries++) {
-		if (gate_request(a, name, extra, "take the lease gate", &status, err) == 0)
+	snprintf(key, sizeof(key), "leases/%s.gate", name);
+	for (tries = 0; tries < 3; tries++) {
+		if (objstore_simple(os, "PUT", key, create, "", 0, err) < 0) {
+			if (err->code != BS_ERR_EXISTS) /* there already (412/409): fine */
+				return -1;
+			bs_err_init(err);
+		}
+		rc = az_request(a, &q, "PUT", key, qv, 1, lease, "", 0, "take the lease gate", err);
+		status = q.http.res.status;
+		os_req_release(&q);
+		if (rc == 0)
 			return 0;
 		if (status == 409) {
 			bs_err_set(err, BS_ERR_LOCKED, "the gate of lease '%s' in %s is taken", name, os->where);
 			return -1;
 		}
-		if (err->code != BS_ERR_NOT_FOUND || tries)
+		if (err->code != BS_ERR_NOT_FOUND) /* deleted by its last holder in between: again */
 			return -1;
-		/* the first lease of this name: make its gate */
 		bs_err_init(err);
-		snprintf(key, sizeof(key), "leases/%s.gate", name);
-		if (objstore_simple(os, "PUT", key, create, "", 0, err) < 0) {
-			if (err->code != BS_ERR_EXISTS)
-				return -1;
-			bs_err_init(err);
-		}
 	}
-	return -1;
+	return bs_err_set(err, BS_ERR_LOCKED, "the gate of lease '%s' in %s keeps vanishing", name, os->where);
 }
 
 static int az_gate_leave(struct objstore *os, const char *name, const char *token, struct bs_err *err)
 {
-	char id[96];
-	const char *extra[3] = { "x-ms-lease-action: release", id, NULL };
-	long status;
+	char id[96], key[96];
+	const char *extra[2] = { id, NULL };
+	int rc;
 
 	snprintf(id, sizeof(id), "x-ms-lease-id: %s", token);
-	return gate_request((struct az *)os, name, extra, "release the lease gate", &status, err);
+	snprintf(key, sizeof(key), "leases/%s.gate", name);
+	rc = objstore_simple(os, "DELETE", key, extra, NULL, 0, err);
+	if (rc < 0 && (err->code == BS_ERR_NOT_FOUND || err->code == BS_ERR_EXISTS)) {
+		bs_err_init(err); /* gone, or (412) no longer ours */
+		rc = 0;
+	}
+	return rc;
+}
+
+/* Discard the uncommitted blocks of key.  Azure has no call for that, but
+ * a commit drops every uncommitted block: commit an empty block list, only
+ * if no blob is there (If-None-Match: *), then delete that empty blob, only
+ * if it is still the one just made (If-Match).  A blob already committed
+ * under key is left alone (its writer finished; stray blocks of it go with
+ * Azure's weekly clean-up). */
+static int az_discard_blocks(struct objstore *os, const char *key, const char *upload, struct bs_err *err)
+{
+	struct az *a = (struct az *)os;
+	static const char empty[] = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList></BlockList>";
+	struct bs_az_query qv[1] = { { "comp", "blocklist" } };
+	const char *extra[2] = { "If-None-Match: *", NULL };
+	const char *match[2] = { NULL, NULL };
+	char hdr[200];
+	const char *etag;
+	struct os_req q;
+	int rc;
+
+	(void)upload;
+	rc = az_request(a, &q, "PUT", key, qv, 1, extra, empty, sizeof(empty) - 1, "discard the blocks of", err);
+	etag = rc == 0 ? bs_http_header(&q.http.res, "ETag") : NULL;
+	if (etag)
+		snprintf(hdr, sizeof(hdr), "If-Match: %s", etag);
+	os_req_release(&q);
+	if (rc < 0) {
+		if (err->code != BS_ERR_EXISTS)
+			return -1;
+		bs_err_init(err); /* committed by its writer: not ours to touch */
+		return 0;
+	}
+	if (!etag)
+		return bs_err_set(err, BS_ERR_NET, "Azure gave no ETag for the empty blob '%s' in %s", key, os->where);
+	match[0] = hdr;
+	rc = objstore_simple(os, "DELETE", key, match, NULL, 0, err);
+	if (rc < 0 && (err->code == BS_ERR_NOT_FOUND || err->code == BS_ERR_EXISTS)) {
+		bs_err_init(err); /* gone, or replaced by a writer meanwhile (412): theirs now */
+		rc = 0;
+	}
+	return rc;
 }
 
 /* ---- the driver and the ops table ---- */
@@ -530,7 +569,7 @@ static const struct objstore_driver az_driver = {
 	.begin = NULL,           /* blocks need no upload id */
 	.part = az_block,
 	.complete = az_commit_blocks,
-	.abort = NULL,           /* uncommitted blocks are dropped by Azure after a week */
+	.abort = az_discard_blocks,
 	.gate_enter = az_gate_enter,
 	.gate_leave = az_gate_leave,
 };

@@ -424,13 +424,14 @@ int objstore_list_unfinished(struct bs_repo *r, bs_repo_upload_fn fn, void *ud, 
 	return u.os->drv->list(u.os, OS_UPLOADS, 1, one_marker, &u, err);
 }
 
-/* Abort the upload the marker names (stores that keep parts until told),
- * then remove the marker (which also makes a writer still running fail
+/* Abort the upload the marker names (S3: its multipart upload; Azure: the
+ * uncommitted blocks of its key), then remove the marker (which also makes a writer still running fail
  * at its commit). */
 int objstore_remove_unfinished(struct bs_repo *r, const char *id, struct bs_err *err)
 {
 	struct objstore *os = r->priv;
 	char key[BS_REPO_KEY_MAX + 1] = "", upload[1024] = "", *body = NULL;
+	struct bs_err e;
 	size_t len;
 
 	if (strncmp(id, OS_UPLOADS, strlen(OS_UPLOADS)) != 0 || strchr(id + strlen(OS_UPLOADS), '/'))
@@ -443,8 +444,9 @@ int objstore_remove_unfinished(struct bs_repo *r, const char *id, struct bs_err 
 	}
 	sscanf(body, "%512s %1023s", key, upload);
 	free(body);
-	if (os->drv->abort && key[0] && upload[0] && strcmp(upload, "-") != 0 &&
-	    os->drv->abort(os, key, upload, err) < 0)
+	bs_err_init(&e);
+	if (os->drv->abort && key[0] && bs_repo_check_key(key, &e) == 0 && /* a marker is data: check it */
+	    os->drv->abort(os, key, upload[0] && strcmp(upload, "-") != 0 ? upload : NULL, err) < 0)
 		return -1;
 	return objstore_delete(os, id, err);
 }

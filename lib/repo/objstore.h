@@ -80,8 +80,9 @@ struct objstore_driver {
 	 * part no (1-based) of len bytes.  complete: commit n parts in order
 	 * (etags[i] from part i + 1 when part_etag) with If-None-Match: * when
 	 * create_only, using q (the caller releases it: it reads the attempts
-	 * and the error).  abort: discard it (NULL: uncommitted parts expire
-	 * on their own). */
+	 * and the error).  abort: discard the parts sent for key (upload: the
+	 * id begin gave, or NULL when unknown or the store needs none); an
+	 * object already committed under key is left alone. */
 	int (*begin)(struct objstore *os, const char *key, char **upload, struct bs_err *err);
 	int (*part)(struct objstore *os, struct os_req *r, const char *key, const char *upload, int no,
 		    const void *buf, size_t len, struct bs_err *err);

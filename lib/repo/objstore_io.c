@@ -169,6 +169,19 @@ static int first_block(struct getter *g, struct bs_err *err)
 	return 0;
 }
 
+/* Move the transfers in flight along without waiting: the client's loop
+ * runs only inside bs_http_next, so a block fetched ahead (or a part sent
+ * ahead) progresses while the caller works only if it is pumped. */
+static void get_pump(struct getter *g)
+{
+	struct bs_http_req *r;
+
+	while (bs_http_pending(g->c) > 0 && (r = bs_http_next(g->c, 0))) {
+		((struct block *)r->user)->done = 1;
+		((struct block *)r->user)->busy = 0;
+	}
+}
+
 static ssize_t get_read(void *priv, void *buf, size_t len, struct bs_err *err)
 {
 	struct getter *g = priv;
@@ -177,6 +190,8 @@ static ssize_t get_read(void *priv, void *buf, size_t len, struct bs_err *err)
 
 	if (!b->busy && !b->done)
 		return 0; /* nothing more was requested: the end */
+	if (b->done)
+		get_pump(g); /* the block ahead, while this one is consumed */
 	if (block_wait(g, b, err) < 0)
 		return -1;
 	n = b->q.http.res.body_len - g->used;
@@ -422,10 +437,25 @@ static int send_part(struct putter *p, struct bs_err *err)
 	return 0;
 }
 
+/* Parts in flight progress while the writer fills the next one (see
+ * get_pump); those that finished are taken in (their ETags kept). */
+static int put_pump(struct putter *p, struct bs_err *err)
+{
+	struct bs_http_req *r;
+
+	while (bs_http_pending(p->c) > 0 && (r = bs_http_next(p->c, 0)))
+		if (part_done(p, r->user, err) < 0)
+			return -1;
+	return 0;
+}
+
 static int put_write(void *priv, const void *buf, size_t len, struct bs_err *err)
 {
 	struct putter *p = priv;
 	const char *b = buf;
+
+	if (put_pump(p, err) < 0)
+		return -1;
 
 	while (len > 0) {
 		size_t n;
@@ -533,7 +563,7 @@ static int put_abort(void *priv, struct bs_err *err)
 	bs_err_init(&e);
 	wait_all(p, &e); /* parts in flight end first; their outcome no longer matters */
 	p->done = 1;
-	if (p->upload && p->os->drv->abort)
+	if (p->multipart && p->os->drv->abort)
 		rc = p->os->drv->abort(p->os, p->key, p->upload, err);
 	free(p->upload);
 	p->upload = NULL;

@@ -88,8 +88,12 @@ int s3_mpu_abort(struct objstore *os, const char *key, const char *upload, struc
 {
 	struct bs_s3_query qv[1] = { { "uploadId", upload } };
 	struct os_req q;
-	int rc = s3_request((struct s3 *)os, &q, "DELETE", key, qv, 1, NULL, NULL, 0,
-			    "abort the multipart upload of", err);
+	int rc;
+
+	if (!upload) /* no multipart upload was started */
+		return 0;
+	rc = s3_request((struct s3 *)os, &q, "DELETE", key, qv, 1, NULL, NULL, 0, "abort the multipart upload of",
+			err);
 
 	if (rc < 0 && err->code == BS_ERR_NOT_FOUND) {
 		bs_err_init(err); /* gone already */

@@ -11,9 +11,9 @@
 #   * a SAS token with read and list permissions only: the catalog reads,
 #     and a snap fails clearly (exit 3, the missing permission named) and
 #     lists nothing new;
-#   * a snap killed with SIGKILL during its upload: no snapshot listed; the
-#     next prune removes its upload marker (its uncommitted blocks are
-#     Azure's to drop);
+#   * a snap killed with SIGKILL once its blocks are on the server: no
+#     snapshot listed; the next prune removes its upload marker and discards
+#     its uncommitted blocks, leaving no blob behind;
 #   * plain http to a host that is not loopback is refused (exit 2).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -47,6 +47,11 @@ WHERE="container '$BS_TEST_AZURE_CONTAINER' of account '$BS_TEST_AZURE_ACCOUNT' 
 az_keys() {
 	python3 "$BS_ROOT/tests/net/azure_admin.py" list "$BS_TEST_AZURE_ENDPOINT" "$BS_TEST_AZURE_ACCOUNT" \
 		"$BS_TEST_AZURE_CONTAINER" "$1"
+}
+# az_admin VERB BLOB: azure_admin.py's uncommitted / get on one blob
+az_admin() {
+	python3 "$BS_ROOT/tests/net/azure_admin.py" "$1" "$BS_TEST_AZURE_ENDPOINT" "$BS_TEST_AZURE_ACCOUNT" \
+		"$BS_TEST_AZURE_CONTAINER" "$2"
 }
 
 # about 14 MB that zstd cannot shrink: three 5 MiB blocks
@@ -124,28 +129,31 @@ t_sas_read_only() {
 run_test "a SAS token without write permission: reads work, a snap fails clearly (exit 3)" t_sas_read_only
 
 t_killed() {
-	local pid i before
+	local pid before blob
 	before=$(az_keys "$PREFIX/snapshots/" | wc -l)
 	"$BS_BIN/backstop-snap" --config "$CFG" --no-encryption -q >/dev/null 2>"$BS_TMP/kill.err" </dev/null &
 	pid=$!
-	for ((i = 0; i < 200; i++)); do
-		az_keys "$PREFIX/tmp/uploads/" | grep -q . && break
-		sleep 0.05
-	done
+	# the blob the dead snap is writing: named by its marker, with blocks
+	blob=$(az_admin wait-blocks "$PREFIX")
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+	[ -n "$blob" ] || { t_fail "the snap wrote no block before it ended: $(head -c 300 "$BS_TMP/kill.err")"; return 1; }
+	blob=${blob#"$PREFIX/"}
 	check_eq "no snapshot recorded" "$(az_keys "$PREFIX/snapshots/" | wc -l)" "$before"
 	[ "$(az_keys "$PREFIX/tmp/uploads/" | wc -l)" -ge 1 ] || t_fail "no unfinished upload marker after the kill"
+	[ "$(az_admin uncommitted "$PREFIX/$blob")" -gt 0 ] || t_fail "no uncommitted blocks after the kill"
 	printf 'orphan_grace: 1s\nkeep_last: 5\n' >"$BS_TMP/prune.yaml"
 	sleep 5 # the dead snap's lease expires (lease_ttl 4s); the upload is older than the grace
 	run_cmd bs snap prune --config "$CFG" --policy "$BS_TMP/prune.yaml"
 	expect_exit 0 || return 1
 	check_eq "the unfinished upload is gone" "$(az_keys "$PREFIX/tmp/" | wc -l)" 0
+	check_eq "its uncommitted blocks are discarded" "$(az_admin uncommitted "$PREFIX/$blob")" 0
+	check_eq "and no blob was left under its key" "$(az_keys "$PREFIX/$blob")" ""
 	check_eq "the snapshot is kept" "$(az_keys "$PREFIX/snapshots/" | wc -l)" "$before"
 	run_cmd bs snap list --config "$CFG" --json
 	expect_exit 0 && check_eq "still listed" "$(jq -r '.snapshots | length' "$OUT_FILE")" "$before"
 }
-run_test "snap killed during its upload: nothing listed; prune removes the upload" t_killed
+run_test "snap killed during its upload: nothing listed; prune removes the upload and its blocks" t_killed
 
 t_plain_http() {
 	run_cmd bs snap list --repo "azure://$BS_TEST_AZURE_ACCOUNT/$BS_TEST_AZURE_CONTAINER/x?endpoint=http://backups.example.com/acct"

@@ -10,6 +10,14 @@ of Shared Key and service SAS independent of backstop's C one):
                                                           under PREFIX
   azure_admin.py blocks ENDPOINT ACCOUNT CONTAINER BLOB print the number of
                                                           committed blocks
+  azure_admin.py uncommitted ENDPOINT ACCOUNT CONTAINER BLOB  the number of
+                                                          uncommitted blocks
+                                                          (0: none, or no blob)
+  azure_admin.py get ENDPOINT ACCOUNT CONTAINER BLOB    print the blob
+  azure_admin.py wait-blocks ENDPOINT ACCOUNT CONTAINER PREFIX
+                          wait (10 s at most) until an upload marked under
+                          PREFIX/tmp/uploads/ has uncommitted blocks; print
+                          its blob (PREFIX/key)
 
 The account key comes from AZURE_STORAGE_KEY (never an argument: it would
 show in ps).  ENDPOINT is path-style (Azurite): http://127.0.0.1:PORT/ACCOUNT.
@@ -22,6 +30,7 @@ import hashlib
 import hmac
 import os
 import sys
+import time
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -72,6 +81,47 @@ def blocks(endpoint, account, name, blob):
     print(len(root.findall("CommittedBlocks/Block")))
 
 
+def uncommitted(endpoint, account, name, blob):
+    print(count_uncommitted(endpoint, account, name, blob))  # 404: neither a blob nor blocks
+
+
+def names(endpoint, account, name, prefix):
+    q = [("restype", "container"), ("comp", "list"), ("prefix", prefix)]
+    root = ET.fromstring(request("GET", endpoint, account, name, q))
+    return [b.findtext("Name") for b in root.iter("Blob")]
+
+
+def count_uncommitted(endpoint, account, name, blob):
+    try:
+        body = request("GET", endpoint, account, "%s/%s" % (name, blob),
+                       [("comp", "blocklist"), ("blocklisttype", "uncommitted")])
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            return 0
+        raise
+    return len(ET.fromstring(body).findall("UncommittedBlocks/Block"))
+
+
+def wait_blocks(endpoint, account, name, prefix):
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        for m in names(endpoint, account, name, prefix + "/tmp/uploads/"):
+            try:
+                key = request("GET", endpoint, account, "%s/%s" % (name, m), []).decode().split("\n")[0]
+            except urllib.error.HTTPError:
+                continue  # finished meanwhile
+            blob = "%s/%s" % (prefix, key)
+            if count_uncommitted(endpoint, account, name, blob) > 0:
+                print(blob)
+                return
+        time.sleep(0.01)
+    sys.exit("no upload under %s/tmp/uploads/ got a block within 10 s" % prefix)
+
+
+def get(endpoint, account, name, blob):
+    sys.stdout.write(request("GET", endpoint, account, "%s/%s" % (name, blob), []).decode())
+
+
 def container(endpoint, account, name):
     url = "%s/%s?restype=container" % (endpoint, name)
     path = urllib.parse.urlsplit(url).path
@@ -104,6 +154,12 @@ if __name__ == "__main__":
         container(*sys.argv[2:])
     elif len(sys.argv) == 6 and sys.argv[1] == "blocks":
         blocks(*sys.argv[2:])
+    elif len(sys.argv) == 6 and sys.argv[1] == "uncommitted":
+        uncommitted(*sys.argv[2:])
+    elif len(sys.argv) == 6 and sys.argv[1] == "wait-blocks":
+        wait_blocks(*sys.argv[2:])
+    elif len(sys.argv) == 6 and sys.argv[1] == "get":
+        get(*sys.argv[2:])
     elif len(sys.argv) == 6 and sys.argv[1] == "list":
         listing(*sys.argv[2:])
     elif len(sys.argv) == 5 and sys.argv[1] == "sas":
