@@ -14,6 +14,9 @@
 #   * a snap killed with SIGKILL once its blocks are on the server: no
 #     snapshot listed; the next prune removes its upload marker and discards
 #     its uncommitted blocks, leaving no blob behind;
+#   * two snaps and a prune from three host names at once (UTS namespaces):
+#     the prune waits or says the repository is locked; every snapshot
+#     listed afterwards restores exactly; no lease is left;
 #   * plain http to a host that is not loopback is refused (exit 2).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -154,6 +157,48 @@ t_killed() {
 	expect_exit 0 && check_eq "still listed" "$(jq -r '.snapshots | length' "$OUT_FILE")" "$before"
 }
 run_test "snap killed during its upload: nothing listed; prune removes the upload and its blocks" t_killed
+
+t_cross_host() {
+	local a b c rc_a=0 rc_b=0 rc_c=0 id target n=0
+	printf 'keep_last: 2\nmin_keep: 1\nkeep_newest_verified: false\norphan_grace: 1h\n' >"$BS_TMP/keep2.yaml"
+	# three hosts (UTS namespaces with their own host names) at once
+	unshare --uts bash -c 'hostname host-a; exec "$0" --config "$1" --no-encryption -q' \
+		"$BS_BIN/backstop-snap" "$CFG" >"$BS_TMP/a.out" 2>"$BS_TMP/a.err" </dev/null &
+	a=$!
+	unshare --uts bash -c 'hostname host-b; exec "$0" --config "$1" --no-encryption -q' \
+		"$BS_BIN/backstop-snap" "$CFG" >"$BS_TMP/b.out" 2>"$BS_TMP/b.err" </dev/null &
+	b=$!
+	sleep 0.3
+	unshare --uts bash -c 'hostname host-c; exec "$0" prune --config "$1" --policy "$2"' \
+		"$BS_BIN/backstop-snap" "$CFG" "$BS_TMP/keep2.yaml" >"$BS_TMP/c.out" 2>"$BS_TMP/c.err" </dev/null &
+	c=$!
+	wait "$a" || rc_a=$?
+	wait "$b" || rc_b=$?
+	wait "$c" || rc_c=$?
+	check_eq "snap on host-a" "$rc_a" 0
+	check_eq "snap on host-b" "$rc_b" 0
+	if [ "$rc_c" -ne 0 ]; then # it may have found the repository busy, and said so
+		check "prune on host-c: done, or 'is locked' (exit 3)" grep -q "is locked" "$BS_TMP/c.err"
+	fi
+	run_cmd bs snap prune --config "$CFG" --policy "$BS_TMP/keep2.yaml"
+	expect_exit 0 || return 1
+	check_eq "no lease left behind" "$(az_keys "$PREFIX/leases/" | wc -l)" 0
+	check_eq "no unfinished upload left" "$(az_keys "$PREFIX/tmp/" | wc -l)" 0
+	run_cmd bs snap list --config "$CFG" --json
+	expect_exit 0 || return 1
+	check_eq "two snapshots kept" "$(jq -r '.snapshots | length' "$OUT_FILE")" 2
+	check_eq "the snapshots of host-a and host-b are the ones kept" \
+		"$(jq -r '.snapshots[].id' "$OUT_FILE" | sort | tr '\n' ' ')" \
+		"$(cat "$BS_TMP/a.out" "$BS_TMP/b.out" | sort | tr '\n' ' ')"
+	for id in $(jq -r '.snapshots[].id' "$OUT_FILE"); do
+		target=$(fresh_db_name az_x)
+		bs_on_exit drop_db "$target"
+		run_cmd bs restore "$id" --config "$CFG" --identity "$K/id.txt" -d "$(db_conninfo "$target")" --create -q
+		expect_exit 0 && db_compare "$SRC" "$target" && n=$((n + 1))
+	done
+	check_eq "every listed snapshot restores" "$n" 2
+}
+run_test "two snaps and a prune from three hosts at once: every listed snapshot restores" t_cross_host
 
 t_plain_http() {
 	run_cmd bs snap list --repo "azure://$BS_TEST_AZURE_ACCOUNT/$BS_TEST_AZURE_CONTAINER/x?endpoint=http://backups.example.com/acct"
