@@ -523,19 +523,28 @@ static int az_discard_blocks(struct objstore *os, const char *key, const char *u
 	char hdr[200];
 	const char *etag;
 	struct os_req q;
-	int rc;
+	int rc, resent;
 
 	(void)upload;
 	rc = az_request(a, &q, "PUT", key, qv, 1, extra, empty, sizeof(empty) - 1, "discard the blocks of", err);
 	etag = rc == 0 ? bs_http_header(&q.http.res, "ETag") : NULL;
 	if (etag)
 		snprintf(hdr, sizeof(hdr), "If-Match: %s", etag);
+	resent = q.http.res.attempts > 1;
 	os_req_release(&q);
 	if (rc < 0) {
+		struct bs_repo_stat st;
 		if (err->code != BS_ERR_EXISTS)
 			return -1;
-		bs_err_init(err); /* committed by its writer: not ours to touch */
-		return 0;
+		bs_err_init(err);
+		/* committed by its writer: not ours to touch; unless it is the
+		 * empty blob of our own attempt whose answer was lost (nothing
+		 * backstop uploads is empty) */
+		if (!resent || objstore_head(os, key, &st, err) < 0 || st.size > 0) {
+			bs_err_init(err);
+			return 0;
+		}
+		return objstore_delete(os, key, err);
 	}
 	if (!etag)
 		return bs_err_set(err, BS_ERR_NET, "Azure gave no ETag for the empty blob '%s' in %s", key, os->where);
