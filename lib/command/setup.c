@@ -93,6 +93,7 @@ void bs_cmd_repo_settings(const struct bs_config_repository *c, struct bs_repo_s
 		.part_size = c->part_size,
 		.retry_max = c->retries,
 		.retry_time_ms = c->retry_timeout_ms,
+		.stall_ms = c->stall_timeout_ms,
 		.lease_ttl_ms = c->lease_ttl_ms,
 		.storage_class = c->storage_class,
 		.sse = c->sse,

@@ -186,6 +186,8 @@ static const struct bs_bind_field repository_fields[] = {
 	BS_BIND_F_INT("retries", P, retries, 0, BS_CONFIG_RETRIES_MAX),
 	{ .key = "retry_timeout", .type = BS_BIND_DURATION, .offset = offsetof(P, retry_timeout_ms),
 	  .scale = 1000, .min = 1, .max = 0 },
+	{ .key = "stall_timeout", .type = BS_BIND_DURATION, .offset = offsetof(P, stall_timeout_ms),
+	  .scale = 1000, .min = 1, .max = 0 },
 	{ .key = "lease_ttl", .type = BS_BIND_DURATION, .offset = offsetof(P, lease_ttl_ms),
 	  .scale = 1000, .min = 1, .max = 0 },
 	BS_BIND_F_PATH("retention", P, retention, 0),
@@ -226,6 +228,8 @@ static const char *object_only_key(const struct bs_config_repository *p)
 		return "retries";
 	if (p->retry_timeout_ms)
 		return "retry_timeout";
+	if (p->stall_timeout_ms)
+		return "stall_timeout";
 	if (p->storage_class)
 		return "storage_class";
 	if (p->sse)

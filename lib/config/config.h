@@ -86,6 +86,7 @@ struct bs_config {
 		uint64_t part_size;       /* upload part size; 0: the backend's default */
 		int retries;              /* attempts per request after the first; -1: default */
 		int64_t retry_timeout_ms; /* total time one request may take retrying; 0: default */
+		int64_t stall_timeout_ms; /* no byte moving this long ends an attempt; 0: default */
 		int64_t lease_ttl_ms;     /* how long the repository lease lives unless renewed; 0: default */
 		char *retention;          /* 'repositories:' entries: their retention policy file */
 		char *storage_class;      /* S3 storage class of the objects written */

@@ -22,6 +22,8 @@ void objstore_setup(struct objstore *os, const struct objstore_driver *drv, cons
 		o.retry.max_attempts = set->retry_max + 1;
 	if (set && set->retry_time_ms > 0)
 		o.retry.budget_ms = (long)set->retry_time_ms;
+	if (set && set->stall_ms > 0) /* whole seconds: libcurl's unit */
+		o.low_speed_secs = (long)((set->stall_ms + 999) / 1000);
 	o.max_parallel = OS_PARTS_IN_FLIGHT + 1;
 	o.max_body = OS_READ_BLOCK + (1u << 20);
 	bs_http_pool_init(&os->pool, &o);

@@ -67,6 +67,7 @@ struct bs_repo_settings {
 	uint64_t part_size;            /* bytes per uploaded part (Azure: block); 0: the default */
 	int retry_max;                 /* attempts per request beyond the first; < 0: the default */
 	int64_t retry_time_ms;         /* total time a request may spend retrying; 0: the default */
+	int64_t stall_ms;              /* no byte moving this long ends an attempt (retried); 0: 30 s */
 	int64_t lease_ttl_ms;          /* bs_repo_lock's lease; 0: BS_REPO_LEASE_TTL_MS */
 	const char *storage_class;     /* S3: x-amz-storage-class of every object written */
 	const char *sse;               /* S3: server-side encryption, "AES256" or "aws:kms" */

@@ -8,10 +8,9 @@
 #     retry logged; the restored database equals the source; neither the
 #     account key nor, with a SAS token, its signature is ever printed;
 #   * a restore whose archive download stalls mid-body for longer than the
-#     client's stall limit (30 s, a fixed default of the HTTP client that the
-#     repository mapping does not set), then is cut mid-body: the client
-#     gives up on the stalled attempt itself, retries both, and the restore
-#     succeeds;
+#     client's stall limit (stall_timeout: 3s in the repository mapping),
+#     then is cut mid-body: the client gives up on the stalled attempt
+#     itself, retries both, and the restore succeeds;
 #   * every request answered 503: snap fails cleanly (exit 3, the endpoint,
 #     account, container and status named), nothing listed;
 #   * every Put Block answered 503: snap fails cleanly (exit 3), removes
@@ -28,7 +27,7 @@ fi
 export AZURE_STORAGE_ACCOUNT=$BS_TEST_AZURE_ACCOUNT AZURE_STORAGE_KEY=$BS_TEST_AZURE_KEY
 unset AZURE_STORAGE_SAS_TOKEN
 PREFIX=azfaults-$$
-STALL_SECS=45 # longer than the client's stall limit (30 s): only the client can end it sooner
+STALL_SECS=20 # longer than the client's stall limit (stall_timeout 3s): only the client can end it sooner
 MODE=$BS_TMP/proxy.mode
 echo off >"$MODE"
 python3 "$BS_ROOT/tests/net/faultproxy.py" --upstream "$BS_TEST_AZURE_ENDPOINT" --port-file "$BS_TMP/proxy.port" \
@@ -70,6 +69,7 @@ repository:
   endpoint: $EP
   part_size: 5MiB
   retries: 4
+  stall_timeout: 3s
   lease_ttl: 4s
 Y
 "$BS_BIN/backstop" repo init --config "$CFG" -q || exit 1

@@ -43,7 +43,7 @@ TEST(a_bucket_opens_the_s3_backend)
 
 	CHECK_INT(load("repository:\n  bucket: acme-backups\n  prefix: prod/\n  region: eu-west-1\n"
 		       "  endpoint: https://s3.example.com\n  part_size: 64MiB\n  retries: 5\n"
-		       "  retry_timeout: 2m\n"),
+		       "  retry_timeout: 2m\n  stall_timeout: 45s\n"),
 		  0);
 	CHECK_STR(cfg.repository, "s3://acme-backups/prod/");
 	CHECK_STR(cfg.repo.bucket, "acme-backups");
@@ -52,6 +52,7 @@ TEST(a_bucket_opens_the_s3_backend)
 	CHECK(cfg.repo.part_size == 64ULL << 20);
 	CHECK_INT(cfg.repo.retries, 5);
 	CHECK_INT(cfg.repo.retry_timeout_ms, 120000);
+	CHECK_INT(cfg.repo.stall_timeout_ms, 45000);
 	/* the S3 backend opens it; without credentials it stops before any
 	 * request, naming what is missing and where it comes from */
 	unsetenv("AWS_ACCESS_KEY_ID");
