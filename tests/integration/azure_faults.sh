@@ -19,6 +19,8 @@
 #     fails too): exit 3, nothing listed, and once the faults stop a prune
 #     leaves no upload marker or lease behind.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../net/objstore_cases.sh
+. "$BS_ROOT/tests/net/objstore_cases.sh"
 
 if [ -z "${BS_TEST_AZURE_ENDPOINT:-}" ]; then
 	skip "Azure fault scenarios" "no Azure test server (tests/run.sh starts Azurite when it is installed)"
@@ -28,19 +30,9 @@ export AZURE_STORAGE_ACCOUNT=$BS_TEST_AZURE_ACCOUNT AZURE_STORAGE_KEY=$BS_TEST_A
 unset AZURE_STORAGE_SAS_TOKEN
 PREFIX=azfaults-$$
 STALL_SECS=20 # longer than the client's stall limit (stall_timeout 3s): only the client can end it sooner
-MODE=$BS_TMP/proxy.mode
-echo off >"$MODE"
-python3 "$BS_ROOT/tests/net/faultproxy.py" --upstream "$BS_TEST_AZURE_ENDPOINT" --port-file "$BS_TMP/proxy.port" \
-	--mode-file "$MODE" --parent $$ --errors azure --stall-secs "$STALL_SECS" &
-PROXY=$!
-bs_on_exit kill "$PROXY"
-for ((i = 0; i < 100; i++)); do
-	[ -s "$BS_TMP/proxy.port" ] && break
-	sleep 0.1
-done
-[ -s "$BS_TMP/proxy.port" ] || { not_ok "the fault proxy started"; done_testing; }
+objstore_proxy "$BS_TEST_AZURE_ENDPOINT" --errors azure --stall-secs "$STALL_SECS"
 # path-style, like the harness's endpoint: http://127.0.0.1:PORT/ACCOUNT
-EP=http://127.0.0.1:$(cat "$BS_TMP/proxy.port")/${BS_TEST_AZURE_ENDPOINT#http://*/}
+EP=http://127.0.0.1:$PROXY_PORT/${BS_TEST_AZURE_ENDPOINT#http://*/}
 WHERE="container '$BS_TEST_AZURE_CONTAINER' of account '$BS_TEST_AZURE_ACCOUNT' at $EP"
 
 # az_keys PREFIX: the blob names under PREFIX, listed by the test's own
@@ -52,12 +44,7 @@ az_keys() {
 
 SRC=$(new_db azf_src)
 bs_on_exit drop_db "$SRC"
-# about 14 MB that zstd cannot shrink: three 5 MiB blocks
-pg "$SRC" "create table docs (id int primary key, body bytea);
-	insert into docs select i, decode(string_agg(md5(i::text || ':' || j::text), ''), 'hex')
-	  from generate_series(1, 7000) i, generate_series(1, 128) j group by i;
-	create table small (id serial primary key, name text unique);
-	insert into small (name) select 'n' || g from generate_series(1, 500) g;" >/dev/null || exit 1
+objstore_fill "$SRC" || exit 1
 CFG=$BS_TMP/backstop.yaml
 cat >"$CFG" <<Y
 database: "$(db_conninfo "$SRC")"

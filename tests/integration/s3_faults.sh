@@ -9,6 +9,8 @@
 #     bucket and status named), nothing listed, nothing left that prune
 #     does not remove.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../net/objstore_cases.sh
+. "$BS_ROOT/tests/net/objstore_cases.sh"
 
 if [ -z "${BS_TEST_S3_ENDPOINT:-}" ]; then
 	skip "S3 fault scenarios" "no S3 test server (tests/run.sh starts s3rver when it is installed)"
@@ -17,26 +19,12 @@ fi
 export AWS_ACCESS_KEY_ID=$BS_TEST_S3_KEY AWS_SECRET_ACCESS_KEY=$BS_TEST_S3_SECRET
 unset AWS_SESSION_TOKEN AWS_PROFILE
 PREFIX=s3faults-$$
-MODE=$BS_TMP/proxy.mode
-echo off >"$MODE"
-python3 "$BS_ROOT/tests/net/faultproxy.py" --upstream "$BS_TEST_S3_ENDPOINT" --port-file "$BS_TMP/proxy.port" \
-	--mode-file "$MODE" --parent $$ &
-PROXY=$!
-bs_on_exit kill "$PROXY"
-for ((i = 0; i < 100; i++)); do
-	[ -s "$BS_TMP/proxy.port" ] && break
-	sleep 0.1
-done
-[ -s "$BS_TMP/proxy.port" ] || { not_ok "the fault proxy started"; done_testing; }
-EP=http://127.0.0.1:$(cat "$BS_TMP/proxy.port")
+objstore_proxy "$BS_TEST_S3_ENDPOINT"
+EP=http://127.0.0.1:$PROXY_PORT
 
 SRC=$(new_db s3f_src)
 bs_on_exit drop_db "$SRC"
-pg "$SRC" "create table docs (id int primary key, body bytea);
-	insert into docs select i, decode(string_agg(md5(i::text || ':' || j::text), ''), 'hex')
-	  from generate_series(1, 7000) i, generate_series(1, 128) j group by i;
-	create table small (id serial primary key, name text unique);
-	insert into small (name) select 'n' || g from generate_series(1, 500) g;" >/dev/null || exit 1
+objstore_fill "$SRC" || exit 1
 CFG=$BS_TMP/backstop.yaml
 cat >"$CFG" <<Y
 database: "$(db_conninfo "$SRC")"

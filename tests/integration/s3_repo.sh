@@ -23,6 +23,8 @@
 # request, so every scenario here also checks the signer
 # (tests/unit/repo/s3_sign_test.c checks it against AWS's examples).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../net/objstore_cases.sh
+. "$BS_ROOT/tests/net/objstore_cases.sh"
 
 if [ -z "${BS_TEST_S3_ENDPOINT:-}" ]; then
 	skip "S3 repository scenarios" "no S3 test server (tests/run.sh starts s3rver when it is installed)"
@@ -69,12 +71,7 @@ while True:
 P
 }
 
-# about 14 MB that zstd cannot shrink: three 5 MiB parts
-pg "$SRC" "create table docs (id int primary key, body bytea);
-	insert into docs select i, decode(string_agg(md5(i::text || ':' || j::text), ''), 'hex')
-	  from generate_series(1, 7000) i, generate_series(1, 128) j group by i;
-	create table small (id serial primary key, name text unique);
-	insert into small (name) select 'n' || g from generate_series(1, 500) g;" >/dev/null || exit 1
+objstore_fill "$SRC" || exit 1
 
 ID=
 t_init() {
@@ -192,40 +189,7 @@ t_storage_class() {
 run_test "storage_class and sse reach the store; a class it refuses is a clear error" t_storage_class
 
 t_cross_host() {
-	local a b c rc_a=0 rc_b=0 rc_c=0 id target n=0
-	printf 'keep_last: 2\nmin_keep: 1\nkeep_newest_verified: false\norphan_grace: 1h\n' >"$BS_TMP/keep2.yaml"
-	# three hosts (UTS namespaces with their own host names) at once
-	unshare --uts bash -c 'hostname host-a; exec "$0" --config "$1" --no-encryption -q' \
-		"$BS_BIN/backstop-snap" "$CFG" >"$BS_TMP/a.out" 2>"$BS_TMP/a.err" </dev/null &
-	a=$!
-	unshare --uts bash -c 'hostname host-b; exec "$0" --config "$1" --no-encryption -q' \
-		"$BS_BIN/backstop-snap" "$CFG" >"$BS_TMP/b.out" 2>"$BS_TMP/b.err" </dev/null &
-	b=$!
-	sleep 0.3
-	unshare --uts bash -c 'hostname host-c; exec "$0" prune --config "$1" --policy "$2"' \
-		"$BS_BIN/backstop-snap" "$CFG" "$BS_TMP/keep2.yaml" >"$BS_TMP/c.out" 2>"$BS_TMP/c.err" </dev/null &
-	c=$!
-	wait "$a" || rc_a=$?
-	wait "$b" || rc_b=$?
-	wait "$c" || rc_c=$?
-	check_eq "snap on host-a" "$rc_a" 0
-	check_eq "snap on host-b" "$rc_b" 0
-	if [ "$rc_c" -ne 0 ]; then # it may have found the repository busy, and said so
-		check "prune on host-c: done, or 'is locked' (exit 3)" grep -q "is locked" "$BS_TMP/c.err"
-	fi
-	run_cmd bs snap prune --config "$CFG" --policy "$BS_TMP/keep2.yaml"
-	expect_exit 0 || return 1
-	check_eq "no lease left behind" "$(s3_keys "$PREFIX/leases/" | wc -l)" 0
-	run_cmd bs snap list --config "$CFG" --json
-	expect_exit 0 || return 1
-	check_eq "two snapshots kept" "$(jq -r '.snapshots | length' "$OUT_FILE")" 2
-	for id in $(jq -r '.snapshots[].id' "$OUT_FILE"); do
-		target=$(fresh_db_name s3_x)
-		bs_on_exit drop_db "$target"
-		run_cmd bs restore "$id" --config "$CFG" --identity "$K/id.txt" -d "$(db_conninfo "$target")" --create -q
-		expect_exit 0 && db_compare "$SRC" "$target" && n=$((n + 1))
-	done
-	check_eq "every listed snapshot restores" "$n" 2
+	objstore_cross_host s3_keys s3_x
 }
 run_test "two snaps and a prune from three hosts at once: every listed snapshot restores" t_cross_host
 
