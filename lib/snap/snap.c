@@ -37,6 +37,11 @@ void snap_fail(struct snap_ctx *ctx, const struct bs_err *err)
 	snap_workers_cancel(ctx);
 }
 
+const char *snap_session_sql(int server_version_num)
+{
+	return server_version_num >= 110000 ? "SET row_security = off; SET jit = off" : "SET row_security = off";
+}
+
 static void iso_time(char *out, size_t n, time_t t)
 {
 	struct tm tm;
@@ -61,8 +66,14 @@ static int connect_coordinator(struct snap_ctx *ctx, struct bs_err *err)
 			   ctx->server_version_num / 10000, ctx->server_version_num / 100 % 100);
 		return -1;
 	}
+	/* No JIT: the inventory query is one large catalog query whose
+	 * estimated cost passes jit_inline_above_cost and
+	 * jit_optimize_above_cost on databases of thousands of tables;
+	 * compiling it took 6.1 of its 6.7 s of server CPU on 5,000 small
+	 * tables (bench/RESULTS.md, issue 12), and no query of a snapshot
+	 * gains from JIT. */
 	if (bs_pg_session_setup(ctx->coord, err) < 0 ||
-	    bs_pg_exec(ctx->coord, "SET row_security = off", err) < 0 ||
+	    bs_pg_exec(ctx->coord, snap_session_sql(ctx->server_version_num), err) < 0 ||
 	    bs_pg_exec(ctx->coord, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err) < 0)
 		return -1;
 	sv = PQparameterStatus(ctx->coord, "server_version");

@@ -27,7 +27,7 @@ struct snap_table {
 	uint32_t oid;
 	char *qname;                  /* "schema"."name", quoted */
 	uint64_t size;                /* pg_relation_size, bytes */
-	uint64_t weight;              /* pg_table_size (with TOAST), bytes: the work */
+	uint64_t weight;              /* heap + TOAST main forks, bytes: the work */
 	struct bs_mtable *mt;         /* in ctx->m; set once the list is complete */
 	_Atomic uint32_t next_seq;    /* next chunk number */
 	_Atomic uint32_t items_left;  /* work items not yet done */
@@ -102,6 +102,9 @@ struct snap_ctx {
 
 /* snap.c */
 void snap_fail(struct snap_ctx *ctx, const struct bs_err *err);
+/* The settings of every snap connection after bs_pg_session_setup: no
+ * row-level security (every row or an error), and no JIT (PostgreSQL 11+). */
+const char *snap_session_sql(int server_version_num);
 
 /* tables.c */
 int snap_list_tables(struct snap_ctx *ctx, struct bs_err *err);

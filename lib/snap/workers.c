@@ -122,7 +122,8 @@ static int worker_connect(struct snap_worker *wk, struct bs_err *err)
 	pthread_mutex_lock(&ctx->cancel_mu);
 	wk->cancel = PQgetCancel(wk->conn);
 	pthread_mutex_unlock(&ctx->cancel_mu);
-	if (bs_pg_session_setup(wk->conn, err) < 0 || bs_pg_exec(wk->conn, "SET row_security = off", err) < 0)
+	if (bs_pg_session_setup(wk->conn, err) < 0 ||
+	    bs_pg_exec(wk->conn, snap_session_sql(ctx->server_version_num), err) < 0)
 		return -1;
 	snprintf(sql, sizeof(sql),
 		 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '%s'",
