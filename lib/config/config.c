@@ -170,6 +170,20 @@ static int check_sse(const char *keypath, const char *value, struct bs_err *err)
 	return bs_err_set(err, BS_ERR_CONFIG, "'%s' is '%s': expected AES256 or aws:kms", keypath, value);
 }
 
+/* Every object gets the class, catalog records too: a class whose objects
+ * must be restored before they can be read would leave the catalog
+ * unreadable (snap list, restore, prune). */
+static int check_storage_class(const char *keypath, const char *value, struct bs_err *err)
+{
+	if (strcmp(value, "GLACIER") != 0 && strcmp(value, "DEEP_ARCHIVE") != 0)
+		return 0;
+	bs_err_set(err, BS_ERR_CONFIG, "'%s' is '%s': objects of that class must be restored before they can be read, "
+				       "and every object of the repository gets it, catalog records too", keypath, value);
+	bs_err_hint(err, "keep a class that reads at once (STANDARD_IA, GLACIER_IR...) and let a lifecycle rule on the "
+			 "bucket move 'archives/' to %s after a while", value);
+	return -1;
+}
+
 static const struct bs_bind_field repository_fields[] = {
 	BS_BIND_F_PATH("path", P, path, 0),
 	BS_BIND_F_STRING("bucket", P, bucket, 0),
@@ -191,7 +205,8 @@ static const struct bs_bind_field repository_fields[] = {
 	{ .key = "lease_ttl", .type = BS_BIND_DURATION, .offset = offsetof(P, lease_ttl_ms),
 	  .scale = 1000, .min = 1, .max = 0 },
 	BS_BIND_F_PATH("retention", P, retention, 0),
-	BS_BIND_F_STRING("storage_class", P, storage_class, 0),
+	{ .key = "storage_class", .type = BS_BIND_STRING, .offset = offsetof(P, storage_class),
+	  .check = check_storage_class },
 	{ .key = "sse", .type = BS_BIND_STRING, .offset = offsetof(P, sse), .check = check_sse },
 	BS_BIND_F_STRING("sse_kms_key_id", P, sse_kms_key_id, 0),
 	{ .key = "s3", .type = BS_BIND_CUSTOM, .custom = bind_store },

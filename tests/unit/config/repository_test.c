@@ -109,6 +109,11 @@ TEST(mistakes_are_reported_where_they_are)
 	CHECK(strstr(err.hint, "path") != NULL);
 	CHECK_INT(load("repository:\n  bucket: b\n  part_size: 1MiB\n"), -1);
 	CHECK(strstr(err.msg, "repository.part_size") != NULL);
+	CHECK_INT(load("repository:\n  bucket: b\n  storage_class: DEEP_ARCHIVE\n"), -1);
+	CHECK(strstr(err.msg, "backstop.yaml:3:18: 'repository.storage_class' is 'DEEP_ARCHIVE': objects of that class "
+			      "must be restored before they can be read") != NULL);
+	CHECK(strstr(err.hint, "lifecycle rule") != NULL);
+	CHECK_INT(load("repository:\n  bucket: b\n  storage_class: GLACIER_IR\n"), 0);
 	CHECK_INT(load("repository:\n  - /a\n"), -1);
 	CHECK(strstr(err.msg, "expected a path or a mapping for 'repository'") != NULL);
 	CHECK(cfg.repository == NULL);
