@@ -60,8 +60,32 @@ int bs_pg_connect(const char *conninfo, const char *dbname, PGconn **out, struct
 		PQfinish(c);
 		return -1;
 	}
+	/* No JIT in any session of ours (PostgreSQL 11+): our catalog queries
+	 * (the schema inventory of snap and of drills) are large enough on
+	 * databases of thousands of tables to pass jit_optimize_above_cost,
+	 * and compiling took 6.1 of the inventory's 6.7 s of server CPU on
+	 * 5,000 small tables (bench/RESULTS.md, issue 12); nothing we run
+	 * gains from it.  Children (pg_dump, pg_restore): bs_pg_child_pgoptions. */
+	if (PQserverVersion(c) >= 110000 && bs_pg_exec(c, "SET jit = off", err) < 0) {
+		bs_err_prefix(err, "setting up the session");
+		PQfinish(c);
+		return -1;
+	}
 	*out = c;
 	return 0;
+}
+
+char *bs_pg_child_pgoptions(int server_version_num, const char *ours)
+{
+	const char *old = getenv("PGOPTIONS");
+	const char *jit = server_version_num >= 110000 ? "-c jit=off" : "";
+	size_t n = (old ? strlen(old) : 0) + (ours ? strlen(ours) : 0) + strlen(jit) + 16;
+	char *s = malloc(n);
+
+	if (s)
+		snprintf(s, n, "PGOPTIONS=%s%s%s%s%s", old ? old : "", old && *old ? " " : "", ours ? ours : "",
+			 ours && *ours ? " " : "", jit);
+	return s;
 }
 
 int bs_pg_session_setup(PGconn *c, struct bs_err *err)

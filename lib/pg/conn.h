@@ -16,7 +16,7 @@
 /* Connect; conninfo NULL or "" means libpq defaults.  If dbname is not NULL
  * it replaces the conninfo's database.  On failure *out is NULL and err is
  * BS_ERR_PG_CONNECT naming host and database, with a hint for the common
- * causes (server down, authentication). */
+ * causes (server down, authentication).  The session runs without JIT. */
 int bs_pg_connect(const char *conninfo, const char *dbname, PGconn **out, struct bs_err *err);
 
 /* Deterministic COPY text: DateStyle, TimeZone, IntervalStyle,
@@ -38,6 +38,11 @@ int bs_pg_error(struct bs_err *err, int code, PGconn *c, const PGresult *res, co
 /* Quote an identifier: "schema"."name".  Returns malloc'd string or NULL. */
 char *bs_pg_qualify(const char *schema, const char *name);
 char *bs_pg_quote_ident(const char *name);
+
+/* "PGOPTIONS=..." (malloc'd, NULL when out of memory) for a child process
+ * (pg_dump, pg_restore): the caller's PGOPTIONS, then ours (may be NULL),
+ * then what bs_pg_connect sets in our own sessions (no JIT). */
+char *bs_pg_child_pgoptions(int server_version_num, const char *ours);
 
 /* Split a conninfo for a child process (pg_dump, pg_restore): returns a
  * malloc'd conninfo without any password and with dbname replaced if

@@ -159,11 +159,7 @@ static int child_conn_init(struct rs_ctx *cx, struct child_conn *cc, struct bs_e
 		sprintf(cc->pwenv, "PGPASSWORD=%s", cc->password);
 	/* pg_restore commits every statement: don't wait for a WAL flush each
 	 * time (the restore ends with one synchronous commit) */
-	{
-		const char *old = getenv("PGOPTIONS"), *ours = rs_target_pgoptions(cx);
-		if ((cc->optenv = malloc((old ? strlen(old) : 0) + strlen(ours) + 16)))
-			sprintf(cc->optenv, "PGOPTIONS=%s%s%s", old ? old : "", old && *old ? " " : "", ours);
-	}
+	cc->optenv = bs_pg_child_pgoptions(cx->server_version, rs_target_pgoptions(cx));
 	if (!cc->dbarg || !cc->optenv || (cc->password && !cc->pwenv)) {
 		child_conn_release(cc);
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");

@@ -23,7 +23,7 @@ int snap_schema_start(struct snap_ctx *ctx, struct bs_err *err)
 	char tool[PATH_MAX], a_snap[192], a_lock[64];
 	char *child = NULL, *password = NULL, *a_db = NULL, *penv = NULL, *oenv = NULL;
 	const char *argv[12], *env[3] = { NULL, NULL, NULL };
-	const char *tmpdir = getenv("TMPDIR"), *opts = getenv("PGOPTIONS");
+	const char *tmpdir = getenv("TMPDIR");
 	int argc = 0, nenv = 0, rc = -1;
 
 	if (bs_pg_find_tool(ctx->o->pg_bindir, "pg_dump", ctx->server_version_num, tool, err) < 0)
@@ -74,18 +74,14 @@ int snap_schema_start(struct snap_ctx *ctx, struct bs_err *err)
 		sprintf(penv, "PGPASSWORD=%s", password);
 		env[nenv++] = penv;
 	}
-	/* no JIT in pg_dump's session either (see connect_coordinator): its
-	 * index query, over every index, passes jit_above_cost on databases of
-	 * thousands of tables.  Options given in the conninfo win over these. */
-	if (ctx->server_version_num >= 110000) {
-		oenv = malloc((opts ? strlen(opts) : 0) + 32);
-		if (!oenv) {
-			bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		sprintf(oenv, "PGOPTIONS=%s%s-c jit=off", opts ? opts : "", opts && *opts ? " " : "");
-		env[nenv++] = oenv;
+	/* no JIT in pg_dump's session either: its index query, over every
+	 * index, passes jit_above_cost on databases of thousands of tables.
+	 * Options given in the conninfo win over these. */
+	if (!(oenv = bs_pg_child_pgoptions(ctx->server_version_num, NULL))) {
+		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		goto out;
 	}
+	env[nenv++] = oenv;
 	bs_run_init(&ctx->dump);
 	ctx->dump.argv = argv;
 	ctx->dump.env = env;

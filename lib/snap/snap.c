@@ -37,10 +37,6 @@ void snap_fail(struct snap_ctx *ctx, const struct bs_err *err)
 	snap_workers_cancel(ctx);
 }
 
-const char *snap_session_sql(int server_version_num)
-{
-	return server_version_num >= 110000 ? "SET row_security = off; SET jit = off" : "SET row_security = off";
-}
 
 static void iso_time(char *out, size_t n, time_t t)
 {
@@ -66,14 +62,8 @@ static int connect_coordinator(struct snap_ctx *ctx, struct bs_err *err)
 			   ctx->server_version_num / 10000, ctx->server_version_num / 100 % 100);
 		return -1;
 	}
-	/* No JIT: the inventory query is one large catalog query whose
-	 * estimated cost passes jit_inline_above_cost and
-	 * jit_optimize_above_cost on databases of thousands of tables;
-	 * compiling it took 6.1 of its 6.7 s of server CPU on 5,000 small
-	 * tables (bench/RESULTS.md, issue 12), and no query of a snapshot
-	 * gains from JIT. */
 	if (bs_pg_session_setup(ctx->coord, err) < 0 ||
-	    bs_pg_exec(ctx->coord, snap_session_sql(ctx->server_version_num), err) < 0 ||
+	    bs_pg_exec(ctx->coord, SNAP_SESSION_SQL, err) < 0 ||
 	    bs_pg_exec(ctx->coord, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err) < 0)
 		return -1;
 	sv = PQparameterStatus(ctx->coord, "server_version");
@@ -245,14 +235,17 @@ int bs_snap_run(const struct bs_snap_opts *o, struct bs_wstream *out, struct bs_
 	pthread_mutex_init(&ctx->cancel_mu, NULL);
 	pthread_mutex_init(&ctx->err_mu, NULL);
 
-	/* 1. a consistent view: coordinator, table list, locks, exported snapshot */
-	if (connect_coordinator(ctx, &e) < 0 || snap_list_tables(ctx, &e) < 0 ||
-	    snap_lock_tables(ctx, &e) < 0 || snap_table_sizes(ctx, &e) < 0 || export_snapshot(ctx, &e) < 0 ||
-	    snap_plan_items(ctx, &e) < 0)
+	/* 1. a consistent view: coordinator, table list (its query fixes the
+	 * transaction's snapshot), the snapshot exported; pg_dump starts in it
+	 * at once (its catalog work is most of a snap of thousands of small
+	 * tables) while the tables are locked and measured */
+	if (connect_coordinator(ctx, &e) < 0 || snap_list_tables(ctx, &e) < 0 || export_snapshot(ctx, &e) < 0 ||
+	    snap_schema_start(ctx, &e) < 0)
 		goto fail;
-	/* 2. schema: pg_dump runs in the snapshot while the data is copied;
-	 * the roles and tablespaces the database needs */
-	if (snap_schema_start(ctx, &e) < 0 || snap_globals_collect(ctx, &e) < 0)
+	if (snap_lock_tables(ctx, &e) < 0 || snap_table_sizes(ctx, &e) < 0 || snap_plan_items(ctx, &e) < 0)
+		goto fail;
+	/* 2. the roles and tablespaces the database needs */
+	if (snap_globals_collect(ctx, &e) < 0)
 		goto fail;
 	/* 3. the archive: header first */
 	if (snap_writer_init(&ctx->w, out, o->progress, ctx->start, &e) < 0)
@@ -263,14 +256,21 @@ int bs_snap_run(const struct bs_snap_opts *o, struct bs_wstream *out, struct bs_
 	/* 4. data: workers start copying; their chunks wait for schema.dump */
 	if (snap_workers_start(ctx, &e) < 0)
 		goto fail;
+	/* 5. meanwhile on the coordinator, while pg_dump still runs: sequences
+	 * and the schema inventory (on thousands of tables the inventory and
+	 * pg_dump each take about a second of catalog work; one after the
+	 * other they were most of a snap's wall time) */
+	if (snap_sequences(ctx, &e) < 0 || bs_inventory_collect(ctx->coord, &ctx->m, &e) < 0)
+		goto fail;
+	bs_debug("snap: schema inventory: %zu entries", ctx->m.ninv);
 	if (snap_schema_finish(ctx, &e) < 0)
 		goto fail;
-	snap_writer_set_ready(&ctx->w);
-	/* 5. meanwhile on the coordinator: sequences and the schema inventory */
-	if (snap_sequences(ctx, &e) < 0 || bs_inventory_collect(ctx->coord, &ctx->m, &e) < 0)
+	bs_debug("snap: schema dumped");
+	if (snap_writer_set_ready(&ctx->w, &e) < 0)
 		goto fail;
 	if (snap_workers_join(ctx) < 0)
 		goto fail_recorded;
+	bs_debug("snap: table data copied");
 	/* 6. large objects, after all table data */
 	if (snap_blobs(ctx, &e) < 0)
 		goto fail;

@@ -28,6 +28,7 @@ struct snap_table {
 	char *qname;                  /* "schema"."name", quoted */
 	uint64_t size;                /* pg_relation_size, bytes */
 	uint64_t weight;              /* heap + TOAST main forks, bytes: the work */
+	uint64_t post;                /* its indexes' estimated build work, same unit */
 	struct bs_mtable *mt;         /* in ctx->m; set once the list is complete */
 	_Atomic uint32_t next_seq;    /* next chunk number */
 	_Atomic uint32_t items_left;  /* work items not yet done */
@@ -43,6 +44,19 @@ struct snap_item {
 /* The one writer of the tar stream.  Data chunks wait until schema.dump is
  * in (ready) so members keep the documented order; the coordinator writes
  * its own members without waiting. */
+/* Until schema.dump is in the archive (ready), data members wait in a
+ * spool, in the order they came, up to SNAP_SPOOL_MAX bytes; past that a
+ * worker waits.  On thousands of small tables the copies then overlap
+ * pg_dump instead of following it. */
+#define SNAP_SPOOL_MAX (32u << 20)
+
+struct snap_spooled {
+	struct snap_spooled *next;
+	size_t len;
+	char name[64];
+	unsigned char data[]; /* len bytes */
+};
+
 struct snap_writer {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -53,6 +67,8 @@ struct snap_writer {
 	uint64_t chunks;
 	int ready;
 	int stop;
+	struct snap_spooled *spool, **spool_tail;
+	size_t spool_bytes;
 };
 
 struct snap_worker;
@@ -102,9 +118,9 @@ struct snap_ctx {
 
 /* snap.c */
 void snap_fail(struct snap_ctx *ctx, const struct bs_err *err);
-/* The settings of every snap connection after bs_pg_session_setup: no
- * row-level security (every row or an error), and no JIT (PostgreSQL 11+). */
-const char *snap_session_sql(int server_version_num);
+/* The setting of every snap connection after bs_pg_session_setup: no
+ * row-level security (every row or an error). */
+#define SNAP_SESSION_SQL "SET row_security = off"
 
 /* tables.c */
 int snap_list_tables(struct snap_ctx *ctx, struct bs_err *err);
@@ -132,7 +148,8 @@ int snap_writer_chunk(struct snap_writer *w, struct bs_mtable *mt, const struct 
 /* After a table's last chunk: its end member data/<tno>/end.json with the
  * number of chunks written (docs/format.md, format version 3). */
 int snap_writer_table_end(struct snap_writer *w, const struct bs_mtable *mt, struct bs_err *err);
-void snap_writer_set_ready(struct snap_writer *w);
+/* schema.dump is in: write what was spooled, then let data through. */
+int snap_writer_set_ready(struct snap_writer *w, struct bs_err *err);
 void snap_writer_stop(struct snap_writer *w);
 int snap_writer_close(struct snap_writer *w, struct bs_err *err);
 

@@ -306,6 +306,16 @@ int snap_lock_tables(struct snap_ctx *ctx, struct bs_err *err)
 	return 0;
 }
 
+/* The work of building one index, in percent of the work of loading its
+ * table, by access method: rough figures from restores measured on this
+ * project's shapes (bench/RESULTS.md: a primary key on pgbench_accounts
+ * took about a third of the table's load, a GIN index on a jsonb table
+ * about three times its load); they only order the tables (snap_plan_items),
+ * so a factor of two either way changes little. */
+#define INDEX_COST_SQL \
+	"CASE am.amname WHEN 'gin' THEN 300 WHEN 'gist' THEN 150 WHEN 'spgist' THEN 150" \
+	" WHEN 'brin' THEN 5 ELSE 35 END"
+
 /* Sizes, once the tables are locked: they plan the work and the progress. */
 int snap_table_sizes(struct snap_ctx *ctx, struct bs_err *err)
 {
@@ -333,9 +343,14 @@ int snap_table_sizes(struct snap_ctx *ctx, struct bs_err *err)
 	 * cost 0.59 s of server CPU on 5,000 small tables against 0.28 s for
 	 * this (bench/RESULTS.md, issue 12); the maps and the TOAST index are
 	 * not rows to copy. */
+	/* and what a restore will do after loading it: its indexes, in percent
+	 * of the work of loading it (index_cost_sql) */
 	r = bs_pg_query(ctx->coord,
 			"SELECT c.oid, pg_catalog.pg_relation_size(c.oid),"
-			" CASE WHEN c.reltoastrelid <> 0 THEN pg_catalog.pg_relation_size(c.reltoastrelid) END"
+			" CASE WHEN c.reltoastrelid <> 0 THEN pg_catalog.pg_relation_size(c.reltoastrelid) END,"
+			" COALESCE((SELECT pg_catalog.sum(" INDEX_COST_SQL ")"
+			"  FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid"
+			"  JOIN pg_catalog.pg_am am ON am.oid = ic.relam WHERE i.indrelid = c.oid), 0)"
 			" FROM pg_catalog.unnest($1::pg_catalog.oid[]) WITH ORDINALITY u(o, n)"
 			" JOIN pg_catalog.pg_class c ON c.oid = u.o ORDER BY u.n",
 			1, params, err);
@@ -354,6 +369,7 @@ int snap_table_sizes(struct snap_ctx *ctx, struct bs_err *err)
 		if (t) {
 			t->size = size;
 			t->weight = size + strtoull(PQgetvalue(r, j, 2), NULL, 10);
+			t->post = t->weight / 100 * strtoull(PQgetvalue(r, j, 3), NULL, 10);
 			total += size;
 		}
 	}
@@ -366,10 +382,26 @@ int snap_table_sizes(struct snap_ctx *ctx, struct bs_err *err)
 
 /* ---- work items ---- */
 
+/* The order items are copied in, which is the order a restore loads them
+ * (it streams the archive).  A restore builds a table's indexes as soon as
+ * its data is in, while other tables load; a table whose indexes cost more
+ * than its rows (a GIN index, many indexes) is the long pole when it comes
+ * last, so those come first, costliest first.  The others follow largest
+ * first, which balances the jobs.  The pieces of a table go in page order. */
+static int post_first(const struct snap_table *t)
+{
+	return t->post > (t->weight > t->size ? t->weight : t->size);
+}
+
 static int cmp_item(const void *a, const void *b)
 {
 	const struct snap_item *x = a, *y = b;
+	int px = post_first(x->t), py = post_first(y->t);
 
+	if (px != py)
+		return px ? -1 : 1;
+	if (px && x->t->post != y->t->post)
+		return x->t->post > y->t->post ? -1 : 1;
 	if (x->est != y->est)
 		return x->est > y->est ? -1 : 1;
 	if (x->t->no != y->t->no)

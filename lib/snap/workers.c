@@ -123,7 +123,7 @@ static int worker_connect(struct snap_worker *wk, struct bs_err *err)
 	wk->cancel = PQgetCancel(wk->conn);
 	pthread_mutex_unlock(&ctx->cancel_mu);
 	if (bs_pg_session_setup(wk->conn, err) < 0 ||
-	    bs_pg_exec(wk->conn, snap_session_sql(ctx->server_version_num), err) < 0)
+	    bs_pg_exec(wk->conn, SNAP_SESSION_SQL, err) < 0)
 		return -1;
 	snprintf(sql, sizeof(sql),
 		 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '%s'",

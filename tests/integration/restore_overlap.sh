@@ -87,6 +87,36 @@ t_overlap() {
 }
 run_test "post-data of a finished table runs while other tables load (-j 2)" t_overlap
 
+# snap writes first the tables whose indexes cost more to build than their
+# rows to load (lib/snap/tables.c, cmp_item): a restore then builds them
+# while the rest loads, instead of ending on them.  With one job the order
+# in the archive is the order of the copies.
+t_costly_post_first() {
+	local db repo=$BS_TMP/repo_order a first
+	db=$(new_db ov_order)
+	bs_on_exit drop_db "$db"
+	pg "$db" "create table big (id int primary key, v text);
+	  insert into big select g, md5(g::text) from generate_series(1, 100000) g;
+	  create table docs (id int, doc jsonb);
+	  insert into docs select g, jsonb_build_object('k', g, 'tags', jsonb_build_array(g % 7, g % 11))
+	    from generate_series(1, 8000) g;
+	  create index docs_doc_idx on docs using gin (doc);
+	  create table plain (id int);
+	  insert into plain select generate_series(1, 30000);" >/dev/null || { t_fail "could not create the tables"; return 1; }
+	check "big holds more than docs" \
+		test "$(pg "$db" "select pg_relation_size('big') > 2 * pg_relation_size('docs')")" = t
+	"$BS_BIN/backstop" repo init --repo "$repo" -q || return 1
+	run_cmd bs snap --db "$(db_conninfo "$db")" --repo "$repo" --no-encryption -q --jobs 1
+	expect_exit 0 || return 1
+	a=$repo/archives/$OUT.tar
+	first=$(tar -tf "$a" | grep -m1 '^data/')
+	check_eq "the first data member is docs' (GIN index), then big's, then plain's" \
+		"$(tar -tf "$a" | grep -E '^data/[0-9]+/end\.json$' | cut -d/ -f2 | tr '\n' ' ')" \
+		"$(table_no docs "$a") $(table_no big "$a") $(table_no plain "$a") "
+	check_eq "first data member" "$first" "data/$(table_no docs "$a")/000000.copy.zst"
+}
+run_test "snap copies first the tables whose indexes cost more than their rows" t_costly_post_first
+
 # rewrite ARCHIVE NEW-ID PYTHON: rewrite the tar member by member as the
 # archive of snapshot NEW-ID (the id in backstop.json and manifest.json; the
 # manifest's "members" digests dropped, as in archives of backstop < 0.3);
