@@ -49,7 +49,7 @@ static const struct bs_opt snap_opts[] = {
 			    "pg_dump -d takes it (default: 'database:' or the PG* variables)"),
 	{ BS_OPT_STR, 0, "db", &o_db, "CONNINFO", "the same as -d/--dbname", 0, 0 },
 	OPT_REPO,
-	{ BS_OPT_INT, 'j', "jobs", &o_jobs, "N", "parallel COPY connections (default: number of cores)", 1, 64 },
+	{ BS_OPT_INT, 'j', "jobs", &o_jobs, "N", "parallel COPY connections (default: planned, see docs/cli.md)", 1, 64 },
 	{ BS_OPT_INT, 0, "compress-level", &o_level, "N", "zstd level 1..19 (default 3)", 1, 19 },
 	{ BS_OPT_STR, 0, "chunk-size", &o_chunk, "SIZE", "uncompressed bytes per data chunk (default 8MiB)", 0, 0 },
 	{ BS_OPT_STR, 0, "lock-timeout", &o_lock, "DURATION", "how long to wait for table locks (default 30s)", 0, 0 },

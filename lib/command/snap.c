@@ -377,15 +377,15 @@ static int take_snapshot(const struct bs_snap_request *rq, struct bs_snap_outcom
 	memset(&so, 0, sizeof(so));
 	so.conninfo = cfg->database;
 	so.id = id;
-	so.jobs = bs_cmd_jobs(cfg->snap.jobs);
+	so.jobs = cfg->snap.jobs; /* 0: the engine plans them */
+	so.cores = bs_cmd_jobs(0);
 	so.compress_level = cfg->snap.compress_level;
 	so.chunk_size = cfg->snap.chunk_size;
 	so.lock_timeout_ms = (int)cfg->snap.lock_timeout_ms;
 	so.pg_bindir = cfg->snap.pg_bindir;
 	so.role_passwords = cfg->snap.role_passwords;
 	so.progress = &prog;
-	bs_info("snapshot %s: %d jobs, zstd level %d%s", id, so.jobs, so.compress_level,
-		rcp ? ", encrypted" : ", NOT encrypted");
+	bs_info("snapshot %s: zstd level %d%s", id, so.compress_level, rcp ? ", encrypted" : ", NOT encrypted");
 	bs_progress_start(&prog, rq->progress);
 	rc = bs_snap_run(&so, archive, &res, err);
 	bs_progress_stop(&prog);

@@ -26,7 +26,8 @@
 struct bs_snap_opts {
 	const char *conninfo;         /* libpq conninfo/URI (may be NULL: PG* env) */
 	const char *id;               /* snapshot id, assigned by the caller */
-	int jobs;                     /* worker connections, >=1 */
+	int jobs;                     /* worker connections; 0: planned (bs_snap_plan_jobs) */
+	int cores;                    /* this machine's cores, for the planner (0: 2) */
 	int compress_level;           /* zstd level */
 	uint64_t chunk_size;          /* uncompressed bytes per chunk, e.g. 8 MiB */
 	int lock_timeout_ms;
@@ -62,6 +63,16 @@ int bs_snap_run(const struct bs_snap_opts *o, struct bs_wstream *out, struct bs_
  * cut. */
 size_t bs_snap_plan_cut(const uint64_t *heap, const uint64_t *work, size_t n, int jobs, uint64_t chunk,
 			int server_version_num, uint32_t *parts, uint64_t *piece);
+
+/* How many worker connections a snap opens when --jobs is not given: one
+ * per core of this machine (the client compresses and encrypts what each
+ * connection sends; beside a local server the two share the cores), but no
+ * more than there are work items (whole tables or ctid ranges, as cut for
+ * that many jobs), nor than chunks of work (total bytes / chunk size: a
+ * small database gains nothing from a second connection), nor than half of
+ * the server's free connection slots (the application keeps the rest;
+ * free_slots < 0: unknown).  At least 1. */
+int bs_snap_plan_jobs(int cores, long free_slots, size_t items, uint64_t work, uint64_t chunk);
 
 /* The COPY statement for a table's rows in COPY order (docs/format.md):
  * with where == NULL the whole table (that table only, never inheritance

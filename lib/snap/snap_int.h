@@ -104,6 +104,7 @@ struct snap_ctx {
 	/* workers */
 	struct snap_worker *workers;
 	int nworkers;
+	int jobs;                      /* planned (snap_plan_items), or --jobs */
 	pthread_mutex_t cancel_mu;
 
 	/* globals.json, between collection and writing (may hold password hashes) */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/human.h"
 #include "common/log.h"
 #include "pg/conn.h"
 #include "snap/snap_int.h"
@@ -487,11 +488,68 @@ size_t bs_snap_plan_cut(const uint64_t *heap, const uint64_t *work, size_t n, in
 	return nsplit;
 }
 
+int bs_snap_plan_jobs(int cores, long free_slots, size_t items, uint64_t work, uint64_t chunk)
+{
+	uint64_t jobs = cores > 0 ? (uint64_t)cores : 2;
+
+	if (items < jobs)
+		jobs = items;
+	if (chunk > 0 && work / chunk < jobs)
+		jobs = work / chunk;
+	if (free_slots >= 0 && (uint64_t)free_slots / 2 < jobs)
+		jobs = (uint64_t)free_slots / 2;
+	return jobs > 0 ? (int)jobs : 1;
+}
+
+/* Connection slots nobody uses now, for anyone but a superuser: -1 when
+ * the server does not say (then the planner ignores them). */
+static long free_slots(struct snap_ctx *ctx)
+{
+	struct bs_err e;
+	PGresult *r;
+	long n = -1;
+
+	bs_err_init(&e);
+	r = bs_pg_query(ctx->coord,
+			"SELECT pg_catalog.current_setting('max_connections')::int"
+			" - pg_catalog.current_setting('superuser_reserved_connections')::int"
+			" - (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity"
+			"    WHERE backend_type = 'client backend')",
+			0, NULL, &e);
+	if (r && PQntuples(r) == 1)
+		n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	/* pg_dump, started a moment ago, may not be counted yet */
+	return n >= 0 ? (n > 0 ? n - 1 : 0) : -1;
+}
+
+/* The number of jobs: --jobs, or planned (bs_snap_plan_jobs) with the
+ * tables cut for as many jobs as the machine and the server allow. */
+static int plan_jobs(struct snap_ctx *ctx, const uint64_t *heap, const uint64_t *work, uint32_t *parts,
+		     uint64_t total)
+{
+	int cores = ctx->o->cores > 0 ? ctx->o->cores : 2, jobs;
+	long slots;
+	size_t i, items = 0;
+
+	if (ctx->o->jobs > 0)
+		return ctx->o->jobs;
+	slots = free_slots(ctx);
+	jobs = bs_snap_plan_jobs(cores, slots, (size_t)-1, total, 0);
+	bs_snap_plan_cut(heap, work, ctx->ntables, jobs, ctx->chunk_size, ctx->server_version_num, parts, NULL);
+	for (i = 0; i < ctx->ntables; i++)
+		items += parts[i];
+	jobs = bs_snap_plan_jobs(cores, slots, items, total, ctx->chunk_size);
+	bs_debug("snap: jobs planned: %d (%d cores, %ld free connection slots, %zu items, %" PRIu64 " bytes)",
+		 jobs, cores, slots, items, total);
+	return jobs;
+}
+
 int snap_plan_items(struct snap_ctx *ctx, struct bs_err *err)
 {
 	uint64_t chunk = ctx->chunk_size, piece = 0, total = 0, largest = 0;
 	uint64_t bs = ctx->block_size > 0 ? (uint64_t)ctx->block_size : 8192;
-	int jobs = ctx->o->jobs > 0 ? ctx->o->jobs : 1;
+	int jobs;
 	size_t i, cap = 0, n = 0, comparable = 0, nsplit;
 	uint64_t *heap = calloc(ctx->ntables + 1, sizeof(*heap)), *work = calloc(ctx->ntables + 1, sizeof(*work));
 	uint32_t *parts = calloc(ctx->ntables + 1, sizeof(*parts));
@@ -512,6 +570,7 @@ int snap_plan_items(struct snap_ctx *ctx, struct bs_err *err)
 	for (i = 0; i < ctx->ntables; i++)
 		if (work[i] >= largest / 2)
 			comparable++;
+	jobs = ctx->jobs = plan_jobs(ctx, heap, work, parts, total);
 	nsplit = bs_snap_plan_cut(heap, work, ctx->ntables, jobs, chunk, ctx->server_version_num, parts, &piece);
 	for (i = 0; i < ctx->ntables; i++) {
 		atomic_store(&ctx->tables[i].items_left, parts[i]);
@@ -523,6 +582,12 @@ int snap_plan_items(struct snap_ctx *ctx, struct bs_err *err)
 	bs_debug("snap: plan: %zu tables, %" PRIu64 " bytes, %d jobs, largest %" PRIu64 " bytes,"
 		 " %zu comparable; %zu split into ctid ranges of about %" PRIu64 " bytes, %zu items",
 		 ctx->ntables, total, jobs, largest, comparable, nsplit, piece, cap);
+	{
+		char h[32];
+		bs_human_bytes(total, h, sizeof(h));
+		bs_info("%zu tables, %s on disk: %d job%s%s", ctx->ntables, h, jobs, jobs == 1 ? "" : "s",
+			ctx->o->jobs > 0 ? "" : " (planned; --jobs sets them)");
+	}
 	ctx->items = calloc(cap + 1, sizeof(*ctx->items));
 	if (!ctx->items)
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");

@@ -165,7 +165,7 @@ fail:
 
 int snap_workers_start(struct snap_ctx *ctx, struct bs_err *err)
 {
-	int i, n = ctx->o->jobs > 0 ? ctx->o->jobs : 1;
+	int i, n = ctx->jobs > 0 ? ctx->jobs : 1;
 
 	/* no point in more connections than work items */
 	if (ctx->nitems == 0)

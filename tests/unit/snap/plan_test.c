@@ -246,8 +246,82 @@ TEST(a_large_heap_with_toast_is_cut_by_its_pages)
 	teardown();
 }
 
+/* Copy order: tables whose indexes cost more than their rows first,
+ * costliest first; then the rest largest first; a cut table's pieces in
+ * page order. */
+TEST(costly_post_data_goes_first_then_largest_first)
+{
+	uint64_t sizes[] = { 100 * MIB, 10 * MIB, 40 * MIB, 20 * MIB, 5 * MIB };
+
+	setup(sizes, 5, 2, 150000);
+	ctx.tables[1].post = 30 * MIB;  /* a GIN index: 3x its rows */
+	ctx.tables[2].post = 14 * MIB;  /* one btree: below its rows */
+	ctx.tables[4].post = 10 * MIB;  /* many indexes: 2x its rows */
+	CHECK_INT(plan(), 0);
+	CHECK_INT(ctx.nitems, 5);
+	CHECK_INT(ctx.items[0].t->no, 2);
+	CHECK_INT(ctx.items[1].t->no, 5);
+	CHECK_INT(ctx.items[2].t->no, 1);
+	CHECK_INT(ctx.items[3].t->no, 3);
+	CHECK_INT(ctx.items[4].t->no, 4);
+	teardown();
+}
+
+TEST(the_pieces_of_a_cut_table_go_in_page_order)
+{
+	uint64_t sizes[] = { 2 * GIB, 1 * MIB };
+	size_t i;
+	uint64_t last = 0;
+
+	setup(sizes, 2, 2, 150000);
+	ctx.tables[0].post = 8 * GIB;
+	CHECK_INT(plan(), 0);
+	CHECK(ranged_items(1) >= 2);
+	for (i = 0; i < ranged_items(1); i++) {
+		CHECK_INT(ctx.items[i].t->no, 1);
+		CHECK(i == 0 || ctx.items[i].from_page > last);
+		last = ctx.items[i].from_page;
+	}
+	teardown();
+}
+
+/* bs_snap_plan_jobs: the jobs a snap opens when --jobs is not given */
+TEST(planned_jobs_one_per_core)
+{
+	CHECK_INT(bs_snap_plan_jobs(2, 90, 40, 4 * GIB, 8 * MIB), 2);
+	CHECK_INT(bs_snap_plan_jobs(8, 90, 40, 4 * GIB, 8 * MIB), 8);
+	CHECK_INT(bs_snap_plan_jobs(0, -1, 40, 4 * GIB, 8 * MIB), 2);
+}
+
+TEST(planned_jobs_no_more_than_items)
+{
+	CHECK_INT(bs_snap_plan_jobs(8, 90, 3, 4 * GIB, 8 * MIB), 3);
+	CHECK_INT(bs_snap_plan_jobs(8, 90, 1, 4 * GIB, 8 * MIB), 1);
+	CHECK_INT(bs_snap_plan_jobs(8, 90, 0, 0, 8 * MIB), 1);
+}
+
+TEST(planned_jobs_a_small_database_gets_one)
+{
+	CHECK_INT(bs_snap_plan_jobs(8, 90, 500, 3 * MIB, 8 * MIB), 1);
+	CHECK_INT(bs_snap_plan_jobs(8, 90, 500, 24 * MIB, 8 * MIB), 3);
+}
+
+TEST(planned_jobs_leave_half_the_free_connections)
+{
+	CHECK_INT(bs_snap_plan_jobs(8, 6, 40, 4 * GIB, 8 * MIB), 3);
+	CHECK_INT(bs_snap_plan_jobs(8, 1, 40, 4 * GIB, 8 * MIB), 1);
+	CHECK_INT(bs_snap_plan_jobs(8, 0, 40, 4 * GIB, 8 * MIB), 1);
+	CHECK_INT(bs_snap_plan_jobs(8, -1, 40, 4 * GIB, 8 * MIB), 8);
+}
+
 int main(void)
 {
+	RUN(costly_post_data_goes_first_then_largest_first);
+	RUN(the_pieces_of_a_cut_table_go_in_page_order);
+	RUN(planned_jobs_one_per_core);
+	RUN(planned_jobs_no_more_than_items);
+	RUN(planned_jobs_a_small_database_gets_one);
+	RUN(planned_jobs_leave_half_the_free_connections);
 	RUN(one_large_table_among_small_ones_is_split);
 	RUN(as_many_comparable_tables_as_jobs_none_is_split);
 	RUN(more_jobs_than_comparable_tables_splits_the_largest);
