@@ -8,7 +8,8 @@
  * loader only has to keep its server process fed.
  *
  * Lanes: when the restore created the table (every restore but
- * --data-only), the loader that takes a table's first chunk opens a
+ * --data-only) and its first chunk is not small (FREEZE_MIN_BYTES), the
+ * loader that takes that chunk opens a
  * transaction, TRUNCATEs the (empty) table and loads with COPY FREEZE; it
  * keeps that transaction, and the table, for as long as it finds more of
  * the table's chunks in the queue, and commits when it moves on, when the
@@ -57,6 +58,14 @@
 #include "pg/copy.h"
 
 /* What makes a post-data batch worth a pg_restore process (see above). */
+/* A table whose first chunk holds less than this (compressed, or raw once
+ * prepared) is small: it is loaded with plain COPY, without a lane.  The
+ * lane's TRUNCATE makes new files for the table and its TOAST table and
+ * index, and its transaction is a commit more: on 5,000 tables of a few
+ * rows that was most of the data phase (bench/RESULTS.md, issue 12), and
+ * FREEZE saves nothing worth it on a few pages. */
+#define FREEZE_MIN_BYTES ((size_t)64 << 10)
+
 #define EARLY_BYTES ((uint64_t)8 << 20)
 #define EARLY_TABLES 200
 
@@ -507,8 +516,15 @@ static void *worker_main(void *arg)
 			if (j->t)
 				j->t->active++;
 			if (j->t && j->t->state == RS_FRESH && p->freeze && !j->t->keep_rows) {
-				j->t->state = RS_FREEZING;
-				fresh = 1;
+				/* decided once, on the table's first chunk: a lane,
+				 * or plain COPY for good (a lane opened later
+				 * would TRUNCATE rows already loaded) */
+				if (j->len >= FREEZE_MIN_BYTES) {
+					j->t->state = RS_FREEZING;
+					fresh = 1;
+				} else {
+					j->t->state = RS_LOADED;
+				}
 			}
 		}
 		pthread_mutex_unlock(&p->mu);

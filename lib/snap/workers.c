@@ -130,6 +130,25 @@ static int worker_connect(struct snap_worker *wk, struct bs_err *err)
 		 ctx->snapshot_id);
 	if (bs_pg_exec(wk->conn, sql, err) < 0)
 		return bs_err_prefix(err, "importing the snapshot");
+	if (bs_pg_exec(wk->conn, "SAVEPOINT backstop_copy", err) < 0)
+		return -1;
+	return 0;
+}
+
+/* A COPY takes a lock on its table that lasts until the end of the
+ * transaction, and a worker's transaction lasts the whole snap: on a
+ * database of thousands of tables the workers' locks came on top of the
+ * coordinator's and pg_dump's (one each per table) and ran the server out
+ * of lock table ("out of shared memory", max_locks_per_transaction).  The
+ * coordinator's locks keep DDL away; a worker gives its own back every
+ * WORKER_LOCKS_HELD items by rolling back to a savepoint taken before them
+ * (a COPY TO changes nothing; the snapshot is the transaction's). */
+#define WORKER_LOCKS_HELD 16
+
+static int release_locks(struct snap_worker *wk, struct bs_err *err)
+{
+	if (bs_pg_exec(wk->conn, "ROLLBACK TO SAVEPOINT backstop_copy", err) < 0)
+		return bs_err_prefix(err, "worker connection %d", wk->idx + 1);
 	return 0;
 }
 
@@ -138,6 +157,7 @@ static void *worker_main(void *arg)
 	struct snap_worker *wk = arg;
 	struct snap_ctx *ctx = wk->ctx;
 	struct bs_err err;
+	int held = 0;
 
 	bs_err_init(&err);
 	wk->cc = bs_chunk_compressor_new(ctx->o->compress_level);
@@ -155,6 +175,11 @@ static void *worker_main(void *arg)
 			break;
 		if (copy_item(wk, &ctx->items[i], &err) < 0)
 			goto fail;
+		if (++held >= WORKER_LOCKS_HELD) {
+			if (release_locks(wk, &err) < 0)
+				goto fail;
+			held = 0;
+		}
 	}
 	bs_pg_exec(wk->conn, "COMMIT", &err);
 	return NULL;
