@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "harness.h"
 #include "snap/snap_int.h"
 
@@ -316,6 +317,7 @@ TEST(planned_jobs_leave_half_the_free_connections)
 
 int main(void)
 {
+	bs_log_set_level(BS_LOG_WARN); /* the planner's info line */
 	RUN(costly_post_data_goes_first_then_largest_first);
 	RUN(the_pieces_of_a_cut_table_go_in_page_order);
 	RUN(planned_jobs_one_per_core);
