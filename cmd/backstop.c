@@ -21,6 +21,7 @@ static const struct {
 	{ "verify-restore", "restore drill: restore into a scratch database and prove it matches" },
 	{ "keygen", "create an age identity (secret key) and print its public recipient" },
 	{ "repo", "create a repository (repo init)" },
+	{ "probe", "health checks: HTTP, TLS expiry, TCP, PostgreSQL, backup age; once or watched" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

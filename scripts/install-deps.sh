@@ -30,6 +30,13 @@ PKGS=(
 	# a German locale for tests/integration/localized.sh (a server whose
 	# messages are translated: errors are classified by SQLSTATE)
 	locales
+	# the probe tests' web server (tests/net/webfix.sh: nginx on loopback
+	# with test certificates)
+	nginx-light
+	# the probe tests parse Prometheus text output with an independent
+	# parser; run it as /usr/bin/python3 (python3 on PATH may be a pyenv
+	# one without Debian's packages)
+	python3-prometheus-client
 )
 # Node.js and npm run the S3 and Azure test servers (s3rver, Azurite; tests/node/package.json,
 # installed into tests/node/node_modules by npm ci from the lock file).

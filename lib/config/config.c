@@ -567,6 +567,19 @@ static int bind_log_level(struct bs_bind_ctx *ctx, const struct bs_bind_field *f
 	return 0;
 }
 
+static int bind_probes(struct bs_bind_ctx *ctx, const struct bs_bind_field *f, const struct bs_ynode *node,
+		       const char *keypath, void *base, struct bs_err *err)
+{
+	return bs_probe_section_bind(ctx, node, keypath, &((struct bs_config *)base)->probes, err);
+}
+
+static int bind_probe_settings(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
+			       const struct bs_ynode *node, const char *keypath, void *base,
+			       struct bs_err *err)
+{
+	return bs_probe_settings_bind(ctx, node, keypath, &((struct bs_config *)base)->probes, err);
+}
+
 static const struct bs_bind_field config_fields[] = {
 	CONNINFO("database", C, database),
 	{ .key = "repository", .type = BS_BIND_CUSTOM, .offset = offsetof(C, repo),
@@ -581,6 +594,8 @@ static const struct bs_bind_field config_fields[] = {
 	BS_BIND_F_TABLE("hooks", C, hooks, hooks_fields),
 	BS_BIND_F_PATH("metrics_dir", C, metrics_dir, 0),
 	{ .key = "log_level", .type = BS_BIND_CUSTOM, .custom = bind_log_level },
+	{ .key = "probes", .type = BS_BIND_CUSTOM, .custom = bind_probes },
+	{ .key = "probe", .type = BS_BIND_CUSTOM, .custom = bind_probe_settings },
 	BS_BIND_F_END,
 };
 
@@ -599,6 +614,7 @@ void bs_config_init(struct bs_config *cfg)
 	cfg->repo.retries = -1;
 	cfg->selected_repo = -1;
 	bs_retention_policy_init(&cfg->retention);
+	bs_probe_set_init(&cfg->probes);
 	cfg->log_level = BS_LOG_INFO;
 }
 
@@ -613,6 +629,7 @@ void bs_config_release(struct bs_config *cfg)
 	free(cfg->repository);
 	free(cfg->config_path);
 	free(cfg->retention_path);
+	bs_probe_set_release(&cfg->probes);
 	bs_config_init(cfg);
 }
 

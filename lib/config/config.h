@@ -38,6 +38,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "probe/probe.h"
 #include "retention/policy.h"
 
 #define BS_CONFIG_ETC_PATH "/etc/backstop/backstop.yaml"
@@ -154,6 +155,8 @@ struct bs_config {
 	} hooks;
 
 	char *metrics_dir;            /* Prometheus textfile collector directory, or NULL */
+
+	struct bs_probe_set probes;   /* 'probes:' and 'probe:' (probe/probe.h) */
 
 	enum bs_log_level log_level;  /* default BS_LOG_INFO */
 	int has_log_level;            /* log_level was given in the file */

@@ -3,6 +3,7 @@
 #include "net/http_int.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -176,6 +177,7 @@ void bs_http_req_release(struct bs_http_req *req)
 	free(req->res.headers);
 	req->res.body = req->res.headers = NULL;
 	req->res.body_len = req->res.headers_len = 0;
+	bs_http_certs_free(&req->res);
 }
 
 int bs_http_add(struct bs_http *c, struct bs_http_req *req, struct bs_err *err)
@@ -272,9 +274,40 @@ static int cancelled(const struct bs_http *c)
 	return c->opts.cancel && *c->opts.cancel;
 }
 
+/* Wait up to t ms for the multi handle's sockets or fds; 1 when one of
+ * fds became ready. */
+static int wait_fds(struct bs_http *c, int t, struct bs_http_waitfd *fds, size_t nfds)
+{
+	struct curl_waitfd w[64];
+	size_t i, n = nfds < 64 ? nfds : 64;
+	int ready = 0;
+
+	for (i = 0; i < n; i++) {
+		w[i].fd = fds[i].fd;
+		w[i].events = fds[i].events;
+		w[i].revents = 0;
+	}
+	curl_multi_poll(c->multi, n ? w : NULL, (unsigned)n, t, NULL);
+	for (i = 0; i < n; i++) {
+		fds[i].revents = w[i].revents;
+		if (w[i].revents)
+			ready = 1;
+	}
+	return ready;
+}
+
 struct bs_http_req *bs_http_next(struct bs_http *c, long max_wait_ms)
 {
+	return bs_http_next_fds(c, max_wait_ms, NULL, 0);
+}
+
+struct bs_http_req *bs_http_next_fds(struct bs_http *c, long max_wait_ms, struct bs_http_waitfd *fds,
+				     size_t nfds)
+{
 	int64_t deadline = max_wait_ms < 0 ? -1 : bs_http_now_ms() + max_wait_ms;
+
+	for (size_t i = 0; i < nfds; i++)
+		fds[i].revents = 0;
 
 	for (;;) {
 		struct bs_http_xfer *x = c->done;
@@ -293,8 +326,12 @@ struct bs_http_req *bs_http_next(struct bs_http *c, long max_wait_ms)
 			bs_http_xfer_free(x);
 			return req;
 		}
-		if (!c->active)
+		if (!c->active) {
+			if (nfds && max_wait_ms != 0)
+				wait_fds(c, max_wait_ms < 0 || max_wait_ms > INT32_MAX ? -1 : (int)max_wait_ms,
+					 fds, nfds);
 			return NULL;
+		}
 		if (cancelled(c)) {
 			while (c->active)
 				interrupt(c, c->active, "interrupted");
@@ -319,8 +356,13 @@ struct bs_http_req *bs_http_next(struct bs_http *c, long max_wait_ms)
 			t = (long)(deadline - now);
 		if (c->opts.cancel && t > 100)
 			t = 100;
-		if (t > 0)
-			curl_multi_poll(c->multi, NULL, 0, (int)t, NULL);
+		if ((t > 0 || nfds) && wait_fds(c, (int)t, fds, nfds)) {
+			curl_multi_perform(c->multi, &still);
+			collect(c);
+			if (c->done)
+				continue;
+			return NULL;
+		}
 	}
 }
 

@@ -72,6 +72,17 @@
  *
  * Scale: bs_http_run suits tens to hundreds of requests; for thousands,
  * keep a window of a few hundred in flight with bs_http_add/bs_http_next.
+ *
+ * Probes (probe/) ask more of a request: a per-request timeout, CA bundle
+ * and client certificate; a fresh connection (so connect and TLS times are
+ * measured, not skipped by reuse); the time split of the last attempt
+ * (res.timing); a connection alone, with nothing sent (connect_only: a TCP
+ * check, or with https a TLS handshake); and, only together with
+ * connect_only, inspect_tls: a handshake WITHOUT verification that keeps
+ * the certificates the server sent (res.certs) for the caller to verify
+ * and judge itself.  No request is ever sent over an unverified
+ * connection.  Other sockets (libpq's non-blocking connections) can share
+ * the loop's wait: bs_http_next_fds.
  */
 #ifndef BS_NET_HTTP_H
 #define BS_NET_HTTP_H
@@ -140,6 +151,13 @@ struct bs_http_result {
 	size_t body_len;
 	char *headers; /* last response's header lines, NUL-separated; see bs_http_header */
 	size_t headers_len;
+	/* seconds from the start of the last attempt until: connected (TCP),
+	 * TLS handshake done (0 for http), first response byte, the end */
+	struct bs_http_timing {
+		double connect, tls, first_byte, total;
+	} timing;
+	char **certs; /* inspect_tls: PEM of each certificate sent, leaf first */
+	size_t ncerts;
 	struct bs_err err; /* when !ok */
 };
 
@@ -156,6 +174,14 @@ struct bs_http_req {
 	int64_t range_len;		     /* bytes=off- when range_len < 0, none when 0 */
 	int max_attempts;		     /* 0 = client policy; 1 = never retry */
 	int follow_redirects;		     /* follow up to 5 redirects (http/https only) */
+	long timeout_ms;		     /* per attempt, whole transfer; 0 = the client's */
+	const char *ca_file;		     /* PEM CA bundle for this request; NULL = the client's */
+	const char *client_cert;	     /* PEM client certificate (TLS client authentication) */
+	const char *client_key;		     /* its PEM private key; NULL = in client_cert */
+	int fresh_connect;		     /* open a new connection, and do not keep it */
+	const char *connect_to;		     /* "HOST:PORT:ADDR:PORT": connect to ADDR for HOST (SNI) */
+	int connect_only;		     /* connect (and TLS handshake for https), send nothing */
+	int inspect_tls;		     /* with connect_only: no verification, keep res.certs */
 	void *user;			     /* for the caller */
 	/* out */
 	struct bs_http_result res;
@@ -183,6 +209,19 @@ int bs_http_add(struct bs_http *c, struct bs_http_req *req, struct bs_err *err);
  * completion order, each exactly once. */
 struct bs_http_req *bs_http_next(struct bs_http *c, long max_wait_ms);
 
+/* bs_http_next that also wakes up for other sockets: it returns NULL as
+ * well when one of fds (events BS_HTTP_WAIT_IN/OUT) is ready (its revents
+ * set) or max_wait_ms passed.  With no transfer in flight it waits on fds
+ * alone.  fds may be NULL when nfds is 0. */
+#define BS_HTTP_WAIT_IN 0x1
+#define BS_HTTP_WAIT_OUT 0x4
+struct bs_http_waitfd {
+	int fd;
+	short events, revents;
+};
+struct bs_http_req *bs_http_next_fds(struct bs_http *c, long max_wait_ms, struct bs_http_waitfd *fds,
+				     size_t nfds);
+
 /* Requests added and not yet returned by bs_http_next. */
 size_t bs_http_pending(const struct bs_http *c);
 
@@ -199,7 +238,7 @@ int bs_http_do(struct bs_http *c, struct bs_http_req *req, struct bs_err *err);
  * trimmed; NULL when absent.  Points into res->headers. */
 const char *bs_http_header(const struct bs_http_result *res, const char *name);
 
-/* Free res.body and res.headers.  The request can be added again. */
+/* Free res.body, res.headers and res.certs.  The request can be added again. */
 void bs_http_req_release(struct bs_http_req *req);
 
 /* Copy url into out (size outsz) without user info, query string or

@@ -27,6 +27,7 @@ struct bs_http_xfer {
 	enum bs_http_state state;
 	CURL *easy;
 	struct curl_slist *hdrs;
+	struct curl_slist *connect_to;
 	char errbuf[CURL_ERROR_SIZE];
 	char range[64];
 	char url_log[512]; /* redacted URL for logs and messages */
@@ -66,6 +67,7 @@ int bs_http_xfer_begin(struct bs_http_xfer *x);
  * state WAITING) or final failure (returns 0, res filled). */
 int bs_http_xfer_end(struct bs_http_xfer *x, CURLcode rc, int64_t now_ms);
 void bs_http_xfer_free(struct bs_http_xfer *x);
+void bs_http_certs_free(struct bs_http_result *res);
 
 /* http_retry.c: pure policy, unit-tested on its own */
 int64_t bs_http_now_ms(void);

@@ -239,16 +239,39 @@ int bs_http_xfer_setup(struct bs_http_xfer *x, struct bs_err *err)
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
-	/* TLS verification is always on: there is deliberately no switch */
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (x->c->ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, x->c->ca_file);
+	if (req->inspect_tls && !req->connect_only)
+		return bs_err_set(err, BS_ERR_INTERNAL, "inspect_tls without connect_only ('%s')", x->url_log);
+	/* TLS verification is always on for anything sent; inspect_tls only
+	 * reads the certificates of a connection that carries nothing */
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, req->inspect_tls ? 0L : 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, req->inspect_tls ? 0L : 2L);
+	if (req->inspect_tls)
+		curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+	if (req->connect_only)
+		curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+	if (req->ca_file || x->c->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file ? req->ca_file : x->c->ca_file);
+	if (req->client_cert)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, req->client_cert);
+	if (req->client_key)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, req->client_key);
+	if (req->connect_to) {
+		x->connect_to = curl_slist_append(NULL, req->connect_to);
+		if (!x->connect_to)
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, x->connect_to);
+	}
+	if (req->fresh_connect) {
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	}
 	curl_easy_setopt(e, CURLOPT_USERAGENT, x->c->user_agent);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : o->timeout_ms);
+	if (req->timeout_ms > 0 && req->timeout_ms < o->connect_timeout_ms)
+		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_bytes);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, o->low_speed_secs);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
@@ -345,6 +368,58 @@ static long retry_wait(struct bs_http_xfer *x, int64_t now_ms, int *from_header)
 	return wait;
 }
 
+void bs_http_certs_free(struct bs_http_result *res)
+{
+	for (size_t i = 0; i < res->ncerts; i++)
+		free(res->certs[i]);
+	free(res->certs);
+	res->certs = NULL;
+	res->ncerts = 0;
+}
+
+/* The time split of the attempt that just ended. */
+static void read_timing(struct bs_http_xfer *x)
+{
+	struct bs_http_timing *t = &x->req->res.timing;
+	curl_off_t us;
+
+	memset(t, 0, sizeof(*t));
+	if (curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &us) == CURLE_OK)
+		t->connect = us / 1e6;
+	if (curl_easy_getinfo(x->easy, CURLINFO_APPCONNECT_TIME_T, &us) == CURLE_OK)
+		t->tls = us / 1e6;
+	if (curl_easy_getinfo(x->easy, CURLINFO_STARTTRANSFER_TIME_T, &us) == CURLE_OK)
+		t->first_byte = us / 1e6;
+	if (curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK)
+		t->total = us / 1e6;
+}
+
+/* inspect_tls: keep the PEM of every certificate the server sent. */
+static int read_certs(struct bs_http_xfer *x)
+{
+	struct bs_http_result *res = &x->req->res;
+	struct curl_certinfo *ci = NULL;
+
+	bs_http_certs_free(res);
+	if (curl_easy_getinfo(x->easy, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci || ci->num_of_certs <= 0)
+		return 0;
+	res->certs = calloc((size_t)ci->num_of_certs, sizeof(*res->certs));
+	if (!res->certs)
+		return -1;
+	for (int i = 0; i < ci->num_of_certs; i++) {
+		for (struct curl_slist *l = ci->certinfo[i]; l; l = l->next) {
+			if (strncmp(l->data, "Cert:", 5) == 0) {
+				res->certs[res->ncerts] = strdup(l->data + 5);
+				if (!res->certs[res->ncerts])
+					return -1;
+				res->ncerts++;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
 int bs_http_xfer_end(struct bs_http_xfer *x, CURLcode rc, int64_t now_ms)
 {
 	struct bs_http_result *res = &x->req->res;
@@ -354,6 +429,18 @@ int bs_http_xfer_end(struct bs_http_xfer *x, CURLcode rc, int64_t now_ms)
 	res->status = x->status;
 	res->curl_code = rc;
 	res->elapsed_ms = (long)(now_ms - x->start_ms);
+	read_timing(x);
+	if (x->req->inspect_tls && rc == CURLE_OK && read_certs(x) < 0) {
+		bs_err_set(&res->err, BS_ERR_NOMEM, "out of memory");
+		res->ok = 0;
+		return 0;
+	}
+	if (rc == CURLE_OK && x->req->connect_only) {
+		res->ok = 1;
+		res->transient = 0;
+		bs_err_clear(&res->err);
+		return 0;
+	}
 	if (rc == CURLE_OK && is_2xx(x->status) && !x->cb_failed) {
 		res->ok = 1;
 		res->transient = 0;
@@ -391,5 +478,6 @@ void bs_http_xfer_free(struct bs_http_xfer *x)
 	if (x->easy)
 		curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->hdrs);
+	curl_slist_free_all(x->connect_to);
 	free(x);
 }
