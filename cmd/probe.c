@@ -343,7 +343,8 @@ int main(int argc, char **argv)
 	if (o_avail) {
 		char *end;
 		c.min_availability = strtod(o_avail, &end);
-		if (end == o_avail || (*end && strcmp(end, "%")) || c.min_availability < 0 || c.min_availability > 100) {
+		if (!(o_avail[0] >= '0' && o_avail[0] <= '9') || strpbrk(o_avail, "xXeEnN") || (*end && strcmp(end, "%")) ||
+		    !(c.min_availability >= 0 && c.min_availability <= 100)) {
 			rc = bs_opts_fail(&spec, "invalid --min-availability '%s': a percentage such as 99.9", o_avail);
 			goto out;
 		}

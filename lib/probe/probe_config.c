@@ -41,28 +41,35 @@ const char *bs_probe_kind_name(enum bs_probe_kind k)
 
 /* ---- values ---------------------------------------------------------------- */
 
-/* "500ms", "2s", "1.5s", "1m30s" into milliseconds; -1 when bad. */
+/* "500ms", "2s", "1.5s", "1m30s" into milliseconds; -1 when bad.  A
+ * number with a fraction or in ms is read here (digits, at most one '.',
+ * then "ms" or "s"); anything else goes to bs_duration_parse. */
 static int ms_parse(const char *s, int64_t *out)
 {
+	const char *c = s;
+	int64_t whole = 0, frac = 0, scale = 1;
 	int64_t secs;
-	char *end;
-	double v;
-	size_t n = strlen(s);
 
-	if (n > 2 && strcmp(s + n - 2, "ms") == 0 && isdigit((unsigned char)s[0])) {
-		errno = 0;
-		v = strtod(s, &end);
-		if (errno || end != s + n - 2 || v < 0 || v > 1e12)
+	while (isdigit((unsigned char)*c) && whole < INT64_MAX / 100)
+		whole = whole * 10 + (*c++ - '0');
+	if (c > s && *c == '.') {
+		const char *f = ++c;
+		while (isdigit((unsigned char)*c) && scale < 1000000000)
+			frac = frac * 10 + (*c++ - '0'), scale *= 10;
+		if (c == f)
 			return -1;
-		*out = (int64_t)llround(v);
-		return 0;
+		if (strcmp(c, "s") == 0) {
+			*out = whole * 1000 + (frac * 1000 + scale / 2) / scale;
+			return whole <= INT64_MAX / 1000 - 1 ? 0 : -1;
+		}
+		if (strcmp(c, "ms") == 0) {
+			*out = whole + (frac + scale / 2) / scale;
+			return 0;
+		}
+		return -1;
 	}
-	if (n > 1 && s[n - 1] == 's' && strchr(s, '.') && isdigit((unsigned char)s[0])) {
-		errno = 0;
-		v = strtod(s, &end);
-		if (errno || end != s + n - 1 || v < 0 || v > 1e9)
-			return -1;
-		*out = (int64_t)llround(v * 1000);
+	if (c > s && strcmp(c, "ms") == 0) {
+		*out = whole;
 		return 0;
 	}
 	if (bs_duration_parse(s, &secs, NULL) < 0 || secs > INT64_MAX / 1000)
@@ -106,15 +113,15 @@ int bs_probe_status_parse(const char *s, int *lo, int *hi)
 		a = (s[0] - '0') * 100;
 		b = a + 99;
 	} else {
-		a = strtol(s, &end, 10);
-		if (end == s)
+		if (!isdigit((unsigned char)s[0]))
 			return -1;
+		a = strtol(s, &end, 10);
 		b = a;
 		if (*end == '-') {
 			const char *q = end + 1;
-			b = strtol(q, &end, 10);
-			if (end == q)
+			if (!isdigit((unsigned char)*q))
 				return -1;
+			b = strtol(q, &end, 10);
 		}
 		if (*end)
 			return -1;
@@ -672,7 +679,8 @@ int bs_probe_settings_bind(struct bs_bind_ctx *ctx, const struct bs_ynode *node,
 	if (s->settings.min_availability) {
 		char *end;
 		double v = strtod(s->settings.min_availability, &end);
-		if (end == s->settings.min_availability || (*end && strcmp(end, "%")) || v < 0 || v > 100)
+		if (!isdigit((unsigned char)s->settings.min_availability[0]) || strpbrk(s->settings.min_availability, "xXeEnN") ||
+		    (*end && strcmp(end, "%")) || !(v >= 0 && v <= 100))
 			return bs_ynode_error(err, BS_ERR_CONFIG, bs_ynode_get(node, "min_availability"),
 					      "invalid '%s.min_availability' '%s': a percentage such as 99.9",
 					      keypath, s->settings.min_availability);

@@ -52,6 +52,14 @@
 #   YYYYMMDDTHHMMSSZ-xxxxxx, <id>    $SNAPID, a real snapshot of $SRC
 #   DBNAME                           the scratch database the last --keep kept
 #   <cmd>                            each command in turn
+#   https://app.example.com          the web fixture (tests/net/webfix.sh, nginx on
+#                                    loopback), plain http
+#   app.example.com:443 (a flag)     its TLS server, with --ca-file of the fixture's CA
+#   host: app.example.com (config)   the same, as host: and ca_file: of a tls probe
+#   db:5432, host=db[.internal]      the harness cluster over TCP / its socket, with
+#                                    user=postgres; user=monitor -> user=postgres;
+#                                    dbname=app -> $SRC
+#   --interval 10s, --for 30m/60m    --interval 1s, --for 2s (a watch of minutes)
 # Each example runs in a directory of its own (so keygen -o restore-key.txt
 # writes there).  $SRC is a database loaded with pgbench -i -s 1.
 #
@@ -70,6 +78,7 @@
 # `bash docs_examples.sh --list` prints what is extracted, and runs nothing.
 [ "${1:-}" != --list ] || BS_LIB_NOINIT=1
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$BS_ROOT/tests/net/webfix.sh"
 
 DOCS=()
 while IFS= read -r f; do DOCS+=("$f"); done < <(
@@ -86,7 +95,7 @@ docs_py() {
 	python3 - "$@" <<'PY'
 import os, re, sys
 
-COMMANDS = ("snap", "restore", "keygen", "verify-restore", "repo", "help")
+COMMANDS = ("snap", "restore", "keygen", "verify-restore", "repo", "probe", "help")
 SHELL_LANGS = ("", "sh", "shell", "bash", "console")
 METAVARS = {"ID", "CONNINFO", "DIR", "FILE", "N", "NAME", "TEXT", "DUR", "SIZE",
             "TIME", "F", "TARGET", "AGE1..", "SCHEMA.NAME", "S.T", "H", "P", "U"}
@@ -257,6 +266,20 @@ def subst(text, kind):
         t = t.replace("/etc/backstop", "\0FRESH\0")
     t = t.replace("/etc/backstop", E("DX_ETC")).replace("\0FRESH\0", root + "/etc/backstop")
     t = t.replace("/usr/local/share/backstop/", E("BS_ROOT") + "/")
+    # probes: the web fixture, the harness cluster, watches of seconds
+    t = t.replace("https://app.example.com", E("DX_WEB_HTTP"))
+    t = re.sub(r"(--tls[ =])app\.example\.com:443", lambda m: m.group(1) + "localhost:%s --ca-file %s" % (E("DX_WEB_TLS_PORT"), E("DX_WEB_CA")), t)
+    t = re.sub(r"^([ \t]*)host: app\.example\.com[ \t]*$", lambda m: "%shost: localhost:%s\n%sca_file: %s" % (m.group(1), E("DX_WEB_TLS_PORT"), m.group(1), E("DX_WEB_CA")), t, flags=re.M)
+    t = re.sub(r"\bdb(\.internal)?:5432\b", "127.0.0.1:%s" % E("PGPORT"), t)
+    t = re.sub(r"\bhost=db(\.internal)?\b", "host=%s port=%s" % (E("PGHOST"), E("PGPORT")), t)
+    t = re.sub(r"\buser=monitor\b", "user=postgres", t)
+    t = re.sub(r"^([ \t]*)database: app[ \t]*$", lambda m: m.group(1) + "database: " + E("DX_SRC", "app"), t, flags=re.M)
+    if "host=" + E("PGHOST", "") in t:
+        t = re.sub(r"\bdbname=app\b", "dbname=%s" % E("DX_SRC"), t)
+        if "user=" not in t:
+            t = t.replace("host=%s" % E("PGHOST"), "host=%s user=postgres" % E("PGHOST"))
+    t = re.sub(r"(--interval[ =])10s\b", r"\g<1>1s", t)
+    t = re.sub(r"(--for[ =])(30|60)m\b", r"\g<1>2s", t)
     t = t.replace("/var/lib/backstop", E("BS_TMP") + "/var-lib-backstop")
     t = t.replace("/var/lib/prometheus/node-exporter", E("BS_TMP") + "/metrics")
     t = re.sub(r"\bage1(\.\.\.|[02-9ac-hj-np-z]{58})", E("DX_RECIPIENT"), t)
@@ -297,6 +320,9 @@ ETC=$BS_TMP/etc
 SNAPID=
 RECIPIENT=
 setup_fixture() {
+	web_start "$BS_TMP/web" >"$BS_TMP/web.log" 2>&1 || { cat "$BS_TMP/web.log"; return 1; }
+	bs_on_exit web_stop
+	export DX_WEB_HTTP=$BS_WEB_HTTP DX_WEB_TLS_PORT=$BS_WEB_PORT_VALID DX_WEB_CA=$BS_WEB_CA
 	SRC=$(new_db docs_app) || return 1
 	"$BS_PGBIN/pgbench" -i -s 1 -q "$SRC" >/dev/null 2>&1 || return 1
 	mkdir -p "$ETC" "$BS_TMP/metrics" "$BS_TMP/var-lib-backstop" && chmod 0700 "$ETC" || return 1
