@@ -267,12 +267,9 @@ static void log_changes(struct watch *wt, double now)
 {
 	for (size_t i = 0; i < wt->n; i++) {
 		const struct bs_probe_result *r = &wt->last[i];
-		const struct bs_probe_watch *w = &wt->w[i];
-		char d[32];
 
 		if (r->state != wt->prev[i]) {
 			if (r->state == BS_STATE_OK && wt->prev[i] != (enum bs_state)-1) {
-				dur_text(w->up ? w->longest_s : w->outage_s, d, sizeof(d));
 				bs_log(BS_LOG_INFO, "%s: OK again: %s", r->probe->name, r->reason);
 			} else if (r->state != BS_STATE_OK) {
 				bs_log(r->state == BS_STATE_WARN ? BS_LOG_WARN : BS_LOG_ERROR, "%s: %s %s",
@@ -280,8 +277,8 @@ static void log_changes(struct watch *wt, double now)
 			}
 			wt->prev[i] = r->state;
 		}
-		(void)now;
 	}
+	(void)now;
 }
 
 static int watch_report(struct watch *wt, int interrupted, struct bs_err *err)

@@ -75,6 +75,7 @@ struct bs_probe {
 	int64_t timeout_ms; /* per attempt */
 	int retries;	    /* attempts after the first */
 	int failure_threshold, success_threshold; /* watch: rounds to go down / up */
+	unsigned own_; /* private (probe_config.c): which of the four above the probe set itself */
 
 	/* http */
 	char *url;
@@ -153,7 +154,8 @@ int bs_probe_settings_bind(struct bs_bind_ctx *ctx, const struct bs_ynode *node,
  * (http: a URL; tls: host[:port]; tcp: host:port; postgres: a conninfo;
  * backup: a database name).  Named "<kind>:<arg>" (URL and conninfo
  * without secrets).  Added to s with s's defaults.  BS_ERR_USAGE for a bad
- * argument.  Returns the probe for the caller to refine (expect_status...). */
+ * argument (nothing is added then).  Returns the probe for the caller to
+ * refine (expect_status...); the caller runs bs_probe_check when done. */
 struct bs_probe *bs_probe_adhoc(struct bs_probe_set *s, enum bs_probe_kind kind, const char *arg,
 				struct bs_err *err);
 /* Check a probe as a whole (kind-specific rules: a URL, a port); the config
@@ -202,8 +204,9 @@ struct bs_probe_round_opts {
 int bs_probe_round(const struct bs_probe *const *probes, size_t n, const struct bs_probe_settings *set,
 		   const struct bs_probe_round_opts *o, struct bs_probe_result *out, struct bs_err *err);
 
-/* Results into a report: a finding per probe (group: the kind, check: the
- * probe's name) with its reason, expected/observed and measurements. */
+/* Results into a report: a finding per probe (group "probes", check: the
+ * probe's name, category: its kind) with its reason, expected/observed and
+ * measurements NAME_time, NAME_days (tls), NAME_age (backup), NAME_lag. */
 int bs_probe_report_add(struct bs_report *r, const struct bs_probe_result *res, size_t n);
 
 /* Prometheus text exposition of results for node_exporter's textfile

@@ -59,8 +59,10 @@ static int ms_parse(const char *s, int64_t *out)
 		if (c == f)
 			return -1;
 		if (strcmp(c, "s") == 0) {
+			if (whole > INT64_MAX / 1000 - 1)
+				return -1;
 			*out = whole * 1000 + (frac * 1000 + scale / 2) / scale;
-			return whole <= INT64_MAX / 1000 - 1 ? 0 : -1;
+			return 0;
 		}
 		if (strcmp(c, "ms") == 0) {
 			*out = whole + (frac + scale / 2) / scale;
@@ -436,7 +438,7 @@ static struct bs_probe *probe_new(struct bs_probe_set *s, const char *name, enum
 		return NULL;
 	s->n++;
 	p->kind = kind;
-	p->timeout_ms = -1; /* from the settings when left so */
+	p->timeout_ms = -1; /* from the settings when left so (see own) */
 	p->retries = -1;
 	p->verify_hostname = 1;
 	p->check_chain = 1;
@@ -452,13 +454,19 @@ static void apply_defaults(struct bs_probe_set *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		struct bs_probe *p = &s->v[i];
-		if (p->timeout_ms < 0)
+
+		if (!p->own_) { /* first time: what the probe set itself */
+			p->own_ = 0x10;
+			p->own_ |= (p->timeout_ms >= 0 ? 1 : 0) | (p->retries >= 0 ? 2 : 0) |
+				   (p->failure_threshold ? 4 : 0) | (p->success_threshold ? 8 : 0);
+		}
+		if (!(p->own_ & 1))
 			p->timeout_ms = s->settings.timeout_ms;
-		if (p->retries < 0)
+		if (!(p->own_ & 2))
 			p->retries = s->settings.retries;
-		if (!p->failure_threshold)
+		if (!(p->own_ & 4))
 			p->failure_threshold = s->settings.failure_threshold;
-		if (!p->success_threshold)
+		if (!(p->own_ & 8))
 			p->success_threshold = s->settings.success_threshold;
 	}
 }
@@ -507,7 +515,12 @@ static int url_ok(const char *u)
 		h = u + 8;
 	else
 		return 0;
-	if (!*h || *h == '/' || *h == ':' || *h == '?' || strpbrk(u, " \t\r\n"))
+	{
+		const char *at = strchr(h, '@'), *end = h + strcspn(h, "/?#");
+		if (at && at < end)
+			h = at + 1;
+	}
+	if (!*h || *h == '/' || *h == ':' || *h == '?' || *h == '#' || strpbrk(u, " \t\r\n"))
 		return 0;
 	return 1;
 }
@@ -550,12 +563,24 @@ int bs_probe_check(const struct bs_probe *p, struct bs_err *err)
 			return bs_err_set(err, BS_ERR_CONFIG, "probe '%s': crit_days (%d) is above warn_days (%d)", p->name,
 					  p->crit_days, p->warn_days);
 		break;
-	case BS_PROBE_POSTGRES:
+	case BS_PROBE_POSTGRES: {
+		PQconninfoOption *o;
+		char *msg = NULL;
+
 		if (!p->conninfo)
 			return bs_err_set(err, BS_ERR_CONFIG, "probe '%s': no conninfo", p->name);
+		o = PQconninfoParse(p->conninfo, &msg);
+		PQconninfoFree(o);
+		if (!o) { /* libpq's message names no value: safe with a password in it */
+			bs_err_set(err, BS_ERR_CONFIG, "probe '%s': invalid conninfo: %s", p->name,
+				   msg ? strtok(msg, "\n") : "out of memory");
+			PQfreemem(msg);
+			return -1;
+		}
 		if (p->expect && !p->query)
 			return bs_err_set(err, BS_ERR_CONFIG, "probe '%s': expect without query", p->name);
 		break;
+	}
 	case BS_PROBE_BACKUP:
 		if (p->warn_age_ms && p->warn_age_ms > p->max_age_ms)
 			return bs_err_set(err, BS_ERR_CONFIG, "probe '%s': warn_age is above max_age", p->name);
@@ -572,10 +597,13 @@ static int normalize(struct bs_probe *p)
 		int port = p->port, rc;
 		if (!hp)
 			return -1;
+		p->port = 0;
 		rc = split_hostport(p, hp);
 		free(hp);
 		if (rc < 0)
 			return -2;
+		if (port && p->port && p->port != port)
+			return -3;
 		if (port)
 			p->port = port;
 		if (p->kind == BS_PROBE_TLS && !p->port)
@@ -629,6 +657,11 @@ static int bind_one(struct bs_bind_ctx *ctx, struct bs_probe_set *s, const struc
 		return -1;
 	switch (normalize(p)) {
 	case -1: return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	case -3: {
+		const struct bs_ynode *pn = bs_ynode_get(v, "port");
+		return bs_ynode_error(err, BS_ERR_CONFIG, pn ? pn : v, "'%s.port' (%d) disagrees with the port in '%s.host'",
+				      path, p->port, path);
+	}
 	case -2: {
 		const struct bs_ynode *h = bs_ynode_get(v, "host");
 		return bs_ynode_error(err, BS_ERR_CONFIG, h ? h : v, "invalid host '%s' in '%s': HOST, HOST:PORT or [V6]:PORT",
@@ -748,18 +781,29 @@ struct bs_probe *bs_probe_adhoc(struct bs_probe_set *s, enum bs_probe_kind kind,
 	case BS_PROBE_BACKUP: p->database = *arg ? strdup(arg) : NULL; rc = !*arg || p->database ? 0 : -1; break;
 	default: rc = -1;
 	}
-	if (rc == -1) {
-		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-		return NULL;
-	}
-	if (rc == -2) {
-		bs_err_set(err, BS_ERR_USAGE, "invalid --%s '%s': HOST:PORT expected", bs_probe_kind_name(kind), arg);
+	if (rc < 0) {
+		if (rc == -1)
+			bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		else
+			bs_err_set(err, BS_ERR_USAGE, "invalid --%s '%s': HOST:PORT expected", bs_probe_kind_name(kind), arg);
+		probe_release(p); /* the set is left as it was */
+		s->n--;
 		return NULL;
 	}
 	adhoc_name(base, sizeof(base), kind, p, arg);
-	snprintf(name, sizeof(name), "%s", base);
-	for (int i = 2; bs_probe_find(s, name) && i < 1000; i++)
-		snprintf(name, sizeof(name), "%s #%d", base, i);
+	/* the same base again ("https://h/healthz" with another query): " #N",
+	 * N counting those before it; config names hold no blank, so no clash */
+	{
+		size_t same = 0, bl = strlen(base);
+		for (size_t i = 0; i + 1 < s->n; i++)
+			if (strncmp(s->v[i].name, base, bl) == 0 &&
+			    (s->v[i].name[bl] == '\0' || strncmp(s->v[i].name + bl, " #", 2) == 0))
+				same++;
+		if (same)
+			snprintf(name, sizeof(name), "%s #%zu", base, same + 1);
+		else
+			snprintf(name, sizeof(name), "%s", base);
+	}
 	free(p->name);
 	p->name = strdup(name);
 	if (!p->name) {

@@ -17,7 +17,7 @@ int bs_probe_report_add(struct bs_report *r, const struct bs_probe_result *res, 
 		const struct bs_probe_result *x = &res[i];
 		const struct bs_probe *p = x->probe;
 		struct bs_measure m[3];
-		char mn[3][BS_PROBE_NAME_MAX + 16];
+		char mn[3][640]; /* ad hoc names are URLs */
 		size_t nm = 0;
 		struct bs_finding f = {
 			.group = "probes",
@@ -142,7 +142,7 @@ int bs_probe_prom_write(const struct bs_probe_result *res, size_t n, FILE *f)
 				continue;
 			fprintf(f, "%s{probe=\"", fam->name);
 			label_value(f, res[i].probe->name);
-			fprintf(f, "\",kind=\"%s\"} %.9g\n", bs_probe_kind_name(res[i].probe->kind), fam->value(&res[i]));
+			fprintf(f, "\",kind=\"%s\"} %.15g\n", bs_probe_kind_name(res[i].probe->kind), fam->value(&res[i]));
 		}
 	}
 	return ferror(f) ? -1 : 0;
@@ -167,6 +167,9 @@ void bs_probe_watch_step(struct bs_probe_watch *w, const struct bs_probe *p, con
 		w->passes++;
 		w->fails = 0;
 		if (!w->up && w->passes >= p->success_threshold) {
+			/* the outage lasted until this round */
+			if (now - w->first_fail > w->longest_s)
+				w->longest_s = now - w->first_fail;
 			w->up = 1;
 			w->first_fail = 0;
 			w->outage_s = 0;
