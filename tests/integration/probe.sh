@@ -205,8 +205,9 @@ EOF
 chmod 600 "$CFG"
 sleep 2 # the snapshot is now older than backup-stale's 1s
 
-# probe NAME...: run them with --json; FIELD NAME prints a field of NAME's finding
-probe() { run_cmd bs probe --config "$CFG" --json "$@"; }
+# probe NAME...: run them with --json (from $PCFG, else $CFG); FIELD NAME
+# prints a field of NAME's finding
+probe() { run_cmd bs probe --config "${PCFG:-$CFG}" --json "$@"; }
 field() { jq -r --arg c "$2" '.findings[] | select(.check == $c) | .'"$1" "$OUT_FILE"; }
 
 # expect_probe NAME STATE REASON-REGEX: one probe, its state and its one line
@@ -294,6 +295,66 @@ t_backup() {
 	expect_probe backup-unreadable unknown "^cannot read repository"
 }
 run_test "backup: a fresh snapshot, a stale one, none (never backed up is FAIL, not age 0), a repository that cannot be read" t_backup
+
+# A streaming standby of the harness cluster (its pg_hba.conf lets the
+# socket replicate), for the lag check on a real standby and for a server
+# that was stopped.
+SB=$BS_TMP/standby
+SB_PORT=
+stop_standby() {
+	[ -n "$SB_PORT" ] || return 0
+	_bs_pg_as "$BS_PGBIN/pg_ctl" -D "$SB/data" -m immediate -w stop >/dev/null 2>&1
+	SB_PORT=
+}
+start_standby() {
+	mkdir -p "$SB" && chmod 755 "$BS_TMP" "$SB" || return 1
+	[ "$(id -u)" -ne 0 ] || chown "$BS_PG_OSUSER" "$SB"
+	_bs_pg_as "$BS_PGBIN/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U postgres -D "$SB/data" -R -X stream \
+		>"$SB/basebackup.log" 2>&1 || { cat "$SB/basebackup.log"; return 1; }
+	SB_PORT=$(bs_free_port) || return 1
+	printf 'port = %s\nlisten_addresses = %s\n' "$SB_PORT" "''" >>"$SB/data/backstop-test.conf"
+	_bs_pg_as "$BS_PGBIN/pg_ctl" -D "$SB/data" -l "$SB/server.log" -w -t 60 start >"$SB/pg_ctl.log" 2>&1 ||
+		{ cat "$SB/pg_ctl.log" "$SB/server.log"; SB_PORT=; return 1; }
+	bs_on_exit stop_standby
+}
+
+t_standby() {
+	local sbcfg=$BS_TMP/standby.yaml i PCFG=$BS_TMP/standby.yaml
+	start_standby || { t_skip "could not start a standby"; return; }
+	cat >"$sbcfg" <<-EOF
+	probes:
+	  standby:
+	    kind: postgres
+	    conninfo: "host=$PGHOST port=$SB_PORT dbname=postgres user=postgres"
+	    max_replication_lag: 1h
+	  standby-tight:
+	    kind: postgres
+	    conninfo: "host=$PGHOST port=$SB_PORT dbname=postgres user=postgres"
+	    max_replication_lag: 500ms
+	EOF
+	run_cmd bs probe --config "$sbcfg" standby --json
+	if [ "$(field state standby)" = unknown ]; then
+		check "before any replayed transaction: UNKNOWN, said so" grep -q "has replayed nothing yet" <<<"$(field detail standby)"
+	fi
+	pg "$SRC" "create table replicated (id int); insert into replicated values (1)" >/dev/null
+	for ((i = 0; i < 100; i++)); do
+		[ "$(PGPORT=$SB_PORT pg "$SRC" "select count(*) from replicated" 2>/dev/null)" = 1 ] && break
+		sleep 0.1
+	done
+	expect_probe standby ok "replication lag [0-9.]+m?s \\(at most"
+	check "the lag is measured" bash -c '[ "$(jq -r ".findings[0].measurements[] | select(.name == \"standby_lag\") | .value" "$1")" != "" ]' _ "$OUT_FILE"
+	sleep 1.2 # the primary is idle: the last replayed transaction ages
+	run_cmd bs probe --config "$sbcfg" standby-tight --json
+	expect_exit 1
+	check "a lag over the limit is FAIL, with the figure: $(field detail standby-tight)" \
+		grep -Eq "^replication lag of .* is [0-9.]+s \(expected at most 500ms\)" <<<"$(field detail standby-tight)"
+	stop_standby
+	run_cmd bs probe --config "$sbcfg" standby --json
+	expect_exit 1
+	check_eq "a stopped server is FAIL" "$(field state standby)" fail
+	check "... with no response: $(field detail standby)" grep -q "^no response from .*\.s\.PGSQL\.$(sed -n 's/.*port=\([0-9]*\).*/\1/p' "$sbcfg" | head -1)" <<<"$(field detail standby)"
+}
+run_test "postgres on a real standby: replication lag within and over the limit; the same server stopped" t_standby
 
 t_all_at_once() {
 	local t0 t1
