@@ -117,15 +117,11 @@ static int fill_junit(FILE *f, void *ud, struct bs_err *err)
 	return 0;
 }
 
-static int write_files(const struct bs_probe_cmd *c, const struct bs_report *r, const struct bs_probe_result *res,
-		       size_t n, struct bs_err *err)
+/* DIR/backstop_probe.prom from one round's results (every round of a watch). */
+static int write_prom(const struct bs_probe_cmd *c, const struct bs_probe_result *res, size_t n, struct bs_err *err)
 {
 	const char *dir = c->textfile_dir ? c->textfile_dir : c->cfg->probes.settings.textfile;
 
-	if (c->junit_path && bs_durable_write(c->junit_path, 0644, fill_junit, (void *)r, err) < 0) {
-		bs_err_prefix(err, "JUnit report '%s'", c->junit_path);
-		return -1;
-	}
 	if (dir) {
 		struct prom_ud ud = { res, n };
 		char *path;
@@ -140,6 +136,16 @@ static int write_files(const struct bs_probe_cmd *c, const struct bs_report *r, 
 		free(path);
 	}
 	return 0;
+}
+
+static int write_files(const struct bs_probe_cmd *c, const struct bs_report *r, const struct bs_probe_result *res,
+		       size_t n, struct bs_err *err)
+{
+	if (c->junit_path && bs_durable_write(c->junit_path, 0644, fill_junit, (void *)r, err) < 0) {
+		bs_err_prefix(err, "JUnit report '%s'", c->junit_path);
+		return -1;
+	}
+	return write_prom(c, res, n, err);
 }
 
 static int write_report(const struct bs_probe_cmd *c, const struct bs_report *r, const struct bs_probe_result *res,
@@ -412,6 +418,8 @@ static int watch(const struct bs_probe_cmd *c, const struct bs_probe **v, size_t
 				wt.limit_hit = (int)i + 1;
 		}
 		log_changes(&wt, t0);
+		if (write_prom(c, wt.last, n, err) < 0) /* the collector sees each round */
+			goto out;
 		if (wt.limit_hit) {
 			char lim[32];
 			dur_text(wt.outage_limit_ms / 1000.0, lim, sizeof(lim));

@@ -175,8 +175,8 @@ static void no_answer(struct probe_run *r, const char *took)
 	else if (res->err.code != BS_ERR_NET)
 		probe_set_result(r, BS_STATE_UNKNOWN, NULL, NULL, "%s", res->err.msg);
 	else
-		probe_set_result(r, BS_STATE_FAIL, NULL, curl_easy_strerror((CURLcode)res->curl_code), "%s after %s%s",
-				 why, took, res->attempts > 1 ? " (all attempts)" : "");
+		probe_set_result(r, BS_STATE_FAIL, NULL, curl_easy_strerror((CURLcode)res->curl_code), "%s after %s",
+				 why, took);
 }
 
 void probe_http_judge(struct probe_run *r)

@@ -53,6 +53,9 @@ void probe_set_result(struct probe_run *r, enum bs_state st, const char *exp, co
 /* A transfer ended by its timeout: FAIL "<what> within <timeout>", or
  * UNKNOWN when the round's deadline was the shorter limit. */
 void probe_timed_out(struct probe_run *r, const char *what);
+/* After more than one attempt, say so at the end of the reason: " (3
+ * attempts)" when it did not pass, " (attempt 2)" when it did. */
+void probe_note_attempts(struct probe_run *r);
 /* Milliseconds left for this probe's attempt: min(timeout, round deadline). */
 long probe_budget_ms(const struct probe_run *r, int64_t now_ms);
 

@@ -67,6 +67,17 @@ void probe_timed_out(struct probe_run *r, const char *what)
 				 probe_secs(r->req.timeout_ms / 1000.0, lim, sizeof(lim)));
 }
 
+void probe_note_attempts(struct probe_run *r)
+{
+	struct bs_probe_result *res = r->res;
+	size_t len = strlen(res->reason);
+
+	if (res->attempts > 1 && len + 24 < sizeof(res->reason))
+		snprintf(res->reason + len, sizeof(res->reason) - len,
+			 res->state == BS_STATE_OK || res->state == BS_STATE_WARN ? " (attempt %d)" : " (%d attempts)",
+			 res->attempts);
+}
+
 static void result_init(struct bs_probe_result *res, const struct bs_probe *p)
 {
 	memset(res, 0, sizeof(*res));
@@ -151,6 +162,7 @@ static void judge_transfer(struct probe_run *r)
 	case BS_PROBE_TLS: probe_tls_judge(r); break;
 	default: probe_tcp_judge(r); break;
 	}
+	probe_note_attempts(r);
 	r->done = 1;
 }
 

@@ -97,6 +97,10 @@ probes:
   no-auth:
     kind: http
     url: $H/auth
+  flap-retried:
+    kind: http
+    url: $H/flap
+    retries: 2
   teapot-ok:
     kind: http
     url: $H/fail
@@ -253,6 +257,14 @@ t_header_secret() {
 	expect_exit 3 "UNKNOWN alone exits 3"
 	chmod 600 "$BS_TMP/token"
 }
+t_retries() {
+	web_down
+	expect_probe flap-retried fail '^status 503 \(expected 2xx\) after [0-9.]+m?s \(3 attempts\)$'
+	web_up
+	expect_probe flap-retried ok '^status 200 in [^(]*\([^)]*\)$'
+}
+run_test "retries: a 503 is tried again, and the reason says how many attempts were made" t_retries
+
 run_test "a header from a file: never logged; a file readable by others is refused (UNKNOWN, exit 3)" t_header_secret
 
 t_tls() {
@@ -509,7 +521,7 @@ t_config_errors() {
 	expect_exit 2 "running with a bad config is exit 2 as well"
 	run_cmd bs probe validate --config "$CFG"
 	expect_exit 0
-	expect_stdout_matches "probes? valid \(http 14, tls 8, tcp 2, postgres 6, backup 6\)"
+	expect_stdout_matches "probes? valid \(http 15, tls 8, tcp 2, postgres 6, backup 6\)"
 	run_cmd bs probe validate --config "$CFG" healthy nope
 	expect_exit 2
 	expect_stderr_contains "no probe named 'nope'"
@@ -525,11 +537,15 @@ t_watch_ok() {
 run_test "watch: a healthy window passes with availability 100%" t_watch_ok
 
 t_watch_availability() {
-	run_cmd bs probe --config "$CFG" failing --watch --interval 500ms --for 2s --min-availability 50
+	mkdir -p "$BS_TMP/watch-textfile"
+	run_cmd bs probe --config "$CFG" failing --watch --interval 500ms --for 2s --min-availability 50 \
+		--textfile "$BS_TMP/watch-textfile"
 	expect_exit 1
+	check "each round's results reach the textfile" grep -q '^backstop_probe_success{probe="failing",kind="http"} 0$' \
+		"$BS_TMP/watch-textfile/backstop_probe.prom"
 	expect_stderr_matches "failing: FAIL availability 0\.00% \(expected at least 50%\): 0 of [0-9]+ rounds passed"
 }
-run_test "watch: availability under --min-availability fails the window" t_watch_availability
+run_test "watch: availability under --min-availability fails the window; --textfile is written every round" t_watch_availability
 
 t_watch_outage() {
 	local t0 tdown t1 flap=$BS_TMP/flap.yaml
