@@ -324,6 +324,7 @@ setup_fixture() {
 	bs_on_exit web_stop
 	export DX_WEB_HTTP=$BS_WEB_HTTP DX_WEB_TLS_PORT=$BS_WEB_PORT_VALID DX_WEB_CA=$BS_WEB_CA
 	SRC=$(new_db docs_app) || return 1
+	bs_on_exit drop_db "$SRC"
 	"$BS_PGBIN/pgbench" -i -s 1 -q "$SRC" >/dev/null 2>&1 || return 1
 	mkdir -p "$ETC" "$BS_TMP/metrics" "$BS_TMP/var-lib-backstop" && chmod 0700 "$ETC" || return 1
 	RECIPIENT=$(bs keygen -o "$ETC/restore-key.txt" 2>/dev/null | tail -n 1) || return 1

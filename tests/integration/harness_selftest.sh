@@ -114,6 +114,8 @@ t_compare() {
 		t_fail "new_db failed"
 		return
 	}
+	bs_on_exit drop_db "$a"
+	bs_on_exit drop_db "$b"
 	local sql="create sequence s; select nextval('s'); select nextval('s');
 	           create table t (id int primary key, v text);
 	           insert into t values (1, E'tab\there'), (2, null), (3, '');"
@@ -157,6 +159,7 @@ t_rich_loads() {
 	[ -z "$ERR" ] || t_fail "rich.sql printed to stderr" "$ERR"
 	check "rich.sql compares equal to itself via db_compare" db_compare "$db" "$db"
 	RICH_DB=$db
+	bs_on_exit drop_db "$db"
 }
 run_test "tests/data/rich.sql loads cleanly into a fresh database" t_rich_loads
 
@@ -169,6 +172,7 @@ t_oracle() {
 		return
 	}
 	copy=$(new_db richcopy) || return
+	bs_on_exit drop_db "$copy"
 	run_cmd "$BS_PGBIN/pg_dump" -Fc -f "$BS_TMP/rich.dump" -d "$RICH_DB"
 	expect_exit 0 "pg_dump -Fc" || return
 	run_cmd "$BS_PGBIN/pg_restore" --exit-on-error -d "$copy" "$BS_TMP/rich.dump"

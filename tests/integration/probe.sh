@@ -308,49 +308,67 @@ t_backup() {
 }
 run_test "backup: a fresh snapshot, a stale one, none (never backed up is FAIL, not age 0), a repository that cannot be read" t_backup
 
-# A streaming standby of the harness cluster (its pg_hba.conf lets the
-# socket replicate), for the lag check on a real standby and for a server
-# that was stopped.
+# A streaming standby, for the lag check on a real standby and for a server
+# that was stopped: of a fresh small cluster B (a base backup of the shared
+# harness cluster would copy whatever the tests before left there), whose
+# pg_hba.conf lets the socket replicate.
 SB=$BS_TMP/standby
-SB_PORT=
+SB_PORT= B_HOST= B_PORT= B_DIR= B_OSUSER=
+A_ENV=("$PGHOST" "$PGPORT" "${BS_PG_DIR:-}" "${BS_PG_OSUSER:-}" "${BS_PG_LOG:-}")
+restore_a() {
+	export PGHOST=${A_ENV[0]} PGPORT=${A_ENV[1]} BS_PG_DIR=${A_ENV[2]} BS_PG_OSUSER=${A_ENV[3]} BS_PG_LOG=${A_ENV[4]}
+}
 stop_standby() {
 	[ -n "$SB_PORT" ] || return 0
-	_bs_pg_as "$BS_PGBIN/pg_ctl" -D "$SB/data" -m immediate -w stop >/dev/null 2>&1
+	BS_PG_DIR=$B_DIR BS_PG_OSUSER=$B_OSUSER _bs_pg_as "$BS_PGBIN/pg_ctl" -D "$SB/data" -m immediate -w stop >/dev/null 2>&1
 	SB_PORT=
 }
+stop_b() {
+	[ -n "$B_DIR" ] || return 0
+	BS_PG_DIR=$B_DIR BS_PG_OSUSER=$B_OSUSER pg_stop_cluster
+	B_DIR=
+}
 start_standby() {
+	if ! pg_start_cluster "$BS_TMP/pgb" >"$BS_TMP/pgb.log" 2>&1; then
+		cat "$BS_TMP/pgb.log"
+		restore_a
+		return 1
+	fi
+	B_HOST=$PGHOST B_PORT=$PGPORT B_DIR=$BS_PG_DIR B_OSUSER=$BS_PG_OSUSER
+	restore_a
+	bs_on_exit stop_b
 	mkdir -p "$SB" && chmod 755 "$BS_TMP" "$SB" || return 1
-	[ "$(id -u)" -ne 0 ] || chown "$BS_PG_OSUSER" "$SB"
-	_bs_pg_as "$BS_PGBIN/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U postgres -D "$SB/data" -R -X stream \
-		>"$SB/basebackup.log" 2>&1 || { cat "$SB/basebackup.log"; return 1; }
+	[ "$(id -u)" -ne 0 ] || chown "$B_OSUSER" "$SB"
+	BS_PG_DIR=$B_DIR BS_PG_OSUSER=$B_OSUSER _bs_pg_as "$BS_PGBIN/pg_basebackup" -h "$B_HOST" -p "$B_PORT" -U postgres \
+		-D "$SB/data" -R -X stream >"$SB/basebackup.log" 2>&1 || { cat "$SB/basebackup.log"; return 1; }
 	SB_PORT=$(bs_free_port) || return 1
 	printf 'port = %s\nlisten_addresses = %s\n' "$SB_PORT" "''" >>"$SB/data/backstop-test.conf"
-	_bs_pg_as "$BS_PGBIN/pg_ctl" -D "$SB/data" -l "$SB/server.log" -w -t 60 start >"$SB/pg_ctl.log" 2>&1 ||
-		{ cat "$SB/pg_ctl.log" "$SB/server.log"; SB_PORT=; return 1; }
+	BS_PG_DIR=$B_DIR BS_PG_OSUSER=$B_OSUSER _bs_pg_as "$BS_PGBIN/pg_ctl" -D "$SB/data" -l "$SB/server.log" -w -t 60 start \
+		>"$SB/pg_ctl.log" 2>&1 || { cat "$SB/pg_ctl.log" "$SB/server.log"; SB_PORT=; return 1; }
 	bs_on_exit stop_standby
 }
 
 t_standby() {
 	local sbcfg=$BS_TMP/standby.yaml i PCFG=$BS_TMP/standby.yaml
-	start_standby || { t_skip "could not start a standby"; return; }
+	start_standby || { t_skip "could not start a primary and its standby"; return; }
 	cat >"$sbcfg" <<-EOF
 	probes:
 	  standby:
 	    kind: postgres
-	    conninfo: "host=$PGHOST port=$SB_PORT dbname=postgres user=postgres"
+	    conninfo: "host=$B_HOST port=$SB_PORT dbname=postgres user=postgres"
 	    max_replication_lag: 1h
 	  standby-tight:
 	    kind: postgres
-	    conninfo: "host=$PGHOST port=$SB_PORT dbname=postgres user=postgres"
+	    conninfo: "host=$B_HOST port=$SB_PORT dbname=postgres user=postgres"
 	    max_replication_lag: 500ms
 	EOF
 	run_cmd bs probe --config "$sbcfg" standby --json
 	if [ "$(field state standby)" = unknown ]; then
 		check "before any replayed transaction: UNKNOWN, said so" grep -q "has replayed nothing yet" <<<"$(field detail standby)"
 	fi
-	pg "$SRC" "create table replicated (id int); insert into replicated values (1)" >/dev/null
+	PGHOST=$B_HOST PGPORT=$B_PORT pg postgres "create table replicated (id int); insert into replicated values (1)" >/dev/null
 	for ((i = 0; i < 100; i++)); do
-		[ "$(PGPORT=$SB_PORT pg "$SRC" "select count(*) from replicated" 2>/dev/null)" = 1 ] && break
+		[ "$(PGHOST=$B_HOST PGPORT=$SB_PORT pg postgres "select count(*) from replicated" 2>/dev/null)" = 1 ] && break
 		sleep 0.1
 	done
 	expect_probe standby ok "replication lag [0-9.]+m?s \\(at most"
