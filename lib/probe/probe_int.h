@@ -5,15 +5,17 @@
  * http, tls, tcp:  <kind>_start fills run->req (a transfer of the round's
  *                  HTTP client); <kind>_judge reads run->req.res when the
  *                  client hands it back and fills run->res.
- * postgres:        pg_start opens a non-blocking connection; pg_poll says
- *                  which socket to wait on; pg_step advances after the wait
- *                  (or a timeout) and returns 1 when the result is filled;
- *                  pg_stop frees the connection.
+ * postgres:        pg_start opens a non-blocking connection; pg_fd and
+ *                  pg_events say which socket to wait on (pg_fd -1: none,
+ *                  wait until pg_attempt_end); pg_step advances after the
+ *                  wait (or a timeout) and returns 1 when the result is
+ *                  filled; pg_stop frees the connection.
  * backup:          backup_run does it all, synchronously (the round runs it
  *                  in a thread beside the loop).
  *
- * Every judge ends in probe_set_result: state, and the one-line reason
- * built from what was expected and what was observed.
+ * Every judge ends in probe_set_result: the state, the one-line reason
+ * (which states what was expected and what was observed), the expected and
+ * observed fields; it marks the run done.
  */
 #ifndef BS_PROBE_PROBE_INT_H
 #define BS_PROBE_PROBE_INT_H
@@ -39,15 +41,16 @@ struct probe_run {
 
 	/* postgres */
 	PGconn *conn;
-	int pg_phase;	   /* 0 connecting, 1 query sent, 2 lag query sent */
+	int pg_phase;	   /* probe_pg.c's: connecting, query, lag, pause, finished */
 	int pg_attempts;
 	int64_t pg_attempt_end; /* this attempt's timeout (absolute ms) */
 	int pg_fd, pg_events;	/* what to wait for (BS_HTTP_WAIT_*) */
 	char *pg_value;		/* first value of the query (owned) */
 };
 
-/* Set the result: state, and a reason "<what>[ (expected <exp>)]" with the
- * expected and observed fields filled from exp/obs (NULL: not stated). */
+/* Set the result and mark the run done: state, the reason formatted from
+ * fmt (one line: line breaks become blanks), and the expected and observed
+ * fields from exp/obs (NULL: not stated). */
 void probe_set_result(struct probe_run *r, enum bs_state st, const char *exp, const char *obs,
 		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* A transfer ended by its timeout: FAIL "<what> within <timeout>", or
