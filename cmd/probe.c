@@ -133,108 +133,19 @@ static int ms_flag(const char *flag, const char *v, int64_t *out)
 	return 0;
 }
 
-static int dup_to(char **slot, const char *v)
+/* The flags of the ad hoc probes, for lib/command/probe_adhoc.c. */
+static struct bs_probe_flags adhoc_flags(void)
 {
-	if (!v)
-		return 0;
-	free(*slot);
-	*slot = strdup(v);
-	return *slot ? 0 : -1;
-}
-
-/* The ad hoc probes from flags, with the modifiers applied to each kind. */
-static int build_adhoc(struct bs_probe_set *s, const struct bs_probe_settings *defaults, struct bs_err *err)
-{
-	const struct bs_strlist *lists[] = { &o_url, &o_tls, &o_tcp, &o_pg, &o_backup };
-	const enum bs_probe_kind kinds[] = { BS_PROBE_HTTP, BS_PROBE_TLS, BS_PROBE_TCP, BS_PROBE_POSTGRES,
-					     BS_PROBE_BACKUP };
-	int64_t max_lat = 0, warn_lat = 0, timeout = 0, max_age = 0;
-	int rc;
-
-	s->settings.timeout_ms = defaults->timeout_ms;
-	s->settings.retries = defaults->retries;
-	s->settings.failure_threshold = defaults->failure_threshold;
-	s->settings.success_threshold = defaults->success_threshold;
-	if ((rc = ms_flag("max-latency", o_max_latency, &max_lat)) || (rc = ms_flag("warn-latency", o_warn_latency, &warn_lat)) ||
-	    (rc = ms_flag("timeout", o_timeout, &timeout)) || (rc = ms_flag("max-age", o_max_age, &max_age)))
-		return rc;
-	if (timeout)
-		s->settings.timeout_ms = timeout;
-	if (o_retries >= 0)
-		s->settings.retries = o_retries;
-	for (size_t k = 0; k < 5; k++) {
-		for (size_t i = 0; i < lists[k]->n; i++) {
-			struct bs_probe *p;
-			if (kinds[k] == BS_PROBE_POSTGRES && bs_cmd_no_password("--postgres", lists[k]->v[i], err) < 0)
-				return bs_cmd_error(&spec, err);
-			p = bs_probe_adhoc(s, kinds[k], lists[k]->v[i], err);
-			if (!p)
-				return bs_cmd_error(&spec, err);
-			if (kinds[k] == BS_PROBE_HTTP) {
-				p->max_latency_ms = max_lat;
-				p->warn_latency_ms = warn_lat;
-				p->follow_redirects = o_follow;
-				for (size_t j = 0; j < o_status.n; j++) {
-					if (p->nstatus == BS_PROBE_STATUS_MAX ||
-					    bs_probe_status_parse(o_status.v[j], &p->status_lo[p->nstatus], &p->status_hi[p->nstatus]) < 0)
-						return bs_opts_fail(&spec, "invalid --expect-status '%s' (e.g. 200, 200-204, 2xx)",
-								    o_status.v[j]);
-					p->nstatus++;
-				}
-				for (size_t j = 0; j < o_json_checks.n; j++) {
-					const char *eq = strchr(o_json_checks.v[j], '=');
-					if (!eq || eq == o_json_checks.v[j] || p->njson == BS_PROBE_JSON_MAX)
-						return bs_opts_fail(&spec, "invalid --expect-json '%s': PATH=VALUE (db.up=true)",
-								    o_json_checks.v[j]);
-					p->json[p->njson].path = strndup(o_json_checks.v[j], (size_t)(eq - o_json_checks.v[j]));
-					p->json[p->njson].value = strdup(eq + 1);
-					p->njson++;
-				}
-				if (o_headers.n) {
-					p->headers = calloc(o_headers.n, sizeof(*p->headers));
-					if (!p->headers)
-						return 3;
-				}
-				for (size_t j = 0; j < o_headers.n && j < BS_PROBE_HEADERS_MAX; j++) {
-					const char *colon = strchr(o_headers.v[j], ':');
-					const char *val = colon ? colon + 1 : NULL;
-					if (!colon || colon == o_headers.v[j])
-						return bs_opts_fail(&spec, "invalid --header '%s': 'Name: value'", o_headers.v[j]);
-					while (*val == ' ')
-						val++;
-					p->headers[j].name = strndup(o_headers.v[j], (size_t)(colon - o_headers.v[j]));
-					p->headers[j].value = strdup(val);
-					p->nheaders++;
-				}
-				if (dup_to(&p->body_regex, o_body_regex) || dup_to(&p->client_cert, o_cert) ||
-				    dup_to(&p->client_key, o_key))
-					return 3;
-			}
-			if ((kinds[k] == BS_PROBE_HTTP || kinds[k] == BS_PROBE_TLS) && dup_to(&p->ca_file, o_ca))
-				return 3;
-			if (kinds[k] == BS_PROBE_TLS) {
-				if (dup_to(&p->servername, o_servername))
-					return 3;
-				if (o_warn_days >= 0)
-					p->warn_days = o_warn_days;
-				if (o_crit_days >= 0)
-					p->crit_days = o_crit_days;
-			}
-			if (kinds[k] == BS_PROBE_POSTGRES && (dup_to(&p->query, o_query) || dup_to(&p->expect, o_expect)))
-				return 3;
-			if (kinds[k] == BS_PROBE_BACKUP) {
-				if (dup_to(&p->repository, o_repo))
-					return 3;
-				if (max_age)
-					p->max_age_ms = max_age;
-			}
-			if (bs_probe_check(p, err) < 0) {
-				err->code = BS_ERR_USAGE;
-				return bs_cmd_error(&spec, err);
-			}
-		}
-	}
-	return 0;
+	struct bs_probe_flags f = {
+		.url = &o_url, .tls = &o_tls, .tcp = &o_tcp, .postgres = &o_pg, .backup = &o_backup,
+		.status = &o_status, .json = &o_json_checks, .headers = &o_headers,
+		.max_latency = o_max_latency, .warn_latency = o_warn_latency, .timeout = o_timeout,
+		.max_age = o_max_age, .body_regex = o_body_regex, .ca_file = o_ca, .client_cert = o_cert,
+		.client_key = o_key, .servername = o_servername, .query = o_query, .expect = o_expect,
+		.repo = o_repo, .follow_redirects = o_follow, .retries = o_retries, .warn_days = o_warn_days,
+		.crit_days = o_crit_days,
+	};
+	return f;
 }
 
 static int validate_main(const struct bs_verb *v, int argc, char **argv)
@@ -361,8 +272,13 @@ int main(int argc, char **argv)
 		rc = bs_cmd_error(&spec, &err);
 		goto out;
 	}
-	if ((rc = build_adhoc(&adhoc, &cfg.probes.settings, &err)))
-		goto out;
+	{
+		struct bs_probe_flags f = adhoc_flags();
+		if (bs_cmd_probe_adhoc(&adhoc, &cfg.probes.settings, &f, &err) < 0) {
+			rc = bs_cmd_error(&spec, &err);
+			goto out;
+		}
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);

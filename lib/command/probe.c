@@ -269,7 +269,7 @@ struct watch {
 };
 
 /* Log what changed in this round: a probe that went down or came back. */
-static void log_changes(struct watch *wt, double now)
+static void log_changes(struct watch *wt)
 {
 	for (size_t i = 0; i < wt->n; i++) {
 		const struct bs_probe_result *r = &wt->last[i];
@@ -284,7 +284,6 @@ static void log_changes(struct watch *wt, double now)
 			wt->prev[i] = r->state;
 		}
 	}
-	(void)now;
 }
 
 static int watch_report(struct watch *wt, int interrupted, struct bs_err *err)
@@ -417,7 +416,7 @@ static int watch(const struct bs_probe_cmd *c, const struct bs_probe **v, size_t
 			if (wt.outage_limit_ms && !wt.w[i].up && wt.w[i].outage_s * 1000 >= wt.outage_limit_ms)
 				wt.limit_hit = (int)i + 1;
 		}
-		log_changes(&wt, t0);
+		log_changes(&wt);
 		if (write_prom(c, wt.last, n, err) < 0) /* the collector sees each round */
 			goto out;
 		if (wt.limit_hit) {

@@ -42,6 +42,24 @@ struct bs_probe_cmd {
 	const volatile int *cancel; /* set by SIGINT/SIGTERM */
 };
 
+/* The ad hoc probes' flags: the probes (one list per kind) and the
+ * settings flags, each applied to the probes of its kind. */
+struct bs_strlist;
+struct bs_probe_flags {
+	const struct bs_strlist *url, *tls, *tcp, *postgres, *backup;
+	const struct bs_strlist *status, *json, *headers; /* --expect-status, --expect-json, --header */
+	const char *max_latency, *warn_latency, *timeout, *max_age; /* durations as given */
+	const char *body_regex, *ca_file, *client_cert, *client_key, *servername, *query, *expect, *repo;
+	int follow_redirects;
+	int retries, warn_days, crit_days; /* -1: not given */
+};
+
+/* Add the flags' probes to s (probe_adhoc.c), with defaults' timeout,
+ * retries and thresholds unless the flags say.  BS_ERR_USAGE for a bad
+ * flag value (a password in --postgres included). */
+int bs_cmd_probe_adhoc(struct bs_probe_set *s, const struct bs_probe_settings *defaults,
+		       const struct bs_probe_flags *f, struct bs_err *err);
+
 /* The probes the command would run (names resolved), for validate too:
  * BS_ERR_USAGE for a name not configured (with a did-you-mean) or when
  * there is nothing to run. */

@@ -36,7 +36,7 @@ static int valid_name(const char *s, int metric)
 }
 
 /* Escape for a label value (\\ \" \n) or a HELP text (\\ \n). */
-static void put_escaped(FILE *f, const char *v, int quote)
+void bs_metrics_put_escaped(FILE *f, const char *v, int quote)
 {
 	for (; *v; v++) {
 		if (*v == '\\')
@@ -139,7 +139,7 @@ static void put_sample(FILE *f, const struct bs_metric *m)
 	fputs(m->name, f);
 	for (k = 0; k < m->nlabels; k++) {
 		fprintf(f, "%s%s=\"", k ? "," : "{", m->label_key[k]);
-		put_escaped(f, m->label_value[k], 1);
+		bs_metrics_put_escaped(f, m->label_value[k], 1);
 		fputc('"', f);
 	}
 	if (m->nlabels)
@@ -162,7 +162,7 @@ static void put_all(FILE *f, const struct bs_metrics *mx)
 		if (j < i)
 			continue; /* family already written */
 		fprintf(f, "# HELP %s ", mx->m[i].name);
-		put_escaped(f, mx->m[i].help, 0);
+		bs_metrics_put_escaped(f, mx->m[i].help, 0);
 		fprintf(f, "\n# TYPE %s gauge\n", mx->m[i].name);
 		for (j = i; j < mx->n; j++)
 			if (strcmp(mx->m[j].name, mx->m[i].name) == 0)

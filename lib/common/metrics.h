@@ -50,6 +50,10 @@ void bs_metrics_init(struct bs_metrics *mx);
 int bs_metrics_add(struct bs_metrics *mx, const char *name, const char *help,
 		   const char *const *labels, double value, struct bs_err *err);
 
+/* Write v onto f escaped as the text exposition format wants it: \\ and
+ * newline always, '"' too when quote (a label value; HELP text: no). */
+void bs_metrics_put_escaped(FILE *f, const char *v, int quote);
+
 /* Write <dir>/<file_name>.prom.  dir NULL or "": nothing written, returns 0. */
 int bs_metrics_write(const struct bs_metrics *mx, const char *dir, const char *file_name,
 		     struct bs_err *err);

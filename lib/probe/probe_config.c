@@ -12,6 +12,7 @@
 
 #include "common/duration.h"
 #include "config/bind.h"
+#include "config/config.h"
 #include "config/yaml_node.h"
 #include "net/http.h"
 
@@ -307,12 +308,10 @@ static const struct bs_bind_field tcp_fields[] = {
 	BS_BIND_F_END,
 };
 
-static int conninfo_has_password(const char *v);
-
 static const struct bs_bind_field postgres_fields[] = {
 	COMMON_FIELDS,
 	{ .key = "conninfo", .type = BS_BIND_STRING, .offset = offsetof(P, conninfo), .flags = BS_BIND_REQUIRED | BS_BIND_SECRET,
-	  .has_secret = conninfo_has_password },
+	  .has_secret = bs_conninfo_has_password },
 	BS_BIND_F_STRING("query", P, query, 0),
 	BS_BIND_F_STRING("expect", P, expect, 0),
 	MS("max_replication_lag", P, max_lag_ms, 1),
@@ -354,12 +353,6 @@ static const struct bs_bind_field settings_fields[] = {
 	BS_BIND_F_PATH("textfile", S, textfile, 0),
 	BS_BIND_F_END,
 };
-
-static int conninfo_has_password(const char *v)
-{
-	return strstr(v, "password") != NULL || (strstr(v, "://") && strchr(v, '@') &&
-						  memchr(strstr(v, "://") + 3, ':', (size_t)(strchr(v, '@') - strstr(v, "://"))));
-}
 
 /* ---- the set ---------------------------------------------------------------- */
 

@@ -213,10 +213,10 @@ void probe_http_judge(struct probe_run *r)
 		probe_set_result(r, BS_STATE_FAIL, NULL, NULL, "%s", res->err.msg);
 		return;
 	}
-	snprintf(split, sizeof(split), "connect %.3fs%s%.3f%s, first byte %.3fs", res->timing.connect,
-		 res->timing.tls > 0 ? ", TLS " : "", res->timing.tls > 0 ? res->timing.tls : 0,
-		 res->timing.tls > 0 ? "s" : "", res->timing.first_byte);
-	if (!(res->timing.tls > 0)) /* drop the ", TLS 0.000" a plain connection would show */
+	if (res->timing.tls > 0)
+		snprintf(split, sizeof(split), "connect %.3fs, TLS %.3fs, first byte %.3fs", res->timing.connect,
+			 res->timing.tls, res->timing.first_byte);
+	else
 		snprintf(split, sizeof(split), "connect %.3fs, first byte %.3fs", res->timing.connect,
 			 res->timing.first_byte);
 	if (p->max_latency_ms && total * 1000 > p->max_latency_ms) {

@@ -1,15 +1,17 @@
 /* probe_report.c - results into the report layer (text, JSON, JUnit,
  * Nagios...) and into Prometheus text exposition.
  *
- * The exposition is written here rather than with common/metrics.h: that
- * one holds a few dozen samples by value for the backup commands, a round
- * may have hundreds of probes. */
+ * The exposition is written here rather than through a struct bs_metrics:
+ * that one holds a few dozen samples by value for the backup commands, a
+ * round may have hundreds of probes.  Escaping is common/metrics.h's. */
 #include "probe/probe_int.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "common/metrics.h"
 
 int bs_probe_report_add(struct bs_report *r, const struct bs_probe_result *res, size_t n)
 {
@@ -113,19 +115,6 @@ static const struct family families[] = {
 	{ "backstop_probe_replication_lag_seconds", "Replay lag of a standby", h_lag, v_lag },
 };
 
-/* A label value as the exposition format escapes it: \\, \", \n. */
-static void label_value(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fprintf(f, "\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
-	}
-}
-
 int bs_probe_prom_write(const struct bs_probe_result *res, size_t n, FILE *f)
 {
 	for (size_t k = 0; k < sizeof(families) / sizeof(families[0]); k++) {
@@ -141,7 +130,7 @@ int bs_probe_prom_write(const struct bs_probe_result *res, size_t n, FILE *f)
 			if (!fam->has(&res[i]))
 				continue;
 			fprintf(f, "%s{probe=\"", fam->name);
-			label_value(f, res[i].probe->name);
+			bs_metrics_put_escaped(f, res[i].probe->name, 1);
 			fprintf(f, "\",kind=\"%s\"} %.15g\n", bs_probe_kind_name(res[i].probe->kind), fam->value(&res[i]));
 		}
 	}

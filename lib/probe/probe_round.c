@@ -176,7 +176,6 @@ int bs_probe_round(const struct bs_probe *const *probes, size_t n, const struct 
 {
 	struct probe_run *runs = calloc(n ? n : 1, sizeof(*runs));
 	struct bs_http_waitfd *fds = calloc(n ? n : 1, sizeof(*fds));
-	struct probe_run **fdrun = calloc(n ? n : 1, sizeof(*fdrun));
 	struct backups b = { 0 };
 	struct bs_http_opts ho;
 	struct bs_http *c = NULL;
@@ -185,7 +184,7 @@ int bs_probe_round(const struct bs_probe *const *probes, size_t n, const struct 
 	int rc = -1;
 
 	b.runs = calloc(n ? n : 1, sizeof(*b.runs));
-	if (!runs || !fds || !fdrun || !b.runs) {
+	if (!runs || !fds || !b.runs) {
 		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -246,7 +245,7 @@ int bs_probe_round(const struct bs_probe *const *probes, size_t n, const struct 
 			if (r->pg_fd >= 0) {
 				fds[nfds].fd = r->pg_fd;
 				fds[nfds].events = (short)r->pg_events;
-				fdrun[nfds++] = r;
+				nfds++;
 			}
 		}
 		if (!busy && !bs_http_pending(c) && (!b.started || atomic_load(&b.finished)))
@@ -297,7 +296,6 @@ out:
 		run_release(&runs[i]);
 	free(runs);
 	free(fds);
-	free(fdrun);
 	free(b.runs);
 	return rc;
 }
