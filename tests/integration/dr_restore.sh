@@ -19,10 +19,9 @@ ASC=dr_ascii_db_$SUF
 
 # ---------------------------------------------------------------- clusters
 
-# Cluster A is the harness's; cluster B is started here, its environment
-# kept in B_* and used through on_b.
-A_HOST=$PGHOST A_PORT=$PGPORT A_DIR=${BS_PG_DIR:-}
-A_OSUSER=${BS_PG_OSUSER:-} A_LOG=${BS_PG_LOG:-}
+# Cluster A is the harness's; cluster B is started here (pg_second_start),
+# its environment kept in B_* and used through on_b.
+A_HOST=$PGHOST A_PORT=$PGPORT
 
 drop_roles_a() {
 	local r
@@ -33,23 +32,7 @@ drop_roles_a() {
 }
 bs_on_exit drop_roles_a
 
-B_DIR=
-stop_b() {
-	[ -n "$B_DIR" ] || return 0
-	BS_PG_DIR=$B_DIR BS_PG_OSUSER=$B_OSUSER pg_stop_cluster
-	B_DIR=
-}
-
-start_b() {
-	if ! pg_start_cluster "$BS_TMP/pgb" >"$BS_TMP/pgb.log" 2>&1; then
-		cat "$BS_TMP/pgb.log" >&2
-		export PGHOST=$A_HOST PGPORT=$A_PORT BS_PG_DIR=$A_DIR BS_PG_OSUSER=$A_OSUSER BS_PG_LOG=$A_LOG
-		return 1
-	fi
-	B_HOST=$PGHOST B_PORT=$PGPORT B_DIR=$BS_PG_DIR B_OSUSER=$BS_PG_OSUSER
-	export PGHOST=$A_HOST PGPORT=$A_PORT BS_PG_DIR=$A_DIR BS_PG_OSUSER=$A_OSUSER BS_PG_LOG=$A_LOG
-	bs_on_exit stop_b
-}
+start_b() { pg_second_start "$BS_TMP/pgb"; }
 
 # on_b CMD..: run CMD against cluster B.
 on_b() { PGHOST=$B_HOST PGPORT=$B_PORT "$@"; }

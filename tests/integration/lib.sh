@@ -294,6 +294,31 @@ pg_stop_cluster() {
 	return 0
 }
 
+# pg_second_start DIR: a second cluster (pg_start_cluster in DIR) for a test
+# that needs a fresh one, leaving the harness cluster's environment (PGHOST,
+# PGPORT, BS_PG_*) as it was.  Sets B_HOST, B_PORT, B_DIR, B_OSUSER; stopped
+# and removed at exit (or by pg_second_stop).  Prints pg_start_cluster's log
+# and returns 1 when it cannot start.
+B_HOST= B_PORT= B_DIR= B_OSUSER=
+pg_second_start() {
+	local a_host=$PGHOST a_port=$PGPORT a_dir=${BS_PG_DIR:-} a_osuser=${BS_PG_OSUSER:-} a_log=${BS_PG_LOG:-} rc=0
+	if pg_start_cluster "$1" >"$1.log" 2>&1; then
+		B_HOST=$PGHOST B_PORT=$PGPORT B_DIR=$BS_PG_DIR B_OSUSER=$BS_PG_OSUSER
+		bs_on_exit pg_second_stop
+	else
+		cat "$1.log" >&2
+		rc=1
+	fi
+	export PGHOST=$a_host PGPORT=$a_port BS_PG_DIR=$a_dir BS_PG_OSUSER=$a_osuser BS_PG_LOG=$a_log
+	return $rc
+}
+
+pg_second_stop() {
+	[ -n "$B_DIR" ] || return 0
+	BS_PG_DIR=$B_DIR BS_PG_OSUSER=$B_OSUSER pg_stop_cluster
+	B_DIR=
+}
+
 # ------------------------------------------------------------------ TAP
 
 _bs_n=0

@@ -313,30 +313,14 @@ run_test "backup: a fresh snapshot, a stale one, none (never backed up is FAIL, 
 # harness cluster would copy whatever the tests before left there), whose
 # pg_hba.conf lets the socket replicate.
 SB=$BS_TMP/standby
-SB_PORT= B_HOST= B_PORT= B_DIR= B_OSUSER=
-A_ENV=("$PGHOST" "$PGPORT" "${BS_PG_DIR:-}" "${BS_PG_OSUSER:-}" "${BS_PG_LOG:-}")
-restore_a() {
-	export PGHOST=${A_ENV[0]} PGPORT=${A_ENV[1]} BS_PG_DIR=${A_ENV[2]} BS_PG_OSUSER=${A_ENV[3]} BS_PG_LOG=${A_ENV[4]}
-}
+SB_PORT=
 stop_standby() {
 	[ -n "$SB_PORT" ] || return 0
 	BS_PG_DIR=$B_DIR BS_PG_OSUSER=$B_OSUSER _bs_pg_as "$BS_PGBIN/pg_ctl" -D "$SB/data" -m immediate -w stop >/dev/null 2>&1
 	SB_PORT=
 }
-stop_b() {
-	[ -n "$B_DIR" ] || return 0
-	BS_PG_DIR=$B_DIR BS_PG_OSUSER=$B_OSUSER pg_stop_cluster
-	B_DIR=
-}
 start_standby() {
-	if ! pg_start_cluster "$BS_TMP/pgb" >"$BS_TMP/pgb.log" 2>&1; then
-		cat "$BS_TMP/pgb.log"
-		restore_a
-		return 1
-	fi
-	B_HOST=$PGHOST B_PORT=$PGPORT B_DIR=$BS_PG_DIR B_OSUSER=$BS_PG_OSUSER
-	restore_a
-	bs_on_exit stop_b
+	pg_second_start "$BS_TMP/pgb" || return 1
 	mkdir -p "$SB" && chmod 755 "$BS_TMP" "$SB" || return 1
 	[ "$(id -u)" -ne 0 ] || chown "$B_OSUSER" "$SB"
 	BS_PG_DIR=$B_DIR BS_PG_OSUSER=$B_OSUSER _bs_pg_as "$BS_PGBIN/pg_basebackup" -h "$B_HOST" -p "$B_PORT" -U postgres \
