@@ -278,21 +278,27 @@ static int cancelled(const struct bs_http *c)
  * fds became ready. */
 static int wait_fds(struct bs_http *c, int t, struct bs_http_waitfd *fds, size_t nfds)
 {
-	struct curl_waitfd w[64];
-	size_t i, n = nfds < 64 ? nfds : 64;
+	struct curl_waitfd small[64], *w = small;
+	size_t i;
 	int ready = 0;
 
-	for (i = 0; i < n; i++) {
+	if (nfds > 64 && !(w = calloc(nfds, sizeof(*w)))) {
+		w = small; /* out of memory: wait on the first 64, the rest at the next turn */
+		nfds = 64;
+	}
+	for (i = 0; i < nfds; i++) {
 		w[i].fd = fds[i].fd;
 		w[i].events = fds[i].events;
 		w[i].revents = 0;
 	}
-	curl_multi_poll(c->multi, n ? w : NULL, (unsigned)n, t, NULL);
-	for (i = 0; i < n; i++) {
+	curl_multi_poll(c->multi, nfds ? w : NULL, (unsigned)nfds, t, NULL);
+	for (i = 0; i < nfds; i++) {
 		fds[i].revents = w[i].revents;
 		if (w[i].revents)
 			ready = 1;
 	}
+	if (w != small)
+		free(w);
 	return ready;
 }
 
