@@ -22,6 +22,7 @@ static const struct {
 	{ "keygen", "create an age identity (secret key) and print its public recipient" },
 	{ "repo", "create a repository (repo init)" },
 	{ "probe", "health checks: HTTP, TLS expiry, TCP, PostgreSQL, backup age; once or watched" },
+	{ "gate", "go/no-go decisions for pipelines from a policy and evidence; signed sign-offs" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -37,6 +37,9 @@ PKGS=(
 	# parser; run it as /usr/bin/python3 (python3 on PATH may be a pyenv
 	# one without Debian's packages)
 	python3-prometheus-client
+	# gate sign-offs: `backstop gate approve` signs with ssh-keygen -Y sign,
+	# and the gate tests check records back with ssh-keygen -Y verify
+	openssh-client
 )
 # Node.js and npm run the S3 and Azure test servers (s3rver, Azurite; tests/node/package.json,
 # installed into tests/node/node_modules by npm ci from the lock file).

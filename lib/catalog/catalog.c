@@ -535,3 +535,18 @@ int bs_catalog_unpin(struct bs_repo *repo, const char *id, struct bs_err *err)
 	snprintf(key, sizeof(key), "pins/%s.json", id);
 	return bs_repo_remove(repo, key, err);
 }
+
+const struct bs_snap_record *bs_catalog_newest(const struct bs_catalog *c, const char *db)
+{
+	const struct bs_snap_record *best = NULL;
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct bs_snap_record *s = &c->recs[i];
+
+		if (strcmp(s->database, db) != 0)
+			continue;
+		if (!best || s->start > best->start || (s->start == best->start && strcmp(s->id, best->id) > 0))
+			best = s;
+	}
+	return best;
+}

@@ -121,6 +121,10 @@ int bs_catalog_load_flags(struct bs_repo *repo, const char *database, int flags,
 const struct bs_snap_record *bs_catalog_find(const struct bs_catalog *c, const char *spec,
 					      time_t before, struct bs_err *err);
 
+/* The newest snapshot of database db in c (latest start, then greatest
+ * id), or NULL when c has none of it.  Records in c are all complete. */
+const struct bs_snap_record *bs_catalog_newest(const struct bs_catalog *c, const char *db);
+
 /* The distinct databases of c's records, ", "-separated into out (cut to
  * n bytes); returns how many there are. */
 int bs_catalog_databases(const struct bs_catalog *c, char *out, size_t n);

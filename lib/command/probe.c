@@ -73,25 +73,7 @@ int bs_cmd_probe_select(const struct bs_probe_cmd *c, const struct bs_probe ***o
 
 static int open_repo(void *ud, const char *repository, struct bs_repo **out, struct bs_err *err)
 {
-	const struct bs_config *cfg = ud;
-	struct bs_repo_settings set;
-
-	if (repository) {
-		for (size_t i = 0; i < cfg->nrepos; i++) {
-			if (strcmp(cfg->repos[i].name, repository) == 0) {
-				bs_cmd_repo_settings(&cfg->repos[i].repo, &set);
-				return bs_repo_open_with(cfg->repos[i].location, &set, out, err);
-			}
-		}
-		bs_cmd_repo_settings(&cfg->repo, &set);
-		return bs_repo_open_with(repository, &set, out, err);
-	}
-	if (!cfg->repository || !*cfg->repository) {
-		bs_err_set(err, BS_ERR_CONFIG, "no repository: the probe names none and none is configured");
-		bs_err_hint(err, "set 'repository:' on the probe, or in backstop.yaml, or $BACKSTOP_REPO");
-		return -1;
-	}
-	return bs_cmd_repo_open(cfg, out, err);
+	return bs_cmd_repo_open_named(ud, repository, out, err);
 }
 
 /* ---- output ----------------------------------------------------------------- */

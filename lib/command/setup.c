@@ -138,3 +138,26 @@ int bs_cmd_repo_choose(struct bs_config *cfg, const char *flag, struct bs_err *e
 	cfg->selected_repo = -1;
 	return bs_cmd_override(&cfg->repository, flag, err);
 }
+
+int bs_cmd_repo_open_named(const struct bs_config *cfg, const char *repository, struct bs_repo **out,
+			   struct bs_err *err)
+{
+	struct bs_repo_settings set;
+
+	if (repository) {
+		for (size_t i = 0; i < cfg->nrepos; i++) {
+			if (strcmp(cfg->repos[i].name, repository) == 0) {
+				bs_cmd_repo_settings(&cfg->repos[i].repo, &set);
+				return bs_repo_open_with(cfg->repos[i].location, &set, out, err);
+			}
+		}
+		bs_cmd_repo_settings(&cfg->repo, &set);
+		return bs_repo_open_with(repository, &set, out, err);
+	}
+	if (!cfg->repository || !*cfg->repository) {
+		bs_err_set(err, BS_ERR_CONFIG, "no repository: none is named and none is configured");
+		bs_err_hint(err, "set 'repository:' in backstop.yaml, or $BACKSTOP_REPO, or --repo");
+		return -1;
+	}
+	return bs_cmd_repo_open(cfg, out, err);
+}

@@ -32,6 +32,12 @@ int bs_cmd_conninfo(char **slot, const struct bs_conn_opts *c, const char *what,
  * command opens its repository here.  Caller closes with bs_repo_close. */
 struct bs_repo;
 int bs_cmd_repo_open(const struct bs_config *cfg, struct bs_repo **out, struct bs_err *err);
+/* The repository a check names (a probe's or a gate criterion's
+ * 'repository:'): an entry of 'repositories:' by name, else a location
+ * opened with the configured settings; NULL: the configured one
+ * (BS_ERR_CONFIG when there is none). */
+int bs_cmd_repo_open_named(const struct bs_config *cfg, const char *repository, struct bs_repo **out,
+			   struct bs_err *err);
 /* What a 'repository:' mapping (or an entry of 'repositories:') gives a
  * backend beyond the location; the strings are borrowed from c. */
 struct bs_repo_settings;

@@ -179,7 +179,7 @@ static int prepare(struct bs_run *r, int *pipe_w, struct bs_err *err)
 				  (int)r->env_policy);
 	if (r->capture_stdout && r->stdout_fd >= 0)
 		return bs_err_set(err, BS_ERR_INTERNAL, "stdout both captured and redirected");
-	if (access(r->argv[0], X_OK) < 0)
+	if ((!r->search_path || strchr(r->argv[0], '/')) && access(r->argv[0], X_OK) < 0)
 		return bs_err_sys(err, BS_ERR_SUBPROCESS, errno, "unable to run '%s'", r->argv[0]);
 	if (!r->pass_stderr) {
 		r->stderr_fd = mkstemp(tmpl);
@@ -234,7 +234,8 @@ int bs_run_start(struct bs_run *r, struct bs_err *err)
 	if (own_fds(r->argv, argv, copies, &fa) < 0)
 		rc = ENOMEM;
 	else
-		rc = posix_spawn(&r->pid, r->argv[0], &fa, NULL, (char *const *)argv, env);
+		rc = (r->search_path ? posix_spawnp : posix_spawn)(&r->pid, r->argv[0], &fa, NULL, (char *const *)argv,
+								  env);
 	r->start_ms = now_ms();
 	posix_spawn_file_actions_destroy(&fa);
 	free(env);

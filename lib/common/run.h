@@ -7,7 +7,8 @@
  *
  *   struct bs_run r;
  *   bs_run_init(&r);
- *   r.argv = argv;                      (argv[0]: the program's path)
+ *   r.argv = argv;                      (argv[0]: the program's path, or
+ *                                        its name with r.search_path)
  *   r.env_policy = BS_RUN_ENV_MINIMAL;
  *   r.capture_stdout = 1; r.stdout_max = 64 * 1024;
  *   r.timeout_ms = 30000;
@@ -77,6 +78,8 @@ struct bs_run {
 	int capture_stdout;        /* 1: stdout into stdout_buf (stdout_fd must be -1) */
 	size_t stdout_max;         /* capture at most this many bytes (0: none kept) */
 	unsigned timeout_ms;       /* 0: wait for ever; else SIGTERM, then SIGKILL */
+	int search_path;           /* 1: an argv[0] without '/' is looked up in our PATH
+				    * (ssh-keygen, a gate's command); else it is a path */
 
 	/* state and outputs */
 	pid_t pid;

@@ -2,6 +2,8 @@
 #include "common/stream.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -327,4 +329,50 @@ int bs_read_all(bs_read_fn rd, void *ud, const char *what, size_t max, char **ou
 	*out = buf;
 	*outlen = len;
 	return 0;
+}
+
+/* ---- whole files ---------------------------------------------------------- */
+
+static ssize_t read_fd(void *ud, void *buf, size_t len, struct bs_err *err)
+{
+	int fd = *(int *)ud;
+
+	for (;;) {
+		ssize_t n = read(fd, buf, len);
+
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return bs_err_sys(err, BS_ERR_IO, errno, "unable to read the file");
+	}
+}
+
+int bs_read_file(const char *path, size_t max, char **buf, size_t *len, struct bs_err *err)
+{
+	struct stat st;
+	int fd, rc = -1;
+
+	*buf = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		int e = errno;
+
+		if (e != ENOENT && e != ENOTDIR)
+			return bs_err_sys(err, BS_ERR_IO, e, "%s: unable to open the file", path);
+		bs_err_sys(err, BS_ERR_NOT_FOUND, e, "%s: unable to open the file", path);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		bs_err_sys(err, BS_ERR_IO, errno, "%s: unable to stat the file", path);
+	} else if (S_ISDIR(st.st_mode)) {
+		bs_err_set(err, BS_ERR_IO, "%s: is a directory, not a file", path);
+	} else if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
+		bs_err_set(err, BS_ERR_FORMAT, "%s: the file is larger than %zu bytes (%jd bytes)", path, max,
+			   (intmax_t)st.st_size);
+	} else if ((rc = bs_read_all(read_fd, &fd, "the file", max, buf, len, err)) < 0) {
+		bs_err_prefix(err, "%s", path);
+	}
+	close(fd);
+	return rc;
 }

@@ -74,6 +74,13 @@ typedef ssize_t (*bs_read_fn)(void *ud, void *buf, size_t len, struct bs_err *er
 int bs_read_all(bs_read_fn rd, void *ud, const char *what, size_t max, char **out, size_t *outlen,
 		struct bs_err *err);
 
+/* The whole file at path (symbolic links followed; a pipe is fine), at
+ * most max bytes, into a malloc'd NUL-terminated *buf (the caller frees
+ * it).  Errors start "<path>: ": a missing file (or directory on the way)
+ * is BS_ERR_NOT_FOUND, a directory BS_ERR_IO, a larger file BS_ERR_FORMAT
+ * (refused by its size before reading when it is a regular file). */
+int bs_read_file(const char *path, size_t max, char **buf, size_t *len, struct bs_err *err);
+
 /* File descriptor streams.  If own_fd, the fd is closed on free.
  * finish on an fd write stream fsyncs it unless it is a pipe/tty. */
 struct bs_wstream *bs_wstream_fd(int fd, int own_fd);

@@ -142,6 +142,11 @@ static const struct bs_bind_field restore_fields[] = {
 	BS_BIND_F_END,
 };
 
+static const struct bs_bind_field gate_fields[] = {
+	BS_BIND_F_PATH("policies", struct bs_config_gate, policies, 0),
+	BS_BIND_F_END,
+};
+
 static const struct bs_bind_field drill_fields[] = {
 	CONNINFO("scratch", D, scratch),
 	BS_BIND_F_PATH("policy", D, policy, 0),
@@ -592,6 +597,7 @@ static const struct bs_bind_field config_fields[] = {
 	{ .key = "retention", .type = BS_BIND_CUSTOM, .custom = bind_retention },
 	BS_BIND_F_TABLE("drill", C, drill, drill_fields),
 	BS_BIND_F_TABLE("hooks", C, hooks, hooks_fields),
+	BS_BIND_F_TABLE("gate", C, gate, gate_fields),
 	BS_BIND_F_PATH("metrics_dir", C, metrics_dir, 0),
 	{ .key = "log_level", .type = BS_BIND_CUSTOM, .custom = bind_log_level },
 	{ .key = "probes", .type = BS_BIND_CUSTOM, .custom = bind_probes },

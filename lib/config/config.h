@@ -154,6 +154,11 @@ struct bs_config {
 		char *drill_failed;       /* a drill failed or could not run */
 	} hooks;
 
+	struct bs_config_gate {
+		char *policies;           /* directory of gate policies (<name>.yaml), or NULL:
+					   * 'policies' beside the configuration file */
+	} gate;
+
 	char *metrics_dir;            /* Prometheus textfile collector directory, or NULL */
 
 	struct bs_probe_set probes;   /* 'probes:' and 'probe:' (probe/probe.h) */

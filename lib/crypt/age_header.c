@@ -179,7 +179,7 @@ static int parse_body(struct hparser *p, struct age_stanza *st)
 		memcpy(b64 + n, p->buf + start + i * (AGE_BODY_COLUMNS + 1), k);
 		n += k;
 	}
-	rc = age_b64_decode(b64, b64len, st->body, b64len / 4 * 3 + 3, &st->body_len);
+	rc = bs_b64_decode(b64, b64len, st->body, b64len / 4 * 3 + 3, &st->body_len);
 	free(b64);
 	if (rc < 0)
 		return hp_fail(p, "stanza body is not canonical base64");
@@ -215,8 +215,8 @@ int age_header_parse(const char *buf, size_t len, struct age_header *h, struct b
 				hp_fail(&p, "no recipient stanza");
 				goto fail;
 			}
-			if (n != 4 + age_b64_len(AGE_KEY_LEN) || line[3] != ' ' ||
-			    age_b64_decode(line + 4, n - 4, h->mac, sizeof(h->mac), &macn) < 0 ||
+			if (n != 4 + bs_b64_len(AGE_KEY_LEN) || line[3] != ' ' ||
+			    bs_b64_decode(line + 4, n - 4, h->mac, sizeof(h->mac), &macn) < 0 ||
 			    macn != AGE_KEY_LEN) {
 				hp_fail(&p, "invalid MAC line");
 				goto fail;
@@ -259,7 +259,7 @@ int age_header_encode(const struct age_stanza *st, size_t n,
 		      const uint8_t file_key[AGE_FILE_KEY_LEN], char **out, size_t *out_len,
 		      struct bs_err *err)
 {
-	size_t size = sizeof(AGE_VERSION_LINE) + 4 + age_b64_len(AGE_KEY_LEN) + 2, i, j, o = 0;
+	size_t size = sizeof(AGE_VERSION_LINE) + 4 + bs_b64_len(AGE_KEY_LEN) + 2, i, j, o = 0;
 	uint8_t mac[AGE_KEY_LEN];
 	char *buf, *b64;
 
@@ -267,14 +267,14 @@ int age_header_encode(const struct age_stanza *st, size_t n,
 		size += 3 + st[i].nargs;
 		for (j = 0; j < st[i].nargs; j++)
 			size += strlen(st[i].args[j]);
-		size += age_b64_len(st[i].body_len) * 65 / 64 + 2;
+		size += bs_b64_len(st[i].body_len) * 65 / 64 + 2;
 	}
 	buf = malloc(size);
 	if (!buf)
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	o += (size_t)sprintf(buf, "%s\n", AGE_VERSION_LINE);
 	for (i = 0; i < n; i++) {
-		size_t blen = age_b64_len(st[i].body_len), k;
+		size_t blen = bs_b64_len(st[i].body_len), k;
 		o += (size_t)sprintf(buf + o, "->");
 		for (j = 0; j < st[i].nargs; j++)
 			o += (size_t)sprintf(buf + o, " %s", st[i].args[j]);
@@ -284,7 +284,7 @@ int age_header_encode(const struct age_stanza *st, size_t n,
 			free(buf);
 			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 		}
-		age_b64_encode(st[i].body, st[i].body_len, b64);
+		bs_b64_encode(st[i].body, st[i].body_len, b64);
 		/* full 64-column lines, then a shorter (possibly empty) last line */
 		for (k = 0;; k += AGE_BODY_COLUMNS) {
 			size_t m = blen - k < AGE_BODY_COLUMNS ? blen - k : AGE_BODY_COLUMNS;
@@ -303,8 +303,8 @@ int age_header_encode(const struct age_stanza *st, size_t n,
 		return -1;
 	}
 	buf[o++] = ' ';
-	age_b64_encode(mac, sizeof(mac), buf + o);
-	o += age_b64_len(sizeof(mac));
+	bs_b64_encode(mac, sizeof(mac), buf + o);
+	o += bs_b64_len(sizeof(mac));
 	buf[o++] = '\n';
 	*out = buf;
 	*out_len = o;

@@ -38,19 +38,10 @@
 #define AGE_SCRYPT_LABEL "age-encryption.org/v1/scrypt"
 #define AGE_X25519_INFO "age-encryption.org/v1/X25519"
 
+#include "common/base64.h"
+
 #define AGE_HRP_RECIPIENT "age"
 #define AGE_HRP_IDENTITY "AGE-SECRET-KEY-"
-
-/* ---- base64.c: RFC 4648 standard alphabet, no padding, canonical ---- */
-
-/* Length of the encoding of n bytes (without NUL). */
-size_t age_b64_len(size_t n);
-/* Encode n bytes into out (age_b64_len(n) + 1 bytes, NUL-terminated). */
-void age_b64_encode(const uint8_t *in, size_t n, char *out);
-/* Strict decode of len chars: rejects '=', any non-alphabet byte, a length
- * of 1 mod 4 and non-zero trailing bits.  Returns 0 and *out_len, or -1
- * (also when the result would exceed cap). */
-int age_b64_decode(const char *in, size_t len, uint8_t *out, size_t cap, size_t *out_len);
 
 /* ---- bech32.c ---- */
 

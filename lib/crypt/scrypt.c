@@ -71,7 +71,7 @@ int age_scrypt_wrap(const char *pass, int log_n, const uint8_t file_key[AGE_FILE
 	if (age_random(salt, sizeof(salt), err) < 0 || scrypt_key(pass, salt, log_n, key, err) < 0 ||
 	    age_wrap_key(key, file_key, body, err) < 0)
 		goto out;
-	age_b64_encode(salt, sizeof(salt), salt64);
+	bs_b64_encode(salt, sizeof(salt), salt64);
 	snprintf(logn, sizeof(logn), "%d", log_n);
 	rc = age_stanza_set(st, args, body, sizeof(body), err);
 out:
@@ -105,7 +105,7 @@ int age_scrypt_check(const struct age_stanza *st, int *log_n, struct bs_err *err
 		return bs_err_set(err, BS_ERR_FORMAT,
 				  "malformed scrypt stanza in age header: %zu arguments, expected 2",
 				  st->nargs - 1);
-	if (age_b64_decode(st->args[1], strlen(st->args[1]), salt, sizeof(salt), &n) < 0 ||
+	if (bs_b64_decode(st->args[1], strlen(st->args[1]), salt, sizeof(salt), &n) < 0 ||
 	    n != AGE_SCRYPT_SALT_LEN)
 		return bs_err_set(err, BS_ERR_FORMAT,
 				  "malformed scrypt stanza in age header: the salt is not a canonical 16-byte value");
@@ -139,7 +139,7 @@ int age_scrypt_unwrap(const struct age_stanza *st, const char *pass,
 			    AGE_SCRYPT_DEFAULT_LOG_N);
 		return -1;
 	}
-	age_b64_decode(st->args[1], strlen(st->args[1]), salt, sizeof(salt), &n);
+	bs_b64_decode(st->args[1], strlen(st->args[1]), salt, sizeof(salt), &n);
 	if (scrypt_key(pass, salt, log_n, key, err) < 0)
 		return -1;
 	rc = age_unwrap_key(key, st->body, file_key, err);

@@ -95,7 +95,7 @@ int age_x25519_wrap(const uint8_t pk[AGE_KEY_LEN], const uint8_t file_key[AGE_FI
 	}
 	if (wrap_key_for(shared, share, pk, key, err) < 0 || age_wrap_key(key, file_key, body, err) < 0)
 		goto out;
-	age_b64_encode(share, AGE_KEY_LEN, share64);
+	bs_b64_encode(share, AGE_KEY_LEN, share64);
 	rc = age_stanza_set(st, args, body, sizeof(body), err);
 out:
 	OPENSSL_cleanse(eph, sizeof(eph));
@@ -113,7 +113,7 @@ int age_x25519_check(const struct age_stanza *st, struct bs_err *err)
 		return bs_err_set(err, BS_ERR_FORMAT,
 				  "malformed X25519 stanza in age header: %zu arguments, expected 1",
 				  st->nargs - 1);
-	if (age_b64_decode(st->args[1], strlen(st->args[1]), share, sizeof(share), &n) < 0 ||
+	if (bs_b64_decode(st->args[1], strlen(st->args[1]), share, sizeof(share), &n) < 0 ||
 	    n != AGE_KEY_LEN)
 		return bs_err_set(err, BS_ERR_FORMAT,
 				  "malformed X25519 stanza in age header: the share is not a canonical 32-byte value");
@@ -134,7 +134,7 @@ int age_x25519_unwrap(const struct age_stanza *st, const uint8_t sk[AGE_KEY_LEN]
 
 	if (age_x25519_check(st, err) < 0)
 		return -1;
-	age_b64_decode(st->args[1], strlen(st->args[1]), share, sizeof(share), &n);
+	bs_b64_decode(st->args[1], strlen(st->args[1]), share, sizeof(share), &n);
 	r = x25519_shared(sk, share, shared, err);
 	if (r != 0) {
 		if (r > 0)

@@ -230,6 +230,11 @@ void bs_drill_list_release(struct bs_drill_list *l);
  * cannot be parsed is skipped with a warning and counted. */
 int bs_drill_list_load(struct bs_repo *repo, const char *snapshot, struct bs_drill_list *l,
 		       struct bs_err *err);
+/* The newest passing drill of a snapshot of database db in l (full drills
+ * only when full_only), or NULL.  A record names its database; an older
+ * one without is matched by its snapshot in cat. */
+const struct bs_drill_summary *bs_drill_newest_pass(const struct bs_drill_list *l, const char *db,
+						    const struct bs_catalog *cat, int full_only);
 /* Parse one record into s (strings owned by s; release with
  * bs_drill_summary_release). */
 int bs_drill_summary_parse(struct bs_drill_summary *s, const char *buf, size_t len, struct bs_err *err);

@@ -318,3 +318,28 @@ int bs_drill_list_load(struct bs_repo *repo, const char *snapshot, struct bs_dri
 		qsort(l->d, l->n, sizeof(*l->d), cmp_summary);
 	return 0;
 }
+
+static int drill_of(const struct bs_drill_summary *d, const char *db, const struct bs_catalog *cat)
+{
+	if (d->database)
+		return strcmp(d->database, db) == 0;
+	for (size_t i = 0; i < cat->n; i++)
+		if (strcmp(cat->recs[i].id, d->snapshot) == 0)
+			return strcmp(cat->recs[i].database, db) == 0;
+	return 0;
+}
+
+const struct bs_drill_summary *bs_drill_newest_pass(const struct bs_drill_list *l, const char *db,
+						    const struct bs_catalog *cat, int full_only)
+{
+	const struct bs_drill_summary *best = NULL;
+
+	for (size_t i = 0; i < l->n; i++) { /* sorted by start: the last passing one wins */
+		const struct bs_drill_summary *d = &l->d[i];
+
+		if (strcmp(d->verdict, "pass") == 0 && (!full_only || strcmp(d->mode, "full") == 0) &&
+		    drill_of(d, db, cat))
+			best = d;
+	}
+	return best;
+}

@@ -1,6 +1,7 @@
 /*
  * xml.h - reading the XML that object stores answer with (S3 and Azure
- * errors, bucket and container listings), through libxml2.  Never by hand.
+ * errors, bucket and container listings) and the JUnit reports a gate
+ * reads (gate/junit_in.c), through libxml2.  Never by hand.
  *
  *   struct bs_xml *x = bs_xml_parse(res.body, res.body_len, "S3 listing", &err);
  *   const struct _xmlNode *root = bs_xml_root(x);          (ListBucketResult)
@@ -48,13 +49,23 @@ const char *bs_xml_name(const struct _xmlNode *n);
 
 /* First element child of n named path ("A" or "A/B/C"), or NULL. */
 const struct _xmlNode *bs_xml_child(const struct _xmlNode *n, const char *path);
-/* Next element sibling of n with local name name, or NULL. */
+/* Next element sibling of n with local name name (NULL: any name), or
+ * NULL. */
 const struct _xmlNode *bs_xml_next(const struct _xmlNode *n, const char *name);
+/* First element child of n whatever its name, or NULL.  With
+ * bs_xml_next(c, NULL) it walks every element child in document order:
+ *   for (c = bs_xml_first(n); c; c = bs_xml_next(c, NULL)) */
+const struct _xmlNode *bs_xml_first(const struct _xmlNode *n);
 
 /* Text of the element at path under n (path NULL or "": n itself) into
  * out (NUL-terminated).  Returns the full length of the text (>= outsz
  * means it was truncated), or -1 when there is no such element. */
 long bs_xml_text(const struct _xmlNode *n, const char *path, char *out, size_t outsz);
+
+/* Value of the attribute of element n with local name name (namespaces
+ * ignored, as for elements) into out, as bs_xml_text: the full length, or
+ * -1 when n has no such attribute (out is then ""). */
+long bs_xml_attr(const struct _xmlNode *n, const char *name, char *out, size_t outsz);
 
 /* The error document of S3 (<Error><Code/><Message/><RequestId/></Error>)
  * or Azure Blob (<Error><Code/><Message/></Error>, the request id inside

@@ -114,24 +114,6 @@ static const char *pick_database(struct probe_run *r, const struct bs_catalog *c
 	return NULL;
 }
 
-/* The newest snapshot of db (the latest start; records are all complete). */
-static const struct bs_snap_record *newest_snapshot(const struct bs_catalog *cat, const char *db)
-{
-	const struct bs_snap_record *best = NULL;
-	size_t i;
-
-	for (i = 0; i < cat->n; i++) {
-		const struct bs_snap_record *s = &cat->recs[i];
-
-		if (strcmp(s->database, db) != 0)
-			continue;
-		if (!best || s->start > best->start ||
-		    (s->start == best->start && strcmp(s->id, best->id) > 0))
-			best = s;
-	}
-	return best;
-}
-
 static void judge_age(const struct bs_probe *p, const struct bs_snap_record *s, time_t now, struct verdict *v,
 		      struct bs_probe_result *res)
 {
@@ -157,20 +139,6 @@ static void judge_age(const struct bs_probe *p, const struct bs_snap_record *s, 
 	}
 }
 
-/* Is drill d one of a snapshot of db?  Its record names the database; an
- * older record without one is matched by its snapshot in the catalog. */
-static int drill_of(const struct bs_drill_summary *d, const char *db, const struct bs_catalog *cat)
-{
-	size_t i;
-
-	if (d->database)
-		return strcmp(d->database, db) == 0;
-	for (i = 0; i < cat->n; i++)
-		if (strcmp(cat->recs[i].id, d->snapshot) == 0)
-			return strcmp(cat->recs[i].database, db) == 0;
-	return 0;
-}
-
 static void judge_drill(const struct bs_probe *p, struct bs_repo *repo, const struct bs_catalog *cat,
 			const char *db, time_t now, struct verdict *v, struct bs_probe_result *res)
 {
@@ -179,7 +147,6 @@ static void judge_drill(const struct bs_probe *p, struct bs_repo *repo, const st
 	struct bs_err err;
 	char a[AGE_MAX], lim[AGE_MAX], exp[AGE_MAX + 16], mode[32];
 	int64_t age;
-	size_t i;
 
 	bs_err_init(&err);
 	age_text(p->drill_max_age_ms / 1000, lim, sizeof(lim));
@@ -188,12 +155,7 @@ static void judge_drill(const struct bs_probe *p, struct bs_repo *repo, const st
 		verdict_set(v, BS_STATE_UNKNOWN, exp, NULL, "cannot read the drill records: %s", err.msg);
 		return;
 	}
-	for (i = 0; i < dl.n; i++) { /* sorted by start: the last passing one wins */
-		const struct bs_drill_summary *d = &dl.d[i];
-
-		if (strcmp(d->verdict, "pass") == 0 && drill_of(d, db, cat))
-			best = d;
-	}
+	best = bs_drill_newest_pass(&dl, db, cat, 0); /* every mode counts; one that restored nothing says so */
 	if (!best) {
 		verdict_set(v, BS_STATE_FAIL, exp, "none", "no passing drill of a snapshot of database '%s'",
 			    db);
@@ -272,7 +234,7 @@ void probe_backup_run(struct probe_run *r, bs_probe_repo_open_fn open_repo, void
 	db = pick_database(r, &cat, repo);
 	if (!db)
 		goto out;
-	newest = *db ? newest_snapshot(&cat, db) : NULL;
+	newest = *db ? bs_catalog_newest(&cat, db) : NULL;
 	if (!newest) {
 		/* never age 0: no backup is the oldest there is */
 		probe_set_result(r, BS_STATE_FAIL, "a complete snapshot", "none",

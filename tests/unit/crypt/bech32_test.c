@@ -97,21 +97,21 @@ TEST(base64_strict)
 		size_t k;
 		for (k = 0; k < i; k++)
 			in[k] = (uint8_t)(k * 37 + i);
-		age_b64_encode(in, i, enc);
-		CHECK_INT(strlen(enc), age_b64_len(i));
+		bs_b64_encode(in, i, enc);
+		CHECK_INT(strlen(enc), bs_b64_len(i));
 		CHECK(strchr(enc, '=') == NULL);
-		CHECK_INT(age_b64_decode(enc, strlen(enc), out, sizeof(out), &n), 0);
+		CHECK_INT(bs_b64_decode(enc, strlen(enc), out, sizeof(out), &n), 0);
 		CHECK_INT(n, i);
 		CHECK(memcmp(in, out, i) == 0);
 	}
-	CHECK_INT(age_b64_decode("YQ", 2, out, sizeof(out), &n), 0);
+	CHECK_INT(bs_b64_decode("YQ", 2, out, sizeof(out), &n), 0);
 	CHECK(n == 1 && out[0] == 'a');
-	CHECK_INT(age_b64_decode("YR", 2, out, sizeof(out), &n), -1);   /* non-canonical bits */
-	CHECK_INT(age_b64_decode("YQ==", 4, out, sizeof(out), &n), -1); /* padding */
-	CHECK_INT(age_b64_decode("Y", 1, out, sizeof(out), &n), -1);    /* impossible length */
-	CHECK_INT(age_b64_decode("YW Jj", 5, out, sizeof(out), &n), -1); /* whitespace */
-	CHECK_INT(age_b64_decode("YW-j", 4, out, sizeof(out), &n), -1); /* URL alphabet */
-	CHECK_INT(age_b64_decode("YWJjZGVm", 8, out, 5, &n), -1);       /* too long for cap */
+	CHECK_INT(bs_b64_decode("YR", 2, out, sizeof(out), &n), -1);   /* non-canonical bits */
+	CHECK_INT(bs_b64_decode("YQ==", 4, out, sizeof(out), &n), -1); /* padding */
+	CHECK_INT(bs_b64_decode("Y", 1, out, sizeof(out), &n), -1);    /* impossible length */
+	CHECK_INT(bs_b64_decode("YW Jj", 5, out, sizeof(out), &n), -1); /* whitespace */
+	CHECK_INT(bs_b64_decode("YW-j", 4, out, sizeof(out), &n), -1); /* URL alphabet */
+	CHECK_INT(bs_b64_decode("YWJjZGVm", 8, out, 5, &n), -1);       /* too long for cap */
 }
 
 int main(void)

@@ -1,19 +1,15 @@
-/* base64.c - strict unpadded base64 for the age header (see age_int.h).
- *
- * OpenSSL's EVP_DecodeBlock accepts padding and whitespace and does not
- * check canonical trailing bits, all of which age requires us to reject, so
- * the few lines needed are here. */
-#include "crypt/age_int.h"
+/* base64.c - strict unpadded base64 (base64.h) */
+#include "common/base64.h"
 
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-size_t age_b64_len(size_t n)
+size_t bs_b64_len(size_t n)
 {
 	return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
 }
 
-void age_b64_encode(const uint8_t *in, size_t n, char *out)
+void bs_b64_encode(const uint8_t *in, size_t n, char *out)
 {
 	size_t i;
 	char *o = out;
@@ -53,7 +49,7 @@ static int b64_value(unsigned char c)
 	return -1;
 }
 
-int age_b64_decode(const char *in, size_t len, uint8_t *out, size_t cap, size_t *out_len)
+int bs_b64_decode(const char *in, size_t len, uint8_t *out, size_t cap, size_t *out_len)
 {
 	size_t i, o = 0, need;
 	uint32_t acc = 0;

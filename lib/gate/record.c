@@ -1,0 +1,306 @@
+/*
+ * record.c - the gate's catalog records (docs/gate.md, "Records"):
+ *
+ *   approvals/<gate>/<id>.json     a sign-off: its fields, the statement
+ *                                  signed and the armored signature
+ *   decisions/<policy>/<id>.json   a check's decision: who, when, what
+ *                                  policy (path and SHA-256), the release,
+ *                                  the verdict and every criterion
+ *
+ * Ids are snapshot-style ("<UTC time>-<random>"), so keys sort by time.
+ * Records are written create-only and never rewritten.
+ */
+#include "gate/gate_int.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/catalog.h"
+#include "common/log.h"
+#include "repo/repo.h"
+
+#define RECORD_MAX (256 * 1024)
+#define APPROVALS_MAX 10000
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+int bs_gate_approval_put(struct bs_repo *repo, struct bs_gate_approval *a, struct bs_err *err)
+{
+	char key[256], *stmt = NULL, *text = NULL;
+	struct bs_ssh_key k;
+	json_t *o;
+	int rc = -1;
+	char t[32];
+
+	if (!bs_gate_name_ok(a->gate))
+		return bs_err_set(err, BS_ERR_USAGE, "invalid gate name '%s'", a->gate);
+	if (!a->id[0])
+		bs_catalog_new_id(a->time, a->id);
+	if (bs_gate_statement(a, &stmt, err) < 0)
+		return -1;
+	if (bs_sshsig_verify(a->signature, strlen(a->signature), BS_GATE_SIG_NAMESPACE, stmt, strlen(stmt), &k, err) < 0) {
+		free(stmt);
+		return bs_err_prefix(err, "the signature made does not verify");
+	}
+	bs_time_iso(a->time, t);
+	o = json_pack("{s:i, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:o, s:s, s:s, s:s}", "version", 1, "id", a->id, "gate",
+		      a->gate, "release", a->release, "commit", str_or_null(a->commit), "digest", str_or_null(a->digest),
+		      "time", t, "reason", a->reason, "actor", str_or_null(a->actor), "signer", k.fingerprint, "statement",
+		      stmt, "signature", a->signature);
+	free(stmt);
+	if (!o || !(text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
+		json_decref(o);
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	}
+	json_decref(o);
+	snprintf(key, sizeof(key), "approvals/%s/%s.json", a->gate, a->id);
+	rc = bs_repo_put_bytes(repo, key, text, strlen(text), err);
+	free(text);
+	if (rc < 0)
+		return bs_err_prefix(err, "unable to record the sign-off");
+	free(a->key);
+	a->key = strdup(key);
+	return 0;
+}
+
+static char *dup_str(json_t *o, const char *k, int *bad)
+{
+	json_t *v = json_object_get(o, k);
+	char *d;
+
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v) || !(d = strdup(json_string_value(v)))) {
+		*bad = 1;
+		return NULL;
+	}
+	return d;
+}
+
+/* One record into a (fields only; the signature decides what it is worth). */
+static int parse_approval(struct bs_gate_approval *a, const char *buf, size_t len, const char *key, struct bs_err *err)
+{
+	json_error_t je;
+	json_t *o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je), *id;
+	int bad = 0;
+	const char *t;
+
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		return bs_err_set(err, BS_ERR_FORMAT, "%s: not a sign-off record (%s)", key, o ? "not an object" : je.text);
+	}
+	id = json_object_get(o, "id");
+	if (json_is_string(id))
+		snprintf(a->id, sizeof(a->id), "%s", json_string_value(id));
+	a->gate = dup_str(o, "gate", &bad);
+	a->release = dup_str(o, "release", &bad);
+	a->commit = dup_str(o, "commit", &bad);
+	a->digest = dup_str(o, "digest", &bad);
+	a->reason = dup_str(o, "reason", &bad);
+	a->actor = dup_str(o, "actor", &bad);
+	a->signature = dup_str(o, "signature", &bad);
+	a->key = strdup(key);
+	t = json_string_value(json_object_get(o, "time"));
+	if (!t || bs_time_parse(t, &a->time) < 0)
+		bad = 1;
+	json_decref(o);
+	if (bad || !a->gate || !a->release || !a->reason || !a->signature || !a->key || !a->id[0])
+		return bs_err_set(err, BS_ERR_FORMAT, "%s: a sign-off record with a missing or malformed field", key);
+	return 0;
+}
+
+void bs_gate_approvals_init(struct bs_gate_approvals *l)
+{
+	memset(l, 0, sizeof(*l));
+}
+
+void bs_gate_approvals_release(struct bs_gate_approvals *l)
+{
+	for (size_t i = 0; l && i < l->n; i++)
+		bs_gate_approval_release(&l->v[i]);
+	if (l)
+		free(l->v);
+	bs_gate_approvals_init(l);
+}
+
+struct keys {
+	char **v;
+	size_t n, cap;
+};
+
+static int collect(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
+{
+	struct keys *k = ud;
+	size_t len = strlen(e->key);
+
+	if (e->is_link || len < 6 || strcmp(e->key + len - 5, ".json") != 0)
+		return 0;
+	if (k->n >= APPROVALS_MAX)
+		return bs_err_set(err, BS_ERR_FORMAT, "more than %d sign-off records: remove old ones", APPROVALS_MAX);
+	if (k->n == k->cap) {
+		size_t nc = k->cap ? k->cap * 2 : 32;
+		char **nv = realloc(k->v, nc * sizeof(*nv));
+		if (!nv)
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		k->v = nv, k->cap = nc;
+	}
+	if (!(k->v[k->n] = strdup(e->key)))
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	k->n++;
+	return 0;
+}
+
+static int cmp_approval(const void *x, const void *y)
+{
+	const struct bs_gate_approval *a = x, *b = y;
+
+	if (a->time != b->time)
+		return a->time < b->time ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+int bs_gate_approvals_load(struct bs_repo *repo, const char *gate, struct bs_gate_approvals *l, struct bs_err *err)
+{
+	struct keys k = { 0 };
+	struct bs_repo_fetch *f = NULL;
+	char prefix[128];
+	int rc = -1;
+
+	snprintf(prefix, sizeof(prefix), gate ? "approvals/%s/" : "approvals/", gate);
+	if (bs_repo_list(repo, prefix, collect, &k, err) != 0) {
+		if (err->code == BS_ERR_NOT_FOUND)
+			rc = 0;
+		goto out;
+	}
+	if (k.n == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (!(f = calloc(k.n, sizeof(*f))) || !(l->v = calloc(k.n, sizeof(*l->v)))) {
+		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	l->cap = k.n;
+	for (size_t i = 0; i < k.n; i++)
+		f[i].key = k.v[i];
+	if (bs_repo_get_many(repo, f, k.n, RECORD_MAX, err) < 0)
+		goto out;
+	for (size_t i = 0; i < k.n; i++) {
+		struct bs_gate_approval *a = &l->v[l->n];
+
+		bs_gate_approval_init(a);
+		if (f[i].rc < 0 || parse_approval(a, f[i].buf, f[i].len, k.v[i], &f[i].err) < 0) {
+			if (f[i].err.code == BS_ERR_NOMEM) {
+				*err = f[i].err;
+				bs_gate_approval_release(a);
+				goto out;
+			}
+			bs_log(BS_LOG_WARN, "sign-off record skipped: %s", f[i].err.msg);
+			bs_gate_approval_release(a);
+			l->damaged++;
+			continue;
+		}
+		l->n++;
+	}
+	qsort(l->v, l->n, sizeof(*l->v), cmp_approval);
+	rc = 0;
+out:
+	for (size_t i = 0; f && i < k.n; i++)
+		free(f[i].buf);
+	free(f);
+	for (size_t i = 0; i < k.n; i++)
+		free(k.v[i]);
+	free(k.v);
+	if (rc < 0)
+		bs_gate_approvals_release(l);
+	return rc;
+}
+
+/* ---- decisions ---------------------------------------------------------------- */
+
+int bs_gate_decision_put(struct bs_repo *repo, const struct bs_gate_policy *p, const struct bs_gate_env *env,
+			 const char *actor, int fail_on_warn, const struct bs_gate_result *res, time_t when,
+			 char id[64], struct bs_err *err)
+{
+	char key[256], t[32], *text;
+	json_t *o, *crit;
+	int rc;
+
+	bs_catalog_new_id(when, id);
+	bs_time_iso(when, t);
+	crit = json_array();
+	for (size_t i = 0; crit && i < res->n; i++) {
+		const struct bs_gate_outcome *oc = &res->o[i];
+		json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "gate", oc->gate->name, "criterion",
+				      oc->crit->id, "kind", bs_gate_kind_name(oc->crit->kind), "state",
+				      bs_state_name(oc->state), "evidence", bs_state_name(oc->raw), "expected", oc->expected,
+				      "observed", oc->observed, "detail", oc->detail);
+		if (c && oc->waiver)
+			json_object_set_new(c, "waiver", json_pack("{s:s, s:s, s:s}", "approver", oc->waiver->approver,
+								   "expires", oc->waiver->expires, "reason",
+								   oc->waiver->reason));
+		if (!c || json_array_append_new(crit, c) < 0) {
+			json_decref(crit);
+			crit = NULL;
+		}
+	}
+	o = crit ? json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:b, s:i, s:o}", "version", 1,
+			     "id", id, "time", t, "policy", p->name, "policy_path", p->path, "policy_sha256", p->sha256,
+			     "release", str_or_null(env->rel.release), "commit", str_or_null(env->rel.commit), "digest",
+			     str_or_null(env->rel.digest), "actor", str_or_null(actor), "decision",
+			     res->go ? "GO" : "NO-GO", "fail_on_warn", fail_on_warn, "exit", res->exit_code, "criteria",
+			     crit)
+		     : NULL;
+	if (!o || !(text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
+		json_decref(o);
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	}
+	json_decref(o);
+	snprintf(key, sizeof(key), "decisions/%s/%s.json", p->name, id);
+	rc = bs_repo_put_bytes(repo, key, text, strlen(text), err);
+	free(text);
+	if (rc < 0)
+		return bs_err_prefix(err, "unable to record the decision");
+	return 0;
+}
+
+static int newest(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
+{
+	char **last = ud;
+	size_t len = strlen(e->key);
+
+	(void)err;
+	if (e->is_link || len < 6 || strcmp(e->key + len - 5, ".json") != 0)
+		return 0;
+	if (!*last || strcmp(e->key, *last) > 0) {
+		char *d = strdup(e->key);
+		if (!d)
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		free(*last);
+		*last = d;
+	}
+	return 0;
+}
+
+int bs_gate_decision_last(struct bs_repo *repo, const char *policy, char **out, struct bs_err *err)
+{
+	char prefix[128], *key = NULL;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	snprintf(prefix, sizeof(prefix), "decisions/%s/", policy);
+	if (bs_repo_list(repo, prefix, newest, &key, err) != 0) {
+		free(key);
+		return err->code == BS_ERR_NOT_FOUND ? 0 : -1;
+	}
+	if (!key)
+		return 0;
+	rc = bs_repo_get_bytes(repo, key, RECORD_MAX, out, &len, err);
+	free(key);
+	return rc;
+}
