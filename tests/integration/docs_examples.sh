@@ -60,6 +60,8 @@
 #                                    user=postgres; user=monitor -> user=postgres;
 #                                    dbname=app -> $SRC
 #   --interval 10s, --for 30m/60m    --interval 1s, --for 2s (a watch of minutes)
+#   ~/.ssh/id_ed25519                an ed25519 key made for the run (gate approve);
+#                                    policies/ is installed as /etc/backstop/policies
 # Each example runs in a directory of its own (so keygen -o restore-key.txt
 # writes there).  $SRC is a database loaded with pgbench -i -s 1.
 #
@@ -95,7 +97,7 @@ docs_py() {
 	python3 - "$@" <<'PY'
 import os, re, sys
 
-COMMANDS = ("snap", "restore", "keygen", "verify-restore", "repo", "probe", "help")
+COMMANDS = ("snap", "restore", "keygen", "verify-restore", "repo", "probe", "gate", "help")
 SHELL_LANGS = ("", "sh", "shell", "bash", "console")
 METAVARS = {"ID", "CONNINFO", "DIR", "FILE", "N", "NAME", "TEXT", "DUR", "SIZE",
             "TIME", "F", "TARGET", "AGE1..", "SCHEMA.NAME", "S.T", "H", "P", "U"}
@@ -285,6 +287,7 @@ def subst(text, kind):
     t = re.sub(r"\bage1(\.\.\.|[02-9ac-hj-np-z]{58})", E("DX_RECIPIENT"), t)
     t = re.sub(r"\b\d{8}T\d{6}Z-[0-9a-f]{6}\b|<id>", E("DX_SNAPID"), t)
     t = re.sub(r"\bDBNAME\b", '"$DX_KEPT_DB"', t)
+    t = t.replace("~/.ssh/id_ed25519", E("DX_SSH_KEY"))
     return t
 
 mode = sys.argv[1]
@@ -332,6 +335,11 @@ setup_fixture() {
 	SNAPID=$(bs snap -d "$SRC" -h "$PGHOST" -p "$PGPORT" --repo "$REPO" --recipient "$RECIPIENT" -q) || return 1
 	export DX_SRC=$SRC DX_REPO=$REPO DX_ETC=$ETC DX_SNAPID=$SNAPID DX_RECIPIENT=$RECIPIENT
 	export DX_FRESH_PREFIX="docs_new_$$_" DX_KEPT_DB=
+	# gate: the shipped policies installed beside the configuration, and an
+	# approver's SSH key
+	cp -r "$BS_ROOT/policies" "$ETC/policies" || return 1
+	ssh-keygen -q -t ed25519 -N '' -C approver@example.com -f "$BS_TMP/id_ed25519" || return 1
+	export DX_SSH_KEY=$BS_TMP/id_ed25519
 	# <cmd> in the docs: every command `backstop --help` lists
 	DX_COMMANDS=$(bs --help | sed -n '/^commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p' | tr '\n' ' ')
 	export DX_COMMANDS
@@ -593,7 +601,7 @@ t_doc_options() {
 	while IFS= read -r f; do files+=("$BS_ROOT/$f"); done < <(printf '%s\n' "${DOCS[@]}" contrib/backstop.yaml.example)
 	files+=("$BS_ROOT"/hooks/*)
 	help=$(for c in "" $DX_COMMANDS "snap list" "snap show" "snap prune" "snap pin" "snap unpin" \
-		"verify-restore list" "repo init"; do
+		"verify-restore list" "repo init" "probe validate" "gate check" "gate approve" "gate status" "gate validate"; do
 		# shellcheck disable=SC2086
 		"$BS_BIN/backstop" $c --help 2>&1 </dev/null
 	done)
