@@ -58,7 +58,7 @@ int bs_gate_approval_put(struct bs_repo *repo, struct bs_gate_approval *a, struc
 	}
 	json_decref(o);
 	snprintf(key, sizeof(key), "approvals/%s/%s.json", a->gate, a->id);
-	rc = bs_repo_put_bytes(repo, key, text, strlen(text), err);
+	rc = bs_repo_create_bytes(repo, key, text, strlen(text), err);
 	free(text);
 	if (rc < 0)
 		return bs_err_prefix(err, "unable to record the sign-off");
@@ -261,7 +261,7 @@ int bs_gate_decision_put(struct bs_repo *repo, const struct bs_gate_policy *p, c
 	}
 	json_decref(o);
 	snprintf(key, sizeof(key), "decisions/%s/%s.json", p->name, id);
-	rc = bs_repo_put_bytes(repo, key, text, strlen(text), err);
+	rc = bs_repo_create_bytes(repo, key, text, strlen(text), err);
 	free(text);
 	if (rc < 0)
 		return bs_err_prefix(err, "unable to record the decision");

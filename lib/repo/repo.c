@@ -558,10 +558,10 @@ void bs_repo_unlock(struct bs_repo *r)
 
 /* ---- whole small objects ---- */
 
-int bs_repo_put_bytes(struct bs_repo *r, const char *key, const void *buf, size_t len,
-		      struct bs_err *err)
+static int put_bytes(struct bs_repo *r, const char *key, const void *buf, size_t len, int create_only,
+		     struct bs_err *err)
 {
-	struct bs_repo_put_opts o = { 0, len };
+	struct bs_repo_put_opts o = { create_only, len };
 	struct bs_wstream *w = NULL;
 	int rc = -1;
 
@@ -573,6 +573,16 @@ int bs_repo_put_bytes(struct bs_repo *r, const char *key, const void *buf, size_
 	if (rc < 0)
 		bs_err_prefix(err, "unable to write '%s'", key);
 	return rc;
+}
+
+int bs_repo_put_bytes(struct bs_repo *r, const char *key, const void *buf, size_t len, struct bs_err *err)
+{
+	return put_bytes(r, key, buf, len, 0, err);
+}
+
+int bs_repo_create_bytes(struct bs_repo *r, const char *key, const void *buf, size_t len, struct bs_err *err)
+{
+	return put_bytes(r, key, buf, len, 1, err);
 }
 
 int bs_repo_get_bytes(struct bs_repo *r, const char *key, size_t max, char **buf, size_t *len,

@@ -225,6 +225,9 @@ int bs_repo_get_many(struct bs_repo *r, struct bs_repo_fetch *v, size_t n, size_
 /* Convenience: whole small objects (records), at most max bytes. */
 int bs_repo_put_bytes(struct bs_repo *r, const char *key, const void *buf, size_t len,
 		      struct bs_err *err);
+/* The same, create-only: BS_ERR_EXISTS when the key exists (records that
+ * are never rewritten: gate sign-offs and decisions). */
+int bs_repo_create_bytes(struct bs_repo *r, const char *key, const void *buf, size_t len, struct bs_err *err);
 int bs_repo_get_bytes(struct bs_repo *r, const char *key, size_t max, char **buf, size_t *len,
 		      struct bs_err *err);
 

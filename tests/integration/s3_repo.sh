@@ -106,6 +106,33 @@ t_round_trip() {
 }
 run_test "snap (3 parts), list, show, restore and a drill, all from the bucket" t_round_trip
 
+# gate: backup and drill criteria, a sign-off and the decision, all in the bucket
+t_gate() {
+	ssh-keygen -q -t ed25519 -N '' -f "$K/approver" || return 1
+	cat >"$BS_TMP/gate.yaml" <<G
+kind: gate
+roles:
+  ops:
+    signers: ["ops $(cut -d' ' -f1,2 "$K/approver.pub")"]
+gates:
+  - name: ops
+    criteria:
+      - {kind: backup, max_age: 1h}
+      - {kind: drill, max_age: 1h}
+      - {kind: approval, role: ops}
+G
+	run_cmd bs gate approve ops --release v1 --key "$K/approver" --reason "ok" --config "$CFG"
+	expect_exit 0 || return 1
+	check_eq "the sign-off is in the bucket" "$(s3_keys "$PREFIX/approvals/ops/" | wc -l)" 1
+	run_cmd bs gate check --policy "$BS_TMP/gate.yaml" --release v1 --config "$CFG" --json
+	expect_exit 0 "GO from evidence in the bucket"
+	check_eq "every criterion passed" "$(jq -r '[.findings[].state] | join(" ")' "$OUT_FILE")" "ok ok ok"
+	check_eq "the decision is in the bucket" "$(s3_keys "$PREFIX/decisions/gate/" | wc -l)" 1
+	run_cmd bs gate status --policy "$BS_TMP/gate.yaml" --config "$CFG"
+	expect_exit 0 && expect_stdout_matches "^last decision: GO at "
+}
+run_test "gate: backup, drill and sign-off criteria and the decision record, in the bucket" t_gate
+
 t_bad_key() {
 	AWS_ACCESS_KEY_ID=AKIANOSUCHKEY00000000 AWS_SECRET_ACCESS_KEY=wrong-secret-value \
 		run_cmd bs snap list --config "$CFG"

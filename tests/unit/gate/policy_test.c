@@ -251,6 +251,20 @@ TEST(same_text_same_hash)
 
 /* ---- errors ---------------------------------------------------------------- */
 
+/* A policy whose one waiver expires as given. */
+static const char waiver_policy_fmt[] =
+	HDR "gates:\n  - name: g\n    criteria:\n      - kind: file\n        path: x\n"
+	    "waivers:\n  - criterion: g.file\n    reason: the runbook is on the wiki\n    approver: alice\n"
+	    "    expires: %s\n";
+
+static int load_waiver(const char *expires)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text), waiver_policy_fmt, expires);
+	return load(text);
+}
+
 static void expect_error(const char *text, const char *msg)
 {
 	CHECK_INT(load(text), -1);
@@ -338,7 +352,7 @@ TEST(waiver_naming_no_criterion)
 			 HDR "gates:\n  - name: g\n    criteria:\n      - kind: file\n        path: x\n"
 			     "waivers:\n  - criterion: '%s'\n    reason: known\n    approver: alice\n    expires: 2026-12-15\n",
 			 names[i]);
-		snprintf(want, sizeof(want), "go-live.yaml:9:18: waiver for '%s' names no criterion of this policy", names[i]);
+		snprintf(want, sizeof(want), "go-live.yaml:9:16: waiver for '%s' names no criterion of this policy", names[i]);
 		expect_error(text, want);
 		CHECK(has(err.hint, "GATE.ID"));
 	}
@@ -378,8 +392,8 @@ TEST(waiver_without_reason)
 
 TEST(unknown_keys)
 {
-	expect_error(HDR "gates:\n  - name: g\n    criteria:\n      - kind: file\n        paht: x\n",
-		     "go-live.yaml:7:9: unknown key 'paht' in 'gates[0].criteria[0]'");
+	expect_error(HDR "gates:\n  - name: g\n    criteria:\n      - kind: file\n        path: x\n        paht: y\n",
+		     "go-live.yaml:8:9: unknown key 'paht' in 'gates[0].criteria[0]'");
 	CHECK(has(err.hint, "did you mean 'path'?"));
 	expect_error(HDR "gates:\n  - name: g\n    ownr: me\n    criteria:\n      - kind: file\n        path: x\n",
 		     "go-live.yaml:5:5: unknown key 'ownr' in 'gates[0]'");
@@ -391,7 +405,7 @@ TEST(unknown_keys)
 		     "go-live.yaml:8:9: unknown key 'run' in 'gates[0].criteria[0]'");
 	expect_error(HDR "gates:\n  - name: g\n    criteria:\n      - kind: sarif\n        files: [a]\n"
 			 "        max: {critical: 0, severe: 1}\n",
-		     "go-live.yaml:8:31: unknown key 'severe' in 'gates[0].criteria[0].max'");
+		     "go-live.yaml:8:28: unknown key 'severe' in 'gates[0].criteria[0].max'");
 }
 
 TEST(wrong_kind_header)
@@ -417,9 +431,10 @@ TEST(several_errors_at_once)
 			   "  - name: h\n    criteria:\n      - kind: file\n        paht: x\n"),
 		  -1);
 	CHECK_INT(err.code, BS_ERR_POLICY);
-	CHECK_STR(err.msg, "go-live.yaml: 2 errors");
+	CHECK_STR(err.msg, "go-live.yaml: 3 errors");
 	CHECK(has(err.detail, "go-live.yaml:6:15: invalid value 'bogus'"));
-	CHECK(has(err.detail, "go-live.yaml:9:9: unknown key 'paht'"));
+	CHECK(has(err.detail, "go-live.yaml:10:9: unknown key 'paht' in 'gates[1].criteria[0]'"));
+	CHECK(has(err.detail, "go-live.yaml:9:9: missing required key 'gates[1].criteria[0].path'"));
 	/* rules spanning keys: every one reported */
 	CHECK_INT(load(HDR "gates:\n"
 			   "  - name: g\n    criteria: []\n"
@@ -455,7 +470,33 @@ TEST(kind_rules)
 		     "go-live.yaml:4:5: invalid gate name 'G': lowercase letters, digits, '-', '_'");
 	expect_error(HDR "name: Go Live\ngates:\n  - name: g\n    criteria:\n      - kind: file\n        path: x\n",
 		     "go-live.yaml:3:7: invalid policy name 'Go Live': lowercase letters, digits, '-', '_'");
-	expect_error(HDR "gates: []\n", "go-live.yaml:3:8: 'gates' has 0 entries, at most 64 are allowed");
+	expect_error(HDR "gates:\n", "go-live.yaml:3:7: 'gates' must be a list, not a scalar");
+	expect_error("", "go-live.yaml: missing required key 'gates'");
+}
+
+/*
+ * Skipped: 'gates: []' loads (0 gates) and a check of it is GO, exit 0,
+ * having evaluated nothing - against "fail closed" and the rule that a
+ * gate without criteria is an error (policy.c seq_bind accepts an empty
+ * list; check_gates only looks at each gate).  Remove the SKIP once
+ * validate() refuses a policy without gates.
+ */
+TEST(policy_without_gates)
+{
+	SKIP("a policy with 'gates: []' loads and checks GO (lib/gate/policy.c)");
+	expect_error(HDR "gates: []\n", "go-live.yaml:3:8: the policy has no gates");
+}
+
+/*
+ * Skipped: an expiry that is not a calendar date is accepted and moved on
+ * ('2026-02-31' expires on 2026-03-03): bs_time_parse (strptime, then
+ * timegm) normalizes the day.  Remove the SKIP once it is refused.
+ */
+TEST(waiver_impossible_date)
+{
+	SKIP("'expires: 2026-02-31' loads as 2026-03-03 (lib/catalog/record.c bs_time_parse)");
+	CHECK_INT(load_waiver("2026-02-31"), -1);
+	CHECK(has(err.msg, "invalid expiry '2026-02-31'"));
 }
 
 /* ---- roles ----------------------------------------------------------------- */
@@ -512,12 +553,13 @@ TEST(roles_bad_signer)
 	CHECK(starts(err.msg, "go-live.yaml:7:9: role 'security': "));
 	CHECK(has(err.msg, "ssh-rsa"));
 	CHECK(has(err.hint, "PRINCIPAL ssh-ed25519"));
+	CHECK(p.roles == NULL && p.nroles == 0);
 
 	CHECK_INT(load(HDR "roles:\n  security:\n    signers: [\"alice ssh-ed25519 !!!notbase64\"]\n"
 			   "gates:\n  - name: g\n    criteria:\n      - kind: approval\n        role: security\n"),
 		  -1);
 	CHECK_INT(err.code, BS_ERR_POLICY);
-	CHECK(starts(err.msg, "go-live.yaml:5:16: role 'security': "));
+	CHECK(starts(err.msg, "go-live.yaml:5:15: role 'security': "));
 }
 
 TEST(roles_signers_file)
@@ -556,7 +598,10 @@ TEST(roles_signers_file)
 	CHECK_INT(load_as(path, HDR "roles:\n  security:\n    signers_file: missing.allowed_signers\n"
 				    "gates:\n  - name: g\n    criteria:\n      - kind: approval\n        role: security\n"),
 		  -1);
-	CHECK(starts(err.msg, "go-live.yaml") || has(err.msg, "/go-live.yaml:6:19: "));
+	CHECK(starts(err.msg, path));
+	CHECK(has(err.msg, "/go-live.yaml:5:19: unable to read the signers of role 'security' from '"));
+	CHECK(has(err.msg, "/missing.allowed_signers'"));
+	CHECK(has(err.hint, "policy file's directory"));
 	CHECK(has(err.msg, "unable to read the signers of role 'security'"));
 	unlink("team.allowed_signers");
 }
@@ -572,19 +617,6 @@ TEST(roles_bad)
 }
 
 /* ---- waivers --------------------------------------------------------------- */
-
-static const char waiver_policy_fmt[] =
-	HDR "gates:\n  - name: g\n    criteria:\n      - kind: file\n        path: x\n"
-	    "waivers:\n  - criterion: g.file\n    reason: the runbook is on the wiki\n    approver: alice\n"
-	    "    expires: %s\n";
-
-static int load_waiver(const char *expires)
-{
-	char text[1024];
-
-	snprintf(text, sizeof(text), waiver_policy_fmt, expires);
-	return load(text);
-}
 
 TEST(waiver_date_is_midnight_utc)
 {
@@ -690,27 +722,57 @@ TEST(command_states)
 {
 	NEED_TMP();
 	CHECK_INT(check_crit("      - kind: command\n        id: yes\n        run: [true]\n"
-			     "      - kind: command\n        id: no\n        run: [false]\n"
 			     "      - kind: command\n        id: missing\n        run: [no-such-program-bs-gate-test]\n"
-			     "      - kind: command\n        id: slow\n        run: [sleep, 5]\n        timeout: 1s\n"
-			     "      - kind: command\n        id: talks\n        run: [sh, -c, 'echo broken; exit 4']\n",
+			     "      - kind: command\n        id: slow\n        run: [sleep, 5]\n        timeout: 1s\n",
 			     0),
 		  0);
-	CHECK_INT(res.n, 5);
-	if (res.n != 5)
+	CHECK_INT(res.n, 3);
+	if (res.n != 3)
 		return;
 	CHECK_INT(res.o[0].state, BS_STATE_OK);
 	CHECK_STR(res.o[0].observed, "'true' exited 0");
-	CHECK_INT(res.o[1].state, BS_STATE_FAIL);
-	CHECK_INT(res.o[2].state, BS_STATE_UNKNOWN);
-	CHECK(has(res.o[2].observed, "'no-such-program-bs-gate-test' could not run"));
-	CHECK_INT(res.o[3].state, BS_STATE_UNKNOWN);
-	CHECK(has(res.o[3].observed, "'sleep' did not finish within 1s"));
-	CHECK(res.o[3].seconds < 4.5);
-	CHECK_INT(res.o[4].state, BS_STATE_FAIL);
-	CHECK(has(res.o[4].detail, "output: broken"));
 	CHECK_STR(res.o[0].expected, "exit status 0");
+	CHECK_INT(res.o[1].state, BS_STATE_UNKNOWN);
+	CHECK(has(res.o[1].observed, "'no-such-program-bs-gate-test' could not run"));
+	CHECK_INT(res.o[2].state, BS_STATE_UNKNOWN);
+	CHECK(has(res.o[2].observed, "'sleep' did not finish within 1"));
+	CHECK(res.o[2].seconds < 4.5);
+	CHECK_INT(res.exit_code, 3);
+}
+
+/*
+ * KNOWN BUG (lib/gate/crit_file.c, command_eval): this test fails until it
+ * is fixed.  A command that starts and exits non-zero must be FAIL (docs:
+ * "the command exits 0 within the timeout ... A timeout, or a program that
+ * cannot be started, is UNKNOWN"), but it reads UNKNOWN "could not run:
+ * false failed (exit 1)": command_eval tells "could not start" by
+ * r.pid <= 0 after bs_run_sync, and bs_run_wait sets r->pid = -1 once it
+ * has reaped the child, so every non-zero exit takes that branch.  Seen
+ * by the user: exit 3 instead of 1, and 'severity: warn' cannot turn a
+ * failed command into WARN, so a warn-only smoke test blocks the gate.
+ */
+TEST(command_nonzero_exit_is_fail)
+{
+	NEED_TMP();
+	CHECK_INT(check_crit("      - kind: command\n        id: no\n        run: [false]\n"
+			     "      - kind: command\n        id: talks\n        run: [sh, -c, 'echo broken; exit 4']\n",
+			     0),
+		  0);
+	CHECK_INT(res.n, 2);
+	if (res.n != 2)
+		return;
+	CHECK_INT(res.o[0].state, BS_STATE_FAIL);
+	CHECK(!has(res.o[0].observed, "could not run"));
+	CHECK_INT(res.o[1].state, BS_STATE_FAIL);
+	CHECK(has(res.o[1].detail, "output: broken"));
 	CHECK_INT(res.exit_code, 1);
+	/* severity warn: a failed command is a warning, and the gate is GO */
+	CHECK_INT(check_crit("      - kind: command\n        run: [false]\n        severity: warn\n", 0), 0);
+	CHECK_INT(res.n, 1);
+	if (res.n != 1)
+		return;
+	CHECK_INT(res.o[0].state, BS_STATE_WARN);
+	CHECK_INT(res.exit_code, 0);
 }
 
 TEST(severity_warn)
@@ -1059,6 +1121,8 @@ int main(void)
 	RUN(version_2_refused);
 	RUN(several_errors_at_once);
 	RUN(kind_rules);
+	RUN(policy_without_gates);
+	RUN(waiver_impossible_date);
 
 	RUN(roles_signers);
 	RUN(roles_bad_signer);
@@ -1070,6 +1134,7 @@ int main(void)
 
 	RUN(file_states);
 	RUN(command_states);
+	RUN(command_nonzero_exit_is_fail);
 	RUN(severity_warn);
 	RUN(exit_codes);
 	RUN(waiver_active);
