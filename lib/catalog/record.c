@@ -100,7 +100,15 @@ int bs_time_parse(const char *s, time_t *out)
 		end = strptime(s, "%Y-%m-%d", &tm);
 	}
 	if (end && (*end == '\0' || strcmp(end, "Z") == 0 || strcmp(end, "+00:00") == 0)) {
-		*out = timegm(&tm);
+		struct tm back, want = tm;
+		time_t t = timegm(&tm);
+
+		/* strptime takes 2026-02-31 and timegm rolls it into March: a
+		 * date that does not exist is refused */
+		if (!gmtime_r(&t, &back) || back.tm_mday != want.tm_mday || back.tm_mon != want.tm_mon ||
+		    back.tm_hour != want.tm_hour || back.tm_min != want.tm_min)
+			return -1;
+		*out = t;
 		return 0;
 	}
 	v = strtoll(s, &e, 10);

@@ -107,14 +107,18 @@ static void command_eval(struct bs_gate_eval *ev, const struct bs_gate *g, const
 	r.timeout_ms = (unsigned)c->timeout_ms;
 	r.capture_stdout = 1;
 	r.stdout_max = 4096;
-	rc = bs_run_sync(&r, &e);
+	if (bs_run_start(&r, &e) < 0) {
+		bs_gate_set(o, BS_STATE_UNKNOWN, "exit status 0", "'%s' could not run: %s", c->run[0], e.msg);
+		bs_run_release(&r);
+		free(argv);
+		return;
+	}
+	rc = bs_run_wait(&r, &e);
 	if (rc == 0)
 		bs_gate_set(o, BS_STATE_OK, "exit status 0", "'%s' exited 0", c->run[0]);
 	else if (r.timed_out)
 		bs_gate_set(o, BS_STATE_UNKNOWN, "exit status 0", "'%s' did not finish within %s and was stopped", c->run[0],
 			    lim);
-	else if (r.pid <= 0 || e.code != BS_ERR_SUBPROCESS)
-		bs_gate_set(o, BS_STATE_UNKNOWN, "exit status 0", "'%s' could not run: %s", c->run[0], e.msg);
 	else
 		bs_gate_set(o, BS_STATE_FAIL, "exit status 0", "%s", e.msg);
 	if (rc != 0 && r.stdout_len)

@@ -457,6 +457,9 @@ static void check_roles(struct vctx *v, struct bs_gate_policy *p)
 
 static void check_gates(struct vctx *v, struct bs_gate_policy *p)
 {
+	if (p->ngates == 0 && v->errs.count == 0)
+		verr(v, bs_ynode_get(v->src->map, "gates"), 0, 0, "gates:\n  - name: technical\n    criteria: [...]",
+		     "the policy has no gates: a check of it would decide nothing");
 	for (size_t i = 0; i < p->ngates; i++) {
 		struct bs_gate *g = &p->gates[i];
 

@@ -474,27 +474,17 @@ TEST(kind_rules)
 	expect_error("", "go-live.yaml: missing required key 'gates'");
 }
 
-/*
- * Skipped: 'gates: []' loads (0 gates) and a check of it is GO, exit 0,
- * having evaluated nothing - against "fail closed" and the rule that a
- * gate without criteria is an error (policy.c seq_bind accepts an empty
- * list; check_gates only looks at each gate).  Remove the SKIP once
- * validate() refuses a policy without gates.
- */
+/* 'gates: []' would decide GO from nothing: refused, like a gate without
+ * criteria. */
 TEST(policy_without_gates)
 {
-	SKIP("a policy with 'gates: []' loads and checks GO (lib/gate/policy.c)");
-	expect_error(HDR "gates: []\n", "go-live.yaml:3:8: the policy has no gates");
+	expect_error(HDR "gates: []\n", "go-live.yaml:3:8: the policy has no gates: a check of it would decide nothing");
 }
 
-/*
- * Skipped: an expiry that is not a calendar date is accepted and moved on
- * ('2026-02-31' expires on 2026-03-03): bs_time_parse (strptime, then
- * timegm) normalizes the day.  Remove the SKIP once it is refused.
- */
+/* An expiry that is not a calendar date is refused, not moved on
+ * ('2026-02-31' would be 2026-03-03). */
 TEST(waiver_impossible_date)
 {
-	SKIP("'expires: 2026-02-31' loads as 2026-03-03 (lib/catalog/record.c bs_time_parse)");
 	CHECK_INT(load_waiver("2026-02-31"), -1);
 	CHECK(has(err.msg, "invalid expiry '2026-02-31'"));
 }
