@@ -117,6 +117,10 @@ static int check_main(const struct bs_verb *v, int argc, char **argv)
 		rc = bs_opts_fail(v->spec, pos.n ? "one policy at a time (got %zu names)" : "which policy? give its NAME or --policy FILE", pos.n);
 		goto out;
 	}
+	if (c_deployer && !*c_deployer) {
+		rc = bs_opts_fail(v->spec, "--deployer needs a name");
+		goto out;
+	}
 	if ((c_commit || c_digest) && !c_release) {
 		rc = bs_opts_fail(v->spec, "--commit and --digest describe a release: give --release too");
 		goto out;
@@ -296,6 +300,8 @@ static int approve_main(const struct bs_verb *v, int argc, char **argv)
 	if (bs_cmd_gate_approve(&a, &err) < 0) {
 		if (err.code == BS_ERR_REFUSED)
 			err.code = BS_ERR_USAGE;
+		else if (err.code == BS_ERR_VERIFY) /* what ssh-keygen made does not verify */
+			err.code = BS_ERR_CRYPTO;
 		rc = bs_cmd_error(v->spec, &err);
 		goto out;
 	}
@@ -330,7 +336,8 @@ static const struct bs_cmd_spec status_spec = {
 	"examples:\n"
 	"  backstop gate status go-live\n"
 	"  backstop gate status go-live --release v1.4.2 --json\n",
-	"exit codes: 0 shown; 2 usage or policy error; 3 the repository could not be read.\n",
+	"exit codes: 0 shown; 2 usage, policy or configuration error (no such repository);\n"
+	"3 the repository could not be read.\n",
 };
 
 static int status_main(const struct bs_verb *v, int argc, char **argv)

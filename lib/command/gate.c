@@ -128,12 +128,15 @@ static json_t *check_json(const struct bs_report *r, const struct bs_gate_result
 	return o;
 }
 
-static void decision_line(FILE *f, const struct bs_report *r, const struct bs_gate_result *res)
+static void decision_line(FILE *f, const struct bs_report *r, const struct bs_gate_result *res, int unrecorded)
 {
 	fprintf(f, "decision: %s", res->go ? "GO" : "NO-GO");
 	if (!res->go)
 		fprintf(f, " (%zu FAIL, %zu UNKNOWN, %zu WARN)%s", r->counts[BS_STATE_FAIL], r->counts[BS_STATE_UNKNOWN],
-			r->counts[BS_STATE_WARN], res->exit_code == 3 ? ": could not evaluate every criterion" : "");
+			r->counts[BS_STATE_WARN],
+			unrecorded ? ": the decision could not be recorded"
+			: !r->counts[BS_STATE_FAIL] && r->counts[BS_STATE_UNKNOWN] ? ": could not evaluate every criterion"
+										    : "");
 	if (r->counts[BS_STATE_WAIVED])
 		fprintf(f, ", %zu waived", r->counts[BS_STATE_WAIVED]);
 	fputc('\n', f);
@@ -162,7 +165,7 @@ int bs_cmd_gate_check(const struct bs_gate_cmd *c, struct bs_err *err)
 	unsigned flags = c->fail_on_warn ? BS_REPORT_WARN_FAILS : 0;
 	struct out_ud ud = { .r = &r, .flags = flags };
 	const char *src;
-	int rc = -1, recorded = 0;
+	int rc = -1, recorded = 0, unrecorded = 0;
 
 	bs_gate_policy_init(&p);
 	bs_gate_result_init(&res);
@@ -193,10 +196,11 @@ int bs_cmd_gate_check(const struct bs_gate_cmd *c, struct bs_err *err)
 	/* the decision goes into the catalog before anything is shown */
 	if (!c->no_record && env.have_repository) {
 		if (record_decision(c, &p, &env, actor, &res, id, err) < 0) {
-			bs_err_prefix(err, "the decision (%s) could not be recorded", res.go ? "GO" : "NO-GO");
-			bs_err_print(err, NULL, stderr);
+			/* unrecorded is not GO: "who let this through" must have an answer */
+			bs_log(BS_LOG_ERROR, "the decision (%s) could not be recorded: %s", res.go ? "GO" : "NO-GO", err->msg);
 			res.exit_code = 3;
 			res.go = 0;
+			unrecorded = 1;
 		} else {
 			recorded = 1;
 		}
@@ -224,12 +228,6 @@ int bs_cmd_gate_check(const struct bs_gate_cmd *c, struct bs_err *err)
 			goto out;
 		}
 	}
-	if (c->junit_file && bs_durable_write(c->junit_file, 0644, fill_junit, &ud, err) < 0)
-		goto out;
-	if (c->markdown_file && bs_durable_write(c->markdown_file, 0644, fill_markdown, &ud, err) < 0)
-		goto out;
-	if (c->json_file && bs_durable_write(c->json_file, 0644, fill_json, &ud, err) < 0)
-		goto out;
 	if (c->github)
 		bs_report_write_github(&r, stderr, flags);
 	switch (c->format) {
@@ -241,8 +239,16 @@ int bs_cmd_gate_check(const struct bs_gate_cmd *c, struct bs_err *err)
 		break;
 	default:
 		bs_report_write_text(&r, c->out, flags);
-		decision_line(c->out, &r, &res);
+		decision_line(c->out, &r, &res, unrecorded);
 		break;
+	}
+	/* the files after the decision is shown: one that cannot be written
+	 * is an error (exit 3), the decision stands in the record */
+	if ((c->junit_file && bs_durable_write(c->junit_file, 0644, fill_junit, &ud, err) < 0) ||
+	    (c->markdown_file && bs_durable_write(c->markdown_file, 0644, fill_markdown, &ud, err) < 0) ||
+	    (c->json_file && bs_durable_write(c->json_file, 0644, fill_json, &ud, err) < 0)) {
+		bs_log(BS_LOG_ERROR, "%s", err->msg);
+		res.exit_code = 3;
 	}
 	/* one line per problem on stderr, for logs that keep only stderr */
 	for (size_t i = 0; i < res.n; i++) {
@@ -313,7 +319,8 @@ static int approve_allowed(const struct bs_gate_approve_cmd *a, const struct bs_
 			continue;
 		found_role = 1;
 		for (size_t k = 0; k < role->nkeys; k++)
-			if (memcmp(role->keys[k].s.key.pk, key.pk, sizeof(key.pk)) == 0) {
+			if (memcmp(role->keys[k].s.key.pk, key.pk, sizeof(key.pk)) == 0 &&
+			    bs_allowed_signer_ns_ok(&role->keys[k].s, BS_GATE_SIG_NAMESPACE)) {
 				rc = 0;
 				goto out;
 			}
@@ -366,8 +373,8 @@ int bs_cmd_gate_approve(const struct bs_gate_approve_cmd *a, struct bs_err *err)
 		goto out;
 	if (bs_gate_approval_put(repo, &ap, err) < 0)
 		goto out;
-	fprintf(a->out, "signed off gate '%s' for release %s as %s (key %s)\nrecorded %s in %s\n", ap.gate, ap.release,
-		actor, key.fingerprint, ap.key, bs_repo_location(repo));
+	fprintf(a->out, "signed off gate '%s' for release %s with key %s\nrecorded %s in %s (by %s)\n", ap.gate,
+		ap.release, key.fingerprint, ap.key, bs_repo_location(repo), actor);
 	rc = 0;
 out:
 	free(stmt);
@@ -437,7 +444,9 @@ int bs_cmd_gate_status(const struct bs_gate_cmd *c, struct bs_err *err)
 					continue;
 				if (!rel.release)
 					rel.release = a->release, rel.commit = rel.digest = NULL;
-				v = bs_gate_approval_verify(a, role, &rel, now, cr->max_age_ms, who, sizeof(who), why, sizeof(why));
+				const struct bs_gate_signer *sg;
+				v = bs_gate_approval_verify(a, role, &rel, now, cr->max_age_ms, &sg, who, sizeof(who), why,
+							    sizeof(why));
 				bs_time_iso(a->time, t);
 				shown++;
 				if (json) {

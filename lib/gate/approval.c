@@ -7,13 +7,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "catalog/catalog.h"
 #include "common/duration.h"
+#include "common/escape.h"
 #include "common/human.h"
 #include "common/run.h"
 
@@ -51,10 +54,20 @@ static int line_ok(const char *what, const char *s, size_t max, int required, st
 	}
 	if (strlen(s) > max)
 		return bs_err_set(err, BS_ERR_USAGE, "the sign-off's %s is longer than %zu bytes", what, max);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return bs_err_set(err, BS_ERR_USAGE, "the sign-off's %s holds a control character (one line of text)",
-					  what);
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		uint32_t cp;
+		size_t n = bs_utf8_seq(p, &cp);
+
+		if (n == 0)
+			return bs_err_set(err, BS_ERR_USAGE, "the sign-off's %s is not valid UTF-8", what);
+		/* C0, DEL, C1, and the bidirectional overrides that make text
+		 * read other than it is */
+		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || (cp >= 0x202a && cp <= 0x202e) ||
+		    (cp >= 0x2066 && cp <= 0x2069))
+			return bs_err_set(err, BS_ERR_USAGE,
+					  "the sign-off's %s holds a control character (one line of text)", what);
+		p += n;
+	}
 	if (s[0] == ' ' || s[strlen(s) - 1] == ' ')
 		return bs_err_set(err, BS_ERR_USAGE, "the sign-off's %s starts or ends with a space", what);
 	return 0;
@@ -185,7 +198,8 @@ static int same(const char *want, const char *have)
 
 enum bs_gate_signoff bs_gate_approval_verify(const struct bs_gate_approval *a, const struct bs_gate_role *role,
 					     const struct bs_gate_release *rel, time_t now, int64_t max_age_ms,
-					     char *who, size_t n, char *why, size_t whyn)
+					     const struct bs_gate_signer **signer, char *who, size_t n, char *why,
+					     size_t whyn)
 {
 	const struct bs_gate_signer *s;
 	struct bs_ssh_key key;
@@ -195,6 +209,7 @@ enum bs_gate_signoff bs_gate_approval_verify(const struct bs_gate_approval *a, c
 	int64_t secs;
 
 	who[0] = why[0] = '\0';
+	*signer = NULL;
 	bs_err_init(&e);
 	if (!a->signature || bs_gate_statement(a, &stmt, &e) < 0) {
 		snprintf(why, whyn, "%s", a->signature ? e.msg : "no signature");
@@ -211,6 +226,7 @@ enum bs_gate_signoff bs_gate_approval_verify(const struct bs_gate_approval *a, c
 		snprintf(why, whyn, "key %s is not a signer of role '%s'", key.fingerprint, role->name);
 		return BS_SIGNOFF_NOT_SIGNER;
 	}
+	*signer = s;
 	snprintf(who, n, "%s", s->s.principals[0]);
 	if (strcmp(rel->release, a->release) != 0 || !same(rel->commit, a->commit) || !same(rel->digest, a->digest)) {
 		snprintf(why, whyn, "%s signed release %s%s%s%s%s", who, a->release, a->commit ? " commit " : "",
@@ -230,4 +246,26 @@ enum bs_gate_signoff bs_gate_approval_verify(const struct bs_gate_approval *a, c
 		return BS_SIGNOFF_EXPIRED;
 	}
 	return BS_SIGNOFF_OK;
+}
+
+int bs_gate_signer_is(const struct bs_gate_signer *s, const char *name)
+{
+	for (size_t i = 0; name && *name && i < s->s.nprincipals; i++) {
+		const char *p = s->s.principals[i], *at = strchr(p, '@');
+		if (strcasecmp(p, name) == 0 ||
+		    (at && (size_t)(at - p) == strlen(name) && strncasecmp(p, name, (size_t)(at - p)) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+int bs_gate_signer_same(const struct bs_gate_signer *a, const struct bs_gate_signer *b)
+{
+	if (a == b)
+		return 1;
+	for (size_t i = 0; i < a->s.nprincipals; i++)
+		for (size_t k = 0; k < b->s.nprincipals; k++)
+			if (strcasecmp(a->s.principals[i], b->s.principals[k]) == 0)
+				return 1;
+	return 0;
 }

@@ -13,11 +13,13 @@
  */
 #include "gate/gate_int.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "catalog/catalog.h"
+#include "config/yaml_node.h"
 #include "repo/repo.h"
 
 void bs_gate_result_init(struct bs_gate_result *r)
@@ -70,6 +72,10 @@ static int crit_in(const struct bs_gate_policy *p, const char *only, const struc
 
 int bs_gate_resolve(const struct bs_gate_policy *p, const struct bs_probe_set *probes, struct bs_err *err)
 {
+	struct bs_yerrors errs;
+	struct bs_err e;
+
+	bs_yerrors_init(&errs);
 	for (size_t i = 0; i < p->ngates; i++) {
 		const struct bs_gate *g = &p->gates[i];
 		for (size_t j = 0; j < g->ncriteria; j++) {
@@ -77,14 +83,15 @@ int bs_gate_resolve(const struct bs_gate_policy *p, const struct bs_probe_set *p
 			for (size_t k = 0; c->kind == BS_CRIT_PROBE && k < c->nprobes; k++) {
 				if (probes && bs_probe_find(probes, c->probes[k]))
 					continue;
-				bs_err_set(err, BS_ERR_POLICY, "%s:%u:%u: gate '%s', criterion '%s': no probe named '%s' in the configuration",
+				bs_err_init(&e);
+				bs_err_set(&e, BS_ERR_POLICY, "%s:%u:%u: gate '%s', criterion '%s': no probe named '%s' in the configuration",
 					   c->file, c->line, c->column, g->name, c->id, c->probes[k]);
-				bs_err_hint(err, "probes are defined under 'probes:' in backstop.yaml (backstop probe validate lists them)");
-				return -1;
+				bs_err_hint(&e, "probes are defined under 'probes:' in backstop.yaml (backstop probe validate lists them)");
+				bs_yerrors_add(&errs, &e);
 			}
 		}
 	}
-	return 0;
+	return bs_yerrors_result(&errs, p->path, err);
 }
 
 /* Step 1: the probes named by the probe criteria, once each, in one round. */
@@ -215,7 +222,8 @@ int bs_gate_check(const struct bs_gate_policy *p, const char *only, const struct
 					.line = c->line,
 					.column = c->column,
 				};
-				if (!bs_report_add(report, &f) && report->dropped == 0) {
+				errno = 0;
+				if (!bs_report_add(report, &f) && errno == ENOMEM) {
 					bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 					goto out;
 				}

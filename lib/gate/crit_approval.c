@@ -61,8 +61,8 @@ static void approval_eval(struct bs_gate_eval *ev, const struct bs_gate *g, cons
 	const struct bs_gate_env *env = ev->env;
 	char expected[256], lim[BS_DURATION_FMT_MAX], who[BS_GATE_NAME_MAX * 4], why[256];
 	char signers[512] = "";
-	char (*counted)[BS_GATE_NAME_MAX * 4] = NULL;
-	size_t ncounted = 0, used = 0, considered = 0;
+	const struct bs_gate_signer **counted = NULL;
+	size_t ncounted = 0, considered = 0;
 
 	bs_duration_format(c->max_age_ms / 1000, lim, sizeof(lim));
 	snprintf(expected, sizeof(expected), "%d of role '%s' (%zu signer%s) within %s%s", c->min, c->role,
@@ -71,6 +71,11 @@ static void approval_eval(struct bs_gate_eval *ev, const struct bs_gate *g, cons
 	if (role && role->nkeys == 0) {
 		bs_gate_set(o, BS_STATE_FAIL, expected, "role '%s' lists no signers: no sign-off can count", c->role);
 		bs_gate_detail(o, "list the role's keys under 'signers:' or in its 'signers_file:' (allowed_signers format)");
+		return;
+	}
+	if (c->not_deployer && (!env->deployer || !*env->deployer)) {
+		bs_gate_set(o, BS_STATE_UNKNOWN, expected, "not_deployer is set but who deploys is not known");
+		bs_gate_detail(o, "give --deployer NAME (or run where GITHUB_ACTOR, GITLAB_USER_LOGIN or $USER says)");
 		return;
 	}
 	if (!env->rel.release) {
@@ -101,31 +106,41 @@ static void approval_eval(struct bs_gate_eval *ev, const struct bs_gate *g, cons
 		bs_gate_set(o, BS_STATE_UNKNOWN, expected, "cannot read the sign-offs: %s", ev->approvals_err.msg);
 		return;
 	}
-	if (!role || !(counted = calloc(ev->approvals.n + 1, sizeof(*counted)))) {
+	if (!role) { /* the policy's validate refuses this */
+		bs_gate_set(o, BS_STATE_UNKNOWN, expected, "role '%s' is not defined", c->role);
+		return;
+	}
+	if (!(counted = calloc(ev->approvals.n + 1, sizeof(*counted)))) {
 		bs_gate_set(o, BS_STATE_UNKNOWN, expected, "out of memory");
 		return;
 	}
+	if (ev->approvals.damaged)
+		bs_gate_detail(o, "%zu sign-off record%s could not be read and %s not counted (logged)", ev->approvals.damaged,
+			       ev->approvals.damaged == 1 ? "" : "s", ev->approvals.damaged == 1 ? "was" : "were");
 	for (size_t i = ev->approvals.n; i-- > 0;) { /* newest first */
 		const struct bs_gate_approval *a = &ev->approvals.v[i];
+		const struct bs_gate_signer *sg;
 		enum bs_gate_signoff v;
 
 		if (strcmp(a->gate, g->name) != 0)
 			continue;
 		considered++;
-		v = bs_gate_approval_verify(a, role, &env->rel, env->now, c->max_age_ms, who, sizeof(who), why, sizeof(why));
-		if (v == BS_SIGNOFF_OK && c->not_deployer && env->deployer && strcmp(who, env->deployer) == 0) {
+		v = bs_gate_approval_verify(a, role, &env->rel, env->now, c->max_age_ms, &sg, who, sizeof(who), why,
+					    sizeof(why));
+		if (v == BS_SIGNOFF_OK && c->not_deployer && bs_gate_signer_is(sg, env->deployer)) {
 			v = BS_SIGNOFF_DEPLOYER;
-			snprintf(why, sizeof(why), "%s deploys this release and may not approve it", who);
+			snprintf(why, sizeof(why), "%s deploys this release (as %s) and may not approve it", who, env->deployer);
 		}
 		if (v == BS_SIGNOFF_OK) {
 			for (size_t k = 0; k < ncounted; k++)
-				if (strcmp(counted[k], who) == 0)
+				if (bs_gate_signer_same(counted[k], sg)) {
 					v = BS_SIGNOFF_DUPLICATE;
-			if (v == BS_SIGNOFF_DUPLICATE)
-				continue; /* an older sign-off of someone already counted: not worth a line */
-			snprintf(counted[ncounted++], sizeof(counted[0]), "%s", who);
-			if (used < sizeof(signers))
-				used += (size_t)snprintf(signers + used, sizeof(signers) - used, "%s%s", used ? ", " : "", who);
+					snprintf(why, sizeof(why), "%s is counted already (one person, one sign-off)", who);
+				}
+		}
+		if (v == BS_SIGNOFF_OK) {
+			counted[ncounted++] = sg;
+			bs_gate_appendf(signers, sizeof(signers), "%s%s", ncounted > 1 ? ", " : "", who);
 			continue;
 		}
 		if (v == BS_SIGNOFF_OTHER_RELEASE && strcmp(a->release, env->rel.release) != 0)

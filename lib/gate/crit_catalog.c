@@ -159,8 +159,12 @@ static void drill_eval(struct bs_gate_eval *ev, const struct bs_gate *g, const s
 			    rto_s, rlim, d->id);
 	else
 		bs_gate_set(o, BS_STATE_OK, expected, "drill %s of '%s' passed %s ago, RTO %s", d->id, db, age_s, rto_s);
-	if (dl.n && &dl.d[dl.n - 1] != d && strcmp(dl.d[dl.n - 1].verdict, "pass") != 0)
-		bs_gate_detail(o, "a later drill %s did not pass (%s)", dl.d[dl.n - 1].id, dl.d[dl.n - 1].verdict);
+	for (size_t i = dl.n; i-- > 0 && &dl.d[i] != d;) { /* newer drills of this database */
+		if (dl.d[i].database && strcmp(dl.d[i].database, db) == 0 && strcmp(dl.d[i].verdict, "pass") != 0) {
+			bs_gate_detail(o, "a later drill %s did not pass (%s)", dl.d[i].id, dl.d[i].verdict);
+			break;
+		}
+	}
 out:
 	bs_drill_list_release(&dl);
 	bs_catalog_release(&cat);

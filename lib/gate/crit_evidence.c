@@ -67,14 +67,14 @@ static void sarif_eval(struct bs_gate_eval *ev, const struct bs_gate *g, const s
 	struct bs_sarif_summary s;
 	char expected[256] = "", over[1024] = "", counts[256] = "";
 	char **paths = NULL;
-	size_t n = 0, used = 0;
+	size_t n = 0;
 	struct bs_err e;
 
 	(void)ev, (void)g;
 	for (int v = 0; v < BS_SEV_COUNT; v++)
 		if (c->max[v] >= 0)
-			used += (size_t)snprintf(expected + used, used < sizeof(expected) ? sizeof(expected) - used : 0, "%s%s <= %d",
-						 used ? ", " : "", bs_sev_name((enum bs_sev)v), c->max[v]);
+			bs_gate_appendf(expected, sizeof(expected), "%s%s <= %d", expected[0] ? ", " : "",
+					bs_sev_name((enum bs_sev)v), c->max[v]);
 	if (evidence_paths(c, o, expected, &paths, &n) < 0)
 		return;
 	bs_sarif_summary_init(&s);
@@ -85,26 +85,21 @@ static void sarif_eval(struct bs_gate_eval *ev, const struct bs_gate *g, const s
 			goto out;
 		}
 	}
-	used = 0;
 	for (int v = 0; v < BS_SEV_COUNT; v++) {
 		size_t cnt = s.by_sev[v];
 		if (v == BS_SEV_NONE && !cnt)
 			continue;
-		used += (size_t)snprintf(counts + used, used < sizeof(counts) ? sizeof(counts) - used : 0, "%s%zu %s",
-					 used ? ", " : "", cnt, bs_sev_name((enum bs_sev)v));
+		bs_gate_appendf(counts, sizeof(counts), "%s%zu %s", counts[0] ? ", " : "", cnt, bs_sev_name((enum bs_sev)v));
 	}
-	used = 0;
 	for (int v = 0; v < BS_SEV_COUNT; v++) {
 		if (c->max[v] < 0 || s.by_sev[v] <= (size_t)c->max[v])
 			continue;
-		used += (size_t)snprintf(over + used, used < sizeof(over) ? sizeof(over) - used : 0, "%s%zu %s finding%s (limit %d)",
-					 used ? "; " : "", s.by_sev[v], bs_sev_name((enum bs_sev)v),
-					 s.by_sev[v] == 1 ? "" : "s", c->max[v]);
+		bs_gate_appendf(over, sizeof(over), "%s%zu %s finding%s (limit %d)", over[0] ? "; " : "", s.by_sev[v],
+				bs_sev_name((enum bs_sev)v), s.by_sev[v] == 1 ? "" : "s", c->max[v]);
 		for (size_t k = 0; k < s.nexamples[v]; k++)
-			used += (size_t)snprintf(over + used, used < sizeof(over) ? sizeof(over) - used : 0, "%s%s",
-						 k ? ", " : ": ", s.examples[v][k]);
+			bs_gate_appendf(over, sizeof(over), "%s%s", k ? ", " : ": ", s.examples[v][k]);
 		if (s.by_sev[v] > s.nexamples[v])
-			used += (size_t)snprintf(over + used, used < sizeof(over) ? sizeof(over) - used : 0, ", ...");
+			bs_gate_appendf(over, sizeof(over), ", ...");
 	}
 	if (over[0])
 		bs_gate_set(o, BS_STATE_FAIL, expected, "%s", over);
@@ -166,11 +161,11 @@ static void junit_eval(struct bs_gate_eval *ev, const struct bs_gate *g, const s
 	struct bs_junit_summary s;
 	char expected[128], ex[768] = "";
 	char **paths = NULL;
-	size_t n = 0, used = 0;
+	size_t n = 0;
 	struct bs_err e;
 
 	(void)ev, (void)g;
-	snprintf(expected, sizeof(expected), "0 failures, 0 errors, at least %d test%s", c->min_tests,
+	snprintf(expected, sizeof(expected), "0 failures, 0 errors, at least %d test%s run", c->min_tests,
 		 c->min_tests == 1 ? "" : "s");
 	if (evidence_paths(c, o, expected, &paths, &n) < 0)
 		return;
@@ -183,16 +178,15 @@ static void junit_eval(struct bs_gate_eval *ev, const struct bs_gate *g, const s
 		}
 	}
 	for (size_t k = 0; k < s.nexamples; k++)
-		used += (size_t)snprintf(ex + used, used < sizeof(ex) ? sizeof(ex) - used : 0, "%s%s", k ? ", " : ": ",
-					 s.examples[k]);
+		bs_gate_appendf(ex, sizeof(ex), "%s%s", k ? ", " : ": ", s.examples[k]);
 	if (s.failures + s.errors > s.nexamples && s.nexamples)
-		snprintf(ex + (used < sizeof(ex) ? used : sizeof(ex) - 1), used < sizeof(ex) ? sizeof(ex) - used : 1, ", ...");
+		bs_gate_appendf(ex, sizeof(ex), ", ...");
 	if (s.failures || s.errors)
 		bs_gate_set(o, BS_STATE_FAIL, expected, "%zu failure%s, %zu error%s in %zu tests%s", s.failures,
 			    s.failures == 1 ? "" : "s", s.errors, s.errors == 1 ? "" : "s", s.tests, ex);
-	else if (s.tests < (size_t)c->min_tests)
-		bs_gate_set(o, BS_STATE_FAIL, expected, "%zu test%s run (at least %d expected)", s.tests,
-			    s.tests == 1 ? "" : "s", c->min_tests);
+	else if (s.tests - s.skipped < (size_t)c->min_tests)
+		bs_gate_set(o, BS_STATE_FAIL, expected, "%zu test%s run (at least %d expected)%s", s.tests - s.skipped,
+			    s.tests - s.skipped == 1 ? "" : "s", c->min_tests, s.skipped ? ", the others skipped" : "");
 	else
 		bs_gate_set(o, BS_STATE_OK, expected, "%zu tests, 0 failures, 0 errors (%zu skipped)", s.tests, s.skipped);
 	bs_gate_detail(o, "%zu file%s", s.files, s.files == 1 ? "" : "s");

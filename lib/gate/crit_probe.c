@@ -38,15 +38,13 @@ static void probe_eval(struct bs_gate_eval *ev, const struct bs_gate *g, const s
 {
 	enum bs_state worst = BS_STATE_OK;
 	char expected[256], obs[1024] = "";
-	size_t used = 0, eu = 0;
 
 	(void)g;
-	eu = (size_t)snprintf(expected, sizeof(expected), "probe%s pass: ", c->nprobes == 1 ? "" : "s");
+	snprintf(expected, sizeof(expected), "probe%s pass: ", c->nprobes == 1 ? "" : "s");
 	for (size_t i = 0; i < c->nprobes; i++) {
 		const struct bs_probe_result *r = NULL;
 
-		if (eu < sizeof(expected))
-			eu += (size_t)snprintf(expected + eu, sizeof(expected) - eu, "%s%s", i ? ", " : "", c->probes[i]);
+		bs_gate_appendf(expected, sizeof(expected), "%s%s", i ? ", " : "", c->probes[i]);
 		for (size_t k = 0; k < ev->nprobes; k++)
 			if (strcmp(ev->probes[k]->name, c->probes[i]) == 0)
 				r = &ev->probe_res[k];
@@ -56,9 +54,8 @@ static void probe_eval(struct bs_gate_eval *ev, const struct bs_gate *g, const s
 		}
 		if (rank(r->state) > rank(worst))
 			worst = r->state;
-		if (used < sizeof(obs))
-			used += (size_t)snprintf(obs + used, sizeof(obs) - used, "%s%s %s: %s", used ? "; " : "",
-						 c->probes[i], bs_state_label(r->state), r->reason);
+		bs_gate_appendf(obs, sizeof(obs), "%s%s %s: %s", obs[0] ? "; " : "", c->probes[i], bs_state_label(r->state),
+				r->reason);
 	}
 	bs_gate_set(o, worst, expected, "%s", obs);
 }

@@ -7,6 +7,7 @@
  */
 #include "gate/gate_int.h"
 
+#include <errno.h>
 #include <glob.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -96,13 +97,38 @@ void bs_gate_detail(struct bs_gate_outcome *o, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void list_add(char *buf, size_t n, const char *s)
+void bs_gate_appendf(char *buf, size_t n, const char *fmt, ...)
 {
-	size_t used = strlen(buf);
+	size_t used = strnlen(buf, n);
+	va_list ap;
+	int w;
 
 	if (used + 1 >= n)
 		return;
-	snprintf(buf + used, n - used, "%s%s", used ? ", " : "", s);
+	va_start(ap, fmt);
+	w = vsnprintf(buf + used, n - used, fmt, ap);
+	va_end(ap);
+	if (w > 0 && (size_t)w >= n - used) { /* cut: back off to a character boundary */
+		size_t end = n - 1;
+		while (end > used && ((unsigned char)buf[end - 1] & 0xC0) == 0x80)
+			end--;
+		if (end > used && ((unsigned char)buf[end - 1] & 0xC0) == 0xC0)
+			end--;
+		buf[end] = '\0';
+	}
+}
+
+static void list_add(char *buf, size_t n, const char *s)
+{
+	bs_gate_appendf(buf, n, "%s%s", buf[0] ? ", " : "", s);
+}
+
+/* A directory that does not exist matches nothing (missing evidence); one
+ * that cannot be read stops the search (evidence that cannot be seen). */
+static int glob_error(const char *path, int e)
+{
+	(void)path;
+	return e != ENOENT && e != ENOTDIR;
 }
 
 int bs_gate_paths(char *const *patterns, size_t n, char ***paths, size_t *npaths, char *missing, size_t missn,
@@ -117,7 +143,7 @@ int bs_gate_paths(char *const *patterns, size_t n, char ***paths, size_t *npaths
 		missing[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		glob_t g;
-		int rc = glob(patterns[i], GLOB_ERR, NULL, &g);
+		int rc = glob(patterns[i], 0, glob_error, &g);
 
 		if (rc == GLOB_NOMATCH || (rc == 0 && g.gl_pathc == 0)) {
 			list_add(missing, missn, patterns[i]);
@@ -125,9 +151,11 @@ int bs_gate_paths(char *const *patterns, size_t n, char ***paths, size_t *npaths
 				globfree(&g);
 			continue;
 		}
-		if (rc != 0) {
-			list_add(missing, missn, patterns[i]);
-			continue;
+		if (rc != 0) { /* an unreadable directory, or out of memory: not "missing" */
+			bs_gate_paths_free(v, cnt);
+			return bs_err_set(err, rc == GLOB_NOSPACE ? BS_ERR_NOMEM : BS_ERR_IO,
+					  "unable to look for '%s': %s", patterns[i],
+					  rc == GLOB_NOSPACE ? "out of memory" : "a directory on the way cannot be read");
 		}
 		for (size_t k = 0; k < g.gl_pathc; k++) {
 			if (cnt == cap) {

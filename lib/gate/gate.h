@@ -218,12 +218,18 @@ struct bs_gate_release {
 };
 
 /* Verify a sign-off against a role: the signature over the rebuilt
- * statement, the signer among the role's keys (principal into
- * who, n bytes), then the binding to rel.  why gets one line for a
+ * statement, the signer among the role's keys (its entry into *signer,
+ * its first principal into who, n bytes), then the binding to rel.  why gets one line for a
  * sign-off that does not count.  Returns the verdict. */
 enum bs_gate_signoff bs_gate_approval_verify(const struct bs_gate_approval *a, const struct bs_gate_role *role,
 					     const struct bs_gate_release *rel, time_t now, int64_t max_age_ms,
-					     char *who, size_t n, char *why, size_t whyn);
+					     const struct bs_gate_signer **signer, char *who, size_t n, char *why,
+					     size_t whyn);
+/* Is name one of the signer's principals, or the part before '@' of one
+ * (case-insensitive)?  The deployer "alice" is the signer "alice@example.com". */
+int bs_gate_signer_is(const struct bs_gate_signer *s, const char *name);
+/* Do two signer entries name the same person (a principal in common)? */
+int bs_gate_signer_same(const struct bs_gate_signer *a, const struct bs_gate_signer *b);
 
 /* Catalog records. */
 struct bs_repo;

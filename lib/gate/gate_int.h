@@ -73,6 +73,10 @@ void bs_gate_set(struct bs_gate_outcome *o, enum bs_state s, const char *expecte
 void bs_gate_detail(struct bs_gate_outcome *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 
+/* Append printf output to the NUL-terminated text in buf (n bytes), cut at
+ * the end of buf (never past it, never inside a UTF-8 character). */
+void bs_gate_appendf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Expand glob patterns (relative to the working directory) into paths;
  * a pattern matching nothing is listed in *missing (", "-separated).
  * Caller frees with bs_gate_paths_free. */

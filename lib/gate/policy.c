@@ -37,7 +37,10 @@
 
 #include "catalog/catalog.h"
 #include "common/hash.h"
+#include "common/stream.h"
 #include "config/policy_load.h"
+
+#define SIGNER_LINE_MAX 16384
 
 int bs_gate_name_ok(const char *s)
 {
@@ -345,8 +348,10 @@ static void verr(struct vctx *v, const struct bs_ynode *at, unsigned line, unsig
 	bs_err_init(&e);
 	if (at)
 		bs_ynode_error(&e, BS_ERR_POLICY, at, "%s", msg);
-	else
+	else if (line)
 		bs_err_set(&e, BS_ERR_POLICY, "%s:%u:%u: %s", v->src->file, line, col, msg);
+	else /* msg carries its own position (a signers file's line) */
+		bs_err_set(&e, BS_ERR_POLICY, "%s", msg);
 	if (hint)
 		bs_err_hint(&e, "%s", hint);
 	bs_yerrors_add(&v->errs, &e);
@@ -408,7 +413,10 @@ static void role_key(struct vctx *v, struct bs_gate_role *r, const char *line, c
 
 static void role_file(struct vctx *v, struct bs_gate_role *r, const struct bs_ynode *at)
 {
-	char path[PATH_MAX], dir[PATH_MAX], line[8192];
+	char path[PATH_MAX], dir[PATH_MAX];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
 	FILE *f;
 	unsigned lno = 0;
 	int fd;
@@ -419,7 +427,7 @@ static void role_file(struct vctx *v, struct bs_gate_role *r, const struct bs_yn
 		snprintf(dir, sizeof(dir), "%s", v->src->file);
 		snprintf(path, sizeof(path), "%s/%s", dirname(dir), r->signers_file);
 	}
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || !(f = fdopen(fd, "r"))) {
 		verr(v, at, 0, 0, "a relative signers_file is read from the policy file's directory",
 		     "unable to read the signers of role '%s' from '%s': %s", r->name, path, strerror(errno));
@@ -427,11 +435,21 @@ static void role_file(struct vctx *v, struct bs_gate_role *r, const struct bs_yn
 			close(fd);
 		return;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	while ((len = getline(&line, &cap, f)) >= 0) {
 		lno++;
+		if (lno > 100000 || len > SIGNER_LINE_MAX) {
+			/* never cut a line in two: its tail would read as a key of its own */
+			verr(v, NULL, 0, 0, NULL, "%s:%u: role '%s': %s", path, lno, r->name,
+			     lno > 100000 ? "too many lines" : "line longer than 16384 bytes");
+			break;
+		}
 		line[strcspn(line, "\r\n")] = '\0';
 		role_key(v, r, line, path, NULL, lno);
 	}
+	if (ferror(f))
+		verr(v, at, 0, 0, NULL, "unable to read the signers of role '%s' from '%s': %s", r->name, path,
+		     strerror(errno));
+	free(line);
 	fclose(f);
 }
 
@@ -531,7 +549,7 @@ static void check_waivers(struct vctx *v, struct bs_gate_policy *p)
 			verr(v, bs_ynode_get(wn, "criterion"), w->line, w->column,
 			     "a waiver names its criterion as GATE.ID, e.g. security.sarif (the id defaults to the kind)",
 			     "waiver for '%s' names no criterion of this policy", w->criterion);
-		if (bs_time_parse(w->expires, &w->expires_at) < 0 || strlen(w->expires) < 10)
+		if (strlen(w->expires) < 10 || w->expires[4] != '-' || bs_time_parse(w->expires, &w->expires_at) < 0)
 			verr(v, bs_ynode_get(wn, "expires"), w->line, w->column, "a date (2026-12-31) or a UTC time (2026-12-31T18:00:00Z)",
 			     "invalid expiry '%s' for the waiver of '%s'", w->expires, w->criterion);
 		if (strlen(w->reason) > BS_GATE_REASON_MAX || !w->reason[strspn(w->reason, " \t\n")])
@@ -621,39 +639,19 @@ static int finish(struct bs_gate_policy *p, const char *path, const void *bytes,
 int bs_gate_policy_load(struct bs_gate_policy *p, const char *path, struct bs_err *err)
 {
 	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	FILE *f;
-	int rc = -1;
+	size_t len = 0;
+	int rc;
 
-	if (bs_policy_load(&gate_kind, path, p, err) < 0)
-		return -1;
-	/* The hash is of the bytes as they are now; the loader read the same. */
-	if (!(f = fopen(path, "rb"))) {
-		bs_err_sys(err, BS_ERR_POLICY, errno, "unable to read gate policy '%s'", path);
-		goto out;
+	/* one read: the bytes parsed are the bytes hashed into decisions */
+	if (bs_read_file(path, BS_YAML_MAX_BYTES, &buf, &len, err) < 0) {
+		bs_gate_policy_init(p);
+		err->code = err->code == BS_ERR_NOMEM ? BS_ERR_NOMEM : BS_ERR_POLICY;
+		return bs_err_prefix(err, "unable to read gate policy");
 	}
-	for (;;) {
-		if (len == cap) {
-			char *nb;
-			cap = cap ? cap * 2 : 65536;
-			if (cap > BS_YAML_MAX_BYTES * 2u || !(nb = realloc(buf, cap))) {
-				fclose(f);
-				bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-				goto out;
-			}
-			buf = nb;
-		}
-		size_t got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0)
-			break;
-	}
-	fclose(f);
-	rc = finish(p, path, buf, len, err);
-out:
-	free(buf);
-	if (rc < 0)
+	rc = bs_policy_load_buf(&gate_kind, path, buf, len, p, err);
+	if (rc == 0 && (rc = finish(p, path, buf, len, err)) < 0)
 		bs_gate_policy_release(p);
+	free(buf);
 	return rc;
 }
 

@@ -19,8 +19,10 @@
 #include "catalog/catalog.h"
 #include "common/log.h"
 #include "repo/repo.h"
+#include "report/report.h"
 
-#define RECORD_MAX (256 * 1024)
+#define RECORD_MAX (64 * 1024)   /* a sign-off is about 2 KiB; a decision more */
+#define FETCH_BATCH 256
 #define APPROVALS_MAX 10000
 
 static json_t *str_or_null(const char *s)
@@ -180,36 +182,42 @@ int bs_gate_approvals_load(struct bs_repo *repo, const char *gate, struct bs_gat
 		rc = 0;
 		goto out;
 	}
-	if (!(f = calloc(k.n, sizeof(*f))) || !(l->v = calloc(k.n, sizeof(*l->v)))) {
+	if (!(f = calloc(FETCH_BATCH, sizeof(*f))) || !(l->v = calloc(k.n, sizeof(*l->v)))) {
 		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	l->cap = k.n;
-	for (size_t i = 0; i < k.n; i++)
-		f[i].key = k.v[i];
-	if (bs_repo_get_many(repo, f, k.n, RECORD_MAX, err) < 0)
-		goto out;
-	for (size_t i = 0; i < k.n; i++) {
-		struct bs_gate_approval *a = &l->v[l->n];
+	for (size_t base = 0; base < k.n; base += FETCH_BATCH) { /* bounded memory: a batch at a time */
+		size_t nb = k.n - base < FETCH_BATCH ? k.n - base : FETCH_BATCH;
 
-		bs_gate_approval_init(a);
-		if (f[i].rc < 0 || parse_approval(a, f[i].buf, f[i].len, k.v[i], &f[i].err) < 0) {
-			if (f[i].err.code == BS_ERR_NOMEM) {
-				*err = f[i].err;
+		memset(f, 0, FETCH_BATCH * sizeof(*f));
+		for (size_t i = 0; i < nb; i++)
+			f[i].key = k.v[base + i];
+		if (bs_repo_get_many(repo, f, nb, RECORD_MAX, err) < 0)
+			goto out;
+		for (size_t i = 0; i < nb; i++) {
+			struct bs_gate_approval *a = &l->v[l->n];
+
+			bs_gate_approval_init(a);
+			if (f[i].rc < 0 || parse_approval(a, f[i].buf, f[i].len, f[i].key, &f[i].err) < 0) {
 				bs_gate_approval_release(a);
-				goto out;
+				if (f[i].err.code == BS_ERR_NOMEM) {
+					*err = f[i].err;
+					goto out;
+				}
+				bs_log(BS_LOG_WARN, "sign-off record skipped: %s", f[i].err.msg);
+				l->damaged++;
+			} else {
+				l->n++;
 			}
-			bs_log(BS_LOG_WARN, "sign-off record skipped: %s", f[i].err.msg);
-			bs_gate_approval_release(a);
-			l->damaged++;
-			continue;
+			free(f[i].buf);
+			f[i].buf = NULL;
 		}
-		l->n++;
 	}
 	qsort(l->v, l->n, sizeof(*l->v), cmp_approval);
 	rc = 0;
 out:
-	for (size_t i = 0; f && i < k.n; i++)
+	for (size_t i = 0; f && i < FETCH_BATCH; i++)
 		free(f[i].buf);
 	free(f);
 	for (size_t i = 0; i < k.n; i++)
@@ -222,42 +230,66 @@ out:
 
 /* ---- decisions ---------------------------------------------------------------- */
 
+/* o[key] = text (bs_json_text); 0 or -1 when out of memory. */
+static int set_text(json_t *o, const char *key, const char *text)
+{
+	json_t *v = bs_json_text(text);
+
+	return v ? json_object_set_new(o, key, v) : -1;
+}
+
+static json_t *outcome_json(const struct bs_gate_outcome *oc)
+{
+	json_t *c = json_object();
+	int bad = !c;
+
+	bad = bad || set_text(c, "gate", oc->gate->name) < 0 || set_text(c, "criterion", oc->crit->id) < 0 ||
+	      set_text(c, "kind", bs_gate_kind_name(oc->crit->kind)) < 0 ||
+	      set_text(c, "state", bs_state_name(oc->state)) < 0 || set_text(c, "evidence", bs_state_name(oc->raw)) < 0 ||
+	      set_text(c, "expected", oc->expected) < 0 || set_text(c, "observed", oc->observed) < 0 ||
+	      set_text(c, "detail", oc->detail) < 0;
+	if (!bad && oc->waiver) {
+		json_t *w = json_object();
+		bad = !w || set_text(w, "approver", oc->waiver->approver) < 0 ||
+		      set_text(w, "expires", oc->waiver->expires) < 0 || set_text(w, "reason", oc->waiver->reason) < 0 ||
+		      json_object_set_new(c, "waiver", w) < 0;
+	}
+	if (bad) {
+		json_decref(c);
+		return NULL;
+	}
+	return c;
+}
+
 int bs_gate_decision_put(struct bs_repo *repo, const struct bs_gate_policy *p, const struct bs_gate_env *env,
 			 const char *actor, int fail_on_warn, const struct bs_gate_result *res, time_t when,
 			 char id[64], struct bs_err *err)
 {
-	char key[256], t[32], *text;
-	json_t *o, *crit;
-	int rc;
+	char key[256], t[32], *text = NULL;
+	json_t *o = json_object(), *crit = json_array();
+	int rc, bad = !o || !crit;
 
 	bs_catalog_new_id(when, id);
 	bs_time_iso(when, t);
-	crit = json_array();
-	for (size_t i = 0; crit && i < res->n; i++) {
-		const struct bs_gate_outcome *oc = &res->o[i];
-		json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "gate", oc->gate->name, "criterion",
-				      oc->crit->id, "kind", bs_gate_kind_name(oc->crit->kind), "state",
-				      bs_state_name(oc->state), "evidence", bs_state_name(oc->raw), "expected", oc->expected,
-				      "observed", oc->observed, "detail", oc->detail);
-		if (c && oc->waiver)
-			json_object_set_new(c, "waiver", json_pack("{s:s, s:s, s:s}", "approver", oc->waiver->approver,
-								   "expires", oc->waiver->expires, "reason",
-								   oc->waiver->reason));
-		if (!c || json_array_append_new(crit, c) < 0) {
-			json_decref(crit);
-			crit = NULL;
-		}
+	for (size_t i = 0; !bad && i < res->n; i++) {
+		json_t *c = outcome_json(&res->o[i]);
+		bad = !c || json_array_append_new(crit, c) < 0;
 	}
-	o = crit ? json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:b, s:i, s:o}", "version", 1,
-			     "id", id, "time", t, "policy", p->name, "policy_path", p->path, "policy_sha256", p->sha256,
-			     "release", str_or_null(env->rel.release), "commit", str_or_null(env->rel.commit), "digest",
-			     str_or_null(env->rel.digest), "actor", str_or_null(actor), "decision",
-			     res->go ? "GO" : "NO-GO", "fail_on_warn", fail_on_warn, "exit", res->exit_code, "criteria",
-			     crit)
-		     : NULL;
-	if (!o || !(text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
+	bad = bad || json_object_set_new(o, "version", json_integer(1)) < 0 || set_text(o, "id", id) < 0 ||
+	      set_text(o, "time", t) < 0 || set_text(o, "policy", p->name) < 0 || set_text(o, "policy_path", p->path) < 0 ||
+	      set_text(o, "policy_sha256", p->sha256) < 0 || set_text(o, "release", env->rel.release) < 0 ||
+	      set_text(o, "commit", env->rel.commit) < 0 || set_text(o, "digest", env->rel.digest) < 0 ||
+	      set_text(o, "actor", actor) < 0 || set_text(o, "decision", res->go ? "GO" : "NO-GO") < 0 ||
+	      json_object_set_new(o, "fail_on_warn", json_boolean(fail_on_warn)) < 0 ||
+	      json_object_set_new(o, "exit", json_integer(res->exit_code)) < 0;
+	if (!bad) { /* set_new takes crit even when it fails */
+		bad = json_object_set_new(o, "criteria", crit) < 0;
+		crit = NULL;
+	}
+	if (bad || !(text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
 		json_decref(o);
-		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		json_decref(crit);
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory writing the decision record");
 	}
 	json_decref(o);
 	snprintf(key, sizeof(key), "decisions/%s/%s.json", p->name, id);

@@ -303,6 +303,16 @@ static int classify(const struct run_ctx *rc, json_t *res, size_t k, json_t **ru
 	if (str_is(json_object_get(res, "baselineState"), "absent"))
 		return B_ABSENT;
 	*rule = find_rule(rc, res);
+	if (!*rule) {
+		/* a reference that points nowhere would fall back to "warning"
+		 * (medium) and let a critical finding through: not read */
+		json_t *ref = json_object_get(res, "rule"), *ix = json_object_get(res, "ruleIndex");
+		if ((json_is_integer(ix) && json_integer_value(ix) >= 0) || json_is_integer(json_object_get(ref, "index")) ||
+		    json_is_object(json_object_get(ref, "toolComponent")))
+			return bs_err_set(err, BS_ERR_FORMAT,
+					  "%s: run %zu, result %zu refers to a rule (index or tool component) the run does not define",
+					  rc->name, rc->run, k + 1);
+	}
 	if (score_sev(json_object_get(res, "properties"), &sev) ||
 	    score_sev(json_object_get(*rule, "properties"), &sev))
 		return sev;

@@ -23,6 +23,20 @@ static int set_str(json_t *o, const char *key, const char *s)
 	return rc;
 }
 
+json_t *bs_json_text(const char *s)
+{
+	char *c;
+	json_t *j;
+
+	if (!s)
+		return json_null();
+	if (!(c = bs_report_utf8_clean(s)))
+		return NULL;
+	j = json_string(c);
+	free(c);
+	return j;
+}
+
 /* Non-finite numbers have no JSON form: they become null. */
 static json_t *num(double v)
 {

@@ -193,6 +193,10 @@ struct json_t *bs_report_json(const struct bs_report *r, unsigned flags);
  * even on failure; NULL is a failure, as from a builder out of memory).
  * -1 when o is NULL or f fails. */
 int bs_json_doc_write(struct json_t *o, FILE *f);
+/* A JSON string of any text (invalid UTF-8 becomes U+FFFD, as in every
+ * JSON this layer writes), or JSON null for NULL; NULL when out of memory.
+ * For records built outside a report (gate decisions). */
+struct json_t *bs_json_text(const char *s);
 int bs_report_write_json(const struct bs_report *r, FILE *f, unsigned flags);
 
 /* JUnit XML: <testsuites> with counts, a <testsuite> per group, a

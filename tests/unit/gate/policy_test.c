@@ -585,6 +585,22 @@ TEST(roles_signers_file)
 	CHECK_INT(p.roles[0].nkeys, 1);
 	CHECK(has(p.roles[0].keys[0].where, "team.allowed_signers:3"));
 
+	/* a line longer than any entry is refused, never cut in two (its tail
+	 * would read as a key of its own) */
+	f = fopen("team.allowed_signers", "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fprintf(f, "%s ", KEY_ALICE);
+	for (int i = 0; i < 17000; i++)
+		fputc('x', f);
+	fprintf(f, "\n");
+	fclose(f);
+	CHECK_INT(load_as(path, HDR "roles:\n  security:\n    signers_file: team.allowed_signers\n"
+				    "gates:\n  - name: g\n    criteria:\n      - kind: approval\n        role: security\n"),
+		  -1);
+	CHECK(has(err.msg, "team.allowed_signers:1: role 'security': line longer than 16384 bytes"));
+
 	CHECK_INT(load_as(path, HDR "roles:\n  security:\n    signers_file: missing.allowed_signers\n"
 				    "gates:\n  - name: g\n    criteria:\n      - kind: approval\n        role: security\n"),
 		  -1);

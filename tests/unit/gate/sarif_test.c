@@ -120,15 +120,13 @@ TEST(critical_in_extensions)
 		"{'rule':{'index':1,'toolComponent':{'name':'codeql/cpp-queries'}},'message':{'text':'m'}},"
 		"{'rule':{'index':0,'toolComponent':{'guid':'ab-12'}},'message':{'text':'m'}},"
 		"{'ruleId':'js/xss','message':{'text':'m'}},"
-		"{'ruleId':'d0','ruleIndex':0,'message':{'text':'m'}},"
-		"{'rule':{'index':0,'toolComponent':{'index':5}},'level':'note','message':{'text':'m'}}]}");
+		"{'ruleId':'d0','ruleIndex':0,'message':{'text':'m'}}]}");
 	struct bs_sarif_summary s;
 	struct bs_err err;
 
 	bs_sarif_summary_init(&s);
 	CHECK_INT(read_log("codeql.sarif", log, &s, &err), 0);
-	/* index 5 is no extension: no rule, so the result's level */
-	check_counts(&s, 2, 1, 1, 2, 0);
+	check_counts(&s, 2, 1, 1, 1, 0);
 	CHECK_INT(s.nexamples[BS_SEV_CRITICAL], 1);
 	CHECK_STR(s.examples[BS_SEV_CRITICAL][0], "cpp/overflow");
 	CHECK_STR(s.examples[BS_SEV_HIGH][0], "cpp/uncontrolled");
@@ -139,6 +137,33 @@ TEST(critical_in_extensions)
 
 /* The result's own security-severity comes first; a score that is not a
  * number is ignored and the next source decides. */
+/* A reference to a rule the run does not define would fall back to the
+ * level and let a critical finding through as medium: an error. */
+TEST(broken_rule_reference)
+{
+	static const char ext[] = LOG(
+		"{'tool':{'driver':{'name':'CodeQL','rules':[]},'extensions':[]},"
+		"'results':[{'rule':{'index':0,'toolComponent':{'index':5}},'message':{'text':'m'}}]}");
+	static const char idx[] = LOG(
+		"{'tool':{'driver':{'name':'t','rules':[{'id':'a'}]}},"
+		"'results':[{'ruleId':'b','ruleIndex':7,'message':{'text':'m'}}]}");
+	static const char noref[] = LOG(
+		"{'tool':{'driver':{'name':'t'}},'results':[{'ruleId':'undeclared','level':'error','message':{'text':'m'}}]}");
+	struct bs_sarif_summary s;
+	struct bs_err err;
+
+	bs_sarif_summary_init(&s);
+	CHECK_INT(read_log("a.sarif", ext, &s, &err), -1);
+	CHECK_INT(err.code, BS_ERR_FORMAT);
+	CHECK(strstr(err.msg, "refers to a rule") != NULL);
+	CHECK_INT(read_log("b.sarif", idx, &s, &err), -1);
+	CHECK_INT(s.results, 0);
+	/* a ruleId alone, without rules declared, is common: the level decides */
+	CHECK_INT(read_log("c.sarif", noref, &s, &err), 0);
+	CHECK_INT(s.by_sev[BS_SEV_HIGH], 1);
+	bs_sarif_summary_release(&s);
+}
+
 TEST(result_properties_first)
 {
 	static const char log[] = LOG(RUN1(
@@ -587,6 +612,7 @@ int main(void)
 	RUN(critical_by_rule_index);
 	RUN(critical_by_rule_id);
 	RUN(critical_in_extensions);
+	RUN(broken_rule_reference);
 	RUN(result_properties_first);
 	RUN(highs_only);
 	RUN(level_fallback);
