@@ -222,6 +222,22 @@ int bs_cmd_gate_check(const struct bs_gate_cmd *c, struct bs_err *err)
 		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	{ /* who answers for each gate, as the runbook names them */
+		char owners[1024] = "";
+		size_t used = 0;
+		for (size_t i = 0; i < p.ngates; i++) {
+			const struct bs_gate *g = &p.gates[i];
+			int w;
+			if (!g->owner || (c->only && strcmp(c->only, g->name) != 0) || used >= sizeof(owners))
+				continue;
+			w = snprintf(owners + used, sizeof(owners) - used, "%s%s: %s", used ? "; " : "", g->name, g->owner);
+			used = w > 0 && (size_t)w < sizeof(owners) - used ? used + (size_t)w : sizeof(owners);
+		}
+		if (owners[0] && bs_report_prop(&r, "owners", owners) < 0) {
+			bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	}
 	if (c->format == BS_GATE_FMT_JSON || c->json_file) {
 		if (!(ud.doc = check_json(&r, &res, recorded ? id : NULL, flags))) {
 			bs_err_set(err, BS_ERR_NOMEM, "out of memory");

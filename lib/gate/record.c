@@ -274,6 +274,8 @@ int bs_gate_decision_put(struct bs_repo *repo, const struct bs_gate_policy *p, c
 	for (size_t i = 0; !bad && i < res->n; i++) {
 		json_t *c = outcome_json(&res->o[i]);
 		bad = !c || json_array_append_new(crit, c) < 0;
+		if (!bad && res->o[i].gate->owner)
+			bad = set_text(c, "owner", res->o[i].gate->owner) < 0;
 	}
 	bad = bad || json_object_set_new(o, "version", json_integer(1)) < 0 || set_text(o, "id", id) < 0 ||
 	      set_text(o, "time", t) < 0 || set_text(o, "policy", p->name) < 0 || set_text(o, "policy_path", p->path) < 0 ||

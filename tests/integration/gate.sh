@@ -160,6 +160,8 @@ t_go() {
 	run_cmd gate check release --release v1.4.2 --json
 	expect_exit 0 "GO exits 0"
 	check_eq "decision GO" "$(jq -r .decision "$OUT_FILE")" GO
+	check_eq "the gates' owners are in the report" "$(jq -r .properties.owners "$OUT_FILE")" \
+		"technical: Technical Lead; security: Security Team Lead"
 	expect_crit technical backup ok "^newest snapshot of '$SRC' is .* old: [0-9T]+Z-"
 	expect_crit technical junit ok '^3 tests, 0 failures, 0 errors \(1 skipped\)$'
 	expect_crit technical probe ok '^db-port OK: '
@@ -173,6 +175,8 @@ t_go() {
 	check_eq "the record says GO, the release and the actor" \
 		"$(jq -r '[.decision, .release, .actor, (.criteria | length), (.policy_sha256 | length)] | join(" ")' "$REPO/decisions/release/$rec.json")" \
 		"GO v1.4.2 $(id -un) 7 64"
+	check_eq "the record names each criterion's owner" \
+		"$(jq -r '[.criteria[].owner] | unique | join(",")' "$REPO/decisions/release/$rec.json")" "Security Team Lead,Technical Lead"
 	check_eq "the record's hash is the policy file's" "$(jq -r .policy_sha256 "$REPO/decisions/release/$rec.json")" \
 		"$(sha256sum "$W/policies/release.yaml" | cut -d' ' -f1)"
 	# text output: the same decision
