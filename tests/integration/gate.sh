@@ -391,6 +391,27 @@ EOF
 }
 run_test "fail closed: closed port, empty repository, no drill, no rollback ledger, no repository" t_fail_closed
 
+t_unrecorded() {
+	policy blocked <<'EOF'
+kind: gate
+gates:
+  - name: ops
+    criteria:
+      - {kind: file, path: ev/runbook.md}
+EOF
+	run_cmd gate check blocked
+	expect_exit 0 "GO when recorded"
+	# a file where the policy's decisions directory should be: the record cannot be written
+	rm -rf "$REPO/decisions/blocked"
+	echo x >"$REPO/decisions/blocked"
+	run_cmd gate check blocked
+	expect_exit 3 "a GO that cannot be recorded is not GO"
+	expect_stderr_contains "the decision (GO) could not be recorded"
+	expect_stdout_contains "decision: NO-GO (0 FAIL, 0 UNKNOWN, 0 WARN): the decision could not be recorded"
+	rm -f "$REPO/decisions/blocked"
+}
+run_test "a decision that cannot be recorded: NO-GO, exit 3" t_unrecorded
+
 t_policy_errors() {
 	local cnt
 	cnt=$(ls "$REPO/decisions/release" | wc -l)
