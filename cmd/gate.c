@@ -41,7 +41,7 @@ static const struct bs_opt check_opts[] = {
 	{ BS_OPT_STR, 0, "deployer", &c_deployer, "NAME", "who deploys, for not_deployer (default: the actor)", 0, 0 },
 	{ BS_OPT_GROUP, 0, NULL, NULL, NULL, "output", 0, 0 },
 	{ BS_OPT_FLAG, 0, "json", &cco.json, NULL, "JSON on stdout instead of the text report", 0, 0 },
-	{ BS_OPT_FLAG, 0, "markdown", &c_markdown, NULL, "Markdown on stdout instead (for $GITHUB_STEP_SUMMARY)", 0, 0 },
+	{ BS_OPT_FLAG, 0, "markdown", &c_markdown, NULL, "Markdown on stdout instead (for $GITHUB_STEP_SUMMARY); with --json, the JSON in a <details> block of it", 0, 0 },
 	{ BS_OPT_STR, 0, "junit", &c_junit, "FILE", "also write JUnit XML to FILE: a test case per criterion", 0, 0 },
 	{ BS_OPT_STR, 0, "json-file", &c_json_file, "FILE", "also write the JSON report to FILE", 0, 0 },
 	{ BS_OPT_STR, 0, "markdown-file", &c_md_file, "FILE", "also write the Markdown summary to FILE", 0, 0 },
@@ -67,18 +67,11 @@ static const struct bs_cmd_spec check_spec = {
 	"examples:\n"
 	"  backstop gate check go-live\n"
 	"  backstop gate check go-live --policy policies/go-live.yaml\n"
-	"  backstop gate check go-live --release v1.4.2 --markdown --junit gate.xml --json-file gate.json >> \"$GITHUB_STEP_SUMMARY\"\n",
+	"  backstop gate check go-live --release v1.4.2 --markdown --junit gate.xml --json >> \"$GITHUB_STEP_SUMMARY\"\n",
 	"exit codes (whatever the output flags): 0 GO; 1 NO-GO (a criterion FAILed, or WARNed under\n"
 	"--fail-on-warn); 2 usage or policy error (file:line:column); 3 NO-GO because a criterion\n"
 	"could not be evaluated (UNKNOWN) and none failed, or the decision could not be recorded.\n",
 };
-
-static int opt_conflicts(const struct bs_cmd_spec *spec, int json, int markdown)
-{
-	if (json && markdown)
-		return bs_opts_fail(spec, "--json and --markdown both write to stdout: choose one, and write the other with --json-file or --markdown-file");
-	return 0;
-}
 
 static int load_config(const struct bs_cmd_spec *spec, struct bs_config *cfg, const struct bs_common_opts *co,
 		       const char *repo)
@@ -111,8 +104,6 @@ static int check_main(const struct bs_verb *v, int argc, char **argv)
 	}
 	if (bs_opts_common(v->spec, &cco))
 		goto out;
-	if ((rc = opt_conflicts(v->spec, cco.json, c_markdown)))
-		goto out;
 	if (pos.n > 1 || (pos.n == 0 && !c_policy)) {
 		rc = bs_opts_fail(v->spec, pos.n ? "one policy at a time (got %zu names)" : "which policy? give its NAME or --policy FILE", pos.n);
 		goto out;
@@ -138,7 +129,10 @@ static int check_main(const struct bs_verb *v, int argc, char **argv)
 	c.deployer = c_deployer;
 	c.fail_on_warn = c_fail_on_warn;
 	c.no_record = c_no_record;
-	c.format = cco.json ? BS_GATE_FMT_JSON : c_markdown ? BS_GATE_FMT_MARKDOWN : BS_GATE_FMT_TEXT;
+	c.format = cco.json && c_markdown ? BS_GATE_FMT_MARKDOWN_JSON
+		   : cco.json		  ? BS_GATE_FMT_JSON
+		   : c_markdown		  ? BS_GATE_FMT_MARKDOWN
+					  : BS_GATE_FMT_TEXT;
 	c.json_file = c_json_file;
 	c.markdown_file = c_md_file;
 	c.junit_file = c_junit;

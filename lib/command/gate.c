@@ -238,7 +238,7 @@ int bs_cmd_gate_check(const struct bs_gate_cmd *c, struct bs_err *err)
 			goto out;
 		}
 	}
-	if (c->format == BS_GATE_FMT_JSON || c->json_file) {
+	if (c->format == BS_GATE_FMT_JSON || c->format == BS_GATE_FMT_MARKDOWN_JSON || c->json_file) {
 		if (!(ud.doc = check_json(&r, &res, recorded ? id : NULL, flags))) {
 			bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 			goto out;
@@ -252,6 +252,12 @@ int bs_cmd_gate_check(const struct bs_gate_cmd *c, struct bs_err *err)
 		break;
 	case BS_GATE_FMT_MARKDOWN:
 		bs_report_write_markdown(&r, c->out, flags);
+		break;
+	case BS_GATE_FMT_MARKDOWN_JSON:
+		bs_report_write_markdown(&r, c->out, flags);
+		fputs("\n<details><summary>JSON report</summary>\n\n```json\n", c->out);
+		bs_json_doc_write(json_incref(ud.doc), c->out);
+		fputs("```\n\n</details>\n", c->out);
 		break;
 	default:
 		bs_report_write_text(&r, c->out, flags);

@@ -22,7 +22,10 @@
 int bs_cmd_gate_policy(const struct bs_config *cfg, const char *name, const char *path, struct bs_gate_policy *p,
 		       struct bs_err *err);
 
-enum bs_gate_format { BS_GATE_FMT_TEXT = 0, BS_GATE_FMT_JSON, BS_GATE_FMT_MARKDOWN };
+/* What goes to stdout.  MARKDOWN_JSON (--markdown --json): the Markdown,
+ * then the JSON document in a collapsed <details> block of it, so that
+ * one redirection into $GITHUB_STEP_SUMMARY carries both. */
+enum bs_gate_format { BS_GATE_FMT_TEXT = 0, BS_GATE_FMT_JSON, BS_GATE_FMT_MARKDOWN, BS_GATE_FMT_MARKDOWN_JSON };
 
 struct bs_gate_cmd {
 	struct bs_config *cfg;

@@ -60,6 +60,7 @@
 #                                    user=postgres; user=monitor -> user=postgres;
 #                                    dbname=app -> $SRC
 #   --interval 10s, --for 30m/60m    --interval 1s, --for 2s (a watch of minutes)
+#   "$GITHUB_STEP_SUMMARY"           a file below $BS_TMP
 #   ~/.ssh/id_ed25519                an ed25519 key made for the run (gate approve);
 #                                    policies/ is installed as /etc/backstop/policies
 # Each example runs in a directory of its own (so keygen -o restore-key.txt
@@ -288,6 +289,7 @@ def subst(text, kind):
     t = re.sub(r"\b\d{8}T\d{6}Z-[0-9a-f]{6}\b|<id>", E("DX_SNAPID"), t)
     t = re.sub(r"\bDBNAME\b", '"$DX_KEPT_DB"', t)
     t = t.replace("~/.ssh/id_ed25519", E("DX_SSH_KEY"))
+    t = t.replace('"$GITHUB_STEP_SUMMARY"', E("BS_TMP") + "/step-summary.md")
     return t
 
 mode = sys.argv[1]

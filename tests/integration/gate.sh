@@ -575,8 +575,22 @@ EOF
 	check "GitHub Actions annotations on stderr, one per problem" \
 		test "$(grep -c '^::error ' "$ERR_FILE")" -eq 7
 	expect_stderr_matches '^::error file=.*evidence.yaml,line=[0-9]+.*title=security FAIL criticals::'
-	run_cmd gate check evidence --no-record --json --markdown
-	expect_exit 2 "--json and --markdown on stdout together are refused"
+	# the issue's own example: Markdown and JSON into one step summary
+	GITHUB_STEP_SUMMARY=$W/summary.md
+	run_cmd bash -c '"$4" gate check evidence --no-record --config "$1" --markdown --junit "$2" --json >>"$3"' _ \
+		"$CFG" "$W/gate2.xml" "$GITHUB_STEP_SUMMARY" "$BS_BIN/backstop"
+	expect_exit 1 "--markdown --json: the same exit code"
+	check "the summary holds the table, then the JSON in a details block that parses" \
+		"$PY" - "$GITHUB_STEP_SUMMARY" <<'EOF'
+import sys, json, re
+t = open(sys.argv[1]).read()
+assert t.startswith("### ") and "| State | Group | Check |" in t, t[:200]
+m = re.search(r"<details><summary>JSON report</summary>\n\n```json\n(.*?)```\n\n</details>\n$", t, re.S)
+assert m, t[-300:]
+d = json.loads(m.group(1))
+assert d["decision"] == "NO-GO" and d["exit"] == 1 and len(d["findings"]) == 11
+EOF
+	check "and the JUnit file" test -s "$W/gate2.xml"
 }
 run_test "outputs: JUnit and Markdown parsed, JSON, GitHub annotations, exit codes fixed whatever the flags" t_outputs
 
