@@ -73,6 +73,29 @@ static const struct bs_cmd_spec check_spec = {
 	"could not be evaluated (UNKNOWN) and none failed, or the decision could not be recorded.\n",
 };
 
+/* A verb's options parsed (--help and --version handled): -1 to go on,
+ * else the exit code. */
+static int parse_verb(const struct bs_verb *v, const struct bs_common_opts *co, int argc, char **argv,
+		      struct bs_strlist *pos)
+{
+	struct bs_err err;
+
+	bs_err_init(&err);
+	if (bs_opts_parse(v->spec, argc, argv, pos, &err) < 0)
+		return bs_cmd_error(v->spec, &err);
+	return bs_opts_common(v->spec, co) ? 0 : -1;
+}
+
+/* The policy a verb works on: its NAME or --policy FILE. */
+static int policy_args(const struct bs_cmd_spec *spec, const struct bs_strlist *pos, const char *policy)
+{
+	if (pos->n > 1)
+		return bs_opts_fail(spec, "one policy at a time (got %zu names)", pos->n);
+	if (pos->n == 0 && !policy)
+		return bs_opts_fail(spec, "which policy? give its NAME or --policy FILE");
+	return 0;
+}
+
 static int load_config(const struct bs_cmd_spec *spec, struct bs_config *cfg, const struct bs_common_opts *co,
 		       const char *repo)
 {
@@ -98,16 +121,10 @@ static int check_main(const struct bs_verb *v, int argc, char **argv)
 	bs_log_set_prog("backstop gate check");
 	bs_err_init(&err);
 	bs_config_init(&cfg);
-	if (bs_opts_parse(v->spec, argc, argv, &pos, &err) < 0) {
-		rc = bs_cmd_error(v->spec, &err);
+	if ((rc = parse_verb(v, &cco, argc, argv, &pos)) >= 0)
 		goto out;
-	}
-	if (bs_opts_common(v->spec, &cco))
+	if ((rc = policy_args(v->spec, &pos, c_policy)))
 		goto out;
-	if (pos.n > 1 || (pos.n == 0 && !c_policy)) {
-		rc = bs_opts_fail(v->spec, pos.n ? "one policy at a time (got %zu names)" : "which policy? give its NAME or --policy FILE", pos.n);
-		goto out;
-	}
 	if (c_deployer && !*c_deployer) {
 		rc = bs_opts_fail(v->spec, "--deployer needs a name");
 		goto out;
@@ -136,7 +153,7 @@ static int check_main(const struct bs_verb *v, int argc, char **argv)
 	c.json_file = c_json_file;
 	c.markdown_file = c_md_file;
 	c.junit_file = c_junit;
-	c.github = gh && strcmp(gh, "true") == 0;
+	c.annotations = gh && strcmp(gh, "true") == 0 ? stderr : NULL; /* the runner reads both streams */
 	c.out = stdout;
 	c.cancel = (const volatile int *)&interrupted;
 	memset(&sa, 0, sizeof(sa));
@@ -194,16 +211,10 @@ static int validate_main(const struct bs_verb *v, int argc, char **argv)
 	bs_log_set_prog("backstop gate validate");
 	bs_err_init(&err);
 	bs_config_init(&cfg);
-	if (bs_opts_parse(v->spec, argc, argv, &pos, &err) < 0) {
-		rc = bs_cmd_error(v->spec, &err);
+	if ((rc = parse_verb(v, &vco, argc, argv, &pos)) >= 0)
 		goto out;
-	}
-	if (bs_opts_common(v->spec, &vco))
+	if ((rc = policy_args(v->spec, &pos, v_policy)))
 		goto out;
-	if (pos.n > 1 || (pos.n == 0 && !v_policy)) {
-		rc = bs_opts_fail(v->spec, "which policy? give its NAME or --policy FILE");
-		goto out;
-	}
 	if ((rc = load_config(v->spec, &cfg, &vco, NULL)))
 		goto out;
 	c.cfg = &cfg;
@@ -265,11 +276,7 @@ static int approve_main(const struct bs_verb *v, int argc, char **argv)
 	bs_log_set_prog("backstop gate approve");
 	bs_err_init(&err);
 	bs_config_init(&cfg);
-	if (bs_opts_parse(v->spec, argc, argv, &pos, &err) < 0) {
-		rc = bs_cmd_error(v->spec, &err);
-		goto out;
-	}
-	if (bs_opts_common(v->spec, &aco))
+	if ((rc = parse_verb(v, &aco, argc, argv, &pos)) >= 0)
 		goto out;
 	if (pos.n != 1) {
 		rc = bs_opts_fail(v->spec, "name the one gate you sign off (e.g. security)");
@@ -345,16 +352,10 @@ static int status_main(const struct bs_verb *v, int argc, char **argv)
 	bs_log_set_prog("backstop gate status");
 	bs_err_init(&err);
 	bs_config_init(&cfg);
-	if (bs_opts_parse(v->spec, argc, argv, &pos, &err) < 0) {
-		rc = bs_cmd_error(v->spec, &err);
+	if ((rc = parse_verb(v, &sco, argc, argv, &pos)) >= 0)
 		goto out;
-	}
-	if (bs_opts_common(v->spec, &sco))
+	if ((rc = policy_args(v->spec, &pos, s_policy)))
 		goto out;
-	if (pos.n > 1 || (pos.n == 0 && !s_policy)) {
-		rc = bs_opts_fail(v->spec, "which policy? give its NAME or --policy FILE");
-		goto out;
-	}
 	if ((rc = load_config(v->spec, &cfg, &sco, s_repo)))
 		goto out;
 	c.cfg = &cfg;

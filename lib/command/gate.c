@@ -223,16 +223,8 @@ int bs_cmd_gate_check(const struct bs_gate_cmd *c, struct bs_err *err)
 		goto out;
 	}
 	{ /* who answers for each gate, as the runbook names them */
-		char owners[1024] = "";
-		size_t used = 0;
-		for (size_t i = 0; i < p.ngates; i++) {
-			const struct bs_gate *g = &p.gates[i];
-			int w;
-			if (!g->owner || (c->only && strcmp(c->only, g->name) != 0) || used >= sizeof(owners))
-				continue;
-			w = snprintf(owners + used, sizeof(owners) - used, "%s%s: %s", used ? "; " : "", g->name, g->owner);
-			used = w > 0 && (size_t)w < sizeof(owners) - used ? used + (size_t)w : sizeof(owners);
-		}
+		char owners[1024];
+		bs_gate_owners(&p, c->only, owners, sizeof(owners));
 		if (owners[0] && bs_report_prop(&r, "owners", owners) < 0) {
 			bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 			goto out;
@@ -244,8 +236,8 @@ int bs_cmd_gate_check(const struct bs_gate_cmd *c, struct bs_err *err)
 			goto out;
 		}
 	}
-	if (c->github)
-		bs_report_write_github(&r, stderr, flags);
+	if (c->annotations)
+		bs_report_write_github(&r, c->annotations, flags);
 	switch (c->format) {
 	case BS_GATE_FMT_JSON:
 		bs_json_doc_write(json_incref(ud.doc), c->out);
@@ -321,8 +313,6 @@ static int approve_allowed(const struct bs_gate_approve_cmd *a, const struct bs_
 {
 	struct bs_gate_policy p;
 	const struct bs_gate *g;
-	struct bs_ssh_key key;
-	char *stmt = NULL;
 	int rc = -1, found_role = 0;
 
 	bs_gate_policy_init(&p);
@@ -332,30 +322,24 @@ static int approve_allowed(const struct bs_gate_approve_cmd *a, const struct bs_
 		bs_err_set(err, BS_ERR_USAGE, "policy '%s' has no gate '%s'", p.name, a->gate);
 		goto out;
 	}
-	if (bs_gate_statement(ap, &stmt, err) < 0 ||
-	    bs_sshsig_verify(ap->signature, strlen(ap->signature), BS_GATE_SIG_NAMESPACE, stmt, strlen(stmt), &key, err) < 0)
-		goto out;
 	for (size_t i = 0; i < g->ncriteria; i++) {
 		const struct bs_gate_role *role;
 		if (g->criteria[i].kind != BS_CRIT_APPROVAL || !(role = bs_gate_role_find(&p, g->criteria[i].role)))
 			continue;
 		found_role = 1;
-		for (size_t k = 0; k < role->nkeys; k++)
-			if (memcmp(role->keys[k].s.key.pk, key.pk, sizeof(key.pk)) == 0 &&
-			    bs_allowed_signer_ns_ok(&role->keys[k].s, BS_GATE_SIG_NAMESPACE)) {
-				rc = 0;
-				goto out;
-			}
+		if (bs_gate_role_signer(role, &ap->signer)) {
+			rc = 0;
+			goto out;
+		}
 	}
 	if (!found_role)
 		bs_err_set(err, BS_ERR_USAGE, "gate '%s' of policy '%s' asks for no sign-off (no approval criterion)", a->gate,
 			   p.name);
 	else
-		bs_err_set(err, BS_ERR_REFUSED, "key %s is not a signer for gate '%s' in policy '%s'", key.fingerprint,
-			   a->gate, p.name);
+		bs_err_set(err, BS_ERR_REFUSED, "key %s is not a signer for gate '%s' in policy '%s'",
+			   ap->signer.fingerprint, a->gate, p.name);
 	bs_err_hint(err, "the policy's 'roles:' list who may sign; nothing was recorded");
 out:
-	free(stmt);
 	bs_gate_policy_release(&p);
 	return rc;
 }
@@ -364,8 +348,7 @@ int bs_cmd_gate_approve(const struct bs_gate_approve_cmd *a, struct bs_err *err)
 {
 	struct bs_gate_approval ap;
 	struct bs_repo *repo = NULL;
-	struct bs_ssh_key key;
-	char actor[256], *stmt = NULL;
+	char actor[256];
 	int rc = -1;
 
 	bs_gate_approval_init(&ap);
@@ -382,8 +365,6 @@ int bs_cmd_gate_approve(const struct bs_gate_approve_cmd *a, struct bs_err *err)
 		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (bs_gate_statement(&ap, &stmt, err) < 0)
-		goto out;
 	/* the repository first: a sign-off that cannot be stored is not made */
 	if (bs_cmd_repo_open(a->cfg, &repo, err) < 0)
 		goto out;
@@ -391,15 +372,12 @@ int bs_cmd_gate_approve(const struct bs_gate_approve_cmd *a, struct bs_err *err)
 		goto out;
 	if (a->policy_path && approve_allowed(a, &ap, err) < 0)
 		goto out;
-	if (bs_sshsig_verify(ap.signature, strlen(ap.signature), BS_GATE_SIG_NAMESPACE, stmt, strlen(stmt), &key, err) < 0)
-		goto out;
 	if (bs_gate_approval_put(repo, &ap, err) < 0)
 		goto out;
 	fprintf(a->out, "signed off gate '%s' for release %s with key %s\nrecorded %s in %s (by %s)\n", ap.gate,
-		ap.release, key.fingerprint, ap.key, bs_repo_location(repo), actor);
+		ap.release, ap.signer.fingerprint, ap.key, bs_repo_location(repo), actor);
 	rc = 0;
 out:
-	free(stmt);
 	if (repo)
 		bs_repo_close(repo);
 	bs_gate_approval_release(&ap);

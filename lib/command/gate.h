@@ -39,7 +39,7 @@ struct bs_gate_cmd {
 	int no_record;             /* --no-record: do not write the decision */
 	enum bs_gate_format format;/* on out */
 	const char *json_file, *markdown_file, *junit_file; /* also these, or NULL */
-	int github;                /* GitHub Actions annotations on stderr */
+	FILE *annotations;         /* GitHub Actions annotations go here, or NULL: none */
 	FILE *out;
 	const volatile int *cancel;
 };

@@ -169,6 +169,11 @@ int bs_gate_approval_sign(struct bs_gate_approval *a, const char *key_path, stru
 	buf[len] = '\0';
 	a->signature = buf;
 	buf = NULL;
+	if (bs_sshsig_verify(a->signature, len, BS_GATE_SIG_NAMESPACE, stmt, strlen(stmt), &a->signer, err) < 0) {
+		bs_err_prefix(err, "the signature ssh-keygen made with '%s' does not verify", key_path);
+		goto out;
+	}
+	a->has_signer = 1;
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -181,8 +186,7 @@ out:
 	return rc;
 }
 
-/* The role's entry for key, or NULL. */
-static const struct bs_gate_signer *role_signer(const struct bs_gate_role *role, const struct bs_ssh_key *key)
+const struct bs_gate_signer *bs_gate_role_signer(const struct bs_gate_role *role, const struct bs_ssh_key *key)
 {
 	for (size_t i = 0; i < role->nkeys; i++)
 		if (memcmp(role->keys[i].s.key.pk, key->pk, sizeof(key->pk)) == 0 &&
@@ -222,7 +226,7 @@ enum bs_gate_signoff bs_gate_approval_verify(const struct bs_gate_approval *a, c
 		return BS_SIGNOFF_BAD_SIGNATURE;
 	}
 	free(stmt);
-	if (!(s = role_signer(role, &key))) {
+	if (!(s = bs_gate_role_signer(role, &key))) {
 		snprintf(why, whyn, "key %s is not a signer of role '%s'", key.fingerprint, role->name);
 		return BS_SIGNOFF_NOT_SIGNER;
 	}

@@ -64,9 +64,8 @@ struct bs_repo *bs_gate_eval_repo(struct bs_gate_eval *ev, const char *repositor
 	return ev->repo;
 }
 
-static int crit_in(const struct bs_gate_policy *p, const char *only, const struct bs_gate *g)
+static int crit_in(const char *only, const struct bs_gate *g)
 {
-	(void)p;
 	return !only || strcmp(g->name, only) == 0;
 }
 
@@ -101,7 +100,7 @@ static int run_probes(struct bs_gate_eval *ev, const char *only, struct bs_err *
 	size_t cap = 0;
 
 	for (size_t i = 0; i < p->ngates; i++)
-		for (size_t j = 0; crit_in(p, only, &p->gates[i]) && j < p->gates[i].ncriteria; j++)
+		for (size_t j = 0; crit_in(only, &p->gates[i]) && j < p->gates[i].ncriteria; j++)
 			cap += p->gates[i].criteria[j].kind == BS_CRIT_PROBE ? p->gates[i].criteria[j].nprobes : 0;
 	if (!cap || !ev->env->probes)
 		return 0;
@@ -109,7 +108,7 @@ static int run_probes(struct bs_gate_eval *ev, const char *only, struct bs_err *
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < p->ngates; i++) {
 		const struct bs_gate *g = &p->gates[i];
-		for (size_t j = 0; crit_in(p, only, g) && j < g->ncriteria; j++) {
+		for (size_t j = 0; crit_in(only, g) && j < g->ncriteria; j++) {
 			const struct bs_gate_criterion *c = &g->criteria[j];
 			for (size_t k = 0; c->kind == BS_CRIT_PROBE && k < c->nprobes; k++) {
 				const struct bs_probe *pr = bs_probe_find(ev->env->probes, c->probes[k]);
@@ -186,7 +185,7 @@ int bs_gate_check(const struct bs_gate_policy *p, const char *only, const struct
 	ev.env = env;
 	bs_gate_approvals_init(&ev.approvals);
 	for (size_t i = 0; i < p->ngates; i++)
-		total += crit_in(p, only, &p->gates[i]) ? p->gates[i].ncriteria : 0;
+		total += crit_in(only, &p->gates[i]) ? p->gates[i].ncriteria : 0;
 	if (total && !(res->o = calloc(total, sizeof(*res->o)))) {
 		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 		goto out;
@@ -195,7 +194,7 @@ int bs_gate_check(const struct bs_gate_policy *p, const char *only, const struct
 		goto out;
 	for (size_t i = 0; i < p->ngates; i++) {
 		const struct bs_gate *g = &p->gates[i];
-		for (size_t j = 0; crit_in(p, only, g) && j < g->ncriteria; j++) {
+		for (size_t j = 0; crit_in(only, g) && j < g->ncriteria; j++) {
 			const struct bs_gate_criterion *c = &g->criteria[j];
 			struct bs_gate_outcome *o = &res->o[res->n++];
 			double t0 = now_s();

@@ -151,6 +151,9 @@ int bs_gate_policy_load(struct bs_gate_policy *p, const char *path, struct bs_er
 int bs_gate_policy_load_string(struct bs_gate_policy *p, const char *name, const char *text,
 			       struct bs_err *err);
 const struct bs_gate *bs_gate_find(const struct bs_gate_policy *p, const char *name);
+/* "technical: Technical Lead; security: Security Team Lead": the owners of
+ * the gates (of only, when not NULL) into buf, cut at n bytes. */
+void bs_gate_owners(const struct bs_gate_policy *p, const char *only, char *buf, size_t n);
 const struct bs_gate_role *bs_gate_role_find(const struct bs_gate_policy *p, const char *name);
 /* Is s a valid gate/policy/role/criterion name: 1 to BS_GATE_NAME_MAX-1 of
  * [a-z0-9_-], starting with a letter or digit? */
@@ -185,7 +188,12 @@ struct bs_gate_approval {
 	char *reason;
 	char *actor;         /* who ran `gate approve` (not trusted: the key decides) */
 	char *signature;     /* armored SSHSIG */
-	char *key;           /* repository key of the record, when loaded */
+	char *key;           /* repository key of the record, when loaded or written */
+	/* bs_gate_approval_sign: the key that made the signature, verified over
+	 * the statement (has_signer 1).  Not read from records: a loaded
+	 * sign-off is worth what bs_gate_approval_verify says. */
+	struct bs_ssh_key signer;
+	int has_signer;
 };
 
 void bs_gate_approval_init(struct bs_gate_approval *a);
@@ -194,7 +202,8 @@ void bs_gate_approval_release(struct bs_gate_approval *a);
  * field is not one line of text or too long. */
 int bs_gate_statement(const struct bs_gate_approval *a, char **out, struct bs_err *err);
 /* Sign the statement with ssh-keygen -Y sign -f key (a private key, or a
- * public key whose private half ssh-agent holds): fills a->signature.
+ * public key whose private half ssh-agent holds): fills a->signature, and
+ * a->signer once the signature verifies over the statement.
  * ssh-keygen asks for a passphrase on the terminal itself. */
 int bs_gate_approval_sign(struct bs_gate_approval *a, const char *key_path, struct bs_err *err);
 
@@ -231,6 +240,9 @@ int bs_gate_signer_is(const struct bs_gate_signer *s, const char *name);
 /* Do two signer entries name the same person (a principal in common)? */
 int bs_gate_signer_same(const struct bs_gate_signer *a, const struct bs_gate_signer *b);
 
+/* The role's entry for key (allowed in the sign-off namespace), or NULL. */
+const struct bs_gate_signer *bs_gate_role_signer(const struct bs_gate_role *role, const struct bs_ssh_key *key);
+
 /* Catalog records. */
 struct bs_repo;
 struct bs_gate_approvals {
@@ -240,7 +252,8 @@ struct bs_gate_approvals {
 };
 void bs_gate_approvals_init(struct bs_gate_approvals *l);
 void bs_gate_approvals_release(struct bs_gate_approvals *l);
-/* Write approvals/<gate>/<id>.json (create-only). */
+/* Write approvals/<gate>/<id>.json (create-only) of a signed sign-off
+ * (bs_gate_approval_sign; BS_ERR_INTERNAL without a verified signer). */
 int bs_gate_approval_put(struct bs_repo *repo, struct bs_gate_approval *a, struct bs_err *err);
 /* Every sign-off of gate (NULL: of every gate). */
 int bs_gate_approvals_load(struct bs_repo *repo, const char *gate, struct bs_gate_approvals *l,

@@ -317,6 +317,15 @@ const struct bs_gate *bs_gate_find(const struct bs_gate_policy *p, const char *n
 	return NULL;
 }
 
+void bs_gate_owners(const struct bs_gate_policy *p, const char *only, char *buf, size_t n)
+{
+	if (n)
+		buf[0] = '\0';
+	for (size_t i = 0; i < p->ngates; i++)
+		if (p->gates[i].owner && (!only || strcmp(only, p->gates[i].name) == 0))
+			bs_gate_appendf(buf, n, "%s%s: %s", buf[0] ? "; " : "", p->gates[i].name, p->gates[i].owner);
+}
+
 const struct bs_gate_role *bs_gate_role_find(const struct bs_gate_policy *p, const char *name)
 {
 	for (size_t i = 0; i < p->nroles; i++)
