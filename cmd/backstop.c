@@ -23,6 +23,7 @@ static const struct {
 	{ "repo", "create a repository (repo init)" },
 	{ "probe", "health checks: HTTP, TLS expiry, TCP, PostgreSQL, backup age; once or watched" },
 	{ "gate", "go/no-go decisions for pipelines from a policy and evidence; signed sign-offs" },
+	{ "rollback", "a service back to its last known-good image (and database); release ledger; watch" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -40,6 +40,10 @@ PKGS=(
 	# gate sign-offs: `backstop gate approve` signs with ssh-keygen -Y sign,
 	# and the gate tests check records back with ssh-keygen -Y verify
 	openssh-client
+	# the rollback tests' OCI registry (tests/net/registry.sh: the CNCF
+	# distribution registry on loopback) and its bcrypt htpasswd file
+	# (htpasswd -B)
+	docker-registry apache2-utils
 )
 # Node.js and npm run the S3 and Azure test servers (s3rver, Azurite; tests/node/package.json,
 # installed into tests/node/node_modules by npm ci from the lock file).

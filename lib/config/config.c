@@ -585,6 +585,12 @@ static int bind_probe_settings(struct bs_bind_ctx *ctx, const struct bs_bind_fie
 	return bs_probe_settings_bind(ctx, node, keypath, &((struct bs_config *)base)->probes, err);
 }
 
+static int bind_services(struct bs_bind_ctx *ctx, const struct bs_bind_field *f, const struct bs_ynode *node,
+			 const char *keypath, void *base, struct bs_err *err)
+{
+	return bs_service_section_bind(ctx, node, keypath, &((struct bs_config *)base)->services, err);
+}
+
 static const struct bs_bind_field config_fields[] = {
 	CONNINFO("database", C, database),
 	{ .key = "repository", .type = BS_BIND_CUSTOM, .offset = offsetof(C, repo),
@@ -602,6 +608,7 @@ static const struct bs_bind_field config_fields[] = {
 	{ .key = "log_level", .type = BS_BIND_CUSTOM, .custom = bind_log_level },
 	{ .key = "probes", .type = BS_BIND_CUSTOM, .custom = bind_probes },
 	{ .key = "probe", .type = BS_BIND_CUSTOM, .custom = bind_probe_settings },
+	{ .key = "services", .type = BS_BIND_CUSTOM, .custom = bind_services },
 	BS_BIND_F_END,
 };
 
@@ -621,6 +628,7 @@ void bs_config_init(struct bs_config *cfg)
 	cfg->selected_repo = -1;
 	bs_retention_policy_init(&cfg->retention);
 	bs_probe_set_init(&cfg->probes);
+	bs_service_set_init(&cfg->services);
 	cfg->log_level = BS_LOG_INFO;
 }
 
@@ -636,6 +644,7 @@ void bs_config_release(struct bs_config *cfg)
 	free(cfg->config_path);
 	free(cfg->retention_path);
 	bs_probe_set_release(&cfg->probes);
+	bs_service_set_release(&cfg->services);
 	bs_config_init(cfg);
 }
 

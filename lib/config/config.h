@@ -39,6 +39,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "probe/probe.h"
+#include "release/release.h"
 #include "retention/policy.h"
 
 #define BS_CONFIG_ETC_PATH "/etc/backstop/backstop.yaml"
@@ -162,6 +163,7 @@ struct bs_config {
 	char *metrics_dir;            /* Prometheus textfile collector directory, or NULL */
 
 	struct bs_probe_set probes;   /* 'probes:' and 'probe:' (probe/probe.h) */
+	struct bs_service_set services; /* 'services:' (release/release.h): rollback */
 
 	enum bs_log_level log_level;  /* default BS_LOG_INFO */
 	int has_log_level;            /* log_level was given in the file */

@@ -10,6 +10,9 @@
  */
 #include "gate/gate_int.h"
 
+#include "release/ledger.h"
+#include "repo/repo.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,28 +148,73 @@ const struct bs_gate_kind_ops bs_crit_command = {
 
 /* ---- rollback_ready --------------------------------------------------------- */
 
-/* The release ledger comes with `backstop rollback`; until it exists this
- * criterion cannot be decided, and says so (UNKNOWN: never a pass). */
+/* The service's release ledger (release/ledger.h) in the criterion's
+ * repository: a known-good release other than the current one is a PASS;
+ * no ledger, or no such release, is missing evidence (FAIL); a ledger that
+ * fails verification is FAIL too (the rollback it promises is not to be
+ * trusted); one that cannot be read is UNKNOWN. */
 static int rollback_check(const struct bs_gate_criterion *c, const struct bs_gate_policy *p, struct bs_err *err)
 {
 	(void)p;
-	if (!c->service || !bs_gate_name_ok(c->service))
-		return bs_err_set(err, BS_ERR_POLICY, "a rollback_ready criterion needs 'service:' (a service name)");
+	if (!c->service || !bs_service_name_ok(c->service))
+		return bs_err_set(err, BS_ERR_POLICY, "a rollback_ready criterion needs 'service:' (a service name of 'services:')");
 	return 0;
 }
 
 static void rollback_eval(struct bs_gate_eval *ev, const struct bs_gate *g, const struct bs_gate_criterion *c,
 			  struct bs_gate_outcome *o)
 {
-	(void)ev, (void)g;
-	bs_gate_set(o, BS_STATE_UNKNOWN, "a known-good release to roll back to",
-		    "no release ledger for service '%s': this backstop has no rollback ledger yet", c->service);
-	bs_gate_detail(o, "the criterion is decided once `backstop rollback record` exists; waive it until then");
+	static const char expected[] = "a known-good release to roll back to";
+	struct bs_ledger l;
+	struct bs_release_state st;
+	struct bs_repo *repo;
+	struct bs_err e;
+	int own = 0;
+	long at;
+
+	(void)g;
+	bs_err_init(&e);
+	bs_ledger_init(&l);
+	memset(&st, 0, sizeof(st));
+	if (!(repo = bs_gate_eval_repo(ev, c->repository, &own, &e))) {
+		bs_gate_set(o, BS_STATE_UNKNOWN, expected, "%s", e.msg);
+		return;
+	}
+	if (bs_ledger_load(repo, c->service, &l, &e) < 0) {
+		bs_gate_set(o, BS_STATE_UNKNOWN, expected, "cannot read the release ledger of '%s': %s", c->service, e.msg);
+		goto out;
+	}
+	if (l.nproblems) {
+		bs_gate_set(o, BS_STATE_FAIL, expected, "the release ledger of '%s' fails verification: %.*s", c->service,
+			    (int)strcspn(l.problems, "\n"), l.problems);
+		goto out;
+	}
+	if (bs_release_state_build(&l, &st, &e) < 0) {
+		bs_gate_set(o, BS_STATE_UNKNOWN, expected, "%s", e.msg);
+		goto out;
+	}
+	if (!st.n) {
+		bs_gate_set(o, BS_STATE_FAIL, expected, "no release of '%s' recorded in %s", c->service, bs_repo_location(repo));
+		bs_gate_detail(o, "record each deploy: backstop rollback record %s IMAGE --snap", c->service);
+		goto out;
+	}
+	if ((at = bs_release_target(&st, NULL, 0, &e)) < 0) {
+		bs_gate_set(o, BS_STATE_FAIL, expected, "no known-good release of '%s' besides the current one", c->service);
+		bs_gate_detail(o, "`backstop rollback watch` or `rollback mark --good` marks a verified release");
+		goto out;
+	}
+	bs_gate_set(o, BS_STATE_OK, expected, "release %s (%.19s) is known-good", st.v[at].deploy->id, st.v[at].deploy->digest);
+out:
+	bs_release_state_release(&st);
+	bs_ledger_release(&l);
+	if (own)
+		bs_repo_close(repo);
 }
 
 static const struct bs_bind_field rollback_fields[] = {
 	BS_CRIT_COMMON_FIELDS,
 	BS_BIND_F_STRING("service", struct bs_gate_criterion, service, BS_BIND_REQUIRED),
+	BS_BIND_F_STRING("repository", struct bs_gate_criterion, repository, 0),
 	BS_BIND_F_END,
 };
 

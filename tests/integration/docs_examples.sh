@@ -98,7 +98,7 @@ docs_py() {
 	python3 - "$@" <<'PY'
 import os, re, sys
 
-COMMANDS = ("snap", "restore", "keygen", "verify-restore", "repo", "probe", "gate", "help")
+COMMANDS = ("snap", "restore", "keygen", "verify-restore", "repo", "probe", "gate", "rollback", "help")
 SHELL_LANGS = ("", "sh", "shell", "bash", "console")
 METAVARS = {"ID", "CONNINFO", "DIR", "FILE", "N", "NAME", "TEXT", "DUR", "SIZE",
             "TIME", "F", "TARGET", "AGE1..", "SCHEMA.NAME", "S.T", "H", "P", "U"}
@@ -594,6 +594,7 @@ FOREIGN_OPTIONS=(
 	                              # pg_restore, age, createdb, vacuumdb (docs/escape-hatch.md, format.md)
 	--arg --slurpfile             # jq (docs/escape-hatch.md)
 	--now                         # systemctl enable --now (contrib/systemd)
+	--no-deps --reuse-values --set # docker compose up, helm upgrade: rollback driver commands (docs/rollback.md)
 	# restic's forget, compared with in docs/retention.md
 	--keep-within --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-tag
 	--keep-within-hourly --keep-within-yearly --unsafe-allow-remove-all --tag --group-by
@@ -603,7 +604,8 @@ t_doc_options() {
 	while IFS= read -r f; do files+=("$BS_ROOT/$f"); done < <(printf '%s\n' "${DOCS[@]}" contrib/backstop.yaml.example)
 	files+=("$BS_ROOT"/hooks/*)
 	help=$(for c in "" $DX_COMMANDS "snap list" "snap show" "snap prune" "snap pin" "snap unpin" \
-		"verify-restore list" "repo init" "probe validate" "gate check" "gate approve" "gate status" "gate validate"; do
+		"verify-restore list" "repo init" "probe validate" "gate check" "gate approve" "gate status" "gate validate" \
+		"rollback record" "rollback list" "rollback mark" "rollback to" "rollback watch"; do
 		# shellcheck disable=SC2086
 		"$BS_BIN/backstop" $c --help 2>&1 </dev/null
 	done)

@@ -368,7 +368,7 @@ EOF
 	expect_crit ops probe fail '^closed FAIL: '
 	expect_crit ops backup fail "^no snapshot of database '$SRC' in repository "
 	expect_crit ops drill fail "^no passing restore drill of database '$SRC'"
-	expect_crit ops rollback_ready unknown "^no release ledger for service 'api'"
+	expect_crit ops rollback_ready fail "^no release of 'api' recorded in "
 	run_cmd bs gate check --policy "$W/policies/closed.yaml" --gate nope --config "$CFG"
 	expect_exit 2 "an unknown --gate is a usage error"
 	policy unknown-only <<EOF
@@ -376,7 +376,7 @@ kind: gate
 gates:
   - name: ops
     criteria:
-      - {kind: rollback_ready, service: api}
+      - {kind: rollback_ready, service: api, repository: $W/nowhere}
 EOF
 	run_cmd gate check unknown-only --no-record
 	expect_exit 3 "only UNKNOWN: exit 3, could not evaluate"

@@ -1,0 +1,350 @@
+# shellcheck shell=bash
+# tests/net/registry.sh - a real OCI registry for the rollback tests:
+# Debian's docker-registry (the CNCF distribution registry 2.8, package
+# docker-registry, from scripts/install-deps.sh) on loopback, plain HTTP,
+# htpasswd (bcrypt) authentication, filesystem storage in a fresh directory,
+# deletes disabled.  Sourced after tests/integration/lib.sh (for
+# bs_free_port; BS_LIB_NOINIT=1 sources it without a cluster).
+#
+#   reg_start DIR   write the config, the htpasswd file and the password
+#                   file into DIR (a fresh directory: it holds everything,
+#                   data in DIR/data) and start the registry; exports the
+#                   variables below.  Returns 1 (and says why on stderr,
+#                   with the registry's log) when it cannot.  Waits until
+#                   GET /v2/ answers (401: authentication is on).
+#   reg_stop        stop it and wait for it to exit; unsets the exports.
+#                   Safe when not started.
+#
+# Exports
+#   BS_REG_DIR            DIR
+#   BS_REG_URL            http://127.0.0.1:PORT
+#   BS_REG_HOST           127.0.0.1:PORT (the host part of image references)
+#   BS_REG_USER           ci
+#   BS_REG_PASSWORD       its password (random per start)
+#   BS_REG_PASSWORD_FILE  DIR/password: the password, mode 0600, no newline
+#
+# Talking to it (with the credentials above; every function returns
+# non-zero and says why on stderr when the registry refuses):
+#   reg_push_image NAME TAG KIND SEED
+#                   push a small image: a config blob and two layer blobs
+#                   (POST /v2/NAME/blobs/uploads/ then PUT ?digest=), then
+#                   its manifest under TAG (or by digest when TAG is "").
+#                   KIND: docker (application/vnd.docker.distribution.
+#                   manifest.v2+json) or oci (application/vnd.oci.image.
+#                   manifest.v1+json).  SEED makes the content (and so the
+#                   digest) different.  Prints the manifest digest.
+#   reg_push_index NAME TAG SEED
+#                   a multi-arch OCI index (application/vnd.oci.image.
+#                   index.v1+json) over two platform manifests, linux/amd64
+#                   and linux/arm64 (each pushed by digest first).  Prints
+#                   the index digest.
+#   reg_get_manifest NAME REF [FILE]
+#                   GET /v2/NAME/manifests/REF (tag or digest) with every
+#                   manifest media type accepted; prints the digest the
+#                   registry reports (Docker-Content-Digest, checked against
+#                   the sha256 of the bytes); saves the exact bytes to FILE
+#                   and the Content-Type to FILE.type.  Status 3 when there
+#                   is no such manifest (404).
+#   reg_put_manifest NAME TAG FILE [MEDIATYPE]
+#                   PUT FILE's bytes as the manifest under TAG, with
+#                   MEDIATYPE (default: the content of FILE.type); prints
+#                   the digest.
+#   reg_tag NAME REF TAG
+#                   point TAG at REF's manifest (GET then PUT of the same
+#                   bytes, as `docker tag && docker push` does); prints the
+#                   digest.
+#   reg_tags NAME   the repository's tags, one a line, sorted.
+#
+# The registry runs in the foreground of a background job of this shell
+# (its pid in _REG_PID); its log is DIR/registry.log.  If the chosen port
+# is taken before the registry binds it, reg_start tries new ports (three
+# attempts).  BS_REG_BIN, when set, names the registry binary (else
+# /usr/bin/docker-registry).  The htpasswd file is made with `htpasswd -B`
+# (apache2-utils) when it is installed, else with Python's crypt module
+# (bcrypt, $2b$), which Debian 12's /usr/bin/python3 has.
+
+_REG_PID=
+_REG_VARS=(BS_REG_DIR BS_REG_URL BS_REG_HOST BS_REG_USER BS_REG_PASSWORD BS_REG_PASSWORD_FILE)
+_REG_PY=/usr/bin/python3
+
+# The registry client, in Python (standard library only).  argv: command,
+# then its arguments; base URL, user and password from the environment.
+# shellcheck disable=SC2016
+_REG_CLIENT='
+import base64, hashlib, http.client, json, os, sys, urllib.parse
+
+URL = os.environ["BS_REG_URL"]
+AUTH = "Basic " + base64.b64encode(
+    (os.environ["BS_REG_USER"] + ":" + os.environ["BS_REG_PASSWORD"]).encode()).decode()
+ACCEPT = ", ".join([
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+])
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+MEDIA = {
+    "docker": (DOCKER_MANIFEST, "application/vnd.docker.container.image.v1+json",
+               "application/vnd.docker.image.rootfs.diff.tar.gzip"),
+    "oci": (OCI_MANIFEST, "application/vnd.oci.image.config.v1+json",
+            "application/vnd.oci.image.layer.v1.tar+gzip"),
+}
+
+
+class Fail(Exception):
+    pass
+
+
+def request(method, path, body=None, headers=None, auth=True):
+    u = urllib.parse.urlsplit(URL)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    h = {"Authorization": AUTH} if auth else {}
+    h.update(headers or {})
+    c.request(method, path, body=body, headers=h)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, r.headers, data
+
+
+def sha(b):
+    return "sha256:" + hashlib.sha256(b).hexdigest()
+
+
+def push_blob(name, data):
+    d = sha(data)
+    st, _, _ = request("HEAD", "/v2/%s/blobs/%s" % (name, d))
+    if st == 200:
+        return d
+    st, h, body = request("POST", "/v2/%s/blobs/uploads/" % name, b"")
+    if st != 202:
+        raise Fail("POST blob upload to %s: HTTP %d %s" % (name, st, body[:300]))
+    loc = h["Location"]
+    u = urllib.parse.urlsplit(loc)
+    path = u.path + "?" + (u.query + "&" if u.query else "") + urllib.parse.urlencode({"digest": d})
+    st, _, body = request("PUT", path, data, {"Content-Type": "application/octet-stream"})
+    if st != 201:
+        raise Fail("PUT blob %s to %s: HTTP %d %s" % (d, name, st, body[:300]))
+    return d
+
+
+def put_manifest(name, ref, data, mtype):
+    st, h, body = request("PUT", "/v2/%s/manifests/%s" % (name, ref), data, {"Content-Type": mtype})
+    if st != 201:
+        raise Fail("PUT manifest %s:%s: HTTP %d %s" % (name, ref, st, body[:300]))
+    d = h.get("Docker-Content-Digest")
+    if d != sha(data):
+        raise Fail("PUT manifest %s:%s: the registry says %s, the bytes are %s" % (name, ref, d, sha(data)))
+    return d
+
+
+def image(name, ref, kind, seed, platform=None):
+    mtype, ctype, ltype = MEDIA[kind]
+    cfg = {"architecture": (platform or {}).get("architecture", "amd64"), "os": "linux",
+           "config": {"Env": ["SEED=" + seed]},
+           "rootfs": {"type": "layers", "diff_ids": []}}
+    layers = []
+    for i in (1, 2):
+        data = ("layer %d of %s %s\n" % (i, seed, json.dumps(platform or {}))).encode()
+        layers.append({"mediaType": ltype, "size": len(data), "digest": push_blob(name, data)})
+        cfg["rootfs"]["diff_ids"].append(sha(data))
+    cb = json.dumps(cfg, sort_keys=True).encode()
+    m = {"schemaVersion": 2, "mediaType": mtype,
+         "config": {"mediaType": ctype, "size": len(cb), "digest": push_blob(name, cb)},
+         "layers": layers}
+    mb = json.dumps(m, indent=3).encode() + b"\n"
+    return put_manifest(name, ref or sha(mb), mb, mtype), len(mb)
+
+
+def index(name, tag, seed):
+    entries = []
+    for arch in ("amd64", "arm64"):
+        plat = {"architecture": arch, "os": "linux"}
+        d, n = image(name, "", "oci", seed, plat)
+        entries.append({"mediaType": OCI_MANIFEST, "size": n, "digest": d, "platform": plat})
+    ib = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}, indent=2).encode()
+    return put_manifest(name, tag or sha(ib), ib, OCI_INDEX)
+
+
+def get_manifest(name, ref):
+    st, h, body = request("GET", "/v2/%s/manifests/%s" % (name, ref), None, {"Accept": ACCEPT})
+    if st == 404:
+        sys.stderr.write("no manifest %s in %s\n" % (ref, name))
+        sys.exit(3)
+    if st != 200:
+        raise Fail("GET manifest %s:%s: HTTP %d %s" % (name, ref, st, body[:300]))
+    d = h.get("Docker-Content-Digest")
+    if d != sha(body):
+        raise Fail("GET manifest %s:%s: the registry says %s, the bytes are %s" % (name, ref, d, sha(body)))
+    return d, body, h.get("Content-Type", "")
+
+
+def main(argv):
+    cmd = argv[0]
+    if cmd == "push-image":
+        print(image(argv[1], argv[2], argv[3], argv[4])[0])
+    elif cmd == "push-index":
+        print(index(argv[1], argv[2], argv[3]))
+    elif cmd == "get":
+        d, body, ctype = get_manifest(argv[1], argv[2])
+        if len(argv) > 3:
+            with open(argv[3], "wb") as f:
+                f.write(body)
+            with open(argv[3] + ".type", "w") as f:
+                f.write(ctype)
+        print(d)
+    elif cmd == "put":
+        with open(argv[3], "rb") as f:
+            body = f.read()
+        mtype = argv[4] if len(argv) > 4 and argv[4] else open(argv[3] + ".type").read().strip()
+        print(put_manifest(argv[1], argv[2], body, mtype))
+    elif cmd == "tag":
+        _, body, ctype = get_manifest(argv[1], argv[2])
+        print(put_manifest(argv[1], argv[3], body, ctype))
+    elif cmd == "tags":
+        st, _, body = request("GET", "/v2/%s/tags/list" % argv[1])
+        if st != 200:
+            raise Fail("GET tags of %s: HTTP %d %s" % (argv[1], st, body[:300]))
+        for t in sorted(json.loads(body).get("tags") or []):
+            print(t)
+    elif cmd == "ping":
+        # authentication is on (401 without credentials), and ours work
+        st, _, _ = request("GET", "/v2/", auth=False)
+        if st != 401:
+            raise Fail("GET /v2/ without credentials: HTTP %d, expected 401" % st)
+        st, _, _ = request("GET", "/v2/")
+        if st != 200:
+            raise Fail("GET /v2/ as %s: HTTP %d" % (os.environ["BS_REG_USER"], st))
+    else:
+        raise Fail("unknown command " + cmd)
+
+
+try:
+    main(sys.argv[1:])
+except Fail as e:
+    sys.stderr.write("registry.sh: %s\n" % e)
+    sys.exit(1)
+except (OSError, http.client.HTTPException) as e:
+    sys.stderr.write("registry.sh: %s: %s\n" % (URL, e))
+    sys.exit(1)
+'
+
+_reg_client() {
+	if [ -z "${BS_REG_URL:-}" ]; then
+		echo "registry.sh: the registry is not started (reg_start)" >&2
+		return 1
+	fi
+	"$_REG_PY" -c "$_REG_CLIENT" "$@"
+}
+
+reg_push_image() { _reg_client push-image "$1" "$2" "$3" "$4"; }
+reg_push_index() { _reg_client push-index "$1" "$2" "$3"; }
+reg_get_manifest() { _reg_client get "$@"; }
+reg_put_manifest() { _reg_client put "$1" "$2" "$3" "${4:-}"; }
+reg_tag() { _reg_client tag "$1" "$2" "$3"; }
+reg_tags() { _reg_client tags "$1"; }
+
+# _reg_htpasswd FILE USER PASSWORD: a bcrypt htpasswd line.
+_reg_htpasswd() {
+	if command -v htpasswd >/dev/null 2>&1; then
+		htpasswd -B -b -c "$1" "$2" "$3" >/dev/null 2>&1 && return 0
+	fi
+	# shellcheck disable=SC2016
+	REG_USER=$2 REG_PASSWORD=$3 "$_REG_PY" -W ignore -c '
+import crypt, os, sys
+h = crypt.crypt(os.environ["REG_PASSWORD"], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 5))
+if not h or not h.startswith("$2"):
+    sys.exit("python3 crypt cannot make bcrypt hashes; install apache2-utils (htpasswd)")
+print(os.environ["REG_USER"] + ":" + h)
+' >"$1"
+}
+
+# _reg_config DIR PORT: the registry's config.yml.
+_reg_config() {
+	cat >"$1/config.yml" <<-EOF
+		version: 0.1
+		log:
+		  level: info
+		  formatter: text
+		  accesslog:
+		    disabled: false
+		storage:
+		  filesystem:
+		    rootdirectory: $1/data
+		  delete:
+		    enabled: false
+		  maintenance:
+		    uploadpurging:
+		      enabled: false
+		http:
+		  addr: 127.0.0.1:$2
+		  secret: backstop-test-$RANDOM$RANDOM
+		  headers:
+		    X-Content-Type-Options: [nosniff]
+		auth:
+		  htpasswd:
+		    realm: backstop-test
+		    path: $1/htpasswd
+	EOF
+}
+
+reg_start() {
+	local dir=${1:?reg_start DIR} bin=${BS_REG_BIN:-/usr/bin/docker-registry} i port pw
+	if [ ! -x "$bin" ]; then
+		echo "docker-registry is not installed (run scripts/install-deps.sh)" >&2
+		return 1
+	fi
+	if [ ! -x "$_REG_PY" ]; then
+		echo "$_REG_PY is not installed" >&2
+		return 1
+	fi
+	if ! declare -F bs_free_port >/dev/null; then
+		echo "reg_start: source tests/integration/lib.sh first (bs_free_port)" >&2
+		return 1
+	fi
+	[ -z "$_REG_PID" ] || reg_stop
+	mkdir -p "$dir/data" || return 1
+	dir=$(cd "$dir" && pwd) || return 1
+	pw=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+	(umask 077 && printf '%s' "$pw" >"$dir/password") || return 1
+	if ! _reg_htpasswd "$dir/htpasswd" ci "$pw" 2>"$dir/htpasswd.err"; then
+		echo "reg_start: cannot make the htpasswd file: $(cat "$dir/htpasswd.err")" >&2
+		return 1
+	fi
+	for _ in 1 2 3; do
+		port=$(bs_free_port) || return 1
+		_reg_config "$dir" "$port"
+		"$bin" serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+		_REG_PID=$!
+		export BS_REG_DIR=$dir BS_REG_URL="http://127.0.0.1:$port" BS_REG_HOST="127.0.0.1:$port"
+		export BS_REG_USER=ci BS_REG_PASSWORD=$pw BS_REG_PASSWORD_FILE=$dir/password
+		for ((i = 0; i < 100; i++)); do
+			if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+				_reg_client ping 2>"$dir/ping.err" && return 0
+			fi
+			kill -0 "$_REG_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		if ! grep -q 'address already in use' "$dir/registry.log"; then
+			break
+		fi
+		reg_stop
+	done
+	echo "docker-registry did not start on 127.0.0.1:$port:" >&2
+	cat "$dir/ping.err" >&2 2>/dev/null
+	tail -n 20 "$dir/registry.log" >&2
+	reg_stop
+	return 1
+}
+
+reg_stop() {
+	local v
+	if [ -n "$_REG_PID" ]; then
+		kill "$_REG_PID" 2>/dev/null
+		wait "$_REG_PID" 2>/dev/null
+	fi
+	_REG_PID=
+	for v in "${_REG_VARS[@]}"; do unset "$v"; done
+}
