@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/opts.h"
 #include "probe/probe.h"
+#include "release/release.h"
 
 #define NO_CONN "the service's database is services.NAME.database (or 'database:') in backstop.yaml"
 
@@ -26,6 +27,7 @@ static void on_signal(int sig)
 /* Options every verb shares. */
 static struct bs_common_opts co;
 static const char *o_repo, *o_actor, *o_reason, *o_wait;
+static int o_dry_run;
 
 #define COMMON_OPTS                                                                                                  \
 	BS_OPTS_COMMON(&co),                                                                                         \
@@ -64,6 +66,7 @@ static int setup(const struct bs_verb *v, int argc, char **argv, struct bs_strli
 	c->json = co.json;
 	c->quiet = co.quiet;
 	c->wait_ms = wait;
+	c->dry_run = o_dry_run;
 	c->out = stdout;
 	c->cancel = (const volatile int *)&interrupted;
 	{
@@ -94,6 +97,7 @@ static const struct bs_opt record_opts[] = {
 	CHANGE_OPTS,
 	{ BS_OPT_STR, 0, "reason", &o_reason, "TEXT", "why (recorded)", 0, 0 },
 	{ BS_OPT_FLAG, 0, "snap", &r_snap, NULL, "take a pre-deploy snapshot of the service's database first (rollback to --with-db restores it)", 0, 0 },
+	{ BS_OPT_FLAG, 0, "dry-run", &o_dry_run, NULL, "resolve the digest and say what would be recorded; record and snap nothing", 0, 0 },
 	BS_OPTS_NO_CONN(NO_CONN),
 	{ BS_OPT_END, 0, NULL, NULL, NULL, NULL, 0, 0 },
 };
@@ -184,6 +188,7 @@ static const struct bs_opt mark_opts[] = {
 	{ BS_OPT_FLAG, 0, "bad", &m_bad, NULL, "the release is bad: a rollback never goes back to it unless forced", 0, 0 },
 	{ BS_OPT_STR, 0, "release", &m_release, "ID", "the release to mark (default: the current one)", 0, 0 },
 	{ BS_OPT_STR, 0, "reason", &o_reason, "TEXT", "why (recorded; required with --bad)", 0, 0 },
+	{ BS_OPT_FLAG, 0, "dry-run", &o_dry_run, NULL, "say what would be marked; record nothing", 0, 0 },
 	BS_OPTS_NO_CONN(NO_CONN),
 	{ BS_OPT_END, 0, NULL, NULL, NULL, NULL, 0, 0 },
 };
@@ -234,7 +239,7 @@ static const struct bs_opt to_opts[] = {
 	{ BS_OPT_FLAG, 0, "with-db", &t_opts.with_db, NULL, "also restore the database as it was before the release after the target", 0, 0 },
 	{ BS_OPT_STR, 0, "snapshot", &t_snapshot, "ID", "with --with-db: restore this snapshot instead of the ledger's", 0, 0 },
 	{ BS_OPT_STR, 0, "identity", &t_identity, "FILE", "age identity to decrypt the snapshot (default: restore.identity_file)", 0, 0 },
-	{ BS_OPT_FLAG, 0, "dry-run", &t_opts.dry_run, NULL, "print the plan and change nothing", 0, 0 },
+	{ BS_OPT_FLAG, 0, "dry-run", &o_dry_run, NULL, "print the plan and change nothing", 0, 0 },
 	{ BS_OPT_FLAG, 'y', "yes", &t_opts.yes, NULL, "go ahead without asking (required without a terminal)", 0, 0 },
 	{ BS_OPT_FLAG, 0, "force", &t_opts.force, NULL, "go to a release marked bad", 0, 0 },
 	{ BS_OPT_FLAG, 0, "no-verify", &t_opts.no_verify, NULL, "do not run the service's probes afterwards", 0, 0 },
@@ -281,6 +286,7 @@ static int to_main(const struct bs_verb *v, int argc, char **argv)
 		t_opts.to = t_to;
 		t_opts.snapshot = t_snapshot;
 		t_opts.identity_file = t_identity;
+		t_opts.dry_run = o_dry_run;
 		rc = finish(v, bs_cmd_rollback_to(&c, &t_opts, &err), &err);
 	}
 	bs_config_release(&cfg);
@@ -300,6 +306,7 @@ static const struct bs_opt watch_opts[] = {
 	{ BS_OPT_STR, 0, "interval", &w_interval, "DURATION", "between probe rounds (default: probe.interval, 10s)", 0, 0 },
 	{ BS_OPT_STR, 0, "release", &w_release, "ID", "the release watched (default: the current one)", 0, 0 },
 	{ BS_OPT_FLAG, 0, "auto", &w_auto, NULL, "roll back to the last known-good release when the limit is passed", 0, 0 },
+	{ BS_OPT_FLAG, 0, "dry-run", &o_dry_run, NULL, "probe and say what would happen; mark nothing, roll back nothing", 0, 0 },
 	BS_OPTS_NO_CONN(NO_CONN),
 	{ BS_OPT_END, 0, NULL, NULL, NULL, NULL, 0, 0 },
 };
@@ -399,7 +406,10 @@ int main(int argc, char **argv)
 		goto out;
 	if (pos.n) {
 		const char *guess = bs_did_you_mean(pos.v[0], names);
-		if (guess)
+		if (!guess && bs_service_name_ok(pos.v[0]))
+			rc = bs_opts_fail(&spec, "unknown verb '%s'; to roll service %s back: backstop rollback to %s --dry-run, "
+					  "then --reason TEXT --yes", pos.v[0], pos.v[0], pos.v[0]);
+		else if (guess)
 			rc = bs_opts_fail(&spec, "unknown verb '%s'; did you mean '%s'?", pos.v[0], guess);
 		else
 			rc = bs_opts_fail(&spec, "unknown verb '%s': record, list, mark, to or watch", pos.v[0]);

@@ -18,6 +18,7 @@
 #include "command/setup.h"
 #include "command/snap.h"
 #include "common/actor.h"
+#include "common/hook.h"
 #include "common/human.h"
 #include "common/log.h"
 #include "probe/probe.h"
@@ -141,6 +142,52 @@ static void short_digest(const char *d, char *out, size_t n)
 	snprintf(out, n, "%.19s", d && *d ? d : "-");
 }
 
+/* ---- hooks ---------------------------------------------------------------------- */
+
+#define HOOK_TIMEOUT_S 300
+
+/* Run a rollback hook (docs/config.md, "hooks") with the release in its
+ * environment; any of the values may be NULL. */
+static int run_hook(const struct bs_rollback_cmd *c, const char *path, const char *event, const char *release,
+		    const char *digest, const char *from, const char *result, const char *error, struct bs_err *err)
+{
+	char v[8][1200];
+	const char *env[9];
+	size_t n = 0;
+
+#define ADD(fmt, val)                                                  \
+	do {                                                           \
+		if (val) {                                             \
+			snprintf(v[n], sizeof(v[n]), fmt, val);        \
+			v[n][strcspn(v[n], "\n")] = 0;                  \
+			env[n] = v[n];                                 \
+			n++;                                           \
+		}                                                      \
+	} while (0)
+	ADD("BACKSTOP_SERVICE=%s", c->service);
+	ADD("BACKSTOP_REPOSITORY=%s", c->cfg->repository);
+	ADD("BACKSTOP_RELEASE=%s", release);
+	ADD("BACKSTOP_DIGEST=%s", digest);
+	ADD("BACKSTOP_FROM_RELEASE=%s", from);
+	ADD("BACKSTOP_RESULT=%s", result);
+	ADD("BACKSTOP_REASON=%s", c->reason);
+	ADD("BACKSTOP_ERROR=%s", error);
+#undef ADD
+	env[n] = NULL;
+	return bs_hook_run(path, event, env, HOOK_TIMEOUT_S, err);
+}
+
+/* A hook after the fact: its failure is logged, never changes the outcome. */
+static void run_hook_after(const struct bs_rollback_cmd *c, const char *path, const char *event, const char *release,
+			   const char *digest, const char *from, const char *result, const char *error)
+{
+	struct bs_err e;
+
+	bs_err_init(&e);
+	if (run_hook(c, path, event, release, digest, from, result, error, &e) < 0)
+		bs_warn("%s", e.msg);
+}
+
 /* ---- record ------------------------------------------------------------------- */
 
 static int take_snapshot(const struct bs_rollback_cmd *c, const struct bs_service *svc, char id[BS_ID_MAX],
@@ -190,6 +237,12 @@ int bs_cmd_rollback_record(const struct bs_rollback_cmd *c, const char *image, i
 		bs_err_prefix(err, "unable to resolve %s to a digest", image);
 		if (!err->hint[0])
 			bs_err_hint(err, "give the digest yourself: %s@sha256:...", repo_of);
+		goto out;
+	}
+	if (c->dry_run) {
+		fprintf(c->out, "would record a release of %s: %s@%s%s (--dry-run: nothing recorded)\n", c->service, repo_of,
+			digest, snap ? ", after a pre-deploy snapshot of its database" : "");
+		rc = 0;
 		goto out;
 	}
 	/* The snapshot first (it takes the repository lease itself), then
@@ -325,7 +378,7 @@ int bs_cmd_rollback_mark(const struct bs_rollback_cmd *c, const char *release, i
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
-	if (open_env(c, &e, 1, err) < 0)
+	if (open_env(c, &e, !c->dry_run, err) < 0)
 		goto out;
 	if (!release) {
 		if (e.st.current < 0) {
@@ -344,6 +397,12 @@ int bs_cmd_rollback_mark(const struct bs_rollback_cmd *c, const char *release, i
 			bs_err_hint(err, "`backstop rollback list %s` shows the release ids", c->service);
 			goto out;
 		}
+	}
+	if (c->dry_run) {
+		fprintf(c->out, "would mark release %s of %s %s (--dry-run: nothing recorded)\n", e.st.v[at].deploy->id,
+			c->service, good ? "known-good" : "bad");
+		rc = 0;
+		goto out;
 	}
 	r.event = good ? BS_EV_GOOD : BS_EV_BAD;
 	r.release = (char *)e.st.v[at].deploy->id;
@@ -619,6 +678,11 @@ int bs_cmd_rollback_to(const struct bs_rollback_cmd *c, const struct bs_rollback
 	}
 	if (confirm(c, o, err) < 0)
 		goto out;
+	if (run_hook(c, c->cfg->hooks.pre_rollback, "pre-rollback", tgt->deploy->id, tgt->deploy->digest,
+		     from ? from->deploy->id : NULL, NULL, NULL, err) < 0) {
+		bs_err_prefix(err, "the pre_rollback hook stopped the rollback; nothing was changed");
+		goto out;
+	}
 
 	r.event = forward ? BS_EV_FORWARD : BS_EV_ROLLBACK;
 	r.release = (char *)tgt->deploy->id;
@@ -693,6 +757,8 @@ int bs_cmd_rollback_to(const struct bs_rollback_cmd *c, const struct bs_rollback
 	}
 	if (!healthy)
 		bs_log(BS_LOG_ERROR, "%s is not healthy after the %s: %s", c->service, forward ? "roll-forward" : "rollback", why);
+	run_hook_after(c, c->cfg->hooks.post_rollback, "post-rollback", r.release, r.digest, r.from_release, r.result,
+		       healthy ? NULL : why);
 	rc = healthy ? 0 : 1;
 	goto out;
 
@@ -704,6 +770,8 @@ record_failed : {
 	r.detail = err->msg;
 	if (append(c, &e, &r, &aerr) < 0)
 		bs_warn("the failed attempt could not be recorded in the ledger: %s", aerr.msg);
+	run_hook_after(c, c->cfg->hooks.post_rollback, "post-rollback", r.release, r.digest, r.from_release, "failed",
+		       err->msg);
 	rc = -1;
 }
 out:
@@ -785,6 +853,13 @@ int bs_cmd_rollback_watch(const struct bs_rollback_cmd *c, const struct bs_rollb
 		}
 		sleep_ms(interval, c->cancel);
 	}
+	if (c->dry_run) {
+		fprintf(c->out, "%s release %s %s (--dry-run: not marked%s)\n", c->service, id,
+			exceeded ? "was down past the outage limit: it would be marked bad" : "stayed healthy: it would be marked known-good",
+			exceeded && o->automatic ? ", not rolled back" : "");
+		rc = exceeded ? 1 : 0;
+		goto out;
+	}
 	if (open_env(c, &e, 1, err) < 0)
 		goto out;
 	if (e.st.current < 0 || strcmp(e.st.v[e.st.current].deploy->id, id) != 0) {
@@ -816,6 +891,8 @@ int bs_cmd_rollback_watch(const struct bs_rollback_cmd *c, const struct bs_rollb
 		goto out;
 	}
 	bs_log(BS_LOG_ERROR, "%s release %s has been down for %s (limit %s): marked bad: %s", c->service, id, lim, lim, why);
+	run_hook_after(c, c->cfg->hooks.release_bad, "release-bad", id, r.digest, NULL, o->automatic ? "rolling back" : "bad",
+		       why);
 	env_release(&e);
 	if (o->automatic) {
 		struct bs_rollback_cmd rc2 = *c;

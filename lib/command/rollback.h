@@ -21,6 +21,7 @@ struct bs_rollback_cmd {
 	int json;
 	int quiet;
 	int64_t wait_ms;             /* how long to wait for another change of the service to end (0: none) */
+	int dry_run;                 /* record, mark, watch: say what would be written, write nothing */
 	FILE *out;
 	const volatile int *cancel;
 };

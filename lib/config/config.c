@@ -162,6 +162,9 @@ static const struct bs_bind_field hooks_fields[] = {
 	BS_BIND_F_PATH("on_failure", H, on_failure, 0),
 	BS_BIND_F_PATH("post_drill", H, post_drill, 0),
 	BS_BIND_F_PATH("drill_failed", H, drill_failed, 0),
+	BS_BIND_F_PATH("pre_rollback", H, pre_rollback, 0),
+	BS_BIND_F_PATH("post_rollback", H, post_rollback, 0),
+	BS_BIND_F_PATH("release_bad", H, release_bad, 0),
 	BS_BIND_F_END,
 };
 

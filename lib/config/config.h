@@ -153,6 +153,9 @@ struct bs_config {
 		char *on_failure;         /* a snap failed (and drills, without drill_failed) */
 		char *post_drill;         /* after every drill (verify-restore) */
 		char *drill_failed;       /* a drill failed or could not run */
+		char *pre_rollback;       /* before a rollback changes anything; non-zero stops it */
+		char *post_rollback;      /* after a rollback (BACKSTOP_RESULT ok, unhealthy, failed) */
+		char *release_bad;        /* rollback watch: a release was down past the outage limit */
 	} hooks;
 
 	struct bs_config_gate {

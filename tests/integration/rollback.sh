@@ -39,8 +39,24 @@ chmod +x "$W/platform.sh"
 SRC=$(new_db rb_app)
 pg "$SRC" "create table orders (id int primary key, note text); insert into orders select g, 'v1' from generate_series(1, 500) g" >/dev/null || exit 1
 
+# hooks: log the event and its BACKSTOP_* variables; pre-rollback exits
+# with the code in $W/pre_exit
+HOOKS=$W/hooks.log
+cat >"$W/hook.sh" <<EOF
+#!/bin/sh
+echo "event \$1" >>"$HOOKS"
+env | grep '^BACKSTOP_' | sort >>"$HOOKS"
+[ "\$1" = pre-rollback ] && exit "\$(cat "$W/pre_exit" 2>/dev/null || echo 0)"
+exit 0
+EOF
+chmod +x "$W/hook.sh"
+
 cat >"$CFG" <<EOF
 repository: $REPO
+hooks:
+  pre_rollback: $W/hook.sh
+  post_rollback: $W/hook.sh
+  release_bad: $W/hook.sh
 database: $(db_conninfo "$SRC")
 encryption: none
 probe:
@@ -255,6 +271,41 @@ t_with_db() {
 }
 run_test "--with-db: safety snapshot, the pre-deploy snapshot restored and swapped in, the old one kept; a failing restore changes nothing" t_with_db
 
+t_hooks_dry_runs() {
+	local n
+	n=$(nrecords api)
+	: >"$CALLS"
+	: >"$HOOKS"
+	echo 1 >"$W/pre_exit"
+	run_cmd rb to api --to "$V3" --force --reason "hook says no" --yes
+	rm -f "$W/pre_exit"
+	expect_exit 3 "a failing pre_rollback hook stops the rollback"
+	expect_stderr_contains "the pre_rollback hook stopped the rollback; nothing was changed"
+	check_eq "nothing ran" "$(cat "$CALLS")" ""
+	check_eq "nothing was recorded" "$(nrecords api)" "$n"
+	check "the hook saw the target release" grep -qx "BACKSTOP_RELEASE=$V3" "$HOOKS"
+
+	run_cmd rb record api "$IMG@$D2" --dry-run
+	expect_exit 0 "record --dry-run"
+	expect_stdout_contains "would record a release of api: $IMG@$D2"
+	run_cmd rb mark api --bad --reason x --dry-run
+	expect_exit 0 "mark --dry-run"
+	run_cmd rb watch api --for 1s --interval 300ms --dry-run
+	expect_exit 0 "watch --dry-run"
+	expect_stdout_contains "it would be marked known-good"
+	check_eq "the dry runs recorded nothing" "$(nrecords api)" "$n"
+
+	: >"$HOOKS"
+	run_cmd rb to api --to "$V3" --force --reason "hooks run" --yes
+	expect_exit 0 "rolled forward"
+	check "post-rollback ran" grep -qx "event post-rollback" "$HOOKS"
+	check "with the result" grep -qx "BACKSTOP_RESULT=ok" "$HOOKS"
+	check "and the reason" grep -qx "BACKSTOP_REASON=hooks run" "$HOOKS"
+	run_cmd rb to api --to "$V1" --reason "back again" --yes
+	expect_exit 0 "and back"
+}
+run_test "hooks: a failing pre_rollback stops it, post_rollback gets the result; --dry-run of record, mark and watch records nothing" t_hooks_dry_runs
+
 t_watch() {
 	run_cmd rb watch api --for 2s --interval 500ms
 	expect_exit 0 "healthy for the whole time"
@@ -268,6 +319,7 @@ t_watch() {
 	expect_stderr_contains "marked bad"
 	check_eq "the watched release is bad" "$(release_state down "$bad")" "bad"
 	check_eq "--auto rolled back to the known-good release" "$(grep '^start' "$CALLS")" "start deploy down $IMG@$D1"
+	check "the release_bad hook was told" grep -qx "event release-bad" "$HOOKS"
 }
 run_test "watch: healthy marks known-good; an outage past the limit marks bad and --auto rolls back" t_watch
 
