@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/opts.h"
 #include "probe/probe.h"
+#include "release/ledger.h"
 #include "release/release.h"
 
 #define NO_CONN "the service's database is services.NAME.database (or 'database:') in backstop.yaml"
@@ -53,6 +54,10 @@ static int setup(const struct bs_verb *v, int argc, char **argv, struct bs_strli
 		return bs_opts_fail(v->spec, "which service? give its NAME (from 'services:' in backstop.yaml)");
 	if (pos->n != npos)
 		return bs_opts_fail(v->spec, "%s", what);
+	if (o_reason && strlen(o_reason) > BS_LEDGER_TEXT_MAX)
+		return bs_opts_fail(v->spec, "--reason is %zu bytes: at most %d", strlen(o_reason), BS_LEDGER_TEXT_MAX);
+	if (o_actor && (!*o_actor || strlen(o_actor) > 100))
+		return bs_opts_fail(v->spec, "--actor needs a name of at most 100 bytes");
 	if (o_wait && (bs_probe_ms_parse(o_wait, &wait) < 0 || wait < 0))
 		return bs_opts_fail(v->spec, "invalid --wait '%s': a duration such as 30s or 5m", o_wait);
 	if (bs_cmd_config(cfg, co.config, co.quiet, co.verbose, &err) < 0 ||

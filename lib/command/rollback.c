@@ -87,13 +87,15 @@ found:
 static int open_env(const struct bs_rollback_cmd *c, struct svc_env *e, int lock, struct bs_err *err)
 {
 	char lease[40];
+	int64_t ttl;
 
 	memset(e, 0, sizeof(*e));
 	bs_ledger_init(&e->ledger);
 	e->st.current = -1;
 	if (find_service(c, e, err) < 0)
 		return -1;
-	if (e->svc->repository && bs_cmd_repo_choose(c->cfg, e->svc->repository, err) < 0)
+	/* --repo (or BACKSTOP_REPO) wins over the service's own repository */
+	if (e->svc->repository && !c->cfg->repo_chosen && bs_cmd_repo_choose(c->cfg, e->svc->repository, err) < 0)
 		return -1;
 	if (!c->cfg->repository)
 		return bs_err_set(err, BS_ERR_CONFIG, "no repository for the ledger of '%s': set 'repository:' or services.%s.repository",
@@ -101,8 +103,14 @@ static int open_env(const struct bs_rollback_cmd *c, struct svc_env *e, int lock
 	if (bs_cmd_repo_open(c->cfg, &e->repo, err) < 0)
 		return -1;
 	if (lock) {
+		/* On object stores a lease lives until it expires: long enough for
+		 * the driver's command and the verification, renewed between the
+		 * steps (local repositories hold it while the process lives). */
+		ttl = e->svc->command_timeout_ms + e->svc->verify_timeout_ms + 5 * 60 * 1000;
+		if (ttl < BS_REPO_LEASE_TTL_MS)
+			ttl = BS_REPO_LEASE_TTL_MS;
 		bs_ledger_lease_name(e->svc->name, lease);
-		if (bs_repo_lease_acquire(e->repo, lease, BS_REPO_LOCK_EXCLUSIVE, 0,
+		if (bs_repo_lease_acquire(e->repo, lease, BS_REPO_LOCK_EXCLUSIVE, ttl,
 					  c->wait_ms > INT32_MAX ? INT32_MAX : (int)c->wait_ms, &e->lease, err) < 0) {
 			if (err->code == BS_ERR_LOCKED)
 				bs_err_hint(err, "another rollback, record or watch of '%s' is changing it; wait with --wait DURATION",
@@ -128,6 +136,15 @@ static int append(const struct bs_rollback_cmd *c, struct svc_env *e, struct bs_
 	if (c->reason && !r->reason)
 		r->reason = (char *)c->reason;
 	return bs_ledger_append(e->repo, &e->ledger, r, err);
+}
+
+/* Push the service's lease ahead before a long step; a lease lost
+ * meanwhile (taken over after it expired) stops the operation. */
+static int renew(struct svc_env *e, struct bs_err *err)
+{
+	if (e->lease && bs_repo_lease_renew(e->lease, err) < 0)
+		return bs_err_prefix(err, "the lease serializing changes of '%s' was lost", e->svc->name);
+	return 0;
 }
 
 /* What append borrowed is not the record's to free. */
@@ -386,17 +403,8 @@ int bs_cmd_rollback_mark(const struct bs_rollback_cmd *c, const char *release, i
 			goto out;
 		}
 		at = e.st.current;
-	} else {
-		int amb;
-		const struct bs_ledger_record *d = bs_ledger_find(&e.ledger, release, &amb);
-		for (at = 0; d && at < (long)e.st.n && e.st.v[at].deploy != d; at++)
-			;
-		if (!d || at == (long)e.st.n) {
-			bs_err_set(err, amb ? BS_ERR_USAGE : BS_ERR_NOT_FOUND, amb ? "'%s' names more than one release" : "no release '%s' of '%s'",
-				   release, c->service);
-			bs_err_hint(err, "`backstop rollback list %s` shows the release ids", c->service);
-			goto out;
-		}
+	} else if ((at = bs_release_find(&e.st, release, err)) < 0) {
+		goto out;
 	}
 	if (c->dry_run) {
 		fprintf(c->out, "would mark release %s of %s %s (--dry-run: nothing recorded)\n", e.st.v[at].deploy->id,
@@ -588,7 +596,7 @@ int bs_cmd_rollback_to(const struct bs_rollback_cmd *c, const struct bs_rollback
 	const struct bs_release_info *from = NULL, *tgt;
 	char live[BS_DIGEST_MAX] = "", repo_of[BS_IMAGE_MAX], why[1024] = "", t[32];
 	long at;
-	int rc = -1, healthy = 1, forward;
+	int rc = -1, healthy = 1, forward, interrupted = 0;
 
 	memset(&r, 0, sizeof(r));
 	memset(&db, 0, sizeof(db));
@@ -606,7 +614,11 @@ int bs_cmd_rollback_to(const struct bs_rollback_cmd *c, const struct bs_rollback
 	if (e.st.current >= 0)
 		from = &e.st.v[e.st.current];
 	forward = from && at > e.st.current;
-	bs_image_ref_parse(tgt->deploy->image, &ref, err);
+	if (bs_image_ref_parse(tgt->deploy->image, &ref, err) < 0) {
+		struct bs_err e2 = *err;
+		bs_err_set(err, BS_ERR_FORMAT, "release %s in the ledger has a malformed image: %s", tgt->deploy->id, e2.msg);
+		goto out;
+	}
 	bs_image_ref_repo(&ref, repo_of, sizeof(repo_of));
 	to.image = repo_of;
 	to.digest = tgt->deploy->digest;
@@ -617,6 +629,12 @@ int bs_cmd_rollback_to(const struct bs_rollback_cmd *c, const struct bs_rollback
 	ctx.cancel = c->cancel;
 	if (e.drv->current(&ctx, live, err) < 0)
 		goto out;
+	if (o->with_db && forward && !o->snapshot) {
+		bs_err_set(err, BS_ERR_REFUSED, "--with-db on a roll-forward: the current release's pre-deploy snapshot is older than release %s's schema",
+			   tgt->deploy->id);
+		bs_err_hint(err, "name the snapshot to restore with --snapshot ID, or roll forward without --with-db");
+		goto out;
+	}
 	if (o->with_db) {
 		/* The snapshot taken before the release being left was deployed:
 		 * the database as it was before that release's migrations. */
@@ -641,7 +659,16 @@ int bs_cmd_rollback_to(const struct bs_rollback_cmd *c, const struct bs_rollback
 	ctx.dry_run = 1;
 	if (e.drv->apply(&ctx, &to, &plan, err) < 0)
 		goto out;
-	if (!c->json || o->dry_run) {
+	if (c->json && o->dry_run) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:b}", "service", c->service,
+				      "event", bs_ledger_event_name(forward ? BS_EV_FORWARD : BS_EV_ROLLBACK), "driver", e.drv->name,
+				      "dry_run", 1, "from", jstr(from ? from->deploy->id : NULL), "from_digest",
+				      jstr(from ? from->deploy->digest : NULL), "to", tgt->deploy->id, "digest", tgt->deploy->digest,
+				      "change", plan.detail, "warning", jstr(plan.warning), "live_digest", jstr(live),
+				      "snapshot", jstr(o->with_db ? db.snapshot : NULL), "verify", e.svc->nprobes && !o->no_verify);
+		bs_json_doc_write(j, c->out);
+	}
+	{
 		FILE *f = c->json ? stderr : c->out;
 		char dg[24];
 		fprintf(f, "%s of %s (%s driver)%s\n", forward ? "roll-forward" : "rollback", c->service, e.drv->name,
@@ -700,8 +727,8 @@ int bs_cmd_rollback_to(const struct bs_rollback_cmd *c, const struct bs_rollback
 		}
 		r.safety_snapshot = db.safety;
 		bs_info("safety snapshot of the current database: %s", db.safety);
-		if (e.lease)
-			bs_repo_lease_renew(e.lease, err);
+		if (renew(&e, err) < 0)
+			goto record_failed;
 		if (restore_db(c, e.svc, o, &db, err) < 0) {
 			bs_err_prefix(err, "the database restore failed; the current database is untouched and the image was not changed");
 			goto record_failed;
@@ -709,8 +736,12 @@ int bs_cmd_rollback_to(const struct bs_rollback_cmd *c, const struct bs_rollback
 		r.snapshot = (char *)db.snapshot;
 		r.db_kept = db.kept[0] ? db.kept : NULL;
 		bs_info("database %s restored from %s; the replaced one is kept as %s", db.dbname, db.snapshot, db.kept);
-		if (e.lease)
-			bs_repo_lease_renew(e.lease, err);
+	}
+	if (renew(&e, err) < 0) {
+		if (o->with_db)
+			bs_err_prefix(err, "the database WAS restored (the previous one is kept as %s), but the image was not changed",
+				      db.kept);
+		goto record_failed;
 	}
 	ctx.dry_run = 0;
 	if (e.drv->apply(&ctx, &to, &done, err) < 0) {
@@ -724,10 +755,20 @@ int bs_cmd_rollback_to(const struct bs_rollback_cmd *c, const struct bs_rollback
 	if (done.warning[0])
 		bs_warn("%s", done.warning);
 	if (e.svc->nprobes && !o->no_verify) {
-		if ((healthy = verify_healthy(c, e.svc, why, sizeof(why), err)) < 0)
-			goto record_failed;
+		struct bs_err verr;
+		bs_err_init(&verr);
+		/* The service has moved: whatever the probes say now, the record
+		 * says so (an error of the probes is not a failed rollback). */
+		if (renew(&e, &verr) < 0 || (healthy = verify_healthy(c, e.svc, why, sizeof(why), &verr)) < 0) {
+			healthy = 0;
+			snprintf(why, sizeof(why), "%s", verr.msg);
+		}
+		if (c->cancel && *c->cancel) {
+			interrupted = 1;
+			snprintf(why, sizeof(why), "interrupted before the probes passed");
+		}
 	}
-	r.result = healthy ? "ok" : "unhealthy";
+	r.result = interrupted ? "interrupted" : healthy ? "ok" : "unhealthy";
 	{
 		struct bs_err aerr;
 		bs_err_init(&aerr);
@@ -759,6 +800,11 @@ int bs_cmd_rollback_to(const struct bs_rollback_cmd *c, const struct bs_rollback
 		bs_log(BS_LOG_ERROR, "%s is not healthy after the %s: %s", c->service, forward ? "roll-forward" : "rollback", why);
 	run_hook_after(c, c->cfg->hooks.post_rollback, "post-rollback", r.release, r.digest, r.from_release, r.result,
 		       healthy ? NULL : why);
+	if (interrupted) {
+		bs_err_set(err, BS_ERR_INTERRUPTED, "%s was moved to release %s, but interrupted before its probes passed",
+			   c->service, tgt->deploy->id);
+		goto out;
+	}
 	rc = healthy ? 0 : 1;
 	goto out;
 
@@ -805,13 +851,15 @@ int bs_cmd_rollback_watch(const struct bs_rollback_cmd *c, const struct bs_rollb
 		goto out;
 	}
 	if (o->release) {
-		int amb;
-		const struct bs_ledger_record *d = bs_ledger_find(&e.ledger, o->release, &amb);
-		if (!d || d->event != BS_EV_DEPLOY) {
-			bs_err_set(err, BS_ERR_NOT_FOUND, "no release '%s' of '%s'", o->release, c->service);
+		long at = bs_release_find(&e.st, o->release, err);
+		if (at < 0)
+			goto out;
+		if (at != e.st.current) {
+			bs_err_set(err, BS_ERR_REFUSED, "release %s is not the current release of '%s': its probes say nothing about it",
+				   e.st.v[at].deploy->id, c->service);
 			goto out;
 		}
-		snprintf(id, sizeof(id), "%s", d->id);
+		snprintf(id, sizeof(id), "%s", e.st.v[at].deploy->id);
 	} else if (e.st.current >= 0) {
 		snprintf(id, sizeof(id), "%s", e.st.v[e.st.current].deploy->id);
 	} else {
@@ -853,6 +901,15 @@ int bs_cmd_rollback_watch(const struct bs_rollback_cmd *c, const struct bs_rollb
 		}
 		sleep_ms(interval, c->cancel);
 	}
+	if (!exceeded && down_since) {
+		bs_log(BS_LOG_ERROR, "%s release %s was still down when the watch ended (for %.0fs, under the limit %s): not marked: %s",
+		       c->service, id, now_s() - down_since, lim, why);
+		rc = 1;
+		goto out;
+	}
+	if (exceeded)
+		run_hook_after(c, c->cfg->hooks.release_bad, "release-bad", id, NULL, NULL,
+			       c->dry_run ? "bad (dry run)" : o->automatic ? "rolling back" : "bad", why);
 	if (c->dry_run) {
 		fprintf(c->out, "%s release %s %s (--dry-run: not marked%s)\n", c->service, id,
 			exceeded ? "was down past the outage limit: it would be marked bad" : "stayed healthy: it would be marked known-good",
@@ -860,8 +917,14 @@ int bs_cmd_rollback_watch(const struct bs_rollback_cmd *c, const struct bs_rollb
 		rc = exceeded ? 1 : 0;
 		goto out;
 	}
-	if (open_env(c, &e, 1, err) < 0)
-		goto out;
+	{
+		/* the verdict is worth waiting a minute for the lease */
+		struct bs_rollback_cmd cw = *c;
+		if (cw.wait_ms < 60000)
+			cw.wait_ms = 60000;
+		if (open_env(&cw, &e, 1, err) < 0)
+			goto out;
+	}
 	if (e.st.current < 0 || strcmp(e.st.v[e.st.current].deploy->id, id) != 0) {
 		bs_warn("the current release of %s changed while watching: release %s not marked", c->service, id);
 		rc = exceeded ? 1 : 0;
@@ -891,8 +954,7 @@ int bs_cmd_rollback_watch(const struct bs_rollback_cmd *c, const struct bs_rollb
 		goto out;
 	}
 	bs_log(BS_LOG_ERROR, "%s release %s has been down for %s (limit %s): marked bad: %s", c->service, id, lim, lim, why);
-	run_hook_after(c, c->cfg->hooks.release_bad, "release-bad", id, r.digest, NULL, o->automatic ? "rolling back" : "bad",
-		       why);
+
 	env_release(&e);
 	if (o->automatic) {
 		struct bs_rollback_cmd rc2 = *c;

@@ -360,6 +360,10 @@ static int apply(const struct bs_release_ctx *ctx, const struct bs_release_targe
 		kept[0] = 0;
 		bs_err_prefix(err, "%s failed; %s restored to its previous content", command_label(argv),
 			      file);
+		/* the file is back; what the command did before it failed is not
+		 * undone here */
+		bs_err_hint(err, "the command may have recreated containers before it failed: check what the service runs "
+				 "(docker compose ps), and run the command again to match the restored file");
 		goto out;
 	}
 	snprintf(out->kept, sizeof(out->kept), "%s", kept);

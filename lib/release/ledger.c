@@ -14,7 +14,7 @@
 #include "common/log.h"
 #include "repo/repo.h"
 
-#define RECORD_MAX (64 * 1024)
+#define RECORD_MAX BS_LEDGER_RECORD_MAX
 #define LEDGER_MAX 100000
 #define SEQ_DIGITS 10
 
@@ -234,6 +234,7 @@ struct keys {
 	size_t n, cap;
 	int head;
 	char *other;       /* an unexpected object, for the problems */
+	size_t prefix_len; /* "releases/<service>/" */
 };
 
 static int seq_key(const char *name, uint64_t *seq)
@@ -258,6 +259,12 @@ static int collect(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
 	uint64_t seq;
 
 	name = name ? name + 1 : e->key;
+	if ((size_t)(name - e->key) != k->prefix_len) {
+		/* releases/<svc>/x/...: never a record of this ledger */
+		if (!k->other)
+			k->other = strdup(e->key);
+		return 0;
+	}
 	if (strcmp(name, "head.json") == 0) {
 		k->head = 1;
 		return 0;
@@ -346,7 +353,9 @@ static void check_chain(struct bs_ledger *l, const char *prefix, uint64_t max_se
 	if (!l->n && !l->head_seq)
 		return;
 	if (!l->head_seq && !l->head_hash[0]) {
-		if (l->n)
+		if (l->n == 1 && l->v[0].seq == 1 && max_seq == 1)
+			add_line(&l->notes, NULL, "head.json was not written after record 1 (an append interrupted); the next append writes it");
+		else if (l->n)
 			PROBLEM(l, "%shead.json is missing", prefix);
 		return;
 	}
@@ -390,6 +399,7 @@ int bs_ledger_load(struct bs_repo *repo, const char *service, struct bs_ledger *
 		return bs_err_set(err, BS_ERR_USAGE, "invalid service name '%s'", service);
 	snprintf(l->service, sizeof(l->service), "%s", service);
 	snprintf(prefix, sizeof(prefix), "releases/%s/", service);
+	k.prefix_len = strlen(prefix);
 	if (bs_repo_list(repo, prefix, collect, &k, err) < 0) {
 		bs_err_prefix(err, "unable to read the release ledger of '%s'", service);
 		goto out;
@@ -435,6 +445,7 @@ int bs_ledger_load(struct bs_repo *repo, const char *service, struct bs_ledger *
 		}
 	}
 	qsort(l->v, l->n, sizeof(*l->v), by_seq);
+	l->max_seq = max_seq;
 	check_chain(l, prefix, max_seq);
 	rc = 0;
 out:
@@ -451,60 +462,37 @@ out:
 
 /* ---- append ------------------------------------------------------------------ */
 
-static char *dup_or_null(const char *s, int *bad)
-{
-	char *d;
-
-	if (!s)
-		return NULL;
-	if (!(d = strdup(s)))
-		*bad = 1;
-	return d;
-}
-
-static int record_copy(struct bs_ledger_record *d, const struct bs_ledger_record *s)
-{
-	int bad = 0;
-
-	*d = *s;
-	d->service = dup_or_null(s->service, &bad);
-	d->actor = dup_or_null(s->actor, &bad);
-	d->reason = dup_or_null(s->reason, &bad);
-	d->release = dup_or_null(s->release, &bad);
-	d->image = dup_or_null(s->image, &bad);
-	d->from_release = dup_or_null(s->from_release, &bad);
-	d->snapshot = dup_or_null(s->snapshot, &bad);
-	d->safety_snapshot = dup_or_null(s->safety_snapshot, &bad);
-	d->db_kept = dup_or_null(s->db_kept, &bad);
-	d->result = dup_or_null(s->result, &bad);
-	d->driver = dup_or_null(s->driver, &bad);
-	d->detail = dup_or_null(s->detail, &bad);
-	d->kept = dup_or_null(s->kept, &bad);
-	if (bad) {
-		bs_ledger_record_release(d);
-		return -1;
-	}
-	return 0;
-}
-
 int bs_ledger_append(struct bs_repo *repo, struct bs_ledger *l, struct bs_ledger_record *rec, struct bs_err *err)
 {
 	const struct bs_ledger_record *last = l->n ? &l->v[l->n - 1] : NULL;
 	char key[128], head[160], *text;
-	struct bs_ledger_record copy;
 	uint64_t seq = last ? last->seq + 1 : 1;
 	int rc;
 
+	/* never reuse the seq of a record that went missing or cannot be read */
 	if (l->head_seq >= seq)
-		seq = l->head_seq + 1;   /* never reuse the seq of a record that went missing */
+		seq = l->head_seq + 1;
+	if (l->max_seq >= seq)
+		seq = l->max_seq + 1;
 	rec->seq = seq;
-	snprintf(rec->prev, sizeof(rec->prev), "%s", last ? last->hash : "");
+	/* chain to the newest record known: the one appended last by this
+	 * process (head_hash), else the newest one read */
+	if (l->head_seq == seq - 1 && l->head_hash[0])
+		snprintf(rec->prev, sizeof(rec->prev), "%s", l->head_hash);
+	else
+		snprintf(rec->prev, sizeof(rec->prev), "%s", last && last->seq == seq - 1 ? last->hash : "");
 	if (!rec->id[0])
 		bs_catalog_new_id(rec->time, rec->id);
 	if (!rec->service)
 		rec->service = strdup(l->service);
 	if (!rec->service || !(text = record_text(rec)))
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	if (strlen(text) > RECORD_MAX) {
+		size_t len = strlen(text);
+		free(text);
+		return bs_err_set(err, BS_ERR_USAGE, "a ledger record of %zu bytes is too long (at most %d): shorten the reason",
+				  len, RECORD_MAX);
+	}
 	snprintf(key, sizeof(key), "releases/%s/%0*llu.json", l->service, SEQ_DIGITS, (unsigned long long)seq);
 	rc = bs_repo_create_bytes(repo, key, text, strlen(text), err);
 	if (rc < 0) {
@@ -522,29 +510,9 @@ int bs_ledger_append(struct bs_repo *repo, struct bs_ledger *l, struct bs_ledger
 		 * apart from tampering and the next append repairs. */
 		bs_warn("the release ledger's head of '%s' could not be updated: %s", l->service, err->msg);
 		bs_err_init(err);
-	} else {
-		l->head_seq = seq;
-		memcpy(l->head_hash, rec->hash, sizeof(l->head_hash));
 	}
-	if (record_copy(&copy, rec) < 0 || push(l, &copy) < 0)
-		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	l->head_seq = seq;
+	memcpy(l->head_hash, rec->hash, sizeof(l->head_hash));
+	l->max_seq = seq;
 	return 0;
-}
-
-const struct bs_ledger_record *bs_ledger_find(const struct bs_ledger *l, const char *id, int *ambiguous)
-{
-	const struct bs_ledger_record *hit = NULL;
-	size_t n = strlen(id);
-
-	*ambiguous = 0;
-	for (size_t i = 0; i < l->n; i++) {
-		if (strcmp(l->v[i].id, id) == 0)
-			return &l->v[i];
-		if (n >= 4 && strncmp(l->v[i].id, id, n) == 0) {
-			if (hit)
-				*ambiguous = 1;
-			hit = &l->v[i];
-		}
-	}
-	return *ambiguous ? NULL : hit;
 }

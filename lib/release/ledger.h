@@ -75,6 +75,7 @@ struct bs_ledger {
 	struct bs_ledger_record *v;  /* by seq */
 	size_t n, cap;
 	uint64_t head_seq;           /* head.json, 0 when absent */
+	uint64_t max_seq;            /* the highest seq of any record key listed, readable or not */
 	char head_hash[65];
 	/* what bs_ledger_load found wrong, one problem per line ("" when none) */
 	char *problems;
@@ -93,17 +94,19 @@ int bs_ledger_load(struct bs_repo *repo, const char *service, struct bs_ledger *
 
 /* Append rec (seq, prev and id filled here; time and actor by the caller)
  * and rewrite head.json.  The caller holds the service's lease.  A ledger
- * with problems is appended to anyway (an emergency rollback is never
- * blocked by a damaged ledger; the break stays visible to --verify).
- * BS_ERR_EXISTS when another writer took the seq (reload and retry). */
+ * with problems is appended to anyway, after the highest seq any record
+ * key or head.json names (an emergency rollback is never blocked by a
+ * damaged ledger; the break stays visible to --verify).  The record is
+ * not added to l->v (pointers into it stay valid): l->head_seq, head_hash
+ * and max_seq follow, so a second append chains to it; reload to see it.
+ * BS_ERR_EXISTS when another writer took the seq (reload and retry);
+ * BS_ERR_USAGE for a record over BS_LEDGER_RECORD_MAX bytes. */
+#define BS_LEDGER_RECORD_MAX (64 * 1024)
+#define BS_LEDGER_TEXT_MAX 4096   /* reason, actor: longer is refused by the commands */
 int bs_ledger_append(struct bs_repo *repo, struct bs_ledger *l, struct bs_ledger_record *rec, struct bs_err *err);
 
 /* The lease that serializes changes to one service: "rollback-<service>". */
 void bs_ledger_lease_name(const char *service, char out[40]);
-
-/* The record whose id is id, or the only one it is a prefix of; NULL when
- * none (or, *ambiguous set, more than one). */
-const struct bs_ledger_record *bs_ledger_find(const struct bs_ledger *l, const char *id, int *ambiguous);
 
 /* ---- state (state.c): what the ledger says -------------------------------- */
 
@@ -134,5 +137,9 @@ void bs_release_state_label(const struct bs_release_info *i, char *out, size_t n
  * it).  A bad release is refused unless allow_bad.  Returns the index, or
  * -1 with err (BS_ERR_NOT_FOUND, BS_ERR_REFUSED) saying why. */
 long bs_release_target(const struct bs_release_state *st, const char *spec, int allow_bad, struct bs_err *err);
+/* A release by id (or a unique prefix of at least 4 characters) or digest
+ * ("sha256:" and at least 12 hex digits, or the hex digits alone; the
+ * newest release with it): its index, or -1 with err. */
+long bs_release_find(const struct bs_release_state *st, const char *spec, struct bs_err *err);
 
 #endif

@@ -325,6 +325,13 @@ static int get_token(struct bs_oci *c, const struct challenge *ch, struct bs_err
 		return bs_err_set(err, BS_ERR_NET,
 				  "registry %s sent a token realm '%s' that is not an http(s) URL", c->host,
 				  rurl);
+	/* credentials go to the realm: never over plain http when the
+	 * registry itself is https (a downgrade would show them to the
+	 * network) */
+	if (c->user && !strncasecmp(c->base, "https://", 8) && !strncasecmp(ch->realm, "http://", 7))
+		return bs_err_set(err, BS_ERR_REFUSED,
+				  "registry %s sent a token realm over plain http (%s): the credentials of user '%s' are not sent there",
+				  c->host, rurl, c->user);
 	off = (size_t)snprintf(url, sizeof(url), "%s%c", ch->realm, strchr(ch->realm, '?') ? '&' : '?');
 	if (ch->service[0] && bs_url_encode(ch->service, 0, enc, sizeof(enc)) == 0)
 		off += (size_t)snprintf(url + off, sizeof(url) - off, "service=%s&", enc);

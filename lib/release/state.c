@@ -77,6 +77,49 @@ static const char *cur_digest(const struct bs_release_state *st)
 	return st->current >= 0 ? st->v[st->current].deploy->digest : "";
 }
 
+/* [0-9a-f]{12,64}: a digest without its "sha256:" */
+static int bare_hex(const char *s)
+{
+	size_t n = strspn(s, "0123456789abcdef");
+	return s[n] == 0 && n >= 12 && n <= 64;
+}
+
+long bs_release_find(const struct bs_release_state *st, const char *spec, struct bs_err *err)
+{
+	char digest[BS_DIGEST_MAX];
+	size_t n;
+	long at = -1;
+	int many = 0;
+
+	if (bare_hex(spec) || strncmp(spec, "sha256:", 7) == 0) {
+		snprintf(digest, sizeof(digest), "%s%s", bare_hex(spec) ? "sha256:" : "", spec);
+		n = strlen(digest);
+		if (n < 7 + 12)
+			return bs_err_set(err, BS_ERR_USAGE, "'%s': give at least 12 hex digits of the digest", spec);
+		for (long i = (long)st->n - 1; i >= 0; i--)
+			if (strncmp(st->v[i].deploy->digest, digest, n) == 0)
+				return i;
+		if (!bare_hex(spec))
+			return bs_err_set(err, BS_ERR_NOT_FOUND, "no release of this service has digest %s", spec);
+	}
+	n = strlen(spec);
+	for (size_t i = 0; i < st->n; i++) {
+		if (strcmp(st->v[i].deploy->id, spec) == 0)
+			return (long)i;
+		if (n >= 4 && strncmp(st->v[i].deploy->id, spec, n) == 0) {
+			many += at >= 0;
+			at = (long)i;
+		}
+	}
+	if (many)
+		return bs_err_set(err, BS_ERR_USAGE, "'%s' names more than one release: give more of the id", spec);
+	if (at < 0) {
+		bs_err_set(err, BS_ERR_NOT_FOUND, "no release '%s' in the ledger", spec);
+		bs_err_hint(err, "`backstop rollback list SERVICE` shows the release ids and digests");
+	}
+	return at;
+}
+
 long bs_release_target(const struct bs_release_state *st, const char *spec, int allow_bad, struct bs_err *err)
 {
 	long at = -1;
@@ -95,33 +138,8 @@ long bs_release_target(const struct bs_release_state *st, const char *spec, int 
 		bs_err_hint(err, "mark one with `backstop rollback mark SERVICE --good --release ID`, or name one with --to");
 		return -1;
 	}
-	if (strncmp(spec, "sha256:", 7) == 0) {
-		size_t n = strlen(spec);
-		for (long i = (long)st->n - 1; i >= 0 && at < 0; i--)
-			if (n >= 7 + 12 && strncmp(st->v[i].deploy->digest, spec, n) == 0)
-				at = i;
-		if (at < 0)
-			return bs_err_set(err, BS_ERR_NOT_FOUND, "no release of this service has digest %s%s", spec,
-					  n < 7 + 12 ? " (give at least 12 hex digits)" : "");
-	} else {
-		size_t n = strlen(spec);
-		int many = 0;
-		for (size_t i = 0; i < st->n; i++)
-			if (strcmp(st->v[i].deploy->id, spec) == 0) {
-				at = (long)i, many = 0;
-				break;
-			} else if (n >= 4 && strncmp(st->v[i].deploy->id, spec, n) == 0) {
-				many += at >= 0;
-				at = (long)i;
-			}
-		if (many)
-			return bs_err_set(err, BS_ERR_USAGE, "'%s' names more than one release: give more of the id", spec);
-		if (at < 0) {
-			bs_err_set(err, BS_ERR_NOT_FOUND, "no release '%s' in the ledger", spec);
-			bs_err_hint(err, "`backstop rollback list SERVICE` shows the release ids and digests");
-			return -1;
-		}
-	}
+	if ((at = bs_release_find(st, spec, err)) < 0)
+		return -1;
 	if (at == st->current)
 		return bs_err_set(err, BS_ERR_REFUSED, "release %s is the current one: nothing to roll back to",
 				  st->v[at].deploy->id);

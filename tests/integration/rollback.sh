@@ -86,7 +86,10 @@ services:
 EOF
 rb() { bs rollback "$@" --config "$CFG"; }
 # release_state SERVICE ID: its state in `rollback list --json`
-release_state() { rb list "$1" --json | jq -r --arg id "$2" '.releases[] | select(.id == $id) | .state'; }
+release_state() {
+	rb list "$1" --json >"$W/list.json" || return 1
+	jq -r --arg id "$2" '.releases[] | select(.id == $id) | .state' "$W/list.json"
+}
 release_id() { sed -n 's/^recorded release \([^ ]*\) .*/\1/p' "$OUT_FILE"; }
 nrecords() { ls "$REPO/releases/$1" | grep -c '^[0-9]*\.json$'; }
 
@@ -151,6 +154,9 @@ t_refusals() {
 	expect_stderr_contains "is not an image of service 'api'"
 	run_cmd rb record api "$IMG@sha256:1234"
 	expect_exit 2 "a malformed digest"
+	run_cmd rb to api --to "$V3" --force --reason "$(head -c 5000 /dev/zero | tr '\0' x)" --yes
+	expect_exit 2 "a reason longer than 4096 bytes"
+	expect_stderr_contains "--reason is 5000 bytes"
 	check_eq "nothing ran" "$(cat "$CALLS")" ""
 	check_eq "nothing was recorded" "$(nrecords api)" "$n"
 }
@@ -205,6 +211,22 @@ t_verify() {
 	expect_exit 1 "the newest record deleted is detected"
 	expect_stdout_contains "is missing"
 	rm -rf "$dir" && cp -a "$W/ledger.bak" "$dir"
+	f=$(ls "$dir" | grep '^[0-9]' | tail -1)
+	sed -i 's/"reason": "[^"]*"/"reason": "nothing to see"/' "$dir/$f"
+	run_cmd rb list api --verify
+	expect_exit 1 "the newest record edited is detected (head.json)"
+	expect_stdout_contains "its SHA-256 is not the one head.json holds"
+	rm -rf "$dir" && cp -a "$W/ledger.bak" "$dir"
+	cp "$dir/0000000002.json" "$W/two.json" && cp "$dir/0000000003.json" "$dir/0000000002.json"
+	run_cmd rb list api --verify
+	expect_exit 1 "a record copied over another is detected"
+	expect_stdout_contains "holds record 3: moved or copied"
+	rm -rf "$dir" && cp -a "$W/ledger.bak" "$dir"
+	mkdir "$dir/x" && cp "$dir/0000000002.json" "$dir/x/0000000099.json"
+	run_cmd rb list api --verify
+	expect_exit 1 "a record planted below the ledger is reported, not read"
+	expect_stdout_contains "is not a ledger record"
+	rm -rf "$dir" && cp -a "$W/ledger.bak" "$dir"
 	run_cmd rb list api --verify --json
 	check_eq "restored: verified" "$(jq -r .verified "$OUT_FILE")" "true"
 }
@@ -214,14 +236,17 @@ t_serialized() {
 	: >"$CALLS"
 	echo 2 >"$W/sleep"
 	rb to api --to "$V3" --force --reason "first" --yes >"$W/a.out" 2>&1 &
-	local pid=$!
-	sleep 0.7
+	local pid=$! i
+	# the first one holds the lease once its command runs
+	for i in $(seq 100); do grep -q '^start' "$CALLS" && break; sleep 0.1; done
 	run_cmd rb to api --to "$V1" --reason "second" --yes
 	expect_exit 3 "a second rollback of the service at the same time is refused"
 	expect_stderr_contains "rollback-api"
 	run_cmd rb to api --to "$V1" --reason "second, waiting" --yes --wait 30s
-	wait "$pid"
+	local first=0
+	wait "$pid" || first=$?
 	rm -f "$W/sleep"
+	check_eq "the first rollback succeeded" "$first" 0
 	expect_exit 0 "with --wait it runs after the first"
 	check_eq "the two commands did not interleave" "$(grep -E '^(start|end)' "$CALLS" | cut -c1-5 | tr '\n' ' ')" "start end start end "
 	run_cmd rb list api --verify
@@ -310,6 +335,14 @@ t_watch() {
 	run_cmd rb watch api --for 2s --interval 500ms
 	expect_exit 0 "healthy for the whole time"
 	expect_stdout_contains "marked known-good"
+	local n
+	n=$(nrecords down)
+	run_cmd rb watch down --for 1s --outage-limit 30s --interval 300ms
+	expect_exit 1 "still down when the watch ends (under the limit)"
+	expect_stderr_contains "still down when the watch ended"
+	check_eq "nothing marked" "$(nrecords down)" "$n"
+	run_cmd rb watch down --release 2099 --for 1s
+	expect_exit 2 "watching a release that is not there"
 	run_cmd rb record down "$IMG@$D3"
 	local bad
 	bad=$(release_id)

@@ -14,9 +14,14 @@
 . "$BS_ROOT/tests/net/registry.sh"
 
 if ! reg_start "$BS_TMP/reg" >"$BS_TMP/reg.out" 2>&1; then
-	t_skip "the registry could not start: $(tail -3 "$BS_TMP/reg.out" | tr '\n' ' ')"
+	# under CI the registry is installed (scripts/install-deps.sh): not
+	# starting is a failure there, a skip on a developer's machine
+	if [ "${CI:-}" = true ]; then
+		t_fail "the registry could not start: $(tail -3 "$BS_TMP/reg.out" | tr '\n' ' ')"
+	else
+		skip "rollback against a registry" "the registry could not start: $(tail -3 "$BS_TMP/reg.out" | tr '\n' ' ')"
+	fi
 	done_testing
-	exit 0
 fi
 bs_on_exit reg_stop
 
@@ -77,8 +82,8 @@ rollback_tags() { reg_tags "$NAME" | grep '^prod-rollback-' || true; }
 # current_digest: the digest of the release the ledger calls current
 # ("state" lists every state of a release: "current, known-good")
 current_digest() {
-	bs rollback list api --json --config "$CFG" 2>/dev/null |
-		jq -r '.releases[] | select(.current == true or (.state | split(", ") | index("current"))) | .digest'
+	bs rollback list api --json --config "$CFG" >"$W/list.json" 2>/dev/null || return 1
+	jq -r '.releases[] | select(.current == true) | .digest' "$W/list.json"
 }
 
 # expect_output_contains TEXT: stdout or stderr of the last run_cmd has TEXT
