@@ -181,6 +181,7 @@ int bs_cmd_gate_check(const struct bs_gate_cmd *c, struct bs_err *err)
 	bs_actor(c->actor, actor, sizeof(actor), &src);
 	memset(&env, 0, sizeof(env));
 	env.probes = &c->cfg->probes;
+	env.services = &c->cfg->services;
 	env.open_repo = open_repo;
 	env.open_repo_ud = c->cfg;
 	env.have_repository = have_repository(c->cfg);

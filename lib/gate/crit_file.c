@@ -165,6 +165,8 @@ static void rollback_eval(struct bs_gate_eval *ev, const struct bs_gate *g, cons
 			  struct bs_gate_outcome *o)
 {
 	static const char expected[] = "a known-good release to roll back to";
+	const char *repository = c->repository;
+	const struct bs_service *svc;
 	struct bs_ledger l;
 	struct bs_release_state st;
 	struct bs_repo *repo;
@@ -176,7 +178,10 @@ static void rollback_eval(struct bs_gate_eval *ev, const struct bs_gate *g, cons
 	bs_err_init(&e);
 	bs_ledger_init(&l);
 	memset(&st, 0, sizeof(st));
-	if (!(repo = bs_gate_eval_repo(ev, c->repository, &own, &e))) {
+	/* the criterion's repository, else the service's own, else the configured one */
+	if (!repository && ev->env->services && (svc = bs_service_find(ev->env->services, c->service)))
+		repository = svc->repository;
+	if (!(repo = bs_gate_eval_repo(ev, repository, &own, &e))) {
 		bs_gate_set(o, BS_STATE_UNKNOWN, expected, "%s", e.msg);
 		return;
 	}

@@ -266,8 +266,10 @@ typedef int (*bs_gate_repo_open_fn)(void *ud, const char *repository, struct bs_
 				    struct bs_err *err);
 
 struct bs_probe_set;
+struct bs_service_set;
 struct bs_gate_env {
 	const struct bs_probe_set *probes; /* the configured probes (probe criteria), or NULL */
+	const struct bs_service_set *services; /* 'services:' (rollback_ready's repository), or NULL */
 	bs_gate_repo_open_fn open_repo;    /* NULL: no repository can be opened */
 	void *open_repo_ud;
 	int have_repository;               /* a repository is configured (sign-offs, records) */

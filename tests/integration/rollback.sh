@@ -15,7 +15,8 @@ REPO=$BS_TMP/repo
 CFG=$W/backstop.yaml
 CALLS=$W/calls.log
 CLOSED=$(bs_free_port)
-bs repo init --repo "$REPO" -q || exit 1
+OTHER=$BS_TMP/other
+bs repo init --repo "$REPO" -q && bs repo init --repo "$OTHER" -q || exit 1
 
 D1=sha256:$(printf '1%.0s' {1..64})
 D2=sha256:$(printf '2%.0s' {1..64})
@@ -74,6 +75,12 @@ services:
     image: $IMG
     driver: exec
     probes: [db-port]
+    exec:
+      command: [$W/platform.sh, deploy, "{service}", "{ref}"]
+  offsite:
+    image: $IMG
+    driver: exec
+    repository: $OTHER
     exec:
       command: [$W/platform.sh, deploy, "{service}", "{ref}"]
   down:
@@ -148,7 +155,7 @@ t_refusals() {
 	expect_stderr_contains "no release '20991231T000000Z-ffffff'"
 	run_cmd rb to nosuch --reason x --yes
 	expect_exit 2 "an unknown service"
-	expect_stderr_contains "the services configured are: api, down"
+	expect_stderr_contains "the services configured are: api, offsite, down"
 	run_cmd rb record api "ghcr.io/other/app@$D1"
 	expect_exit 2 "an image of another repository"
 	expect_stderr_contains "is not an image of service 'api'"
@@ -365,7 +372,14 @@ gates:
     criteria:
       - {kind: rollback_ready, service: api, id: api}
       - {kind: rollback_ready, service: nodeploys, id: nodeploys}
+      - {kind: rollback_ready, service: offsite, id: offsite}
 EOF
+	rb record offsite "$IMG@$D1" >/dev/null 2>&1 && rb mark offsite --good >/dev/null 2>&1 &&
+		rb record offsite "$IMG@$D2" >/dev/null 2>&1
+	check "the offsite service's ledger is in its own repository" test -f "$OTHER/releases/offsite/0000000003.json"
+	check "and not in the configured one" test ! -e "$REPO/releases/offsite"
+	run_cmd rb list offsite --repo "$REPO"
+	expect_stdout_contains "no releases of offsite recorded yet" "--repo wins over services.offsite.repository"
 	run_cmd bs gate check --policy "$W/policies/ready.yaml" --config "$CFG" --json --no-record
 	check "api runs its only known-good release: nothing to go back to" grep -q "no known-good release of 'api' besides the current one" "$OUT_FILE"
 	rb record api "$IMG@$D3" >/dev/null 2>&1
@@ -374,6 +388,8 @@ EOF
 	check_eq "api: a known-good release to go back to" \
 		"$(jq -r '.findings[] | select(.group == "ops" and .check == "api") | .state' "$OUT_FILE")" "ok"
 	check "nodeploys: no release recorded" grep -q "no release of 'nodeploys' recorded" "$OUT_FILE"
+	check_eq "offsite: read from the service's own repository" \
+		"$(jq -r '.findings[] | select(.group == "ops" and .check == "offsite") | .state' "$OUT_FILE")" "ok"
 	cp -a "$REPO/releases/api" "$W/ledger.bak2"
 	sed -i 's/"actor": "[^"]*"/"actor": "mallory"/' "$REPO/releases/api/0000000002.json"
 	run_cmd bs gate check --policy "$W/policies/ready.yaml" --config "$CFG" --json --no-record
