@@ -727,6 +727,10 @@ int bs_cmd_rollback_to(const struct bs_rollback_cmd *c, const struct bs_rollback
 		}
 		r.safety_snapshot = db.safety;
 		bs_info("safety snapshot of the current database: %s", db.safety);
+		if (c->cancel && *c->cancel) {
+			bs_err_set(err, BS_ERR_INTERRUPTED, "interrupted after the safety snapshot %s; nothing was changed", db.safety);
+			goto record_failed;
+		}
 		if (renew(&e, err) < 0)
 			goto record_failed;
 		if (restore_db(c, e.svc, o, &db, err) < 0) {
@@ -737,7 +741,9 @@ int bs_cmd_rollback_to(const struct bs_rollback_cmd *c, const struct bs_rollback
 		r.db_kept = db.kept[0] ? db.kept : NULL;
 		bs_info("database %s restored from %s; the replaced one is kept as %s", db.dbname, db.snapshot, db.kept);
 	}
-	if (renew(&e, err) < 0) {
+	if (c->cancel && *c->cancel)
+		bs_err_set(err, BS_ERR_INTERRUPTED, "interrupted before the image was changed");
+	if ((c->cancel && *c->cancel) || renew(&e, err) < 0) {
 		if (o->with_db)
 			bs_err_prefix(err, "the database WAS restored (the previous one is kept as %s), but the image was not changed",
 				      db.kept);
