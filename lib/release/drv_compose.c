@@ -23,12 +23,10 @@
 #include <unistd.h>
 
 #include "common/durable.h"
-#include "common/run.h"
 #include "common/stream.h"
 #include "release/compose_edit.h"
 #include "release/template.h"
 
-#define DEFAULT_TIMEOUT_MS 600000 /* 10m, when the service says nothing */
 
 static char *const default_command[] = {"docker", "compose", "-f",	  "{file}",
 					"up",	  "-d",	     "--no-deps", "{service}"};
@@ -200,30 +198,6 @@ static int replace(const char *real, const struct stat *st, const char *buf, siz
 
 /* ---- apply ----------------------------------------------------------------- */
 
-static int run_command(const struct bs_release_ctx *ctx, char **argv, const struct bs_release_vars *v,
-		       struct bs_err *err)
-{
-	char e_svc[128], e_img[BS_IMAGE_MAX + 32], e_dig[BS_DIGEST_MAX + 32];
-	const char *env[] = {e_svc, e_img, e_dig, NULL};
-	int64_t t = ctx->svc->command_timeout_ms;
-	struct bs_run r;
-	int rc;
-
-	snprintf(e_svc, sizeof(e_svc), "BACKSTOP_SERVICE=%s", ctx->svc->name);
-	snprintf(e_img, sizeof(e_img), "BACKSTOP_IMAGE=%s", v->image);
-	snprintf(e_dig, sizeof(e_dig), "BACKSTOP_DIGEST=%s", v->digest);
-	bs_run_init(&r);
-	r.argv = (const char *const *)argv;
-	r.env = env;
-	r.env_policy = BS_RUN_ENV_MINIMAL;
-	r.search_path = 1;
-	r.pass_stderr = 0;
-	r.timeout_ms = (unsigned)(t <= 0 ? DEFAULT_TIMEOUT_MS : t > (int64_t)UINT_MAX ? UINT_MAX : t);
-	rc = bs_run_sync(&r, err);
-	bs_run_release(&r);
-	return rc;
-}
-
 /* "docker compose" for docker compose, else "the compose command". */
 static const char *command_label(char **argv)
 {
@@ -334,7 +308,7 @@ static int apply(const struct bs_release_ctx *ctx, const struct bs_release_targe
 		}
 	}
 
-	if (run_command(ctx, argv, &v, err) < 0) {
+	if (bs_release_command_run(argv, ctx->svc->name, &v, ctx->svc->command_timeout_ms, err) < 0) {
 		struct bs_err rerr;
 
 		if (!changed) {

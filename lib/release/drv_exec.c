@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/run.h"
 #include "release/template.h"
 
 static int check(const struct bs_service *svc, struct bs_err *err)
@@ -23,31 +22,6 @@ static int current(const struct bs_release_ctx *ctx, char digest[BS_DIGEST_MAX],
 {
 	digest[0] = 0; /* the platform is the command's business: the ledger says */
 	return 0;
-}
-
-/* Run argv with the release in its environment (BACKSTOP_SERVICE,
- * BACKSTOP_IMAGE, BACKSTOP_DIGEST) and nothing of ours beyond PATH, HOME
- * and the locale. */
-static int run_command(const struct bs_release_ctx *ctx, char **argv, const struct bs_release_vars *v,
-		       struct bs_err *err)
-{
-	char e_svc[128], e_img[BS_IMAGE_MAX + 32], e_dig[BS_DIGEST_MAX + 32];
-	const char *env[] = { e_svc, e_img, e_dig, NULL };
-	struct bs_run r;
-	int rc;
-
-	snprintf(e_svc, sizeof(e_svc), "BACKSTOP_SERVICE=%s", v->service);
-	snprintf(e_img, sizeof(e_img), "BACKSTOP_IMAGE=%s", v->image);
-	snprintf(e_dig, sizeof(e_dig), "BACKSTOP_DIGEST=%s", v->digest);
-	bs_run_init(&r);
-	r.argv = (const char *const *)argv;
-	r.env = env;
-	r.env_policy = BS_RUN_ENV_MINIMAL;
-	r.search_path = 1;
-	r.timeout_ms = (unsigned)(ctx->svc->command_timeout_ms > 0 ? ctx->svc->command_timeout_ms : 600000);
-	rc = bs_run_sync(&r, err);
-	bs_run_release(&r);
-	return rc;
 }
 
 static int apply(const struct bs_release_ctx *ctx, const struct bs_release_target *to, struct bs_release_change *out,
@@ -69,7 +43,7 @@ static int apply(const struct bs_release_ctx *ctx, const struct bs_release_targe
 		bs_release_argv_free(argv);
 		return 0;
 	}
-	rc = run_command(ctx, argv, &v, err);
+	rc = bs_release_command_run(argv, ctx->svc->name, &v, ctx->svc->command_timeout_ms, err);
 	bs_release_argv_free(argv);
 	if (rc < 0)
 		return bs_err_prefix(err, "the exec driver's command failed (what it changed is its own business: check the service)");

@@ -1,13 +1,18 @@
 /*
- * template.c - argv templates of driver commands: {service} {image}
- * {digest} {ref} {file} expanded in each argument, never through a shell
- * (driver_int.h).
+ * template.c - driver commands: argv templates ({service} {image}
+ * {digest} {ref} {file} expanded in each argument) and running them, never
+ * through a shell (template.h).
  */
 #include "release/template.h"
+
+#include <limits.h>
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
+
+#include "common/run.h"
 
 static const char *lookup(const struct bs_release_vars *v, const char *name, size_t n)
 {
@@ -110,4 +115,28 @@ void bs_release_argv_text(char *const *argv, char *out, size_t n)
 			break;
 		len += (size_t)w;
 	}
+}
+
+int bs_release_command_run(char *const *argv, const char *svc_name, const struct bs_release_vars *v, int64_t timeout_ms,
+			   struct bs_err *err)
+{
+	char e_svc[128], e_img[640], e_dig[128];
+	const char *env[] = { e_svc, e_img, e_dig, NULL };
+	struct bs_run r;
+	int rc;
+
+	if (timeout_ms <= 0)
+		timeout_ms = 10 * 60 * 1000;
+	snprintf(e_svc, sizeof(e_svc), "BACKSTOP_SERVICE=%s", svc_name);
+	snprintf(e_img, sizeof(e_img), "BACKSTOP_IMAGE=%s", v->image ? v->image : "");
+	snprintf(e_dig, sizeof(e_dig), "BACKSTOP_DIGEST=%s", v->digest ? v->digest : "");
+	bs_run_init(&r);
+	r.argv = (const char *const *)argv;
+	r.env = env;
+	r.env_policy = BS_RUN_ENV_MINIMAL;
+	r.search_path = 1;
+	r.timeout_ms = (unsigned)(timeout_ms > (int64_t)UINT_MAX ? UINT_MAX : timeout_ms);
+	rc = bs_run_sync(&r, err);
+	bs_run_release(&r);
+	return rc;
 }

@@ -1,13 +1,14 @@
 /*
- * template.h - argv templates of driver commands (template.c): each
- * argument may hold {service} {image} {digest} {ref} {file}; the command
- * runs without a shell, so a value is always one argument, whatever it
- * holds.
+ * template.h - driver commands (template.c): argv templates whose
+ * arguments may hold {service} {image} {digest} {ref} {file}, and running
+ * them.  The command runs without a shell, so a value is always one
+ * argument, whatever it holds.
  */
 #ifndef BS_RELEASE_TEMPLATE_H
 #define BS_RELEASE_TEMPLATE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 
@@ -29,5 +30,13 @@ void bs_release_argv_free(char **argv);
 /* The argv as one line for messages and plans (arguments with spaces or
  * quotes in '...'). */
 void bs_release_argv_text(char *const *argv, char *out, size_t n);
+
+/* Run a driver's command: argv[0] looked up in PATH, no shell, the
+ * environment PATH, HOME and the locale only (BS_RUN_ENV_MINIMAL) plus
+ * BACKSTOP_SERVICE (svc_name), BACKSTOP_IMAGE and BACKSTOP_DIGEST (from v),
+ * killed after timeout_ms (<= 0: 10 minutes); its stderr's tail goes into
+ * the error.  0 when it exited 0, else -1 with err (BS_ERR_SUBPROCESS). */
+int bs_release_command_run(char *const *argv, const char *svc_name, const struct bs_release_vars *v, int64_t timeout_ms,
+			   struct bs_err *err);
 
 #endif
