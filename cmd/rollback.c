@@ -94,6 +94,35 @@ static int finish(const struct bs_verb *v, int rc, struct bs_err *err)
 	}
 }
 
+/* A verb: set-up (options, configuration), then its call.  check (may be
+ * NULL) refuses option combinations: -1 to go on, else the exit code. */
+typedef int (*verb_check_fn)(const struct bs_verb *v, const struct bs_config *cfg);
+typedef int (*verb_call_fn)(struct bs_rollback_cmd *c, const struct bs_strlist *pos, struct bs_err *err);
+
+static int run_verb(const struct bs_verb *v, int argc, char **argv, size_t npos, const char *what, verb_check_fn check,
+		    verb_call_fn call)
+{
+	struct bs_config cfg;
+	struct bs_strlist pos = { 0 };
+	struct bs_rollback_cmd c;
+	struct bs_err err;
+	char prog[64];
+	int rc;
+
+	snprintf(prog, sizeof(prog), "backstop %s", v->spec->name);
+	bs_log_set_prog(prog);
+	bs_err_init(&err);
+	bs_config_init(&cfg);
+	rc = setup(v, argc, argv, &pos, npos, what, &cfg, &c);
+	if (rc < 0 && check)
+		rc = check(v, &cfg);
+	if (rc < 0)
+		rc = finish(v, call(&c, &pos, &err), &err);
+	bs_config_release(&cfg);
+	bs_strlist_release(&pos);
+	return rc;
+}
+
 /* ---- record ------------------------------------------------------------------- */
 
 static int r_snap;
@@ -121,23 +150,14 @@ static const struct bs_cmd_spec record_spec = {
 	"repository failed (nothing recorded).\n",
 };
 
+static int record_call(struct bs_rollback_cmd *c, const struct bs_strlist *pos, struct bs_err *err)
+{
+	return bs_cmd_rollback_record(c, pos->v[1], r_snap, err);
+}
+
 static int record_main(const struct bs_verb *v, int argc, char **argv)
 {
-	struct bs_config cfg;
-	struct bs_strlist pos = { 0 };
-	struct bs_rollback_cmd c;
-	struct bs_err err;
-	int rc;
-
-	bs_log_set_prog("backstop rollback record");
-	bs_err_init(&err);
-	bs_config_init(&cfg);
-	rc = setup(v, argc, argv, &pos, 2, "give the service and the image: rollback record NAME IMAGE", &cfg, &c);
-	if (rc < 0)
-		rc = finish(v, bs_cmd_rollback_record(&c, pos.v[1], r_snap, &err), &err);
-	bs_config_release(&cfg);
-	bs_strlist_release(&pos);
-	return rc;
+	return run_verb(v, argc, argv, 2, "give the service and the image: rollback record NAME IMAGE", NULL, record_call);
 }
 
 /* ---- list --------------------------------------------------------------------- */
@@ -163,23 +183,14 @@ static const struct bs_cmd_spec list_spec = {
 	"2 usage or configuration error; 3 the repository could not be read.\n",
 };
 
+static int list_call(struct bs_rollback_cmd *c, const struct bs_strlist *pos, struct bs_err *err)
+{
+	return bs_cmd_rollback_list(c, l_verify, err);
+}
+
 static int list_main(const struct bs_verb *v, int argc, char **argv)
 {
-	struct bs_config cfg;
-	struct bs_strlist pos = { 0 };
-	struct bs_rollback_cmd c;
-	struct bs_err err;
-	int rc;
-
-	bs_log_set_prog("backstop rollback list");
-	bs_err_init(&err);
-	bs_config_init(&cfg);
-	rc = setup(v, argc, argv, &pos, 1, "one service at a time", &cfg, &c);
-	if (rc < 0)
-		rc = finish(v, bs_cmd_rollback_list(&c, l_verify, &err), &err);
-	bs_config_release(&cfg);
-	bs_strlist_release(&pos);
-	return rc;
+	return run_verb(v, argc, argv, 1, "one service at a time", NULL, list_call);
 }
 
 /* ---- mark --------------------------------------------------------------------- */
@@ -209,27 +220,23 @@ static const struct bs_cmd_spec mark_spec = {
 	"exit codes: 0 marked; 2 usage or configuration error, or no such release; 3 the repository failed.\n",
 };
 
+static int mark_check(const struct bs_verb *v, const struct bs_config *cfg)
+{
+	if (m_good == m_bad)
+		return bs_opts_fail(v->spec, "say --good or --bad");
+	if (m_bad && (!o_reason || !*o_reason))
+		return bs_opts_fail(v->spec, "--bad needs a --reason (it goes into the ledger)");
+	return -1;
+}
+
+static int mark_call(struct bs_rollback_cmd *c, const struct bs_strlist *pos, struct bs_err *err)
+{
+	return bs_cmd_rollback_mark(c, m_release, m_good, err);
+}
+
 static int mark_main(const struct bs_verb *v, int argc, char **argv)
 {
-	struct bs_config cfg;
-	struct bs_strlist pos = { 0 };
-	struct bs_rollback_cmd c;
-	struct bs_err err;
-	int rc;
-
-	bs_log_set_prog("backstop rollback mark");
-	bs_err_init(&err);
-	bs_config_init(&cfg);
-	rc = setup(v, argc, argv, &pos, 1, "one service at a time", &cfg, &c);
-	if (rc < 0 && m_good == m_bad)
-		rc = bs_opts_fail(v->spec, "say --good or --bad");
-	else if (rc < 0 && m_bad && (!o_reason || !*o_reason))
-		rc = bs_opts_fail(v->spec, "--bad needs a --reason (it goes into the ledger)");
-	if (rc < 0)
-		rc = finish(v, bs_cmd_rollback_mark(&c, m_release, m_good, &err), &err);
-	bs_config_release(&cfg);
-	bs_strlist_release(&pos);
-	return rc;
+	return run_verb(v, argc, argv, 1, "one service at a time", mark_check, mark_call);
 }
 
 /* ---- to ----------------------------------------------------------------------- */
@@ -273,30 +280,25 @@ static const struct bs_cmd_spec to_spec = {
 	"what, if anything, was changed).\n",
 };
 
+static int to_check(const struct bs_verb *v, const struct bs_config *cfg)
+{
+	if (t_snapshot && !t_opts.with_db)
+		return bs_opts_fail(v->spec, "--snapshot chooses the database to restore: it needs --with-db");
+	return -1;
+}
+
+static int to_call(struct bs_rollback_cmd *c, const struct bs_strlist *pos, struct bs_err *err)
+{
+	t_opts.to = t_to;
+	t_opts.snapshot = t_snapshot;
+	t_opts.identity_file = t_identity;
+	t_opts.dry_run = o_dry_run;
+	return bs_cmd_rollback_to(c, &t_opts, err);
+}
+
 static int to_main(const struct bs_verb *v, int argc, char **argv)
 {
-	struct bs_config cfg;
-	struct bs_strlist pos = { 0 };
-	struct bs_rollback_cmd c;
-	struct bs_err err;
-	int rc;
-
-	bs_log_set_prog("backstop rollback to");
-	bs_err_init(&err);
-	bs_config_init(&cfg);
-	rc = setup(v, argc, argv, &pos, 1, "one service at a time", &cfg, &c);
-	if (rc < 0 && t_snapshot && !t_opts.with_db)
-		rc = bs_opts_fail(v->spec, "--snapshot chooses the database to restore: it needs --with-db");
-	if (rc < 0) {
-		t_opts.to = t_to;
-		t_opts.snapshot = t_snapshot;
-		t_opts.identity_file = t_identity;
-		t_opts.dry_run = o_dry_run;
-		rc = finish(v, bs_cmd_rollback_to(&c, &t_opts, &err), &err);
-	}
-	bs_config_release(&cfg);
-	bs_strlist_release(&pos);
-	return rc;
+	return run_verb(v, argc, argv, 1, "one service at a time", to_check, to_call);
 }
 
 /* ---- watch -------------------------------------------------------------------- */
@@ -331,38 +333,34 @@ static const struct bs_cmd_spec watch_spec = {
 	"the automatic rollback failed.\n",
 };
 
+static struct bs_rollback_watch w_opts;
+
+static int watch_check(const struct bs_verb *v, const struct bs_config *cfg)
+{
+	if (!w_for)
+		return bs_opts_fail(v->spec, "how long? --for DURATION (60m)");
+	if (bs_probe_ms_parse(w_for, &w_opts.for_ms) < 0 || w_opts.for_ms <= 0)
+		return bs_opts_fail(v->spec, "invalid --for '%s': a duration such as 60m", w_for);
+	if (w_outage && (bs_probe_ms_parse(w_outage, &w_opts.outage_limit_ms) < 0 || w_opts.outage_limit_ms <= 0))
+		return bs_opts_fail(v->spec, "invalid --outage-limit '%s': a duration such as 5m", w_outage);
+	if (w_interval && (bs_probe_ms_parse(w_interval, &w_opts.interval_ms) < 0 || w_opts.interval_ms <= 0))
+		return bs_opts_fail(v->spec, "invalid --interval '%s': a duration such as 10s", w_interval);
+	if (!w_opts.outage_limit_ms)
+		w_opts.outage_limit_ms = cfg->probes.settings.outage_limit_ms > 0 ? cfg->probes.settings.outage_limit_ms
+										   : 5 * 60 * 1000;
+	w_opts.automatic = w_auto;
+	w_opts.release = w_release;
+	return -1;
+}
+
+static int watch_call(struct bs_rollback_cmd *c, const struct bs_strlist *pos, struct bs_err *err)
+{
+	return bs_cmd_rollback_watch(c, &w_opts, err);
+}
+
 static int watch_main(const struct bs_verb *v, int argc, char **argv)
 {
-	struct bs_config cfg;
-	struct bs_strlist pos = { 0 };
-	struct bs_rollback_cmd c;
-	struct bs_rollback_watch w = { 0 };
-	struct bs_err err;
-	int rc;
-
-	bs_log_set_prog("backstop rollback watch");
-	bs_err_init(&err);
-	bs_config_init(&cfg);
-	rc = setup(v, argc, argv, &pos, 1, "one service at a time", &cfg, &c);
-	if (rc < 0 && !w_for)
-		rc = bs_opts_fail(v->spec, "how long? --for DURATION (60m)");
-	else if (rc < 0 && (bs_probe_ms_parse(w_for, &w.for_ms) < 0 || w.for_ms <= 0))
-		rc = bs_opts_fail(v->spec, "invalid --for '%s': a duration such as 60m", w_for);
-	else if (rc < 0 && w_outage && (bs_probe_ms_parse(w_outage, &w.outage_limit_ms) < 0 || w.outage_limit_ms <= 0))
-		rc = bs_opts_fail(v->spec, "invalid --outage-limit '%s': a duration such as 5m", w_outage);
-	else if (rc < 0 && w_interval && (bs_probe_ms_parse(w_interval, &w.interval_ms) < 0 || w.interval_ms <= 0))
-		rc = bs_opts_fail(v->spec, "invalid --interval '%s': a duration such as 10s", w_interval);
-	if (rc < 0) {
-		if (!w.outage_limit_ms)
-			w.outage_limit_ms = cfg.probes.settings.outage_limit_ms > 0 ? cfg.probes.settings.outage_limit_ms
-										     : 5 * 60 * 1000;
-		w.automatic = w_auto;
-		w.release = w_release;
-		rc = finish(v, bs_cmd_rollback_watch(&c, &w, &err), &err);
-	}
-	bs_config_release(&cfg);
-	bs_strlist_release(&pos);
-	return rc;
+	return run_verb(v, argc, argv, 1, "one service at a time", watch_check, watch_call);
 }
 
 /* ---- the command -------------------------------------------------------------- */
