@@ -32,7 +32,7 @@ static int o_dry_run;
 
 #define COMMON_OPTS                                                                                                  \
 	BS_OPTS_COMMON(&co),                                                                                         \
-	{ BS_OPT_STR, 'r', "repo", &o_repo, "REPO", "the repository of the ledger (default: services.NAME.repository, 'repository:')", 0, 0 }, \
+	{ BS_OPT_STR, 'r', "repo", &o_repo, "REPO", "the repository of the ledger and snapshots (default: services.NAME.repository, else 'repository:')", 0, 0 }, \
 	{ BS_OPT_FLAG, 0, "json", &co.json, NULL, "JSON on stdout", 0, 0 }
 
 #define CHANGE_OPTS                                                                                                  \
@@ -248,7 +248,7 @@ static const struct bs_opt to_opts[] = {
 	CHANGE_OPTS,
 	{ BS_OPT_STR, 0, "reason", &o_reason, "TEXT", "why (required; recorded)", 0, 0 },
 	{ BS_OPT_STR, 0, "to", &t_to, "RELEASE|DIGEST", "the release to go to (default: the newest known-good one that is not current)", 0, 0 },
-	{ BS_OPT_FLAG, 0, "with-db", &t_opts.with_db, NULL, "also restore the database as it was before the release after the target", 0, 0 },
+	{ BS_OPT_FLAG, 0, "with-db", &t_opts.with_db, NULL, "also restore the database as it was before the current release was deployed (its pre-deploy snapshot)", 0, 0 },
 	{ BS_OPT_STR, 0, "snapshot", &t_snapshot, "ID", "with --with-db: restore this snapshot instead of the ledger's", 0, 0 },
 	{ BS_OPT_STR, 0, "identity", &t_identity, "FILE", "age identity to decrypt the snapshot (default: restore.identity_file)", 0, 0 },
 	{ BS_OPT_FLAG, 0, "dry-run", &o_dry_run, NULL, "print the plan and change nothing", 0, 0 },
