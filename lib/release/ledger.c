@@ -444,7 +444,8 @@ int bs_ledger_load(struct bs_repo *repo, const char *service, struct bs_ledger *
 			goto out;
 		}
 	}
-	qsort(l->v, l->n, sizeof(*l->v), by_seq);
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), by_seq);
 	l->max_seq = max_seq;
 	check_chain(l, prefix, max_seq);
 	rc = 0;
