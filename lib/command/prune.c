@@ -101,37 +101,17 @@ static int scan_drill(void *ud, const struct bs_repo_entry *e, struct bs_err *er
 	return add_orphan(s, e, err);
 }
 
-struct keylist {
-	char **v;
-	size_t n, cap;
-};
-
 static int collect_key(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
 {
-	struct keylist *k = ud;
-
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 8;
-		char **nv = realloc(k->v, cap * sizeof(*nv));
-		if (!nv)
-			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-		k->v = nv;
-		k->cap = cap;
-	}
-	if (!(k->v[k->n] = strdup(e->key)))
-		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-	k->n++;
-	return 0;
+	return bs_repo_keys_add(ud, e->key, err);
 }
 
 /* The record first (from then on the snapshot is gone), then its drill
  * records and its archive, in one batch where the store has one. */
 static int delete_snapshot(struct bs_repo *repo, const struct bs_snap_record *r, struct bs_err *err)
 {
-	struct keylist k = { 0 };
-	struct bs_repo_entry archive = { .key = r->archive };
+	struct bs_repo_keys k = { 0 };
 	char key[160];
-	size_t i;
 	int rc;
 
 	snprintf(key, sizeof(key), "snapshots/%s.json", r->id);
@@ -140,12 +120,10 @@ static int delete_snapshot(struct bs_repo *repo, const struct bs_snap_record *r,
 	snprintf(key, sizeof(key), "drills/%s/", r->id);
 	rc = bs_repo_list(repo, key, collect_key, &k, err);
 	if (rc == 0)
-		rc = collect_key(&k, &archive, err);
+		rc = bs_repo_keys_add(&k, r->archive, err);
 	if (rc == 0)
 		rc = bs_repo_remove_many(repo, (const char *const *)k.v, k.n, err);
-	for (i = 0; i < k.n; i++)
-		free(k.v[i]);
-	free(k.v);
+	bs_repo_keys_release(&k);
 	return rc;
 }
 

@@ -126,31 +126,16 @@ void bs_gate_approvals_release(struct bs_gate_approvals *l)
 	bs_gate_approvals_init(l);
 }
 
-struct keys {
-	char **v;
-	size_t n, cap;
-};
-
 static int collect(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
 {
-	struct keys *k = ud;
+	struct bs_repo_keys *k = ud;
 	size_t len = strlen(e->key);
 
 	if (e->is_link || len < 6 || strcmp(e->key + len - 5, ".json") != 0)
 		return 0;
 	if (k->n >= APPROVALS_MAX)
 		return bs_err_set(err, BS_ERR_FORMAT, "more than %d sign-off records: remove old ones", APPROVALS_MAX);
-	if (k->n == k->cap) {
-		size_t nc = k->cap ? k->cap * 2 : 32;
-		char **nv = realloc(k->v, nc * sizeof(*nv));
-		if (!nv)
-			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-		k->v = nv, k->cap = nc;
-	}
-	if (!(k->v[k->n] = strdup(e->key)))
-		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-	k->n++;
-	return 0;
+	return bs_repo_keys_add(k, e->key, err);
 }
 
 static int cmp_approval(const void *x, const void *y)
@@ -164,7 +149,7 @@ static int cmp_approval(const void *x, const void *y)
 
 int bs_gate_approvals_load(struct bs_repo *repo, const char *gate, struct bs_gate_approvals *l, struct bs_err *err)
 {
-	struct keys k = { 0 };
+	struct bs_repo_keys k = { 0 };
 	struct bs_repo_fetch *f = NULL;
 	char prefix[128];
 	int rc = -1;
@@ -217,9 +202,7 @@ out:
 	for (size_t i = 0; f && i < FETCH_BATCH; i++)
 		free(f[i].buf);
 	free(f);
-	for (size_t i = 0; i < k.n; i++)
-		free(k.v[i]);
-	free(k.v);
+	bs_repo_keys_release(&k);
 	if (rc < 0)
 		bs_gate_approvals_release(l);
 	return rc;

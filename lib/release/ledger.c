@@ -230,8 +230,7 @@ static void sha256_hex(const void *buf, size_t len, char out[65])
 /* ---- load ---------------------------------------------------------------------- */
 
 struct keys {
-	char **v;
-	size_t n, cap;
+	struct bs_repo_keys records;
 	int head;
 	char *other;       /* an unexpected object, for the problems */
 	size_t prefix_len; /* "releases/<service>/" */
@@ -274,19 +273,9 @@ static int collect(void *ud, const struct bs_repo_entry *e, struct bs_err *err)
 			k->other = strdup(e->key);
 		return 0;
 	}
-	if (k->n >= LEDGER_MAX)
+	if (k->records.n >= LEDGER_MAX)
 		return bs_err_set(err, BS_ERR_FORMAT, "more than %d ledger records", LEDGER_MAX);
-	if (k->n == k->cap) {
-		size_t nc = k->cap ? k->cap * 2 : 32;
-		char **nv = realloc(k->v, nc * sizeof(*nv));
-		if (!nv)
-			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-		k->v = nv, k->cap = nc;
-	}
-	if (!(k->v[k->n] = strdup(e->key)))
-		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-	k->n++;
-	return 0;
+	return bs_repo_keys_add(&k->records, e->key, err);
 }
 
 static int push(struct bs_ledger *l, const struct bs_ledger_record *r)
@@ -408,32 +397,32 @@ int bs_ledger_load(struct bs_repo *repo, const char *service, struct bs_ledger *
 		PROBLEM(l, "%s is not a ledger record", k.other);
 	if (k.head)
 		load_head(repo, l, prefix);
-	if (k.n && !(f = calloc(k.n, sizeof(*f)))) {
+	if (k.records.n && !(f = calloc(k.records.n, sizeof(*f)))) {
 		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < k.n; i++)
-		f[i].key = k.v[i];
-	if (k.n && bs_repo_get_many(repo, f, k.n, RECORD_MAX, err) < 0)
+	for (size_t i = 0; i < k.records.n; i++)
+		f[i].key = k.records.v[i];
+	if (k.records.n && bs_repo_get_many(repo, f, k.records.n, RECORD_MAX, err) < 0)
 		goto out;
-	for (size_t i = 0; i < k.n; i++) {
+	for (size_t i = 0; i < k.records.n; i++) {
 		struct bs_ledger_record r;
 		char msg[256];
 		uint64_t kseq = 0;
 
-		seq_key(strrchr(k.v[i], '/') + 1, &kseq);
+		seq_key(strrchr(k.records.v[i], '/') + 1, &kseq);
 		if (kseq > max_seq)
 			max_seq = kseq;
 		if (f[i].rc < 0) {
-			PROBLEM(l, "%s cannot be read: %s", k.v[i], f[i].err.msg);
+			PROBLEM(l, "%s cannot be read: %s", k.records.v[i], f[i].err.msg);
 			continue;
 		}
 		if (record_parse(&r, f[i].buf, f[i].len, msg, sizeof(msg)) < 0) {
-			PROBLEM(l, "%s is not a valid ledger record: %s", k.v[i], msg);
+			PROBLEM(l, "%s is not a valid ledger record: %s", k.records.v[i], msg);
 			continue;
 		}
 		if (r.seq != kseq) {
-			PROBLEM(l, "%s holds record %llu: moved or copied", k.v[i], (unsigned long long)r.seq);
+			PROBLEM(l, "%s holds record %llu: moved or copied", k.records.v[i], (unsigned long long)r.seq);
 			bs_ledger_record_release(&r);
 			continue;
 		}
@@ -450,12 +439,9 @@ int bs_ledger_load(struct bs_repo *repo, const char *service, struct bs_ledger *
 	check_chain(l, prefix, max_seq);
 	rc = 0;
 out:
-	for (size_t i = 0; i < k.n; i++) {
-		free(k.v[i]);
-		if (f)
-			free(f[i].buf);
-	}
-	free(k.v);
+	for (size_t i = 0; f && i < k.records.n; i++)
+		free(f[i].buf);
+	bs_repo_keys_release(&k.records);
 	free(k.other);
 	free(f);
 	return rc;

@@ -691,3 +691,28 @@ int bs_repo_get_many(struct bs_repo *r, struct bs_repo_fetch *v, size_t n, size_
 		pthread_join(tid[i], NULL);
 	return 0;
 }
+
+int bs_repo_keys_add(struct bs_repo_keys *k, const char *key, struct bs_err *err)
+{
+	if (k->n == k->cap) {
+		size_t nc = k->cap ? k->cap * 2 : 32;
+		char **nv = realloc(k->v, nc * sizeof(*nv));
+		if (!nv)
+			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		k->v = nv, k->cap = nc;
+	}
+	if (!(k->v[k->n] = strdup(key)))
+		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	k->n++;
+	return 0;
+}
+
+void bs_repo_keys_release(struct bs_repo_keys *k)
+{
+	for (size_t i = 0; k && i < k->n; i++)
+		free(k->v[i]);
+	if (k) {
+		free(k->v);
+		memset(k, 0, sizeof(*k));
+	}
+}

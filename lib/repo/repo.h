@@ -231,4 +231,14 @@ int bs_repo_create_bytes(struct bs_repo *r, const char *key, const void *buf, si
 int bs_repo_get_bytes(struct bs_repo *r, const char *key, size_t max, char **buf, size_t *len,
 		      struct bs_err *err);
 
+/* Keys gathered from a listing (bs_repo_keys_add from a bs_repo_list
+ * callback), in listing order: copies owned by the list, freed by
+ * bs_repo_keys_release (which leaves it empty, ready for reuse). */
+struct bs_repo_keys {
+	char **v;
+	size_t n, cap;
+};
+int bs_repo_keys_add(struct bs_repo_keys *k, const char *key, struct bs_err *err);
+void bs_repo_keys_release(struct bs_repo_keys *k);
+
 #endif
