@@ -13,6 +13,7 @@
 #include "command/setup.h"
 #include "common/durable.h"
 #include "common/log.h"
+#include "common/progress.h"
 #include "common/opts.h"
 #include "repo/repo.h"
 #include "report/report.h"
@@ -218,14 +219,6 @@ out:
 
 /* ---- watch ------------------------------------------------------------------ */
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void dur_text(double s, char *buf, size_t n)
 {
 	if (s < 60)
@@ -276,7 +269,7 @@ static int watch_report(struct watch *wt, int interrupted, struct bs_err *err)
 	int rc = -1;
 
 	bs_report_init(&r);
-	dur_text(now_s() - wt->started, win, sizeof(win));
+	dur_text(bs_now() - wt->started, win, sizeof(win));
 	snprintf(sub, sizeof(sub), "watch: %zu rounds in %s%s", wt->rounds, win, interrupted ? " (interrupted)" : "");
 	if (bs_report_set_title(&r, "probe --watch", sub) < 0)
 		goto nomem;
@@ -346,17 +339,6 @@ out:
 	return rc;
 }
 
-/* Sleep until t (monotonic seconds) unless cancelled. */
-static void sleep_until(const struct bs_probe_cmd *c, double t)
-{
-	while (!(c->cancel && *c->cancel)) {
-		double left = t - now_s();
-		if (left <= 0)
-			return;
-		usleep(left > 0.1 ? 100000 : (useconds_t)(left * 1e6));
-	}
-}
-
 static int watch(const struct bs_probe_cmd *c, const struct bs_probe **v, size_t n, struct bs_err *err)
 {
 	const struct bs_probe_settings *set = &c->cfg->probes.settings;
@@ -382,11 +364,11 @@ static int watch(const struct bs_probe_cmd *c, const struct bs_probe **v, size_t
 	/* a round may not outlast the period */
 	if (!o.deadline_ms || o.deadline_ms > interval)
 		o.deadline_ms = interval < set->deadline_ms ? interval : set->deadline_ms;
-	wt.started = now_s();
+	wt.started = bs_now();
 	bs_log(BS_LOG_INFO, "watching %zu probe%s every %.1fs%s", n, n == 1 ? "" : "s", interval / 1000.0,
 	       c->for_ms ? "" : " until interrupted");
 	for (;;) {
-		double t0 = now_s();
+		double t0 = bs_now();
 
 		if (bs_probe_round(v, n, set, &o, wt.last, err) < 0)
 			goto out;
@@ -408,9 +390,9 @@ static int watch(const struct bs_probe_cmd *c, const struct bs_probe **v, size_t
 			       v[wt.limit_hit - 1]->name, lim);
 			break;
 		}
-		if (c->for_ms && (now_s() - wt.started) * 1000 + interval > c->for_ms + 1)
+		if (c->for_ms && (bs_now() - wt.started) * 1000 + interval > c->for_ms + 1)
 			break;
-		sleep_until(c, t0 + interval / 1000.0);
+		bs_sleep_until(t0 + interval / 1000.0, c->cancel);
 	}
 	rc = watch_report(&wt, c->cancel && *c->cancel, err);
 out:

@@ -21,6 +21,7 @@
 #include "common/hook.h"
 #include "common/human.h"
 #include "common/log.h"
+#include "common/progress.h"
 #include "probe/probe.h"
 #include "release/ledger.h"
 #include "release/oci.h"
@@ -434,71 +435,91 @@ static int open_repo_cb(void *ud, const char *repository, struct bs_repo **out, 
 	return bs_cmd_repo_open_named(ud, repository, out, err);
 }
 
-/* One round of the service's probes: 1 all passed, 0 not, -1 error.  why
- * gets the failures. */
-static int probe_once(const struct bs_rollback_cmd *c, const struct bs_service *svc, char *why, size_t whyn,
-		      struct bs_err *err)
-{
-	const struct bs_probe **v = calloc(svc->nprobes, sizeof(*v));
-	struct bs_probe_result *res = calloc(svc->nprobes, sizeof(*res));
-	struct bs_probe_round_opts o = { .open_repo = open_repo_cb, .open_repo_ud = c->cfg, .cancel = c->cancel };
-	int ok = 1;
+/* The service's probes, and their state across rounds (probe/probe.h:
+ * failure and success thresholds, outages). */
+struct probing {
+	const struct bs_probe **v;
+	struct bs_probe_result *res;
+	struct bs_probe_watch *w;
+	size_t n;
+	double t0;
+};
 
-	if (!v || !res) {
-		free(v), free(res);
+static int probing_init(struct probing *p, const struct bs_rollback_cmd *c, const struct bs_service *svc,
+			struct bs_err *err)
+{
+	memset(p, 0, sizeof(*p));
+	p->n = svc->nprobes;
+	p->v = calloc(p->n, sizeof(*p->v));
+	p->res = calloc(p->n, sizeof(*p->res));
+	p->w = calloc(p->n, sizeof(*p->w));
+	if (!p->v || !p->res || !p->w)
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < p->n; i++) {
+		p->v[i] = bs_probe_find(&c->cfg->probes, svc->probes[i]);
+		bs_probe_watch_init(&p->w[i]);
 	}
-	for (size_t i = 0; i < svc->nprobes; i++)
-		v[i] = bs_probe_find(&c->cfg->probes, svc->probes[i]);
-	if (bs_probe_round((const struct bs_probe *const *)v, svc->nprobes, &c->cfg->probes.settings, &o, res, err) < 0) {
-		free(v), free(res);
+	p->t0 = bs_now();
+	return 0;
+}
+
+static void probing_release(struct probing *p)
+{
+	free(p->v), free(p->res), free(p->w);
+	memset(p, 0, sizeof(*p));
+}
+
+/* One round: 1 every probe is up (after its thresholds), 0 not, -1 the
+ * round could not run.  why gets the failing probes' reasons;
+ * *outage_s the longest current outage. */
+static int probing_round(struct probing *p, const struct bs_rollback_cmd *c, char *why, size_t whyn, double *outage_s,
+			 struct bs_err *err)
+{
+	struct bs_probe_round_opts o = { .open_repo = open_repo_cb, .open_repo_ud = c->cfg, .cancel = c->cancel };
+	int up = 1;
+
+	if (bs_probe_round(p->v, p->n, &c->cfg->probes.settings, &o, p->res, err) < 0)
 		return -1;
-	}
 	why[0] = 0;
-	for (size_t i = 0; i < svc->nprobes; i++)
-		if (res[i].state != BS_STATE_OK && res[i].state != BS_STATE_WARN) {
-			ok = 0;
-			snprintf(why + strlen(why), whyn - strlen(why), "%s%s: %s", why[0] ? "; " : "", svc->probes[i],
-				 res[i].reason);
-		}
-	free(v), free(res);
-	return ok;
-}
-
-static void sleep_ms(int64_t ms, const volatile int *cancel)
-{
-	while (ms > 0 && !(cancel && *cancel)) {
-		int64_t step = ms > 200 ? 200 : ms;
-		struct timespec ts = { (time_t)(step / 1000), (long)(step % 1000) * 1000000L };
-		nanosleep(&ts, NULL);
-		ms -= step;
+	*outage_s = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		bs_probe_watch_step(&p->w[i], p->v[i], &p->res[i], bs_now() - p->t0);
+		if (p->res[i].state != BS_STATE_OK && p->res[i].state != BS_STATE_WARN)
+			snprintf(why + strlen(why), whyn - strlen(why), "%s%s: %s", why[0] ? "; " : "", p->v[i]->name,
+				 p->res[i].reason);
+		if (!p->w[i].up)
+			up = 0;
+		if (p->w[i].outage_s > *outage_s)
+			*outage_s = p->w[i].outage_s;
 	}
+	return up;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Probe until every probe passes or the timeout: 1 healthy, 0 not. */
+/* Probe until every probe is up or the timeout: 1 healthy, 0 not. */
 static int verify_healthy(const struct bs_rollback_cmd *c, const struct bs_service *svc, char *why, size_t whyn,
 			  struct bs_err *err)
 {
-	double end = now_s() + (double)svc->verify_timeout_ms / 1000.0;
+	double end = bs_now() + (double)svc->verify_timeout_ms / 1000.0, outage;
 	int64_t interval = c->cfg->probes.settings.interval_ms > 0 ? c->cfg->probes.settings.interval_ms : 10000;
+	struct probing p;
 	int ok;
 
 	if (interval > 5000)
 		interval = 5000;
-	for (;;) {
-		if ((ok = probe_once(c, svc, why, whyn, err)) != 0)
-			return ok;
-		if (now_s() + (double)interval / 1000.0 > end || (c->cancel && *c->cancel))
-			return 0;
-		sleep_ms(interval, c->cancel);
+	if (probing_init(&p, c, svc, err) < 0) {
+		probing_release(&p);
+		return -1;
 	}
+	for (;;) {
+		double t = bs_now();
+		if ((ok = probing_round(&p, c, why, whyn, &outage, err)) != 0)
+			break;
+		if (t + (double)interval / 1000.0 > end || (c->cancel && *c->cancel))
+			break;
+		bs_sleep_until(t + (double)interval / 1000.0, c->cancel);
+	}
+	probing_release(&p);
+	return ok;
 }
 
 /* ---- to ------------------------------------------------------------------------- */
@@ -842,9 +863,10 @@ int bs_cmd_rollback_watch(const struct bs_rollback_cmd *c, const struct bs_rollb
 	struct bs_ledger_record r;
 	char id[BS_ID_MAX] = "", why[1024] = "", lim[64], dur[64];
 	int64_t interval = o->interval_ms > 0 ? o->interval_ms : c->cfg->probes.settings.interval_ms;
-	double start, down_since = 0, longest = 0;
+	struct probing p = { 0 };
+	double longest = 0;
 	size_t rounds = 0, failed = 0;
-	int rc = -1, exceeded = 0;
+	int rc = -1, exceeded = 0, down = 0;
 
 	memset(&r, 0, sizeof(r));
 	if (interval <= 0)
@@ -879,37 +901,37 @@ int bs_cmd_rollback_watch(const struct bs_rollback_cmd *c, const struct bs_rollb
 	if (!c->quiet)
 		fprintf(c->out, "watching %s release %s for %s (outage limit %s)\n", c->service, id, dur, lim);
 	fflush(c->out);
-	start = now_s();
-	while (now_s() - start < (double)o->for_ms / 1000.0) {
+	if (probing_init(&p, c, e.svc, err) < 0)
+		goto out;
+	while (bs_now() - p.t0 < (double)o->for_ms / 1000.0) {
+		double t = bs_now(), outage;
 		int ok;
 		if (c->cancel && *c->cancel) {
 			bs_err_set(err, BS_ERR_INTERRUPTED, "watch interrupted after %zu rounds: the release was not marked", rounds);
 			goto out;
 		}
-		if ((ok = probe_once(c, e.svc, why, sizeof(why), err)) < 0)
+		if ((ok = probing_round(&p, c, why, sizeof(why), &outage, err)) < 0)
 			goto out;
 		rounds++;
-		if (!ok) {
-			failed++;
-			if (!down_since) {
-				down_since = now_s();
-				bs_warn("%s is down: %s", c->service, why);
-			}
-			if (now_s() - down_since > longest)
-				longest = now_s() - down_since;
-			if ((now_s() - down_since) * 1000.0 >= (double)o->outage_limit_ms) {
-				exceeded = 1;
-				break;
-			}
-		} else if (down_since) {
-			bs_info("%s is up again after %.0fs", c->service, now_s() - down_since);
-			down_since = 0;
+		failed += why[0] != 0;
+		if (!ok && !down) {
+			down = 1;
+			bs_warn("%s is down: %s", c->service, why);
+		} else if (ok && down) {
+			down = 0;
+			bs_info("%s is up again", c->service);
 		}
-		sleep_ms(interval, c->cancel);
+		if (outage > longest)
+			longest = outage;
+		if (outage * 1000.0 >= (double)o->outage_limit_ms) {
+			exceeded = 1;
+			break;
+		}
+		bs_sleep_until(t + (double)interval / 1000.0, c->cancel);
 	}
-	if (!exceeded && down_since) {
-		bs_log(BS_LOG_ERROR, "%s release %s was still down when the watch ended (for %.0fs, under the limit %s): not marked: %s",
-		       c->service, id, now_s() - down_since, lim, why);
+	if (!exceeded && down) {
+		bs_log(BS_LOG_ERROR, "%s release %s was still down when the watch ended (under the limit %s): not marked: %s",
+		       c->service, id, lim, why);
 		rc = 1;
 		goto out;
 	}
@@ -975,6 +997,7 @@ int bs_cmd_rollback_watch(const struct bs_rollback_cmd *c, const struct bs_rollb
 	}
 	rc = 1;
 out:
+	probing_release(&p);
 	r.release = NULL, r.actor = NULL, r.reason = NULL;
 	record_forget(&r);
 	env_release(&e);

@@ -16,6 +16,16 @@ double bs_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void bs_sleep_until(double t, const volatile int *cancel)
+{
+	while (!(cancel && *cancel)) {
+		double left = t - bs_now();
+		if (left <= 0)
+			return;
+		usleep(left > 0.1 ? 100000 : (useconds_t)(left * 1e6));
+	}
+}
+
 void bs_progress_init(struct bs_progress *p, const char *verb)
 {
 	memset(p, 0, sizeof(*p));

@@ -36,5 +36,8 @@ void bs_progress_stop(struct bs_progress *p);
 
 /* Monotonic seconds. */
 double bs_now(void);
+/* Sleep until bs_now() reaches t, waking every 100 ms to return early
+ * once *cancel (may be NULL) is non-zero. */
+void bs_sleep_until(double t, const volatile int *cancel);
 
 #endif
