@@ -410,25 +410,6 @@ int main(int argc, char **argv)
 		{ "validate", validate_main, &validate_spec },
 		{ NULL, NULL, NULL },
 	};
-	struct bs_strlist pos = { 0 };
-	struct bs_err err;
-	int rc = 0;
-
 	bs_log_set_prog("backstop gate");
-	if (bs_verbs_dispatch(verbs, argc, argv, &rc))
-		return rc;
-	bs_err_init(&err);
-	if (bs_opts_parse(&spec, argc, argv, &pos, &err) < 0) {
-		rc = bs_cmd_error(&spec, &err);
-		goto out;
-	}
-	if (bs_opts_common(&spec, &co))
-		goto out;
-	if (pos.n)
-		rc = bs_opts_fail(&spec, "unknown verb '%s': check, approve, status or validate", pos.v[0]);
-	else
-		rc = bs_opts_fail(&spec, "a verb is needed: check, approve, status or validate");
-out:
-	bs_strlist_release(&pos);
-	return rc;
+	return bs_verbs_main(&spec, &co, verbs, argc, argv, NULL);
 }

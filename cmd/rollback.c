@@ -385,6 +385,16 @@ static const struct bs_cmd_spec spec = {
 	"exit codes: see each verb.\n",
 };
 
+/* `backstop rollback api` (the emergency form DESIGN.md names): point at
+ * `rollback to`. */
+static int service_hint(const char *word, char *buf, size_t n)
+{
+	if (!bs_service_name_ok(word))
+		return 0;
+	snprintf(buf, n, "to roll service %s back: backstop rollback to %s --dry-run, then --reason TEXT --yes", word, word);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct bs_verb verbs[] = {
@@ -392,34 +402,6 @@ int main(int argc, char **argv)
 		{ "mark", mark_main, &mark_spec },	 { "to", to_main, &to_spec },
 		{ "watch", watch_main, &watch_spec },	 { NULL, NULL, NULL },
 	};
-	static const char *const names[] = { "record", "list", "mark", "to", "watch", NULL };
-	struct bs_strlist pos = { 0 };
-	struct bs_err err;
-	int rc = 0;
-
 	bs_log_set_prog("backstop rollback");
-	if (bs_verbs_dispatch(verbs, argc, argv, &rc))
-		return rc;
-	bs_err_init(&err);
-	if (bs_opts_parse(&spec, argc, argv, &pos, &err) < 0) {
-		rc = bs_cmd_error(&spec, &err);
-		goto out;
-	}
-	if (bs_opts_common(&spec, &co))
-		goto out;
-	if (pos.n) {
-		const char *guess = bs_did_you_mean(pos.v[0], names);
-		if (!guess && bs_service_name_ok(pos.v[0]))
-			rc = bs_opts_fail(&spec, "unknown verb '%s'; to roll service %s back: backstop rollback to %s --dry-run, "
-					  "then --reason TEXT --yes", pos.v[0], pos.v[0], pos.v[0]);
-		else if (guess)
-			rc = bs_opts_fail(&spec, "unknown verb '%s'; did you mean '%s'?", pos.v[0], guess);
-		else
-			rc = bs_opts_fail(&spec, "unknown verb '%s': record, list, mark, to or watch", pos.v[0]);
-	} else {
-		rc = bs_opts_fail(&spec, "a verb is needed: record, list, mark, to or watch");
-	}
-out:
-	bs_strlist_release(&pos);
-	return rc;
+	return bs_verbs_main(&spec, &co, verbs, argc, argv, service_hint);
 }

@@ -289,6 +289,41 @@ int bs_verbs_dispatch(const struct bs_verb *verbs, int argc, char **argv, int *r
 	return 0;
 }
 
+int bs_verbs_main(const struct bs_cmd_spec *spec, struct bs_common_opts *co, const struct bs_verb *verbs, int argc,
+		  char **argv, int (*unknown_hint)(const char *word, char *buf, size_t n))
+{
+	const char *names[32];
+	char list[256] = "", hint[512];
+	struct bs_strlist pos = { 0 };
+	struct bs_err err;
+	size_t n = 0;
+	int rc = 0;
+
+	if (bs_verbs_dispatch(verbs, argc, argv, &rc))
+		return rc;
+	for (const struct bs_verb *v = verbs; v->name && n + 1 < sizeof(names) / sizeof(names[0]); v++)
+		names[n++] = v->name;
+	names[n] = NULL;
+	for (size_t i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+			 names[i]);
+	bs_err_init(&err);
+	if (bs_opts_parse(spec, argc, argv, &pos, &err) < 0)
+		rc = bs_cmd_error(spec, &err);
+	else if (bs_opts_common(spec, co))
+		rc = 0;
+	else if (!pos.n)
+		rc = bs_opts_fail(spec, "a verb is needed: %s", list);
+	else if (bs_did_you_mean(pos.v[0], names))
+		rc = bs_opts_fail(spec, "unknown verb '%s'; did you mean '%s'?", pos.v[0], bs_did_you_mean(pos.v[0], names));
+	else if (unknown_hint && unknown_hint(pos.v[0], hint, sizeof(hint)))
+		rc = bs_opts_fail(spec, "unknown verb '%s'; %s", pos.v[0], hint);
+	else
+		rc = bs_opts_fail(spec, "unknown verb '%s': %s", pos.v[0], list);
+	bs_strlist_release(&pos);
+	return rc;
+}
+
 /* Optimal string alignment distance (adjacent transpositions count one). */
 static size_t edit_distance(const char *a, const char *b)
 {

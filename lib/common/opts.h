@@ -121,6 +121,15 @@ struct bs_verb {
  * 1 with its exit code in *rc; else return 0. */
 int bs_verbs_dispatch(const struct bs_verb *verbs, int argc, char **argv, int *rc);
 
+/* The main of a command that is verbs only (gate, rollback): run the verb
+ * argv[1] names; else parse spec's options (--help, --version) and fail
+ * with a usage error: a verb is needed, or the word is no verb (with "did
+ * you mean" for a likely typo, else the list of verbs, else what
+ * unknown_hint (may be NULL) writes into buf about that word).  Returns the
+ * exit code. */
+int bs_verbs_main(const struct bs_cmd_spec *spec, struct bs_common_opts *co, const struct bs_verb *verbs, int argc,
+		  char **argv, int (*unknown_hint)(const char *word, char *buf, size_t n));
+
 /* The closest of names (NULL-terminated) to s, if close enough to be a
  * likely typo ("snapp" -> "snap"); NULL otherwise. */
 const char *bs_did_you_mean(const char *s, const char *const *names);
