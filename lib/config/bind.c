@@ -807,3 +807,27 @@ void bs_bind_release(const struct bs_bind_field *fields, void *base)
 		}
 	}
 }
+
+int bs_bind_entries(struct bs_bind_ctx *ctx, const struct bs_ynode *node, const char *keypath, const char *what,
+		    const char *hint, bs_bind_entry_fn fn, void *ud, struct bs_err *err)
+{
+	unsigned before = ctx->errors.count;
+
+	if (node->kind == BS_YNODE_SCALAR && node->null)
+		return 0;
+	if (node->kind != BS_YNODE_MAPPING) {
+		bs_ynode_error(err, BS_ERR_CONFIG, node, "'%s' must be a mapping of %s", keypath, what);
+		if (hint)
+			bs_err_hint(err, "%s", hint);
+		return -1;
+	}
+	for (size_t i = 0; i < node->count; i++) {
+		unsigned b = ctx->errors.count;
+		if (node->pairs[i].key->bad || node->pairs[i].value->bad)
+			continue;
+		if (fn(ctx, &node->pairs[i], keypath, ud, err) < 0 && ctx->errors.count == b &&
+		    bs_yerrors_add(&ctx->errors, err) < 0)
+			return -1;
+	}
+	return ctx->errors.count != before ? -1 : 0;
+}

@@ -158,6 +158,17 @@ int bs_bind_value(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
 		  const struct bs_ynode *node, const char *keypath, void *base,
 		  struct bs_err *err);
 
+/* Bind a mapping of names to entries ('probes:', 'services:'): a null
+ * value is nothing; any other kind than a mapping is an error ("'<keypath>'
+ * must be a mapping of <what>", with hint as an example); every pair not
+ * flagged bad by the loader goes to fn, whose error is recorded in ctx and
+ * the walk goes on, so every bad entry is reported at once.  -1 when an
+ * entry failed (or out of memory), else 0. */
+typedef int (*bs_bind_entry_fn)(struct bs_bind_ctx *ctx, const struct bs_ypair *pair, const char *keypath, void *ud,
+				struct bs_err *err);
+int bs_bind_entries(struct bs_bind_ctx *ctx, const struct bs_ynode *node, const char *keypath, const char *what,
+		    const char *hint, bs_bind_entry_fn fn, void *ud, struct bs_err *err);
+
 /* Free what the binder stored in base for these fields (recursively). */
 void bs_bind_release(const struct bs_bind_field *fields, void *base);
 

@@ -618,9 +618,10 @@ static int name_ok(const char *s)
 }
 
 /* One 'probes:' entry; errors recorded in ctx. */
-static int bind_one(struct bs_bind_ctx *ctx, struct bs_probe_set *s, const struct bs_ypair *pair,
-		    const char *keypath, struct bs_err *err)
+static int bind_one(struct bs_bind_ctx *ctx, const struct bs_ypair *pair, const char *keypath, void *ud,
+		    struct bs_err *err)
 {
+	struct bs_probe_set *s = ud;
 	static const struct bs_bind_field kind_only = { .key = "kind", .type = BS_BIND_ENUM, .enums = kinds };
 	const struct bs_ynode *k = pair->key, *v = pair->value, *kn;
 	char path[160];
@@ -676,25 +677,13 @@ static int bind_one(struct bs_bind_ctx *ctx, struct bs_probe_set *s, const struc
 int bs_probe_section_bind(struct bs_bind_ctx *ctx, const struct bs_ynode *node, const char *keypath,
 			  struct bs_probe_set *s, struct bs_err *err)
 {
-	unsigned before = ctx->errors.count;
+	int rc = bs_bind_entries(ctx, node, keypath, "probe names to probes",
+				 "probes:\n  api-health:\n    kind: http\n    url: https://app.example.com/healthz", bind_one, s,
+				 err);
 
-	if (node->kind == BS_YNODE_SCALAR && node->null)
-		return 0;
-	if (node->kind != BS_YNODE_MAPPING) {
-		bs_ynode_error(err, BS_ERR_CONFIG, node, "'%s' must be a mapping of probe names to probes", keypath);
-		bs_err_hint(err, "probes:\n  api-health:\n    kind: http\n    url: https://app.example.com/healthz");
-		return -1;
-	}
-	for (size_t i = 0; i < node->count; i++) {
-		unsigned b = ctx->errors.count;
-		if (node->pairs[i].key->bad || node->pairs[i].value->bad)
-			continue;
-		if (bind_one(ctx, s, &node->pairs[i], keypath, err) < 0 && ctx->errors.count == b &&
-		    bs_yerrors_add(&ctx->errors, err) < 0)
-			return -1;
-	}
-	apply_defaults(s);
-	return ctx->errors.count != before ? -1 : 0;
+	if (node->kind == BS_YNODE_MAPPING)
+		apply_defaults(s);
+	return rc;
 }
 
 int bs_probe_settings_bind(struct bs_bind_ctx *ctx, const struct bs_ynode *node, const char *keypath,

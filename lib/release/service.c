@@ -161,9 +161,10 @@ static int check_service(const struct bs_service *v, const struct bs_ynode *node
 	return 0;
 }
 
-static int bind_one(struct bs_bind_ctx *ctx, struct bs_service_set *s, const struct bs_ypair *pair, const char *keypath,
+static int bind_one(struct bs_bind_ctx *ctx, const struct bs_ypair *pair, const char *keypath, void *ud,
 		    struct bs_err *err)
 {
+	struct bs_service_set *s = ud;
 	const struct bs_ynode *k = pair->key, *v = pair->value;
 	struct bs_service *svc;
 	char path[160];
@@ -198,22 +199,6 @@ static int bind_one(struct bs_bind_ctx *ctx, struct bs_service_set *s, const str
 int bs_service_section_bind(struct bs_bind_ctx *ctx, const struct bs_ynode *node, const char *keypath,
 			    struct bs_service_set *s, struct bs_err *err)
 {
-	unsigned before = ctx->errors.count;
-
-	if (node->kind == BS_YNODE_SCALAR && node->null)
-		return 0;
-	if (node->kind != BS_YNODE_MAPPING) {
-		bs_ynode_error(err, BS_ERR_CONFIG, node, "'%s' must be a mapping of service names to services", keypath);
-		bs_err_hint(err, "services:\n  api:\n    image: ghcr.io/acme/api\n    driver: compose");
-		return -1;
-	}
-	for (size_t i = 0; i < node->count; i++) {
-		unsigned b = ctx->errors.count;
-		if (node->pairs[i].key->bad || node->pairs[i].value->bad)
-			continue;
-		if (bind_one(ctx, s, &node->pairs[i], keypath, err) < 0 && ctx->errors.count == b &&
-		    bs_yerrors_add(&ctx->errors, err) < 0)
-			return -1;
-	}
-	return ctx->errors.count != before ? -1 : 0;
+	return bs_bind_entries(ctx, node, keypath, "service names to services",
+			       "services:\n  api:\n    image: ghcr.io/acme/api\n    driver: compose", bind_one, s, err);
 }
