@@ -10,15 +10,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$BS_ROOT/tests/net/registry.sh"
 
-if ! reg_start "$BS_TMP/reg" >"$BS_TMP/reg.out" 2>&1; then
-	if [ "${CI:-}" = true ]; then
-		t_fail "the registry could not start: $(tail -3 "$BS_TMP/reg.out" | tr '\n' ' ')"
-	else
-		skip "the rollback docs' examples" "the registry could not start: $(tail -3 "$BS_TMP/reg.out" | tr '\n' ' ')"
-	fi
-	done_testing
-fi
-bs_on_exit reg_stop
+reg_start_for_tests "$BS_TMP/reg" htpasswd "the rollback docs' examples"
 
 W=$BS_TMP/w
 mkdir -p "$W"

@@ -13,48 +13,11 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$BS_ROOT/tests/net/registry.sh"
 
-if ! reg_start "$BS_TMP/reg" >"$BS_TMP/reg.out" 2>&1; then
-	# under CI the registry is installed (scripts/install-deps.sh): not
-	# starting is a failure there, a skip on a developer's machine
-	if [ "${CI:-}" = true ]; then
-		t_fail "the registry could not start: $(tail -3 "$BS_TMP/reg.out" | tr '\n' ' ')"
-	else
-		skip "rollback against a registry" "the registry could not start: $(tail -3 "$BS_TMP/reg.out" | tr '\n' ' ')"
-	fi
-	done_testing
-fi
-bs_on_exit reg_stop
+reg_start_for_tests "$BS_TMP/reg" htpasswd "rollback against a registry"
+reg_rollback_service "$BS_TMP/w" || exit 1
 
-W=$BS_TMP/w
-mkdir -p "$W/m"
-REPO=$BS_TMP/repo
-CFG=$W/backstop.yaml
-BAD=$W/bad.yaml
-IMG=$BS_REG_HOST/acme/api
-NAME=acme/api
 # a digest of nothing ever pushed
 NOPE=sha256:$(printf 'never pushed %s' "$$" | sha256sum | cut -d' ' -f1)
-
-bs repo init --repo "$REPO" -q || exit 1
-
-# config NAME PASSWORD_FILE: the service 'api' with the registry driver
-config() {
-	cat >"$1" <<-EOF
-		repository: $REPO
-		services:
-		  api:
-		    image: $IMG
-		    driver: registry
-		    registry:
-		      url: $BS_REG_URL
-		      username: $BS_REG_USER
-		      password_file: $2
-		      tag: prod
-	EOF
-}
-config "$CFG" "$BS_REG_PASSWORD_FILE"
-(umask 077 && printf 'not-the-password' >"$W/wrong-password")
-config "$BAD" "$W/wrong-password"
 
 if ! { V1=$(reg_push_image "$NAME" v1 docker one) &&
 	V2=$(reg_push_image "$NAME" v2 oci two) &&
@@ -65,35 +28,6 @@ if ! { V1=$(reg_push_image "$NAME" v1 docker one) &&
 fi
 reg_get_manifest "$NAME" v1 "$W/m/v1" >/dev/null || exit 1
 diag "v1 $V1 (docker), v2 $V2 (oci), v3 $V3 (docker), multi $IX (oci index)"
-
-rb() { bs rollback "$@" --config "$CFG"; }
-rb_bad() { bs rollback "$@" --config "$BAD"; }
-
-# prod_is DIGEST DESC: the registry's prod tag points at DIGEST
-prod_is() {
-	local got
-	got=$(reg_get_manifest "$NAME" prod 2>&1)
-	check_eq "$2" "$got" "$1"
-}
-
-# rollback_tags: the prod-rollback-* tags, one a line
-rollback_tags() { reg_tags "$NAME" | grep '^prod-rollback-' || true; }
-
-# current_digest: the digest of the release the ledger calls current
-# ("state" lists every state of a release: "current, known-good")
-current_digest() {
-	bs rollback list api --json --config "$CFG" >"$W/list.json" 2>/dev/null || return 1
-	jq -r '.releases[] | select(.current == true) | .digest' "$W/list.json"
-}
-
-# expect_output_contains TEXT: stdout or stderr of the last run_cmd has TEXT
-expect_output_contains() {
-	if grep -qiF -e "$1" "$OUT_FILE" "$ERR_FILE"; then
-		_bs_assert 1 "output contains '$1'"
-	else
-		_bs_assert 0 "output contains '$1'" "$(_bs_cmd_context)"
-	fi
-}
 
 # ---- deploys ---------------------------------------------------------------------
 

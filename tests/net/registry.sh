@@ -22,6 +22,15 @@
 #                               and trusts the tokens it signs.
 #   reg_stop        stop it (and its token server) and wait for them to
 #                   exit; unsets the exports.  Safe when not started.
+#   reg_start_for_tests DIR AUTH WHAT
+#                   reg_start, stopped at exit; when it cannot start: a
+#                   failure under CI (install-deps installs the registry),
+#                   a skip of WHAT elsewhere, and the script ends there
+#   reg_rollback_service W
+#                   for the rollback tests: a repository, service 'api'
+#                   (registry driver, tag prod) in $CFG and, with a wrong
+#                   password, in $BAD; the helpers rb, rb_bad, prod_is,
+#                   rollback_tags, current_digest, expect_output_contains
 #
 # Exports
 #   BS_REG_DIR            DIR
@@ -595,4 +604,77 @@ reg_stop() {
 	_REG_PID=
 	_REG_TOKEN_PID=
 	for v in "${_REG_VARS[@]}"; do unset "$v"; done
+}
+
+reg_start_for_tests() {
+	if reg_start "$1" "$2" >"$1.out" 2>&1; then
+		bs_on_exit reg_stop
+		return 0
+	fi
+	if [ "${CI:-}" = true ]; then
+		t_fail "the registry ($2) could not start: $(tail -3 "$1.out" | tr '\n' ' ')"
+	else
+		skip "$3" "the registry ($2) could not start: $(tail -3 "$1.out" | tr '\n' ' ')"
+	fi
+	done_testing
+}
+
+# ---- the rollback tests' service (rollback_registry*.sh) -----------------------
+
+reg_rollback_service() {
+	W=$1
+	mkdir -p "$W/m"
+	REPO=$BS_TMP/repo
+	CFG=$W/backstop.yaml
+	BAD=$W/bad.yaml
+	IMG=$BS_REG_HOST/acme/api
+	NAME=acme/api
+	bs repo init --repo "$REPO" -q || return 1
+	_reg_service_config "$CFG" "$BS_REG_PASSWORD_FILE"
+	(umask 077 && printf 'not-the-password' >"$W/wrong-password")
+	_reg_service_config "$BAD" "$W/wrong-password"
+}
+
+# _reg_service_config FILE PASSWORD_FILE
+_reg_service_config() {
+	cat >"$1" <<-EOF
+		repository: $REPO
+		services:
+		  api:
+		    image: $IMG
+		    driver: registry
+		    registry:
+		      url: $BS_REG_URL
+		      username: $BS_REG_USER
+		      password_file: $2
+		      tag: prod
+	EOF
+}
+
+rb() { bs rollback "$@" --config "$CFG"; }
+rb_bad() { bs rollback "$@" --config "$BAD"; }
+
+# prod_is DIGEST DESC: the registry's prod tag points at DIGEST
+prod_is() {
+	local got
+	got=$(reg_get_manifest "$NAME" prod 2>&1)
+	check_eq "$2" "$got" "$1"
+}
+
+# rollback_tags: the prod-rollback-* tags, one a line
+rollback_tags() { reg_tags "$NAME" | grep '^prod-rollback-' || true; }
+
+# current_digest: the digest of the release the ledger calls current
+current_digest() {
+	bs rollback list api --json --config "$CFG" >"$W/list.json" 2>/dev/null || return 1
+	jq -r '.releases[] | select(.current == true) | .digest' "$W/list.json"
+}
+
+# expect_output_contains TEXT: stdout or stderr of the last run_cmd has TEXT
+expect_output_contains() {
+	if grep -qiF -e "$1" "$OUT_FILE" "$ERR_FILE"; then
+		_bs_assert 1 "output contains '$1'"
+	else
+		_bs_assert 0 "output contains '$1'" "$(_bs_cmd_context)"
+	fi
 }
