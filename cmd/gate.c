@@ -3,7 +3,6 @@
  * against evidence, sign a gate off, show sign-offs and waivers.
  * Thin: options -> lib/command/gate.c -> exit code.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +11,10 @@
 #include "command/setup.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "common/sigwatch.h"
 
 #define NO_CONN "gate reads the policy, the evidence files and the repository; probes are configured in backstop.yaml"
 
-static volatile sig_atomic_t interrupted;
-static void on_signal(int sig)
-{
-	interrupted = sig;
-}
 
 /* ---- check ------------------------------------------------------------------- */
 
@@ -113,7 +108,6 @@ static int check_main(const struct bs_verb *v, int argc, char **argv)
 	struct bs_config cfg;
 	struct bs_strlist pos = { 0 };
 	struct bs_gate_cmd c = { 0 };
-	struct sigaction sa;
 	struct bs_err err;
 	const char *gh = getenv("GITHUB_ACTIONS");
 	int rc = 0;
@@ -155,11 +149,7 @@ static int check_main(const struct bs_verb *v, int argc, char **argv)
 	c.junit_file = c_junit;
 	c.annotations = gh && strcmp(gh, "true") == 0 ? stderr : NULL; /* the runner reads both streams */
 	c.out = stdout;
-	c.cancel = (const volatile int *)&interrupted;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	c.cancel = bs_cancel_on_signals();
 	rc = bs_cmd_gate_check(&c, &err);
 	if (rc < 0) {
 		rc = bs_cmd_error(v->spec, &err);

@@ -3,7 +3,6 @@
  * backup age; one round, or a watch over a window.
  * Thin: options -> struct bs_probe_cmd -> lib/command/probe.c -> exit code.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "command/setup.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "common/sigwatch.h"
 
 static struct bs_common_opts co;
 static struct bs_strlist o_url, o_tls, o_tcp, o_pg, o_backup, o_status, o_json_checks, o_headers;
@@ -118,11 +118,6 @@ static const struct bs_cmd_spec validate_spec = {
 	"exit codes: 0 the configuration is valid; 2 it is not (each error names file:line:column).\n",
 };
 
-static volatile sig_atomic_t interrupted;
-static void on_signal(int sig)
-{
-	interrupted = sig;
-}
 
 static int ms_flag(const char *flag, const char *v, int64_t *out)
 {
@@ -220,7 +215,6 @@ int main(int argc, char **argv)
 	struct bs_strlist pos = { 0 };
 	struct bs_probe_set adhoc;
 	struct bs_probe_cmd c = { 0 };
-	struct sigaction sa;
 	struct bs_err err;
 	int rc = 0;
 
@@ -241,7 +235,7 @@ int main(int argc, char **argv)
 	c.nnames = pos.n;
 	c.adhoc = &adhoc;
 	c.out = stdout;
-	c.cancel = (const volatile int *)&interrupted;
+	c.cancel = bs_cancel_on_signals();
 	c.min_availability = -1;
 	c.junit_path = o_junit;
 	c.textfile_dir = o_textfile;
@@ -279,10 +273,6 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	rc = bs_cmd_probe(&c, &err);
 	if (rc < 0) {
 		rc = bs_cmd_error(&spec, &err);

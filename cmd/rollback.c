@@ -4,7 +4,6 @@
  * ledger.  Verbs: record, list, mark, to, watch.
  * Thin: options -> lib/command/rollback.c -> exit code.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,17 +12,13 @@
 #include "command/setup.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "common/sigwatch.h"
 #include "probe/probe.h"
 #include "release/ledger.h"
 #include "release/release.h"
 
 #define NO_CONN "the service's database is services.NAME.database (or 'database:') in backstop.yaml"
 
-static volatile sig_atomic_t interrupted;
-static void on_signal(int sig)
-{
-	interrupted = sig;
-}
 
 /* Options every verb shares. */
 static struct bs_common_opts co;
@@ -73,14 +68,7 @@ static int setup(const struct bs_verb *v, int argc, char **argv, struct bs_strli
 	c->wait_ms = wait;
 	c->dry_run = o_dry_run;
 	c->out = stdout;
-	c->cancel = (const volatile int *)&interrupted;
-	{
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal;
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-	}
+	c->cancel = bs_cancel_on_signals();
 	return -1;
 }
 

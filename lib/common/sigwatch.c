@@ -121,3 +121,22 @@ void bs_sigwatch_settle(void)
 	for (;;)
 		pause();
 }
+
+static volatile sig_atomic_t cancel_flag;
+
+static void set_cancel(int sig)
+{
+	cancel_flag = sig;
+}
+
+const volatile int *bs_cancel_on_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = set_cancel;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return (const volatile int *)&cancel_flag;
+}

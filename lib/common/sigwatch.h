@@ -35,6 +35,12 @@ int bs_sigwatch_start(struct bs_err *err);
  * registration ends the process without it. */
 int bs_sigwatch_on(bs_cleanup_fn fn, void *ud, unsigned flags, struct bs_err *err);
 
+/* For commands with nothing to clean up, only work to stop (gate, probe,
+ * rollback): handlers for SIGINT and SIGTERM that set a flag, and the
+ * flag (non-zero, the signal's number, once one arrived) to hand to the
+ * work as its cancel pointer.  Not together with bs_sigwatch_start. */
+const volatile int *bs_cancel_on_signals(void);
+
 /* "SIGINT", "SIGTERM", else "signal N" (static storage for those two). */
 const char *bs_signame(int sig);
 
