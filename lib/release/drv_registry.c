@@ -89,24 +89,13 @@ static int reg_check(const struct bs_service *svc, struct bs_err *err)
 
 static int reg_current(const struct bs_release_ctx *ctx, char digest[BS_DIGEST_MAX], struct bs_err *err)
 {
-	const struct bs_service *svc = ctx->svc;
 	struct bs_oci *c = NULL;
-	struct bs_oci_manifest m = {0};
-	int rc = -1;
+	int rc;
 
 	digest[0] = '\0';
-	if (reg_check(svc, err) < 0 || bs_oci_open_service(svc, ctx->cancel, &c, err) < 0)
+	if (reg_check(ctx->svc, err) < 0 || bs_oci_open_service(ctx->svc, ctx->cancel, &c, err) < 0)
 		return -1;
-	if (bs_oci_head(c, svc->registry.tag, &m, err) < 0)
-		goto out;
-	if (!m.exists) {
-		bs_err_set(err, BS_ERR_NOT_FOUND, "tag %s is not in %s", svc->registry.tag, bs_oci_repo(c));
-		goto out;
-	}
-	snprintf(digest, BS_DIGEST_MAX, "%s", m.digest);
-	rc = 0;
-out:
-	bs_oci_manifest_release(&m);
+	rc = bs_oci_tag_digest(c, ctx->svc->registry.tag, digest, err);
 	bs_oci_free(c);
 	return rc;
 }

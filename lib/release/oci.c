@@ -814,10 +814,9 @@ int bs_oci_resolve(const struct bs_service_registry *reg, const struct bs_image_
 		   char digest[BS_DIGEST_MAX], struct bs_err *err)
 {
 	struct bs_oci *c = NULL;
-	struct bs_oci_manifest m = {0};
 	const char *tag = ref->tag[0] ? ref->tag : "latest";
 	const char *url = NULL;
-	int creds = 1, rc = -1;
+	int creds = 1, rc;
 
 	digest[0] = '\0';
 	if (ref->digest[0]) {
@@ -832,6 +831,17 @@ int bs_oci_resolve(const struct bs_service_registry *reg, const struct bs_image_
 	}
 	if (open_with(reg, url, creds, NULL, ref, NULL, &c, err) < 0)
 		return -1;
+	rc = bs_oci_tag_digest(c, tag, digest, err);
+	bs_oci_free(c);
+	return rc;
+}
+
+int bs_oci_tag_digest(struct bs_oci *c, const char *tag, char digest[BS_DIGEST_MAX], struct bs_err *err)
+{
+	struct bs_oci_manifest m = {0};
+	int rc = -1;
+
+	digest[0] = '\0';
 	if (bs_oci_head(c, tag, &m, err) < 0)
 		goto out;
 	if (!m.exists) {
@@ -842,6 +852,5 @@ int bs_oci_resolve(const struct bs_service_registry *reg, const struct bs_image_
 	rc = 0;
 out:
 	bs_oci_manifest_release(&m);
-	bs_oci_free(c);
 	return rc;
 }

@@ -105,6 +105,9 @@ const char *bs_oci_repo(const struct bs_oci *c);
  * none, the manifest is fetched and hashed) and m->media_type.  m->bytes
  * is left NULL. */
 int bs_oci_head(struct bs_oci *c, const char *reference, struct bs_oci_manifest *m, struct bs_err *err);
+/* The digest tag points at; a tag that is not there is BS_ERR_NOT_FOUND
+ * "tag 'T' is not in host/path". */
+int bs_oci_tag_digest(struct bs_oci *c, const char *tag, char digest[BS_DIGEST_MAX], struct bs_err *err);
 
 /* GET the manifest with this digest: exact bytes and media type; the
  * sha256 of the bytes must equal digest (BS_ERR_FORMAT otherwise).  404
