@@ -66,20 +66,6 @@ int bs_gate_approval_put(struct bs_repo *repo, struct bs_gate_approval *a, struc
 	return 0;
 }
 
-static char *dup_str(json_t *o, const char *k, int *bad)
-{
-	json_t *v = json_object_get(o, k);
-	char *d;
-
-	if (!v || json_is_null(v))
-		return NULL;
-	if (!json_is_string(v) || !(d = strdup(json_string_value(v)))) {
-		*bad = 1;
-		return NULL;
-	}
-	return d;
-}
-
 /* One record into a (fields only; the signature decides what it is worth). */
 static int parse_approval(struct bs_gate_approval *a, const char *buf, size_t len, const char *key, struct bs_err *err)
 {
@@ -95,13 +81,13 @@ static int parse_approval(struct bs_gate_approval *a, const char *buf, size_t le
 	id = json_object_get(o, "id");
 	if (json_is_string(id))
 		snprintf(a->id, sizeof(a->id), "%s", json_string_value(id));
-	a->gate = dup_str(o, "gate", &bad);
-	a->release = dup_str(o, "release", &bad);
-	a->commit = dup_str(o, "commit", &bad);
-	a->digest = dup_str(o, "digest", &bad);
-	a->reason = dup_str(o, "reason", &bad);
-	a->actor = dup_str(o, "actor", &bad);
-	a->signature = dup_str(o, "signature", &bad);
+	a->gate = bs_json_get_text(o, "gate", &bad);
+	a->release = bs_json_get_text(o, "release", &bad);
+	a->commit = bs_json_get_text(o, "commit", &bad);
+	a->digest = bs_json_get_text(o, "digest", &bad);
+	a->reason = bs_json_get_text(o, "reason", &bad);
+	a->actor = bs_json_get_text(o, "actor", &bad);
+	a->signature = bs_json_get_text(o, "signature", &bad);
 	a->key = strdup(key);
 	t = json_string_value(json_object_get(o, "time"));
 	if (!t || bs_time_parse(t, &a->time) < 0)

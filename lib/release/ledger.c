@@ -13,6 +13,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "repo/repo.h"
+#include "report/report.h"
 
 #define RECORD_MAX BS_LEDGER_RECORD_MAX
 #define LEDGER_MAX 100000
@@ -134,20 +135,6 @@ static char *record_text(const struct bs_ledger_record *r)
 	return text;
 }
 
-static char *get_str(json_t *o, const char *k, int *bad)
-{
-	json_t *v = json_object_get(o, k);
-	char *d;
-
-	if (!v || json_is_null(v))
-		return NULL;
-	if (!json_is_string(v) || !(d = strdup(json_string_value(v)))) {
-		*bad = 1;
-		return NULL;
-	}
-	return d;
-}
-
 static void get_buf(json_t *o, const char *k, char *out, size_t n, int *bad)
 {
 	json_t *v = json_object_get(o, k);
@@ -187,21 +174,21 @@ static int record_parse(struct bs_ledger_record *r, const char *buf, size_t len,
 	t = json_string_value(json_object_get(o, "time"));
 	if (!t || bs_time_parse(t, &r->time) < 0)
 		bad = 1;
-	r->service = get_str(o, "service", &bad);
-	r->actor = get_str(o, "actor", &bad);
-	r->reason = get_str(o, "reason", &bad);
-	r->release = get_str(o, "release", &bad);
-	r->image = get_str(o, "image", &bad);
+	r->service = bs_json_get_text(o, "service", &bad);
+	r->actor = bs_json_get_text(o, "actor", &bad);
+	r->reason = bs_json_get_text(o, "reason", &bad);
+	r->release = bs_json_get_text(o, "release", &bad);
+	r->image = bs_json_get_text(o, "image", &bad);
 	get_buf(o, "digest", r->digest, sizeof(r->digest), &bad);
-	r->from_release = get_str(o, "from_release", &bad);
+	r->from_release = bs_json_get_text(o, "from_release", &bad);
 	get_buf(o, "from_digest", r->from_digest, sizeof(r->from_digest), &bad);
-	r->snapshot = get_str(o, "snapshot", &bad);
-	r->safety_snapshot = get_str(o, "safety_snapshot", &bad);
-	r->db_kept = get_str(o, "db_kept", &bad);
-	r->result = get_str(o, "result", &bad);
-	r->driver = get_str(o, "driver", &bad);
-	r->detail = get_str(o, "detail", &bad);
-	r->kept = get_str(o, "kept", &bad);
+	r->snapshot = bs_json_get_text(o, "snapshot", &bad);
+	r->safety_snapshot = bs_json_get_text(o, "safety_snapshot", &bad);
+	r->db_kept = bs_json_get_text(o, "db_kept", &bad);
+	r->result = bs_json_get_text(o, "result", &bad);
+	r->driver = bs_json_get_text(o, "driver", &bad);
+	r->detail = bs_json_get_text(o, "detail", &bad);
+	r->kept = bs_json_get_text(o, "kept", &bad);
 	get_buf(o, "prev", r->prev, sizeof(r->prev), &bad);
 	json_decref(o);
 	if (bad || !r->event || !r->id[0] || !r->service ||

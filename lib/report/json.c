@@ -2,6 +2,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "report/report.h"
 #include "report/report_int.h"
@@ -35,6 +36,20 @@ json_t *bs_json_text(const char *s)
 	j = json_string(c);
 	free(c);
 	return j;
+}
+
+char *bs_json_get_text(const json_t *o, const char *k, int *bad)
+{
+	json_t *v = json_object_get(o, k);
+	char *d;
+
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v) || !(d = strdup(json_string_value(v)))) {
+		*bad = 1;
+		return NULL;
+	}
+	return d;
 }
 
 /* Non-finite numbers have no JSON form: they become null. */

@@ -197,6 +197,10 @@ int bs_json_doc_write(struct json_t *o, FILE *f);
  * JSON this layer writes), or JSON null for NULL; NULL when out of memory.
  * For records built outside a report (gate decisions). */
 struct json_t *bs_json_text(const char *s);
+/* The reverse, for records read back: a copy of o's string member k
+ * (malloc'd, the caller frees), or NULL when k is absent or null; a member
+ * of another type (or out of memory) sets *bad and gives NULL. */
+char *bs_json_get_text(const struct json_t *o, const char *k, int *bad);
 int bs_report_write_json(const struct bs_report *r, FILE *f, unsigned flags);
 
 /* JUnit XML: <testsuites> with counts, a <testsuite> per group, a
