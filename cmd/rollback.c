@@ -333,9 +333,6 @@ static int watch_check(const struct bs_verb *v, const struct bs_config *cfg)
 		return bs_opts_fail(v->spec, "invalid --outage-limit '%s': a duration such as 5m", w_outage);
 	if (w_interval && (bs_probe_ms_parse(w_interval, &w_opts.interval_ms) < 0 || w_opts.interval_ms <= 0))
 		return bs_opts_fail(v->spec, "invalid --interval '%s': a duration such as 10s", w_interval);
-	if (!w_opts.outage_limit_ms)
-		w_opts.outage_limit_ms = cfg->probes.settings.outage_limit_ms > 0 ? cfg->probes.settings.outage_limit_ms
-										   : 5 * 60 * 1000;
 	w_opts.automatic = w_auto;
 	w_opts.release = w_release;
 	return -1;

@@ -863,6 +863,9 @@ int bs_cmd_rollback_watch(const struct bs_rollback_cmd *c, const struct bs_rollb
 	struct bs_ledger_record r;
 	char id[BS_ID_MAX] = "", why[1024] = "", lim[64], dur[64];
 	int64_t interval = o->interval_ms > 0 ? o->interval_ms : c->cfg->probes.settings.interval_ms;
+	int64_t limit = o->outage_limit_ms > 0			      ? o->outage_limit_ms
+			: c->cfg->probes.settings.outage_limit_ms > 0 ? c->cfg->probes.settings.outage_limit_ms
+								      : 5 * 60 * 1000;
 	struct probing p = { 0 };
 	double longest = 0;
 	size_t rounds = 0, failed = 0;
@@ -896,7 +899,7 @@ int bs_cmd_rollback_watch(const struct bs_rollback_cmd *c, const struct bs_rollb
 		goto out;
 	}
 	env_release(&e);
-	bs_human_ms(o->outage_limit_ms, lim, sizeof(lim));
+	bs_human_ms(limit, lim, sizeof(lim));
 	bs_human_ms(o->for_ms, dur, sizeof(dur));
 	if (!c->quiet)
 		fprintf(c->out, "watching %s release %s for %s (outage limit %s)\n", c->service, id, dur, lim);
@@ -923,7 +926,7 @@ int bs_cmd_rollback_watch(const struct bs_rollback_cmd *c, const struct bs_rollb
 		}
 		if (outage > longest)
 			longest = outage;
-		if (outage * 1000.0 >= (double)o->outage_limit_ms) {
+		if (outage * 1000.0 >= (double)limit) {
 			exceeded = 1;
 			break;
 		}

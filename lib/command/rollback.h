@@ -49,7 +49,7 @@ int bs_cmd_rollback_to(const struct bs_rollback_cmd *c, const struct bs_rollback
 
 struct bs_rollback_watch {
 	int64_t for_ms;              /* how long to watch */
-	int64_t outage_limit_ms;     /* an outage this long fails the release */
+	int64_t outage_limit_ms;     /* an outage this long fails the release (0: probe.outage_limit, else 5m) */
 	int64_t interval_ms;         /* between probe rounds (0: probe.interval) */
 	int automatic;               /* --auto: roll back when the limit is passed */
 	const char *release;         /* the release watched (NULL: the current one) */
