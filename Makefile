@@ -38,10 +38,14 @@ LIB_A := $(BUILD)/libbackstop.a
 CMD_SRC := $(filter-out cmd/backstop.c,$(wildcard cmd/*.c))
 CMDS := $(CMD_SRC:cmd/%.c=$(BUILD)/bin/backstop-%) $(BUILD)/bin/backstop
 
+# Man pages: docs/man/<page>.<section>.scd -> build/man/<page>.<section> (scdoc)
+MAN_SRC := $(sort $(wildcard docs/man/*.scd))
+MAN_PAGES := $(MAN_SRC:docs/man/%.scd=$(BUILD)/man/%)
+
 TEST_SRC := $(shell find tests/unit -name '*_test.c' | sort)
 TESTS := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check check-unit check-integration demo install clean deps bench format-check
+.PHONY: all check check-unit check-integration demo install clean deps bench format-check man
 
 all: $(CMDS)
 
@@ -66,6 +70,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_A)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/obj/tests/unit/%.o: CFLAGS += -Itests/unit
+
+man: $(MAN_PAGES)
+
+$(BUILD)/man/%: docs/man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@.tmp && mv $@.tmp $@
 
 deps:
 	bash scripts/install-deps.sh
