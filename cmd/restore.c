@@ -235,6 +235,7 @@ int main(int argc, char **argv)
 	rq.globals_only = o_globals_only;
 	rq.json = co.json;
 	rq.progress = !co.quiet && !co.json;
+	rq.tell = 1;
 	if (bs_cmd_restore(&rq, &rec, &res, &text, &err) < 0) {
 		bs_sigwatch_settle(); /* interrupted: the watcher ends the process */
 		rc = bs_cmd_error(&spec, &err);

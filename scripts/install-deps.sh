@@ -44,6 +44,10 @@ PKGS=(
 	# distribution registry on loopback) and its bcrypt htpasswd file
 	# (htpasswd -B)
 	docker-registry apache2-utils
+	# man pages: docs/man/*.scd -> build/man/* (make man, tests/integration/manpages.sh)
+	scdoc
+	debhelper dpkg-dev man-db # packaging: dpkg-buildpackage, dh (debian/); man -l (tests/integration/packaging.sh)
+	python3-yaml # contrib's YAML files parsed by /usr/bin/python3 (tests/integration/contrib.sh)
 )
 # Node.js and npm run the S3 and Azure test servers (s3rver, Azurite; tests/node/package.json,
 # installed into tests/node/node_modules by npm ci from the lock file).
@@ -63,6 +67,34 @@ npm_deps() {
 		return 1
 	}
 }
+
+# promtool_deps: promtool, with which the metrics tests check the alert rules
+# (promtool check rules, promtool test rules) and every .prom file (promtool
+# check metrics).  Debian has it only in the prometheus package, which would
+# also install and start a Prometheus server: so the package is fetched with
+# apt-get download, unpacked with dpkg-deb, and only promtool is kept, as
+# tests/.cache/prometheus/promtool (gitignored).  A no-op once it is there
+# (or when a promtool is on PATH).  A failure is only a warning: the tests
+# then skip their promtool checks and say why.
+promtool_deps() {
+	local cache tmp
+	cache="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/.cache/prometheus"
+	[ -x "$cache/promtool" ] && return 0
+	command -v promtool >/dev/null 2>&1 && return 0
+	echo "install-deps: fetching promtool (apt-get download prometheus, unpacked into $cache)" >&2
+	if mkdir -p "$cache" && tmp=$(mktemp -d "$cache/.fetch.XXXXXX") &&
+		(cd "$tmp" && apt-get download -q prometheus </dev/null >"$tmp/apt.log" 2>&1) &&
+		dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/root" && [ -x "$tmp/root/usr/bin/promtool" ] &&
+		mv "$tmp/root/usr/bin/promtool" "$cache/promtool"; then
+		rm -rf "$tmp"
+		return 0
+	fi
+	echo "install-deps: warning: could not fetch promtool; the tests will skip their promtool checks" >&2
+	[ -n "${tmp:-}" ] && [ -f "$tmp/apt.log" ] && sed 's/^/install-deps:   /' "$tmp/apt.log" >&2
+	echo "install-deps: hint: a stale package list is the usual cause: apt-get update" >&2
+	[ -n "${tmp:-}" ] && rm -rf "$tmp"
+	return 0
+}
 LOCALE=de_DE.UTF-8
 
 have_locale() { locale -a 2>/dev/null | grep -qix 'de_DE\.utf-\?8'; }
@@ -75,6 +107,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ] && have_locale; then
 	[ "${1:-}" = --check ] && exit 0
+	promtool_deps
 	npm_deps
 	exit
 fi
@@ -108,6 +141,7 @@ gen_locale() {
 
 if [ ${#missing[@]} -eq 0 ]; then
 	gen_locale
+	promtool_deps
 	npm_deps
 	exit
 fi
@@ -123,6 +157,7 @@ for attempt in 1 2; do
 		"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
 			apt-get install "${APT_OPTS[@]}" "${missing[@]}" </dev/null; then
 		gen_locale
+		promtool_deps
 		npm_deps
 		exit
 	fi

@@ -28,7 +28,7 @@
 #include "command/drill.h"
 #include "command/metrics.h"
 #include "common/escape.h"
-#include "common/hook.h"
+#include "command/event.h"
 #include "common/human.h"
 #include "common/log.h"
 #include "pg/conn.h"
@@ -507,45 +507,41 @@ static int drill_one(struct drill_ctx *dc, const struct bs_snap_record *rec, str
 
 /* ---- telling the operator: hooks and metrics ------------------------------ */
 
-#define DRILL_HOOK_TIMEOUT_S 300
-
 /* post-drill after every drill; drill-failed (hooks.drill_failed, else
- * hooks.on_failure) when the verdict is fail or error.  Hook failures are
- * logged: they change no verdict. */
-static void drill_hooks(const struct bs_config *cfg, const struct bs_drill_report *r, const char *error)
+ * hooks.on_failure) when the verdict is fail or error; webhooks.  Hook
+ * failures are logged: they change no verdict.  timeout_s 0: hooks.timeout. */
+static void drill_events(const struct bs_config *cfg, const struct bs_drill_report *r, const char *error, int timeout_s)
 {
-	char e_repo[4200], e_db[300], e_snap[128], e_drill[128], e_res[64], e_find[64], e_err[BS_ERR_MSG_MAX + 64];
-	const char *env[8] = { e_repo, e_db, e_snap, e_drill, e_res, e_find, NULL, NULL };
 	const char *verdict = r ? bs_drill_verdict(r) : "error";
 	const char *failed_hook = cfg->hooks.drill_failed ? cfg->hooks.drill_failed : cfg->hooks.on_failure;
-	struct bs_err e;
+	int passed = strcmp(verdict, "pass") == 0;
+	struct bs_event ev;
 
-	snprintf(e_repo, sizeof(e_repo), "BACKSTOP_REPOSITORY=%s", cfg->repository ? cfg->repository : "");
-	snprintf(e_db, sizeof(e_db), "BACKSTOP_DATABASE=%s", r && r->database ? r->database : "");
-	snprintf(e_snap, sizeof(e_snap), "BACKSTOP_SNAPSHOT_ID=%s", r ? r->snapshot : "");
-	snprintf(e_drill, sizeof(e_drill), "BACKSTOP_DRILL_ID=%s", r ? r->id : "");
-	snprintf(e_res, sizeof(e_res), "BACKSTOP_RESULT=%s", verdict);
-	snprintf(e_find, sizeof(e_find), "BACKSTOP_FINDINGS=%llu", r ? (unsigned long long)r->findings_total : 0ULL);
+	bs_event_init(&ev, "post-drill", passed ? BS_EVENT_SUCCESS : BS_EVENT_INFO);
+	bs_event_add(&ev, "REPOSITORY", "%s", cfg->repository ? cfg->repository : "");
+	bs_event_add(&ev, "DATABASE", "%s", r && r->database ? r->database : "");
+	bs_event_add(&ev, "SNAPSHOT_ID", "%s", r ? r->snapshot : "");
+	bs_event_add(&ev, "DRILL_ID", "%s", r ? r->id : "");
+	bs_event_add(&ev, "RESULT", "%s", verdict);
+	bs_event_add(&ev, "FINDINGS", "%llu", r ? (unsigned long long)r->findings_total : 0ULL);
 	if (r && r->could_not_run)
 		error = r->error.msg;
 	if (error)
-		snprintf(e_err, sizeof(e_err), "BACKSTOP_ERROR=%s", error);
+		bs_event_add(&ev, "ERROR", "%s", error);
 	else if (r && r->nfindings > 0)
-		snprintf(e_err, sizeof(e_err), "BACKSTOP_ERROR=%llu finding%s, the first: %s%s%s",
-			 (unsigned long long)r->findings_total, r->findings_total == 1 ? "" : "s",
-			 r->findings[0].object ? r->findings[0].object : "", r->findings[0].object ? ": " : "",
-			 r->findings[0].message);
-	else
-		e_err[0] = '\0';
-	if (e_err[0])
-		env[6] = e_err;
-	bs_err_init(&e);
-	if (r && bs_hook_run(cfg->hooks.post_drill, "post-drill", env, DRILL_HOOK_TIMEOUT_S, &e) < 0)
-		bs_log(BS_LOG_ERROR, "%s", e.msg);
-	bs_err_init(&e);
-	if (strcmp(verdict, "pass") != 0 &&
-	    bs_hook_run(failed_hook, "drill-failed", env, DRILL_HOOK_TIMEOUT_S, &e) < 0)
-		bs_log(BS_LOG_ERROR, "%s", e.msg);
+		bs_event_add(&ev, "ERROR", "%llu finding%s, the first: %s%s%s", (unsigned long long)r->findings_total,
+			     r->findings_total == 1 ? "" : "s", r->findings[0].object ? r->findings[0].object : "",
+			     r->findings[0].object ? ": " : "", r->findings[0].message);
+	if (r && r->rto_ms > 0)
+		bs_event_add(&ev, "RTO_SECONDS", "%.1f", (double)r->rto_ms / 1000.0);
+	if (r)
+		bs_cmd_event_after(cfg, cfg->hooks.post_drill, &ev, timeout_s, NULL);
+	if (!passed) {
+		snprintf(ev.name, sizeof(ev.name), "drill-failed");
+		ev.kind = BS_EVENT_FAILURE;
+		bs_cmd_event_after(cfg, failed_hook, &ev, timeout_s, NULL);
+	}
+	bs_event_release(&ev);
 }
 
 /* After the drills (re-verifications excepted): hooks per drill, metrics
@@ -567,13 +563,13 @@ static void tell(const struct bs_drill_request *rq, const struct bs_drill_outcom
 			return; /* the signal watcher has reported the drill */
 	}
 	for (i = 0; i < out->n; i++)
-		drill_hooks(rq->cfg, &out->reports[i], NULL);
+		drill_events(rq->cfg, &out->reports[i], NULL, 0);
 	bs_err_init(&e);
 	if (bs_cmd_metrics_drill(rq->cfg, out->reports, out->n, &e) < 0)
 		bs_warn("%s", e.msg);
 	if (!error)
 		return;
-	drill_hooks(rq->cfg, NULL, error->msg);
+	drill_events(rq->cfg, NULL, error->msg, 0);
 	bs_err_init(&e);
 	if (out->n == 0 && bs_cmd_metrics_drill_failed(rq->cfg, rq->database, rq->archive_only, &e) < 0)
 		bs_warn("%s", e.msg);
@@ -610,7 +606,7 @@ int bs_cmd_drill_interrupted(struct bs_drill_current *c, int sig, struct bs_err 
 	r.could_not_run = 1;
 	bs_err_set(&r.error, BS_ERR_INTERRUPTED, "interrupted by %s: drill abandoned",
 		   sig == SIGINT ? "SIGINT" : "SIGTERM");
-	drill_hooks(c->cfg, &r, NULL);
+	drill_events(c->cfg, &r, NULL, 60);
 	rc = bs_cmd_metrics_drill(c->cfg, &r, 1, err) < 0 ? -1 : 1;
 	bs_drill_report_release(&r);
 	return rc;

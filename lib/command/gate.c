@@ -15,11 +15,14 @@
 #include <time.h>
 
 #include "catalog/catalog.h"
+#include "command/event.h"
+#include "command/metrics.h"
 #include "command/setup.h"
 #include "common/actor.h"
 #include "common/durable.h"
 #include "common/escape.h"
 #include "common/log.h"
+#include "common/progress.h"
 #include "repo/repo.h"
 #include "report/report.h"
 
@@ -155,6 +158,39 @@ static int record_decision(const struct bs_gate_cmd *c, const struct bs_gate_pol
 	return rc;
 }
 
+/* gate-go / gate-no-go: hooks.gate_no_go and the webhooks. */
+static void decision_event(const struct bs_gate_cmd *c, const struct bs_gate_policy *p,
+			   const struct bs_gate_result *res, const char *actor, const char *record)
+{
+	struct bs_event ev;
+	size_t failed = 0;
+
+	bs_event_init(&ev, res->go ? "gate-go" : "gate-no-go", res->go ? BS_EVENT_SUCCESS : BS_EVENT_FAILURE);
+	bs_event_add(&ev, "POLICY", "%s", p->name);
+	if (c->only)
+		bs_event_add(&ev, "GATE", "%s", c->only);
+	if (c->rel.release)
+		bs_event_add(&ev, "RELEASE", "%s", c->rel.release);
+	if (c->rel.commit)
+		bs_event_add(&ev, "COMMIT", "%s", c->rel.commit);
+	if (c->rel.digest)
+		bs_event_add(&ev, "DIGEST", "%s", c->rel.digest);
+	bs_event_add(&ev, "RESULT", "%s", res->go ? "go" : "no-go");
+	bs_event_add(&ev, "ACTOR", "%s", actor);
+	bs_event_add(&ev, "DECISION_ID", "%s", record ? record : "");
+	for (size_t i = 0; i < res->n; i++) {
+		const struct bs_gate_outcome *o = &res->o[i];
+		if (o->state != BS_STATE_FAIL && o->state != BS_STATE_UNKNOWN)
+			continue;
+		if (failed++ == 0)
+			bs_event_add(&ev, "ERROR", "%s %s.%s: %s", bs_state_label(o->state), o->gate->name, o->crit->id,
+				     o->observed);
+	}
+	bs_event_add(&ev, "FAILED_CRITERIA", "%zu", failed);
+	bs_cmd_event_after(c->cfg, res->go ? NULL : c->cfg->hooks.gate_no_go, &ev, 0, NULL);
+	bs_event_release(&ev);
+}
+
 int bs_cmd_gate_check(const struct bs_gate_cmd *c, struct bs_err *err)
 {
 	struct bs_gate_policy p;
@@ -166,6 +202,7 @@ int bs_cmd_gate_check(const struct bs_gate_cmd *c, struct bs_err *err)
 	struct out_ud ud = { .r = &r, .flags = flags };
 	const char *src;
 	int rc = -1, recorded = 0, unrecorded = 0;
+	double t0 = bs_now();
 
 	bs_gate_policy_init(&p);
 	bs_gate_result_init(&res);
@@ -271,8 +308,12 @@ int bs_cmd_gate_check(const struct bs_gate_cmd *c, struct bs_err *err)
 		if (o->state == BS_STATE_FAIL || o->state == BS_STATE_UNKNOWN)
 			bs_log(BS_LOG_WARN, "%s %s.%s: %s", bs_state_label(o->state), o->gate->name, o->crit->id, o->observed);
 	}
+	decision_event(c, &p, &res, actor, recorded ? id : NULL);
 	rc = res.exit_code;
 out:
+	bs_cmd_metrics_gate(c->cfg, &(struct bs_gate_metrics){ .policy = p.name ? p.name : c->name, .gate = c->only,
+			    .release = c->rel.release, .rc = rc, .go = res.go, .counts = r.counts,
+			    .seconds = bs_now() - t0 }, NULL);
 	json_decref(ud.doc);
 	bs_report_release(&r);
 	bs_gate_result_release(&res);

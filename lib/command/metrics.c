@@ -1,7 +1,7 @@
 /*
- * metrics.c - the textfile metrics of snap, drills and prune (see
- * command/metrics.h), on top of common/metrics (format, durable write,
- * strict reader).
+ * metrics.c - the textfile metrics of snap, drills, prune, restore, gate
+ * check and rollback (see command/metrics.h), on top of common/metrics
+ * (format, durable write, strict reader).
  *
  * Each write: read the previous file of the same command and database ->
  * build this run's series -> carry the last-success series forward when
@@ -19,6 +19,7 @@
 #include "common/metrics.h"
 #include "drill/drill.h"
 #include "pg/conn.h"
+#include "report/report.h"
 
 char *bs_cmd_metrics_dbname(const struct bs_config *cfg)
 {
@@ -62,24 +63,41 @@ void bs_cmd_metrics_file(const char *command, const char *database, char out[256
 struct mfile {
 	const struct bs_config *cfg;
 	char file[256];
-	const char *labels[7];     /* database, repository, mode: key/value pairs, NULL */
+	const char *labels[2 * BS_METRICS_LABELS_MAX + 1]; /* key/value pairs, NULL */
 	const char *database;
 	struct bs_metrics prev;    /* the previous file (empty if none or not trusted) */
 	struct bs_metrics cur;
 	struct bs_err err;         /* first error while adding */
 };
 
-static void mfile_open(struct mfile *f, const struct bs_config *cfg, const char *command,
-		       const char *database, const char *mode)
+/* The file of command and name (NULL: none), its previous content read;
+ * no labels yet.  Returns 1 when there was a previous file (trusted or not). */
+static int mfile_begin(struct mfile *f, const struct bs_config *cfg, const char *command, const char *name)
 {
 	char path[4096];
 	struct bs_err e;
-	size_t n = 0;
+	int rc;
 
 	memset(f, 0, sizeof(*f));
 	f->cfg = cfg;
+	bs_cmd_metrics_file(command, name, f->file);
+	bs_metrics_init(&f->cur);
+	bs_err_init(&f->err);
+	bs_err_init(&e);
+	snprintf(path, sizeof(path), "%s/%s.prom", cfg->metrics_dir, f->file);
+	rc = bs_metrics_read(path, &f->prev, &e);
+	if (rc < 0 && e.code != BS_ERR_NOT_FOUND)
+		bs_warn("not carrying the last-success metrics forward: %s", e.msg);
+	return rc == 0 || e.code != BS_ERR_NOT_FOUND;
+}
+
+static void mfile_open(struct mfile *f, const struct bs_config *cfg, const char *command,
+		       const char *database, const char *mode)
+{
+	size_t n = 0;
+
+	mfile_begin(f, cfg, command, database);
 	f->database = database;
-	bs_cmd_metrics_file(command, database, f->file);
 	if (database) {
 		f->labels[n++] = "database";
 		f->labels[n++] = database;
@@ -91,12 +109,21 @@ static void mfile_open(struct mfile *f, const struct bs_config *cfg, const char 
 		f->labels[n++] = mode;
 	}
 	f->labels[n] = NULL;
-	bs_metrics_init(&f->cur);
-	bs_err_init(&f->err);
-	bs_err_init(&e);
-	snprintf(path, sizeof(path), "%s/%s.prom", cfg->metrics_dir, f->file);
-	if (bs_metrics_read(path, &f->prev, &e) < 0 && e.code != BS_ERR_NOT_FOUND)
-		bs_warn("not carrying the last-success metrics forward: %s", e.msg);
+}
+
+/* Set the labels of the series added next: key, value, ..., NULL (a NULL
+ * value leaves its label out). */
+static void mfile_labels(struct mfile *f, const char *const *kv)
+{
+	size_t n = 0;
+
+	for (; kv[0] && n + 2 < sizeof(f->labels) / sizeof(f->labels[0]); kv += 2) {
+		if (!kv[1])
+			continue;
+		f->labels[n++] = kv[0];
+		f->labels[n++] = kv[1];
+	}
+	f->labels[n] = NULL;
 }
 
 static void add(struct mfile *f, const char *name, const char *help, double v)
@@ -117,6 +144,38 @@ static void carry(struct mfile *f, const char *name, const char *help)
 
 	if (m && (f->database || !bs_metric_label(m, "database")))
 		add(f, name, help, m->value);
+}
+
+/* Add a sample with labels of its own (kv as mfile_labels'). */
+static void add_labelled(struct mfile *f, const char *name, const char *help, const char *const *kv, double v)
+{
+	const char *keep[2 * BS_METRICS_LABELS_MAX + 1];
+
+	memcpy(keep, f->labels, sizeof(keep));
+	mfile_labels(f, kv);
+	add(f, name, help, v);
+	memcpy(f->labels, keep, sizeof(keep));
+}
+
+/* Keep every series of the previous file whose name starts with prefix as
+ * it was, labels and all (the part of a shared file this run is not about,
+ * or a last-success series labelled with the run it comes from). */
+static void keep_prefix(struct mfile *f, const char *prefix)
+{
+	for (size_t i = 0; i < f->prev.n; i++) {
+		const struct bs_metric *m = &f->prev.m[i];
+		const char *kv[2 * BS_METRICS_LABELS_MAX + 1];
+		size_t k;
+
+		if (strncmp(m->name, prefix, strlen(prefix)) != 0)
+			continue;
+		for (k = 0; k < m->nlabels; k++) {
+			kv[2 * k] = m->label_key[k];
+			kv[2 * k + 1] = m->label_value[k];
+		}
+		kv[2 * k] = NULL;
+		add_labelled(f, m->name, m->help, kv, m->value);
+	}
 }
 
 static int mfile_write(struct mfile *f, struct bs_err *err)
@@ -365,4 +424,206 @@ int bs_cmd_metrics_prune(const struct bs_config *cfg, const char *database, size
 	rc = mfile_write(f, err);
 	free(f);
 	return rc;
+}
+
+/* ---- restore, gate, rollback ------------------------------------------------- */
+
+/* Write f and free it; err NULL: a failure is a warning. */
+static int finish(struct mfile *f, struct bs_err *err)
+{
+	struct bs_err e;
+	int rc;
+
+	bs_err_init(&e);
+	rc = mfile_write(f, err ? err : &e);
+	if (rc < 0 && !err)
+		bs_warn("%s", e.msg);
+	free(f);
+	return rc;
+}
+
+static struct mfile *mfile_new(struct bs_err *err)
+{
+	struct mfile *f = malloc(sizeof(*f));
+
+	if (!f) {
+		if (err)
+			bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		else
+			bs_warn("metrics not written: out of memory");
+	}
+	return f;
+}
+
+#define H_RESTORE_SUCC_TS "when the last successful restore ended (Unix time)"
+#define H_RESTORE_SUCC_DUR "wall time of the last successful restore"
+
+int bs_cmd_metrics_restore(const struct bs_config *cfg, const struct bs_restore_metrics *m, struct bs_err *err)
+{
+	struct mfile *f;
+	double now = (double)time(NULL);
+	const char *database = m->database;
+	char *db = NULL;
+	int rc;
+
+	if (!enabled(cfg))
+		return 0;
+	if (!database && cfg->database && !(database = db = bs_cmd_metrics_dbname(cfg)))
+		return err ? bs_err_set(err, BS_ERR_NOMEM, "out of memory") : -1;
+	if (!database)
+		return 0; /* no database to say it about */
+	if (!(f = mfile_new(err))) {
+		free(db);
+		return -1;
+	}
+	mfile_begin(f, cfg, "restore", database);
+	{
+		const char *kv[] = { "database", database, "repository", cfg->repository ? cfg->repository : "",
+				     "target", m->target && *m->target ? m->target : NULL, NULL };
+		mfile_labels(f, kv);
+	}
+	add(f, "backstop_restore_last_run_timestamp_seconds", "when the last restore ended (Unix time)", now);
+	add(f, "backstop_restore_last_run_success", "1 if the last restore succeeded, else 0", m->ok ? 1 : 0);
+	add(f, "backstop_restore_last_run_duration_seconds", "wall time of the last restore, whatever its outcome",
+	    m->seconds);
+	if (m->ok && m->snapshot_start)
+		add(f, "backstop_restore_last_run_snapshot_timestamp_seconds",
+		    "start time of the snapshot the last restore loaded (Unix time)", (double)m->snapshot_start);
+	if (m->ok) {
+		add(f, "backstop_restore_last_run_bytes", "bytes of table data the last restore loaded (COPY text)",
+		    (double)m->bytes);
+		add(f, "backstop_restore_last_run_rows", "rows the last restore loaded", (double)m->rows);
+		add(f, "backstop_restore_last_run_tables", "tables the last restore loaded", (double)m->tables);
+		add(f, "backstop_restore_last_success_timestamp_seconds", H_RESTORE_SUCC_TS, now);
+		add(f, "backstop_restore_last_success_duration_seconds", H_RESTORE_SUCC_DUR, m->seconds);
+	} else {
+		/* with the labels of the run they come from (its target) */
+		keep_prefix(f, "backstop_restore_last_success_");
+	}
+	rc = finish(f, err);
+	free(db);
+	return rc;
+}
+
+#define H_GATE_GO_TS "when the last GO decision was made (Unix time); release: what it let through"
+
+int bs_cmd_metrics_gate(const struct bs_config *cfg, const struct bs_gate_metrics *m, struct bs_err *err)
+{
+	static const char *const state_value[BS_STATE_COUNT] = { "ok", "warn", "fail", "unknown", "skipped", "waived" };
+	struct mfile *f;
+	char key[256];
+	double now = (double)time(NULL);
+	int decided = m->rc >= 0, go = decided && m->go, existed;
+
+	if (!enabled(cfg) || !m->policy)
+		return 0;
+	if (!(f = mfile_new(err)))
+		return -1;
+	if (m->gate)
+		snprintf(key, sizeof(key), "%s_gate_%s", m->policy, m->gate);
+	else
+		snprintf(key, sizeof(key), "%s", m->policy);
+	existed = mfile_begin(f, cfg, "gate", key);
+	if (!decided && !existed) {
+		free(f);
+		return 0;
+	}
+	{
+		const char *kv[] = { "policy", m->policy, "gate", m->gate, "release", m->release, NULL };
+		mfile_labels(f, kv);
+	}
+	add(f, "backstop_gate_last_decision_timestamp_seconds", "when the last gate check ended (Unix time)", now);
+	add(f, "backstop_gate_last_decision_go", "1 if the last gate check decided GO, else 0", go ? 1 : 0);
+	add(f, "backstop_gate_last_decision_error",
+	    "1 if the last gate check could not evaluate every criterion or record its decision, else 0",
+	    !go && m->rc != 1 ? 1 : 0);
+	add(f, "backstop_gate_last_decision_duration_seconds", "wall time of the last gate check", m->seconds);
+	for (int s = 0; decided && m->counts && s < BS_STATE_COUNT; s++) {
+		const char *kv[] = { "policy", m->policy, "gate", m->gate, "release", m->release, "state", state_value[s],
+				     NULL };
+		add_labelled(f, "backstop_gate_last_decision_criteria", "criteria of the last gate check in each state",
+			     kv, (double)m->counts[s]);
+	}
+	if (go)
+		add(f, "backstop_gate_last_go_timestamp_seconds", H_GATE_GO_TS, now);
+	else
+		keep_prefix(f, "backstop_gate_last_go_timestamp_seconds");
+	return finish(f, err);
+}
+
+#define H_RB_SUCC_TS "when the last rollback that left the service healthy ended (Unix time)"
+
+int bs_cmd_metrics_rollback(const struct bs_config *cfg, const struct bs_rollback_metrics *m, struct bs_err *err)
+{
+	static const char *const results[] = { "ok", "unhealthy", "interrupted", "failed" };
+	const char *result = m->rc == 0 ? "ok" : m->rc == 1 ? "unhealthy"
+			     : m->result && strcmp(m->result, "interrupted") == 0 ? "interrupted" : "failed";
+	double now = (double)time(NULL);
+	struct mfile *f;
+
+	if (!enabled(cfg) || !m->service)
+		return 0;
+	if (!(f = mfile_new(err)))
+		return -1;
+	mfile_begin(f, cfg, "rollback", m->service);
+	{
+		const char *kv[] = { "service", m->service, "repository", cfg->repository ? cfg->repository : "",
+				     "release", m->release, NULL };
+		mfile_labels(f, kv);
+	}
+	add(f, "backstop_rollback_last_run_timestamp_seconds", "when the last rollback ended (Unix time)", now);
+	add(f, "backstop_rollback_last_run_success", "1 if the last rollback left the service healthy, else 0",
+	    m->rc == 0 ? 1 : 0);
+	for (size_t i = 0; i < sizeof(results) / sizeof(results[0]); i++) {
+		const char *kv[] = { "service", m->service, "repository", cfg->repository ? cfg->repository : "",
+				     "release", m->release, "result", results[i], NULL };
+		add_labelled(f, "backstop_rollback_last_run_result",
+			     "1 for the outcome of the last rollback: ok, unhealthy, interrupted or failed", kv,
+			     strcmp(result, results[i]) == 0 ? 1 : 0);
+	}
+	add(f, "backstop_rollback_last_run_duration_seconds", "wall time of the last rollback, whatever its outcome",
+	    m->seconds);
+	if (m->rc == 0)
+		add(f, "backstop_rollback_last_success_timestamp_seconds", H_RB_SUCC_TS, now);
+	else
+		keep_prefix(f, "backstop_rollback_last_success_timestamp_seconds");
+	keep_prefix(f, "backstop_rollback_watch_");
+	return finish(f, err);
+}
+
+int bs_cmd_metrics_rollback_watch(const struct bs_config *cfg, const struct bs_rollback_watch_metrics *m,
+				  struct bs_err *err)
+{
+	static const char *const verdicts[] = { "good", "bad", "down", "error" };
+	struct mfile *f;
+
+	if (!enabled(cfg) || !m->service)
+		return 0;
+	if (!(f = mfile_new(err)))
+		return -1;
+	mfile_begin(f, cfg, "rollback", m->service);
+	/* the rollback part first, as it was */
+	keep_prefix(f, "backstop_rollback_last_");
+	{
+		const char *kv[] = { "service", m->service, "repository", cfg->repository ? cfg->repository : "",
+				     "release", m->release && *m->release ? m->release : NULL, NULL };
+		mfile_labels(f, kv);
+	}
+	add(f, "backstop_rollback_watch_last_run_timestamp_seconds", "when the last rollback watch ended (Unix time)",
+	    (double)time(NULL));
+	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
+		const char *kv[] = { "service", m->service, "repository", cfg->repository ? cfg->repository : "",
+				     "release", m->release && *m->release ? m->release : NULL, "verdict", verdicts[i],
+				     NULL };
+		add_labelled(f, "backstop_rollback_watch_last_run_verdict",
+			     "1 for the verdict of the last watch: good (healthy throughout), bad (down past the outage limit), down (down at its end), error",
+			     kv, m->verdict && strcmp(m->verdict, verdicts[i]) == 0 ? 1 : 0);
+	}
+	add(f, "backstop_rollback_watch_last_run_duration_seconds", "how long the last watch probed", m->seconds);
+	add(f, "backstop_rollback_watch_last_run_outage_seconds", "the longest outage the last watch saw",
+	    m->outage_seconds);
+	add(f, "backstop_rollback_watch_last_run_rounds", "probe rounds of the last watch", (double)m->rounds);
+	add(f, "backstop_rollback_watch_last_run_failed_rounds", "probe rounds of the last watch in which a probe failed",
+	    (double)m->failed_rounds);
+	return finish(f, err);
 }

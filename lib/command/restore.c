@@ -11,11 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "command/event.h"
 #include "command/keys.h"
+#include "command/metrics.h"
 #include "command/restore.h"
 #include "command/setup.h"
 #include "common/escape.h"
 #include "common/log.h"
+#include "common/progress.h"
+#include "pg/conn.h"
 #include "report/report.h"
 #include "restore/restore.h"
 
@@ -55,9 +59,44 @@ int bs_restore_list_write(const struct bs_snap_record *rec, const struct bs_mani
 	return ferror(f) ? bs_err_set(err, BS_ERR_IO, "unable to write output") : 0;
 }
 
+/* A restore event: the snapshot, its database, the target. */
+static void restore_event(struct bs_event *ev, const char *name, enum bs_event_kind kind,
+			  const struct bs_restore_request *rq, const struct bs_snap_record *rec)
+{
+	char *target = bs_pg_conninfo_dbname(rq->engine->target);
+
+	bs_event_init(ev, name, kind);
+	bs_event_add(ev, "REPOSITORY", "%s", rq->cfg->repository ? rq->cfg->repository : "");
+	bs_event_add(ev, "DATABASE", "%s", rec->database ? rec->database : rq->database ? rq->database : "");
+	if (*rec->id)
+		bs_event_add(ev, "SNAPSHOT_ID", "%s", rec->id);
+	bs_event_add(ev, "TARGET", "%s", target ? target : "");
+	free(target);
+}
+
+/* post-restore after every restore attempt (not --list, --globals-only). */
+static void post_restore(const struct bs_restore_request *rq, const struct bs_snap_record *rec,
+			 const struct bs_restore_result *res, double t0, const struct bs_err *err)
+{
+	struct bs_event ev;
+
+	restore_event(&ev, "post-restore", err ? BS_EVENT_FAILURE : BS_EVENT_SUCCESS, rq, rec);
+	bs_event_add(&ev, "RESULT", "%s", err ? "failed" : "ok");
+	if (err)
+		bs_event_add(&ev, "ERROR", "%s", err->msg);
+	else
+		bs_event_add(&ev, "ROWS", "%llu", (unsigned long long)res->rows);
+	bs_event_add(&ev, "DURATION_SECONDS", "%.1f", bs_now() - t0);
+	bs_cmd_event_after(rq->cfg, rq->cfg->hooks.post_restore, &ev, 0, NULL);
+	bs_event_release(&ev);
+}
+
 int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *rec,
 		   struct bs_restore_result *res, char **text, struct bs_err *err)
 {
+	int tell = rq->tell && !rq->list && !rq->globals_only;
+	double t0 = bs_now();
+	struct bs_event ev;
 	struct bs_repo *repo = NULL;
 	struct bs_catalog cat;
 	const struct bs_snap_record *found;
@@ -112,6 +151,16 @@ int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *r
 			bs_err_prefix(err, "snapshot %s", rec->id);
 		goto out;
 	}
+	if (tell) {
+		restore_event(&ev, "pre-restore", BS_EVENT_BEFORE, rq, rec);
+		rc = bs_cmd_event(rq->cfg, rq->cfg->hooks.pre_restore, &ev, 0, err);
+		bs_event_release(&ev);
+		if (rc < 0) {
+			bs_err_hint(err, "the pre-restore hook must exit 0 for the restore to run; nothing was changed");
+			goto out;
+		}
+		rc = -1;
+	}
 	rq->engine->progress = &prog;
 	bs_info("restoring snapshot %s of '%s' (%s)", rec->id, rec->database,
 		rec->encrypted ? "encrypted" : "unencrypted");
@@ -121,6 +170,13 @@ int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *r
 	if (rc < 0)
 		bs_err_prefix(err, "restore of snapshot %s failed", rec->id);
 out:
+	if (tell)
+		post_restore(rq, rec, res, t0, rc < 0 ? err : NULL);
+	if (!rq->list && !rq->globals_only) /* also a rollback's restore: metrics say what the database went through */
+		bs_cmd_metrics_restore(rq->cfg, &(struct bs_restore_metrics){
+			.database = rec->database ? rec->database : rq->database, .target = res->database,
+			.ok = rc == 0, .seconds = bs_now() - t0, .snapshot_start = rec->start,
+			.bytes = res->bytes, .rows = res->rows, .tables = res->tables }, NULL);
 	rq->engine->expect = NULL; /* x lives on this stack */
 	bs_rstream_free(in);
 	bs_age_identities_free(ids);

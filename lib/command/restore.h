@@ -27,6 +27,8 @@ struct bs_restore_request {
 	int globals_only;               /* --globals-only: print (or with engine->target apply) the roles */
 	int json;
 	int progress;
+	int tell;                       /* run the restore hooks and webhooks (the restore
+					 * command; a rollback's restore does not) */
 };
 
 /* Resolve the snapshot, open (and decrypt) its archive, and restore it.

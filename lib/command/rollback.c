@@ -18,7 +18,8 @@
 #include "command/setup.h"
 #include "command/snap.h"
 #include "common/actor.h"
-#include "common/hook.h"
+#include "command/event.h"
+#include "command/metrics.h"
 #include "common/human.h"
 #include "common/log.h"
 #include "common/progress.h"
@@ -162,37 +163,37 @@ static void short_digest(const char *d, char *out, size_t n)
 
 /* ---- hooks ---------------------------------------------------------------------- */
 
-#define HOOK_TIMEOUT_S 300
-
-/* Run a rollback hook (docs/config.md, "hooks") with the release in its
- * environment; any of the values may be NULL. */
+/* A rollback event (docs/config.md, "hooks") with the release in its
+ * fields, to the hook at path and the webhooks; any value may be NULL.
+ * Returns the hook's result. */
 static int run_hook(const struct bs_rollback_cmd *c, const char *path, const char *event, const char *release,
 		    const char *digest, const char *from, const char *result, const char *error, struct bs_err *err)
 {
-	char v[8][1200];
-	const char *env[9];
-	size_t n = 0;
+	enum bs_event_kind kind = strcmp(event, "pre-rollback") == 0 ? BS_EVENT_BEFORE
+				  : result && strcmp(result, "ok") == 0 ? BS_EVENT_SUCCESS
+									: BS_EVENT_FAILURE;
+	struct bs_event ev;
+	int rc;
 
-#define ADD(fmt, val)                                                  \
-	do {                                                           \
-		if (val) {                                             \
-			snprintf(v[n], sizeof(v[n]), fmt, val);        \
-			v[n][strcspn(v[n], "\n")] = 0;                  \
-			env[n] = v[n];                                 \
-			n++;                                           \
-		}                                                      \
-	} while (0)
-	ADD("BACKSTOP_SERVICE=%s", c->service);
-	ADD("BACKSTOP_REPOSITORY=%s", c->cfg->repository);
-	ADD("BACKSTOP_RELEASE=%s", release);
-	ADD("BACKSTOP_DIGEST=%s", digest);
-	ADD("BACKSTOP_FROM_RELEASE=%s", from);
-	ADD("BACKSTOP_RESULT=%s", result);
-	ADD("BACKSTOP_REASON=%s", c->reason);
-	ADD("BACKSTOP_ERROR=%s", error);
-#undef ADD
-	env[n] = NULL;
-	return bs_hook_run(path, event, env, HOOK_TIMEOUT_S, err);
+	bs_event_init(&ev, event, kind);
+	bs_event_add(&ev, "SERVICE", "%s", c->service);
+	if (c->cfg->repository)
+		bs_event_add(&ev, "REPOSITORY", "%s", c->cfg->repository);
+	if (release)
+		bs_event_add(&ev, "RELEASE", "%s", release);
+	if (digest)
+		bs_event_add(&ev, "DIGEST", "%s", digest);
+	if (from)
+		bs_event_add(&ev, "FROM_RELEASE", "%s", from);
+	if (result)
+		bs_event_add(&ev, "RESULT", "%s", result);
+	if (c->reason)
+		bs_event_add(&ev, "REASON", "%s", c->reason);
+	if (error)
+		bs_event_add(&ev, "ERROR", "%s", error);
+	rc = bs_cmd_event(c->cfg, path, &ev, 0, err);
+	bs_event_release(&ev);
+	return rc;
 }
 
 /* A hook after the fact: its failure is logged, never changes the outcome. */
@@ -255,6 +256,13 @@ int bs_cmd_rollback_record(const struct bs_rollback_cmd *c, const char *image, i
 		bs_err_prefix(err, "unable to resolve %s to a digest", image);
 		if (!err->hint[0])
 			bs_err_hint(err, "give the digest yourself: %s@sha256:...", repo_of);
+		goto out;
+	}
+	if (c->dry_run && c->json) {
+		json_t *o = json_pack("{s:s, s:b, s:s, s:s, s:n, s:b}", "service", c->service, "dry_run", 1, "image",
+				      image, "digest", digest, "snapshot", "would_snapshot", snap);
+		bs_json_doc_write(o, c->out);
+		rc = 0;
 		goto out;
 	}
 	if (c->dry_run) {
@@ -618,6 +626,7 @@ int bs_cmd_rollback_to(const struct bs_rollback_cmd *c, const struct bs_rollback
 	char live[BS_DIGEST_MAX] = "", repo_of[BS_IMAGE_MAX], why[1024] = "", t[32];
 	long at;
 	int rc = -1, healthy = 1, forward, interrupted = 0;
+	double t0 = bs_now();
 
 	memset(&r, 0, sizeof(r));
 	memset(&db, 0, sizeof(db));
@@ -848,6 +857,9 @@ record_failed : {
 	rc = -1;
 }
 out:
+	if (r.release) /* attempted (confirmed, past pre_rollback): every attempt post_rollback hears of */
+		bs_cmd_metrics_rollback(c->cfg, &(struct bs_rollback_metrics){ .service = e.svc->name,
+					.release = r.release, .rc = rc, .result = r.result, .seconds = bs_now() - t0 }, NULL);
 	r.release = NULL, r.image = NULL, r.from_release = NULL, r.driver = NULL, r.detail = NULL, r.kept = NULL;
 	r.snapshot = NULL, r.safety_snapshot = NULL, r.db_kept = NULL, r.result = NULL, r.actor = NULL, r.reason = NULL;
 	record_forget(&r);
@@ -1000,6 +1012,11 @@ int bs_cmd_rollback_watch(const struct bs_rollback_cmd *c, const struct bs_rollb
 	}
 	rc = 1;
 out:
+	if (!c->dry_run && p.t0 > 0) /* it probed */
+		bs_cmd_metrics_rollback_watch(c->cfg, &(struct bs_rollback_watch_metrics){ .service = c->service,
+					      .release = id, .verdict = exceeded ? "bad" : rc < 0 ? "error" : down ? "down" : "good",
+					      .seconds = bs_now() - p.t0, .outage_seconds = longest, .rounds = rounds,
+					      .failed_rounds = failed }, NULL);
 	probing_release(&p);
 	r.release = NULL, r.actor = NULL, r.reason = NULL;
 	record_forget(&r);

@@ -21,13 +21,12 @@
 #include "command/metrics.h"
 #include "command/snap_guard.h"
 #include "common/hash.h"
-#include "common/hook.h"
+#include "command/event.h"
 #include "common/log.h"
 #include "snap/snap.h"
 
 /* Hooks run from the signal watcher get less time: the service manager
- * that sent SIGTERM will not wait long. */
-#define HOOK_TIMEOUT_S 300
+ * that sent SIGTERM will not wait long (others: hooks.timeout). */
 #define HOOK_TIMEOUT_INTERRUPTED_S 60
 
 void bs_snap_outcome_release(struct bs_snap_outcome *o)
@@ -211,24 +210,30 @@ static void guard_done(struct bs_snap_guard *g)
 	pthread_mutex_unlock(&g->mu);
 }
 
-/* Run the snap-failed (on_failure) hook; its failure is only logged. */
-static void failed_hook(const struct bs_config *cfg, const char *database, const char *id,
-			const char *why, int timeout_s)
+/* The facts every snap event carries. */
+static void snap_event(struct bs_event *ev, const char *name, enum bs_event_kind kind, const struct bs_config *cfg,
+		       const char *database)
 {
-	char e_repo[4200], e_db[300], e_id[128], e_err[BS_ERR_MSG_MAX + 32];
-	const char *env[5] = { e_repo, e_db, e_err, NULL, NULL };
-	struct bs_err herr;
+	bs_event_init(ev, name, kind);
+	bs_event_add(ev, "REPOSITORY", "%s", cfg->repository ? cfg->repository : "");
+	bs_event_add(ev, "DATABASE", "%s", database);
+}
 
-	snprintf(e_repo, sizeof(e_repo), "BACKSTOP_REPOSITORY=%s", cfg->repository ? cfg->repository : "");
-	snprintf(e_db, sizeof(e_db), "BACKSTOP_DATABASE=%s", database);
-	snprintf(e_err, sizeof(e_err), "BACKSTOP_ERROR=%s", why);
-	if (id && *id) {
-		snprintf(e_id, sizeof(e_id), "BACKSTOP_SNAPSHOT_ID=%s", id);
-		env[3] = e_id;
-	}
-	bs_err_init(&herr);
-	if (bs_hook_run(cfg->hooks.on_failure, "snap-failed", env, timeout_s, &herr) < 0)
-		bs_log(BS_LOG_ERROR, "%s", herr.msg);
+/* snap-failed (hooks.snap_failed, else on_failure) and webhooks; a failing
+ * hook is only logged. */
+static void failed_event(const struct bs_config *cfg, const char *database, const char *id, const char *why,
+			 int timeout_s)
+{
+	struct bs_event ev;
+
+	snap_event(&ev, "snap-failed", BS_EVENT_FAILURE, cfg, database);
+	bs_event_add(&ev, "RESULT", "%s", "failed");
+	bs_event_add(&ev, "ERROR", "%s", why);
+	if (id && *id)
+		bs_event_add(&ev, "SNAPSHOT_ID", "%s", id);
+	bs_cmd_event_after(cfg, cfg->hooks.snap_failed ? cfg->hooks.snap_failed : cfg->hooks.on_failure, &ev,
+			   timeout_s, NULL);
+	bs_event_release(&ev);
 }
 
 static void write_metrics(const struct bs_config *cfg, const struct bs_snap_metrics *m)
@@ -322,7 +327,7 @@ int bs_snap_guard_abort(struct bs_snap_guard *g, int sig, struct bs_err *err)
 	snprintf(why, sizeof(why), "interrupted by %s: snapshot abandoned, nothing committed",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM");
 	rc = remove_temp(g->cfg, id, err);
-	failed_hook(g->cfg, g->database, id, why, HOOK_TIMEOUT_INTERRUPTED_S);
+	failed_event(g->cfg, g->database, id, why, HOOK_TIMEOUT_INTERRUPTED_S);
 	failure_metrics(g->cfg, g->database, bs_now() - g->t0);
 	return rc < 0 ? -1 : BS_SNAP_ABORT_ABANDONED;
 }
@@ -439,11 +444,9 @@ out:
 int bs_cmd_snap(const struct bs_snap_request *rq, struct bs_snap_outcome *out, struct bs_err *err)
 {
 	const struct bs_config *cfg = rq->cfg;
-	char e_repo[4200], e_db[300], e_id[128], e_bytes[64];
-	const char *env[5] = { e_repo, e_db, NULL, NULL, NULL };
 	char *database = bs_cmd_metrics_dbname(cfg);
 	struct bs_snap_metrics m;
-	struct bs_err herr;
+	struct bs_event ev;
 	double t0 = bs_now();
 	int rc = -1;
 
@@ -452,21 +455,23 @@ int bs_cmd_snap(const struct bs_snap_request *rq, struct bs_snap_outcome *out, s
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	if (guard_begin(rq->guard, cfg, database, err) < 0)
 		goto out; /* the watcher is ending the process */
-	snprintf(e_repo, sizeof(e_repo), "BACKSTOP_REPOSITORY=%s", cfg->repository ? cfg->repository : "");
-	snprintf(e_db, sizeof(e_db), "BACKSTOP_DATABASE=%s", database);
-	if (bs_hook_run(cfg->hooks.pre_snap, "pre-snap", env, HOOK_TIMEOUT_S, err) < 0) {
+	snap_event(&ev, "pre-snap", BS_EVENT_BEFORE, cfg, database);
+	rc = bs_cmd_event(cfg, cfg->hooks.pre_snap, &ev, 0, err);
+	bs_event_release(&ev);
+	if (rc < 0) {
 		bs_err_hint(err, "the pre-snap hook must exit 0 for the snap to run");
 		goto failed;
 	}
+	rc = -1;
 	if (take_snapshot(rq, out, err) < 0)
 		goto failed;
-	snprintf(e_id, sizeof(e_id), "BACKSTOP_SNAPSHOT_ID=%s", out->rec.id);
-	snprintf(e_bytes, sizeof(e_bytes), "BACKSTOP_BYTES=%llu", (unsigned long long)out->rec.bytes);
-	env[2] = e_id;
-	env[3] = e_bytes;
-	bs_err_init(&herr);
-	if (bs_hook_run(cfg->hooks.post_snap, "post-snap", env, HOOK_TIMEOUT_S, &herr) < 0)
-		bs_warn("%s (the snapshot is committed)", herr.msg);
+	snap_event(&ev, "post-snap", BS_EVENT_SUCCESS, cfg, out->rec.database ? out->rec.database : database);
+	bs_event_add(&ev, "RESULT", "%s", "ok");
+	bs_event_add(&ev, "SNAPSHOT_ID", "%s", out->rec.id);
+	bs_event_add(&ev, "BYTES", "%llu", (unsigned long long)out->rec.bytes);
+	bs_event_add(&ev, "DURATION_SECONDS", "%.1f", bs_now() - t0);
+	bs_cmd_event_after(cfg, cfg->hooks.post_snap, &ev, 0, "(the snapshot is committed)");
+	bs_event_release(&ev);
 	success_metrics(&m, out->rec.database ? out->rec.database : database, out, bs_now() - t0);
 	write_metrics(cfg, &m);
 	guard_done(rq->guard);
@@ -475,7 +480,7 @@ int bs_cmd_snap(const struct bs_snap_request *rq, struct bs_snap_outcome *out, s
 failed:
 	/* after an interrupt the watcher reports it (hook, metrics) */
 	if (guard_claim_failure(rq->guard)) {
-		failed_hook(cfg, database, NULL, err->msg, HOOK_TIMEOUT_S);
+		failed_event(cfg, database, NULL, err->msg, 0);
 		failure_metrics(cfg, database, bs_now() - t0);
 		guard_done(rq->guard);
 	}

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,6 +57,12 @@ int bs_durable_write(const char *path, mode_t mode, bs_durable_fill_fn fill, voi
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return bs_err_sys(err, BS_ERR_IO, errno, "unable to write '%s'", path);
+	if (fchmod(fd, mode) < 0) { /* exactly mode: the umask does not apply */
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		return bs_err_sys(err, BS_ERR_IO, e, "unable to write '%s'", path);
+	}
 	f = fdopen(fd, "w");
 	if (!f) {
 		e = errno;

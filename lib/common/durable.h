@@ -3,7 +3,9 @@
  * durably (metrics, reports, repository markers).
  *
  * A temporary file is created beside the target (".<name>.tmp.<pid>.<n>",
- * O_CREAT|O_EXCL|O_NOFOLLOW, the given mode), filled by the caller's
+ * O_CREAT|O_EXCL|O_NOFOLLOW, exactly the given mode: the umask does not
+ * apply, so metrics stay readable by node_exporter under a service's
+ * UMask=0077 and a rewritten file keeps its mode), filled by the caller's
  * callback, flushed and fsynced, renamed over the target, and the directory
  * is fsynced.  Readers see the old file or the new one, never a part; after
  * a crash the target is the old or the new file.  On any failure the

@@ -159,12 +159,18 @@ static const struct bs_bind_field drill_fields[] = {
 static const struct bs_bind_field hooks_fields[] = {
 	BS_BIND_F_PATH("pre_snap", H, pre_snap, 0),
 	BS_BIND_F_PATH("post_snap", H, post_snap, 0),
+	BS_BIND_F_PATH("snap_failed", H, snap_failed, 0),
 	BS_BIND_F_PATH("on_failure", H, on_failure, 0),
 	BS_BIND_F_PATH("post_drill", H, post_drill, 0),
 	BS_BIND_F_PATH("drill_failed", H, drill_failed, 0),
 	BS_BIND_F_PATH("pre_rollback", H, pre_rollback, 0),
 	BS_BIND_F_PATH("post_rollback", H, post_rollback, 0),
 	BS_BIND_F_PATH("release_bad", H, release_bad, 0),
+	BS_BIND_F_PATH("pre_restore", H, pre_restore, 0),
+	BS_BIND_F_PATH("post_restore", H, post_restore, 0),
+	BS_BIND_F_PATH("gate_no_go", H, gate_no_go, 0),
+	{ .key = "timeout", .type = BS_BIND_DURATION, .offset = offsetof(H, timeout_s), .scale = 1, .min = 1,
+	  .max = 86400 },
 	BS_BIND_F_END,
 };
 
@@ -594,6 +600,12 @@ static int bind_services(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
 	return bs_service_section_bind(ctx, node, keypath, &((struct bs_config *)base)->services, err);
 }
 
+static int bind_webhooks(struct bs_bind_ctx *ctx, const struct bs_bind_field *f, const struct bs_ynode *node,
+			 const char *keypath, void *base, struct bs_err *err)
+{
+	return bs_webhook_section_bind(ctx, node, keypath, &((struct bs_config *)base)->webhooks, err);
+}
+
 static const struct bs_bind_field config_fields[] = {
 	CONNINFO("database", C, database),
 	{ .key = "repository", .type = BS_BIND_CUSTOM, .offset = offsetof(C, repo),
@@ -612,6 +624,7 @@ static const struct bs_bind_field config_fields[] = {
 	{ .key = "probes", .type = BS_BIND_CUSTOM, .custom = bind_probes },
 	{ .key = "probe", .type = BS_BIND_CUSTOM, .custom = bind_probe_settings },
 	{ .key = "services", .type = BS_BIND_CUSTOM, .custom = bind_services },
+	{ .key = "webhooks", .type = BS_BIND_CUSTOM, .custom = bind_webhooks },
 	BS_BIND_F_END,
 };
 
@@ -632,6 +645,7 @@ void bs_config_init(struct bs_config *cfg)
 	bs_retention_policy_init(&cfg->retention);
 	bs_probe_set_init(&cfg->probes);
 	bs_service_set_init(&cfg->services);
+	bs_webhook_set_init(&cfg->webhooks);
 	cfg->log_level = BS_LOG_INFO;
 }
 
@@ -648,6 +662,7 @@ void bs_config_release(struct bs_config *cfg)
 	free(cfg->retention_path);
 	bs_probe_set_release(&cfg->probes);
 	bs_service_set_release(&cfg->services);
+	bs_webhook_set_release(&cfg->webhooks);
 	bs_config_init(cfg);
 }
 

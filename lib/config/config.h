@@ -38,6 +38,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "notify/webhook.h"
 #include "probe/probe.h"
 #include "release/release.h"
 #include "retention/policy.h"
@@ -150,13 +151,20 @@ struct bs_config {
 	struct bs_config_hooks {
 		char *pre_snap;           /* executables; NULL = none */
 		char *post_snap;
-		char *on_failure;         /* a snap failed (and drills, without drill_failed) */
+		char *snap_failed;        /* a snap failed (or was interrupted) */
+		char *on_failure;         /* older name: snap_failed, and drill_failed when unset */
 		char *post_drill;         /* after every drill (verify-restore) */
 		char *drill_failed;       /* a drill failed or could not run */
 		char *pre_rollback;       /* before a rollback changes anything; non-zero stops it */
 		char *post_rollback;      /* after a rollback (BACKSTOP_RESULT ok, unhealthy, failed) */
 		char *release_bad;        /* rollback watch: a release was down past the outage limit */
+		char *pre_restore;        /* before restore changes the target; non-zero stops it */
+		char *post_restore;       /* after every restore attempt (BACKSTOP_RESULT ok, failed) */
+		char *gate_no_go;         /* gate check decided NO-GO */
+		int64_t timeout_s;        /* a hook running longer is killed; 0: 300 s */
 	} hooks;
+
+	struct bs_webhook_set webhooks; /* 'webhooks:' (notify/webhook.h) */
 
 	struct bs_config_gate {
 		char *policies;           /* directory of gate policies (<name>.yaml), or NULL:

@@ -182,6 +182,8 @@ struct bs_http_req {
 	const char *connect_to;		     /* "HOST:PORT:ADDR:PORT": connect to ADDR for HOST (SNI) */
 	int connect_only;		     /* connect (and TLS handshake for https), send nothing */
 	int inspect_tls;		     /* with connect_only: no verification, keep res.certs */
+	const char *log_name;		     /* shown instead of the URL in logs and errors (a
+					      * webhook's URL carries its secret in the path) */
 	void *user;			     /* for the caller */
 	/* out */
 	struct bs_http_result res;

@@ -226,7 +226,10 @@ int bs_http_xfer_setup(struct bs_http_xfer *x, struct bs_err *err)
 	struct bs_http_req *req = x->req;
 	CURL *e;
 
-	bs_http_redact_url(req->url, x->url_log, sizeof(x->url_log));
+	if (req->log_name)
+		snprintf(x->url_log, sizeof(x->url_log), "%s", req->log_name);
+	else
+		bs_http_redact_url(req->url, x->url_log, sizeof(x->url_log));
 	if (!req->url || (strncasecmp(req->url, "http://", 7) && strncasecmp(req->url, "https://", 8)))
 		return bs_err_set(err, BS_ERR_INTERNAL, "unsupported URL '%s': only http and https",
 				  x->url_log);

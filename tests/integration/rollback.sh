@@ -320,6 +320,11 @@ t_hooks_dry_runs() {
 	run_cmd rb record api "$IMG@$D2" --dry-run
 	expect_exit 0 "record --dry-run"
 	expect_stdout_contains "would record a release of api: $IMG@$D2"
+	run_cmd rb record api "$IMG@$D2" --dry-run --json
+	expect_exit 0 "record --dry-run --json"
+	check_eq "record --dry-run --json prints one JSON plan" \
+		"$(jq -r '[.service, .dry_run, .digest, .snapshot, .would_snapshot] | join(" ")' "$OUT_FILE")" "api true $D2  false"
+	check_eq "nothing was recorded" "$(nrecords api)" "$n"
 	run_cmd rb mark api --bad --reason x --dry-run
 	expect_exit 0 "mark --dry-run"
 	run_cmd rb watch api --for 1s --interval 300ms --dry-run

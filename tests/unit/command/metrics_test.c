@@ -1,5 +1,6 @@
-/* metrics_test.c - snap/drill/prune metrics: one file per database, last
- * success carried over failures, a damaged previous file not trusted. */
+/* metrics_test.c - snap/drill/prune/restore/gate/rollback metrics: one file
+ * per database (policy, service), last success carried over failures, a
+ * damaged previous file not trusted. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include "common/metrics.h"
 #include "drill/drill.h"
 #include "harness.h"
+#include "report/report.h"
 
 static char dir[] = "/tmp/bs-cmd-metrics-test.XXXXXX";
 
@@ -240,6 +242,173 @@ TEST(prune)
 	      !bs_metric_label(bs_metrics_find(&mx, "backstop_prune_last_run_success", NULL, NULL), "database"));
 }
 
+/* The file read back (empty when it cannot be read). */
+static void load(const char *file, struct bs_metrics *mx)
+{
+	struct bs_err err;
+	char path[512];
+
+	bs_err_init(&err);
+	snprintf(path, sizeof(path), "%s/%s.prom", dir, file);
+	if (bs_metrics_read(path, mx, &err) < 0)
+		printf("#   %s\n", err.msg);
+}
+
+/* value of name{key=v} in mx, or -1 when absent */
+static double in(const struct bs_metrics *mx, const char *name, const char *key, const char *v)
+{
+	const struct bs_metric *m = bs_metrics_find(mx, name, key, v);
+	return m ? m->value : -1;
+}
+
+TEST(restore)
+{
+	struct bs_config cfg;
+	struct bs_metrics mx;
+	struct bs_restore_metrics m;
+	struct bs_err err;
+	const struct bs_metric *s;
+
+	cfg_init(&cfg);
+	bs_err_init(&err);
+	memset(&m, 0, sizeof(m));
+	m.database = "rapp";
+	m.target = "rapp_copy";
+	m.ok = 1;
+	m.seconds = 12.5;
+	m.snapshot_start = 1764000000;
+	m.bytes = 8192;
+	m.rows = 500;
+	m.tables = 3;
+	CHECK(bs_cmd_metrics_restore(&cfg, &m, &err) == 0);
+	load("backstop_restore_rapp", &mx);
+	s = bs_metrics_find(&mx, "backstop_restore_last_run_success", "database", "rapp");
+	CHECK(s && s->value == 1 && strcmp(bs_metric_label(s, "target"), "rapp_copy") == 0);
+	CHECK(in(&mx, "backstop_restore_last_run_rows", "database", "rapp") == 500);
+	CHECK(in(&mx, "backstop_restore_last_run_bytes", "database", "rapp") == 8192);
+	CHECK(in(&mx, "backstop_restore_last_success_duration_seconds", "database", "rapp") == 12.5);
+	/* a failure into another target: the last success keeps its own target */
+	m.ok = 0;
+	m.target = "";
+	m.seconds = 1;
+	CHECK(bs_cmd_metrics_restore(&cfg, &m, &err) == 0);
+	load("backstop_restore_rapp", &mx);
+	s = bs_metrics_find(&mx, "backstop_restore_last_run_success", "database", "rapp");
+	CHECK(s && s->value == 0 && !bs_metric_label(s, "target"));
+	CHECK(in(&mx, "backstop_restore_last_run_rows", "database", "rapp") == -1);
+	CHECK(in(&mx, "backstop_restore_last_success_duration_seconds", "target", "rapp_copy") == 12.5);
+	CHECK(in(&mx, "backstop_restore_last_success_timestamp_seconds", "target", "rapp_copy") > 0);
+	/* no database known, none configured: nothing */
+	m.database = NULL;
+	CHECK(bs_cmd_metrics_restore(&cfg, &m, &err) == 0);
+}
+
+static int gate_run(struct bs_config *cfg, const char *policy, const char *gate, const char *release, int rc, int go,
+		    size_t fail)
+{
+	size_t counts[BS_STATE_COUNT] = { 0 };
+	struct bs_gate_metrics m = { .policy = policy, .gate = gate, .release = release, .rc = rc, .go = go,
+				     .counts = counts, .seconds = 0.5 };
+	struct bs_err err;
+
+	counts[BS_STATE_OK] = 4;
+	counts[BS_STATE_FAIL] = fail;
+	bs_err_init(&err);
+	return bs_cmd_metrics_gate(cfg, &m, &err);
+}
+
+TEST(gate)
+{
+	struct bs_config cfg;
+	struct bs_metrics mx;
+	const struct bs_metric *s;
+	double go_ts;
+	char path[512];
+
+	cfg_init(&cfg);
+	CHECK(gate_run(&cfg, "go-live", NULL, "v1", 0, 1, 0) == 0);
+	load("backstop_gate_go-live", &mx);
+	CHECK(in(&mx, "backstop_gate_last_decision_go", "release", "v1") == 1);
+	CHECK(in(&mx, "backstop_gate_last_decision_error", "policy", "go-live") == 0);
+	CHECK(in(&mx, "backstop_gate_last_decision_criteria", "state", "ok") == 4);
+	CHECK(in(&mx, "backstop_gate_last_decision_criteria", "state", "fail") == 0);
+	go_ts = in(&mx, "backstop_gate_last_go_timestamp_seconds", "release", "v1");
+	CHECK(go_ts > 0);
+	/* NO-GO for v2: the last GO stays, labelled with the release it let through */
+	CHECK(gate_run(&cfg, "go-live", NULL, "v2", 1, 0, 2) == 0);
+	load("backstop_gate_go-live", &mx);
+	CHECK(in(&mx, "backstop_gate_last_decision_go", "release", "v2") == 0);
+	CHECK(in(&mx, "backstop_gate_last_decision_error", "release", "v2") == 0);
+	CHECK(in(&mx, "backstop_gate_last_decision_criteria", "state", "fail") == 2);
+	CHECK(in(&mx, "backstop_gate_last_go_timestamp_seconds", "release", "v1") == go_ts);
+	CHECK(in(&mx, "backstop_gate_last_go_timestamp_seconds", "release", "v2") == -1);
+	/* could not evaluate (exit 3): NO-GO and error */
+	CHECK(gate_run(&cfg, "go-live", NULL, NULL, 3, 0, 0) == 0);
+	load("backstop_gate_go-live", &mx);
+	s = bs_metrics_find(&mx, "backstop_gate_last_decision_error", NULL, NULL);
+	CHECK(s && s->value == 1 && !bs_metric_label(s, "release"));
+	/* no decision at all: an existing file says error, keeps the last GO... */
+	CHECK(gate_run(&cfg, "go-live", NULL, NULL, -1, 0, 0) == 0);
+	load("backstop_gate_go-live", &mx);
+	CHECK(in(&mx, "backstop_gate_last_decision_error", "policy", "go-live") == 1);
+	CHECK(in(&mx, "backstop_gate_last_decision_criteria", "policy", "go-live") == -1);
+	CHECK(in(&mx, "backstop_gate_last_go_timestamp_seconds", "release", "v1") == go_ts);
+	/* ...and a policy never checked (a typo) gets no file */
+	CHECK(gate_run(&cfg, "go-lvie", NULL, NULL, -1, 0, 0) == 0);
+	snprintf(path, sizeof(path), "%s/backstop_gate_go-lvie.prom", dir);
+	CHECK(access(path, F_OK) != 0);
+	/* --gate: a file of its own, labelled gate */
+	CHECK(gate_run(&cfg, "go-live", "security", "v3", 0, 1, 0) == 0);
+	load("backstop_gate_go-live_gate_security", &mx);
+	CHECK(in(&mx, "backstop_gate_last_decision_go", "gate", "security") == 1);
+	load("backstop_gate_go-live", &mx);
+	CHECK(in(&mx, "backstop_gate_last_decision_go", "policy", "go-live") == 0);
+}
+
+TEST(rollback)
+{
+	struct bs_config cfg;
+	struct bs_metrics mx;
+	struct bs_err err;
+	struct bs_rollback_metrics rb = { .service = "api", .release = "R1", .rc = 0, .seconds = 3 };
+	struct bs_rollback_watch_metrics w = { .service = "api", .release = "R2", .verdict = "bad", .seconds = 60,
+					       .outage_seconds = 30, .rounds = 6, .failed_rounds = 4 };
+	double ok_ts;
+
+	cfg_init(&cfg);
+	bs_err_init(&err);
+	CHECK(bs_cmd_metrics_rollback(&cfg, &rb, &err) == 0);
+	load("backstop_rollback_api", &mx);
+	CHECK(in(&mx, "backstop_rollback_last_run_success", "service", "api") == 1);
+	CHECK(in(&mx, "backstop_rollback_last_run_result", "result", "ok") == 1);
+	CHECK(in(&mx, "backstop_rollback_last_run_result", "result", "failed") == 0);
+	ok_ts = in(&mx, "backstop_rollback_last_success_timestamp_seconds", "release", "R1");
+	CHECK(ok_ts > 0);
+	/* a watch keeps the rollback part */
+	CHECK(bs_cmd_metrics_rollback_watch(&cfg, &w, &err) == 0);
+	load("backstop_rollback_api", &mx);
+	CHECK(in(&mx, "backstop_rollback_watch_last_run_verdict", "verdict", "bad") == 1);
+	CHECK(in(&mx, "backstop_rollback_watch_last_run_verdict", "verdict", "good") == 0);
+	CHECK(in(&mx, "backstop_rollback_watch_last_run_outage_seconds", "release", "R2") == 30);
+	CHECK(in(&mx, "backstop_rollback_last_run_success", "release", "R1") == 1);
+	/* a failed rollback keeps the watch part and the last success */
+	rb.rc = -1;
+	rb.release = NULL;
+	rb.result = "interrupted";
+	CHECK(bs_cmd_metrics_rollback(&cfg, &rb, &err) == 0);
+	load("backstop_rollback_api", &mx);
+	CHECK(in(&mx, "backstop_rollback_last_run_success", "service", "api") == 0);
+	CHECK(in(&mx, "backstop_rollback_last_run_result", "result", "interrupted") == 1);
+	CHECK(in(&mx, "backstop_rollback_last_success_timestamp_seconds", "release", "R1") == ok_ts);
+	CHECK(in(&mx, "backstop_rollback_watch_last_run_failed_rounds", "release", "R2") == 4);
+	rb.result = NULL;
+	rb.rc = 1;
+	CHECK(bs_cmd_metrics_rollback(&cfg, &rb, &err) == 0);
+	load("backstop_rollback_api", &mx);
+	CHECK(in(&mx, "backstop_rollback_last_run_result", "result", "unhealthy") == 1);
+	CHECK(in(&mx, "backstop_rollback_last_run_result", "result", "interrupted") == 0);
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -258,6 +427,9 @@ int main(void)
 	RUN(no_metrics_dir);
 	RUN(drills);
 	RUN(prune);
+	RUN(restore);
+	RUN(gate);
+	RUN(rollback);
 	rc = DONE();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
