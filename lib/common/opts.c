@@ -275,6 +275,51 @@ int bs_stdout_close(const struct bs_cmd_spec *spec)
 	return 0;
 }
 
+/* The option of spec that tok (after its dashes) names, or NULL. */
+static const struct bs_opt *find_opt(const struct bs_cmd_spec *spec, const char *tok, int is_long)
+{
+	for (const struct bs_opt *o = spec->opts; o && o->kind != BS_OPT_END; o++) {
+		if (o->kind == BS_OPT_GROUP || o->kind == BS_OPT_REFUSED)
+			continue;
+		if (is_long && o->long_name) {
+			size_t n = strlen(o->long_name);
+			if (strncmp(tok, o->long_name, n) == 0 && (tok[n] == '\0' || tok[n] == '='))
+				return o;
+		} else if (!is_long && o->short_name && tok[0] == o->short_name) {
+			return o;
+		}
+	}
+	return NULL;
+}
+
+/* 1 when argv[from..to) are options of spec with their values, nothing else. */
+static int options_only(const struct bs_cmd_spec *spec, char **argv, int from, int to)
+{
+	for (int i = from; i < to; i++) {
+		const char *t = argv[i];
+		const struct bs_opt *o;
+		if (t[0] != '-' || t[1] == '\0' || strcmp(t, "--") == 0)
+			return 0;
+		if (t[1] == '-') {
+			if (!(o = find_opt(spec, t + 2, 1)))
+				return 0;
+			if (o->kind != BS_OPT_FLAG && !strchr(t, '=') && ++i >= to)
+				return 0;
+			continue;
+		}
+		for (const char *c = t + 1; *c; c++) { /* -qv, -j4, -j 4 */
+			if (!(o = find_opt(spec, c, 0)))
+				return 0;
+			if (o->kind == BS_OPT_FLAG)
+				continue;
+			if (c[1] == '\0' && ++i >= to)
+				return 0;
+			break;
+		}
+	}
+	return 1;
+}
+
 int bs_verbs_dispatch(const struct bs_verb *verbs, int argc, char **argv, int *rc)
 {
 	const struct bs_verb *v;
@@ -283,6 +328,21 @@ int bs_verbs_dispatch(const struct bs_verb *verbs, int argc, char **argv, int *r
 		return 0;
 	for (v = verbs; v->name; v++)
 		if (strcmp(argv[1], v->name) == 0) {
+			*rc = v->run(v, argc - 1, argv + 1);
+			return 1;
+		}
+	/* options before the verb ("gate --config F check go-live"): when
+	 * everything before a verb's name is options of that verb, run it with
+	 * them after its name */
+	if (argv[1][0] != '-')
+		return 0;
+	for (int k = 2; k < argc; k++)
+		for (v = verbs; v->name; v++) {
+			char *verb = argv[k];
+			if (strcmp(verb, v->name) != 0 || !v->spec || !options_only(v->spec, argv, 1, k))
+				continue;
+			memmove(argv + 2, argv + 1, (size_t)(k - 1) * sizeof(*argv));
+			argv[1] = verb;
 			*rc = v->run(v, argc - 1, argv + 1);
 			return 1;
 		}

@@ -118,7 +118,10 @@ struct bs_verb {
 	const struct bs_cmd_spec *spec;
 };
 /* If argv[1] names a verb of the NULL-terminated table, run it and return
- * 1 with its exit code in *rc; else return 0. */
+ * 1 with its exit code in *rc; else return 0.  Options may come before the
+ * verb ("gate --config F check NAME"): when every argument before a verb's
+ * name is an option of that verb (with its value), argv is reordered to put
+ * the verb first, and it runs. */
 int bs_verbs_dispatch(const struct bs_verb *verbs, int argc, char **argv, int *rc);
 
 /* The main of a command that is verbs only (gate, rollback): run the verb

@@ -335,4 +335,24 @@ t_failed_drill_quiet() {
 }
 run_test "a failed drill under --quiet says so on stderr (cron mails it)" t_failed_drill_quiet
 
+t_options_before_verb() {
+	run_cmd bs snap --repo "$REPO" -q list --database "$SRC" --json
+	expect_exit 0 "snap --repo R -q list: the options belong to the verb"
+	check "it listed the snapshots" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))' "$OUT_FILE"
+	printf 'repository: %s\n' "$REPO" >"$BS_TMP/before-verb.yaml"
+	run_cmd bs snap --config "$BS_TMP/before-verb.yaml" list --database "$SRC"
+	expect_exit 0 "snap --config F list"
+	expect_stdout_contains "$SRC"
+	run_cmd bs gate --config "$BS_TMP/missing.yaml" check go-live
+	expect_exit 2
+	expect_stderr_contains "backstop gate check: error: unable to open config file '$BS_TMP/missing.yaml'"
+	run_cmd bs gate --nope check go-live
+	expect_exit 2 "an option no verb has is still an error"
+	expect_stderr_contains "unknown option '--nope'"
+	run_cmd bs snap -d list --repo "$REPO" -q --no-encryption
+	expect_exit 3 "snap -d list: 'list' is the value of -d (a database named list), not the verb"
+	expect_stderr_contains '"list"'
+}
+run_test "options before the verb (snap --repo R list, gate --config F check) belong to the verb" t_options_before_verb
+
 done_testing
