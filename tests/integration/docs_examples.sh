@@ -595,6 +595,7 @@ FOREIGN_OPTIONS=(
 	--arg --slurpfile             # jq (docs/escape-hatch.md)
 	--now                         # systemctl enable --now (contrib/systemd)
 	--no-deps --reuse-values --set # docker compose up, helm upgrade: rollback driver commands (docs/rollback.md)
+	--system --home               # useradd (README: a user for the jobs)
 	# restic's forget, compared with in docs/retention.md
 	--keep-within --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-tag
 	--keep-within-hourly --keep-within-yearly --unsafe-allow-remove-all --tag --group-by
@@ -648,5 +649,23 @@ t_hatch() {
 		"$(pg "$SRC" 'select count(*) from public.pgbench_accounts')"
 }
 [ -z "$SNAPID" ] || run_test "README.md: the escape hatch, run literally (substituted), restores the table it shows" t_hatch
+
+t_readme_config() {
+	# README's getting-started configuration, with this machine's files for
+	# the ones it names, loads strictly (every key known, every value valid)
+	local y=$BS_TMP/readme-config.yaml f
+	awk '/^\*\*3\. Configuration/ { on = 1 } on && /^```yaml$/ { inb = 1; next } inb && /^```$/ { exit } inb' \
+		"$BS_ROOT/README.md" >"$y"
+	check "README has the configuration block" test -s "$y"
+	for f in s3-access-key s3-secret-key slack-webhook-url; do
+		printf 'x\n' >"$BS_TMP/$f" && chmod 600 "$BS_TMP/$f"
+	done
+	sed -i -e "s|/etc/backstop/|$BS_TMP/|" -e "s|/usr/local/share/backstop/|$BS_ROOT/|" \
+		-e "s|/var/lib/prometheus/node-exporter|$BS_TMP|" -e "s|age1\.\.\.|$RECIPIENT|" "$y"
+	printf 'probes:\n  db:\n    kind: tcp\n    host: 127.0.0.1:%s\n' "$PGPORT" >>"$y"
+	run_cmd bs probe validate --config "$y"
+	expect_exit 0 "the configuration loads (probe validate reads the whole file strictly)"
+}
+run_test "README.md: the getting-started configuration loads as written" t_readme_config
 
 done_testing
