@@ -67,7 +67,7 @@ static const struct bs_opt snap_opts[] = {
 static const struct bs_cmd_spec snap_spec = {
 	"snap",
 	"snap [-d DBNAME|CONNINFO] [-h HOST] [-p PORT] [-U USER] [--repo DIR] [--jobs N] [--prune] [options]\n"
-	"snap list|show|prune|pin|unpin ...",
+	"snap list|show|prune|pin|unpin|copy ...",
 	"Take a consistent logical snapshot of one PostgreSQL database: schema through pg_dump,\n"
 	"data through parallel COPY workers sharing one exported snapshot, in zstd chunks,\n"
 	"encrypted with age, written to the repository and committed atomically.\n"
@@ -78,11 +78,13 @@ static const struct bs_cmd_spec snap_spec = {
 	"  snap list [--database NAME] [--json]         snapshots in the repository\n"
 	"  snap show ID|latest [--json]                 everything the catalog knows about one\n"
 	"  snap prune [--dry-run] [--policy FILE]       apply the retention policy, per database\n"
-	"  snap pin ID [--reason TEXT]                  never prune this snapshot\n"
-	"  snap unpin ID\n"
-	"  snap copy ID --to REPO [--from REPO]        copy a snapshot to another repository\n"
+	"  snap pin ID|latest [--reason TEXT]           never prune this snapshot\n"
+	"  snap unpin ID|latest\n"
+	"  snap copy ID --to REPO [--from REPO]         copy a snapshot to another repository\n"
 	"An ID may be abbreviated to a unique prefix of at least 8 characters.\n",
-	NULL,
+	"exit codes: 0 success, 2 usage/configuration error or refused, 3 runtime failure\n"
+	"            (server, I/O, crypto), 4 with several repositories: committed to the\n"
+	"            primary, not copied to every other one\n",
 };
 
 static const struct bs_opt list_opts[] = {
