@@ -29,6 +29,7 @@
 #include "command/metrics.h"
 #include "common/escape.h"
 #include "command/event.h"
+#include "common/hook.h"
 #include "common/human.h"
 #include "common/log.h"
 #include "pg/conn.h"
@@ -509,7 +510,7 @@ static int drill_one(struct drill_ctx *dc, const struct bs_snap_record *rec, str
 
 /* post-drill after every drill; drill-failed (hooks.drill_failed, else
  * hooks.on_failure) when the verdict is fail or error; webhooks.  Hook
- * failures are logged: they change no verdict.  timeout_s 0: hooks.timeout. */
+ * failures are logged: they change no verdict.  timeout_s: bs_cmd_event's. */
 static void drill_events(const struct bs_config *cfg, const struct bs_drill_report *r, const char *error, int timeout_s)
 {
 	const char *verdict = r ? bs_drill_verdict(r) : "error";
@@ -562,17 +563,17 @@ static void tell(const struct bs_drill_request *rq, const struct bs_drill_outcom
 		if (told)
 			return; /* the signal watcher has reported the drill */
 	}
-	for (i = 0; i < out->n; i++)
-		drill_events(rq->cfg, &out->reports[i], NULL, 0);
+	/* metrics first: they say what happened even if a hook or webhook hangs */
 	bs_err_init(&e);
 	if (bs_cmd_metrics_drill(rq->cfg, out->reports, out->n, &e) < 0)
 		bs_warn("%s", e.msg);
-	if (!error)
-		return;
-	drill_events(rq->cfg, NULL, error->msg, 0);
 	bs_err_init(&e);
-	if (out->n == 0 && bs_cmd_metrics_drill_failed(rq->cfg, rq->database, rq->archive_only, &e) < 0)
+	if (error && out->n == 0 && bs_cmd_metrics_drill_failed(rq->cfg, rq->database, rq->archive_only, &e) < 0)
 		bs_warn("%s", e.msg);
+	for (i = 0; i < out->n; i++)
+		drill_events(rq->cfg, &out->reports[i], NULL, 0);
+	if (error)
+		drill_events(rq->cfg, NULL, error->msg, 0);
 }
 
 void bs_drill_current_init(struct bs_drill_current *c)
@@ -606,8 +607,8 @@ int bs_cmd_drill_interrupted(struct bs_drill_current *c, int sig, struct bs_err 
 	r.could_not_run = 1;
 	bs_err_set(&r.error, BS_ERR_INTERRUPTED, "interrupted by %s: drill abandoned",
 		   sig == SIGINT ? "SIGINT" : "SIGTERM");
-	drill_events(c->cfg, &r, NULL, 60);
-	rc = bs_cmd_metrics_drill(c->cfg, &r, 1, err) < 0 ? -1 : 1;
+	rc = bs_cmd_metrics_drill(c->cfg, &r, 1, err) < 0 ? -1 : 1; /* first: see tell() */
+	drill_events(c->cfg, &r, NULL, BS_HOOK_TIMEOUT_INTERRUPTED_S);
 	bs_drill_report_release(&r);
 	return rc;
 }

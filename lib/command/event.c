@@ -8,9 +8,9 @@
 #include "common/log.h"
 #include "notify/webhook.h"
 
-#define DEF_HOOK_TIMEOUT_S 300
-
-static void send_webhooks(const struct bs_config *cfg, const struct bs_event *ev)
+/* hurry: after SIGINT/SIGTERM, one short attempt per webhook (the service
+ * manager's stop timeout is running). */
+static void send_webhooks(const struct bs_config *cfg, const struct bs_event *ev, int hurry)
 {
 	char host[256] = "";
 
@@ -24,7 +24,7 @@ static void send_webhooks(const struct bs_config *cfg, const struct bs_event *ev
 		if (!bs_webhook_wants(w, ev))
 			continue;
 		bs_err_init(&e);
-		if (bs_webhook_send(w, ev, host, &e) < 0)
+		if (bs_webhook_send(w, ev, host, hurry, &e) < 0)
 			bs_warn("%s; nothing else is affected", e.msg);
 		else
 			bs_debug("webhook '%s' told of %s", w->name, ev->name);
@@ -35,14 +35,14 @@ int bs_cmd_event(const struct bs_config *cfg, const char *hook, const struct bs_
 		 struct bs_err *err)
 {
 	char *env[BS_EVENT_FIELDS_MAX + 1];
-	int rc;
+	int rc, hurry = timeout_s > 0;
 
 	if (timeout_s <= 0)
-		timeout_s = cfg->hooks.timeout_s > 0 ? cfg->hooks.timeout_s : DEF_HOOK_TIMEOUT_S;
+		timeout_s = cfg->hooks.timeout_s > 0 ? (int)cfg->hooks.timeout_s : BS_HOOK_TIMEOUT_S;
 	bs_event_env(ev, env);
 	rc = bs_hook_run(hook, ev->name, (const char *const *)env, timeout_s, err);
 	bs_event_env_free(env);
-	send_webhooks(cfg, ev);
+	send_webhooks(cfg, ev, hurry);
 	return rc;
 }
 

@@ -4,10 +4,12 @@
  * (webhooks:).  docs/config.md, "Hooks" and "Webhooks".
  *
  * The hook runs first, through bs_hook_run (common/hook.h), with the
- * event's fields as BACKSTOP_* variables and hooks.timeout (default 5 min;
- * timeout_s overrides it when > 0: shorter after SIGINT/SIGTERM).  Then
- * every webhook that wants the event gets it; a webhook that fails after
- * its retries is a warning and changes nothing.
+ * event's fields as BACKSTOP_* variables and hooks.timeout (default
+ * BS_HOOK_TIMEOUT_S).  Then every webhook that wants the event gets it; a
+ * webhook that fails after its retries is a warning and changes nothing.
+ * timeout_s > 0 is the hurry of an interrupted command (after SIGINT or
+ * SIGTERM: BS_HOOK_TIMEOUT_INTERRUPTED_S): the hook gets that long, each
+ * webhook one attempt of at most 10 s.
  *
  * Returns the hook's result: 0 (or no hook), or -1 with err when it failed
  * or timed out.  What that means is the caller's: a pre-* hook stops the

@@ -111,7 +111,7 @@ static int write_prom(const struct bs_probe_cmd *c, const struct bs_probe_result
 
 		if (asprintf(&path, "%s/%s", dir, PROM_FILE) < 0)
 			return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
-		if (bs_durable_write(path, 0644, fill_prom, &ud, err) < 0) {
+		if (bs_durable_write_exact(path, 0644, fill_prom, &ud, err) < 0) {
 			bs_err_prefix(err, "metrics file '%s'", path);
 			free(path);
 			return -1;

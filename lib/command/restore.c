@@ -19,6 +19,7 @@
 #include "common/escape.h"
 #include "common/log.h"
 #include "common/progress.h"
+#include "common/sigwatch.h"
 #include "pg/conn.h"
 #include "report/report.h"
 #include "restore/restore.h"
@@ -170,9 +171,15 @@ int bs_cmd_restore(const struct bs_restore_request *rq, struct bs_snap_record *r
 	if (rc < 0)
 		bs_err_prefix(err, "restore of snapshot %s failed", rec->id);
 out:
+	/* Reported once a snapshot was found (a mistyped id is a usage error,
+	 * not a failed restore), and not when a signal is ending the process
+	 * (its clean-up is what failed the restore). */
+	if (!rec->id[0] || bs_sigwatch_fired())
+		tell = 0;
 	if (tell)
 		post_restore(rq, rec, res, t0, rc < 0 ? err : NULL);
-	if (!rq->list && !rq->globals_only) /* also a rollback's restore: metrics say what the database went through */
+	if (rec->id[0] && !bs_sigwatch_fired() && !rq->list && !rq->globals_only)
+		/* also a rollback's restore: metrics say what the database went through */
 		bs_cmd_metrics_restore(rq->cfg, &(struct bs_restore_metrics){
 			.database = rec->database ? rec->database : rq->database, .target = res->database,
 			.ok = rc == 0, .seconds = bs_now() - t0, .snapshot_start = rec->start,

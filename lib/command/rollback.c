@@ -169,7 +169,10 @@ static void short_digest(const char *d, char *out, size_t n)
 static int run_hook(const struct bs_rollback_cmd *c, const char *path, const char *event, const char *release,
 		    const char *digest, const char *from, const char *result, const char *error, struct bs_err *err)
 {
-	enum bs_event_kind kind = strcmp(event, "pre-rollback") == 0 ? BS_EVENT_BEFORE
+	/* a dry run's event is only information: webhooks hear of it only
+	 * when they list it */
+	enum bs_event_kind kind = strcmp(event, "pre-rollback") == 0	? BS_EVENT_BEFORE
+				  : c->dry_run				? BS_EVENT_INFO
 				  : result && strcmp(result, "ok") == 0 ? BS_EVENT_SUCCESS
 									: BS_EVENT_FAILURE;
 	struct bs_event ev;

@@ -22,12 +22,10 @@
 #include "command/snap_guard.h"
 #include "common/hash.h"
 #include "command/event.h"
+#include "common/hook.h"
 #include "common/log.h"
 #include "snap/snap.h"
 
-/* Hooks run from the signal watcher get less time: the service manager
- * that sent SIGTERM will not wait long (others: hooks.timeout). */
-#define HOOK_TIMEOUT_INTERRUPTED_S 60
 
 void bs_snap_outcome_release(struct bs_snap_outcome *o)
 {
@@ -327,8 +325,9 @@ int bs_snap_guard_abort(struct bs_snap_guard *g, int sig, struct bs_err *err)
 	snprintf(why, sizeof(why), "interrupted by %s: snapshot abandoned, nothing committed",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM");
 	rc = remove_temp(g->cfg, id, err);
-	failed_event(g->cfg, g->database, id, why, HOOK_TIMEOUT_INTERRUPTED_S);
+	/* metrics first: the service manager may not wait for the hook */
 	failure_metrics(g->cfg, g->database, bs_now() - g->t0);
+	failed_event(g->cfg, g->database, id, why, BS_HOOK_TIMEOUT_INTERRUPTED_S);
 	return rc < 0 ? -1 : BS_SNAP_ABORT_ABANDONED;
 }
 
@@ -480,8 +479,8 @@ int bs_cmd_snap(const struct bs_snap_request *rq, struct bs_snap_outcome *out, s
 failed:
 	/* after an interrupt the watcher reports it (hook, metrics) */
 	if (guard_claim_failure(rq->guard)) {
-		failed_event(cfg, database, NULL, err->msg, 0);
 		failure_metrics(cfg, database, bs_now() - t0);
+		failed_event(cfg, database, NULL, err->msg, 0);
 		guard_done(rq->guard);
 	}
 out:

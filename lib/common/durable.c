@@ -41,8 +41,8 @@ static void split(const char *path, char *dir, const char **base)
 	}
 }
 
-int bs_durable_write(const char *path, mode_t mode, bs_durable_fill_fn fill, void *ud,
-		     struct bs_err *err)
+static int write_file(const char *path, mode_t mode, int exact, bs_durable_fill_fn fill, void *ud,
+		      struct bs_err *err)
 {
 	static atomic_uint seq;
 	char dir[PATH_MAX], tmp[PATH_MAX + 64];
@@ -57,7 +57,7 @@ int bs_durable_write(const char *path, mode_t mode, bs_durable_fill_fn fill, voi
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return bs_err_sys(err, BS_ERR_IO, errno, "unable to write '%s'", path);
-	if (fchmod(fd, mode) < 0) { /* exactly mode: the umask does not apply */
+	if (exact && fchmod(fd, mode) < 0) {
 		e = errno;
 		close(fd);
 		unlink(tmp);
@@ -90,6 +90,16 @@ int bs_durable_write(const char *path, mode_t mode, bs_durable_fill_fn fill, voi
 	if (bs_fsync_dir(dir) < 0)
 		return bs_err_sys(err, BS_ERR_IO, errno, "unable to sync directory '%s'", dir);
 	return 0;
+}
+
+int bs_durable_write(const char *path, mode_t mode, bs_durable_fill_fn fill, void *ud, struct bs_err *err)
+{
+	return write_file(path, mode, 0, fill, ud, err);
+}
+
+int bs_durable_write_exact(const char *path, mode_t mode, bs_durable_fill_fn fill, void *ud, struct bs_err *err)
+{
+	return write_file(path, mode, 1, fill, ud, err);
 }
 
 struct bytes {

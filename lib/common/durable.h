@@ -3,9 +3,7 @@
  * durably (metrics, reports, repository markers).
  *
  * A temporary file is created beside the target (".<name>.tmp.<pid>.<n>",
- * O_CREAT|O_EXCL|O_NOFOLLOW, exactly the given mode: the umask does not
- * apply, so metrics stay readable by node_exporter under a service's
- * UMask=0077 and a rewritten file keeps its mode), filled by the caller's
+ * O_CREAT|O_EXCL|O_NOFOLLOW, the given mode less the umask), filled by the caller's
  * callback, flushed and fsynced, renamed over the target, and the directory
  * is fsynced.  Readers see the old file or the new one, never a part; after
  * a crash the target is the old or the new file.  On any failure the
@@ -30,6 +28,11 @@ typedef int (*bs_durable_fill_fn)(FILE *f, void *ud, struct bs_err *err);
  * '<path>': <reason>" (BS_ERR_IO), or fill's own error. */
 int bs_durable_write(const char *path, mode_t mode, bs_durable_fill_fn fill, void *ud,
 		     struct bs_err *err);
+
+/* The same with exactly mode, whatever the umask: files another program
+ * must read (metrics, for node_exporter under a service's UMask=0077). */
+int bs_durable_write_exact(const char *path, mode_t mode, bs_durable_fill_fn fill, void *ud,
+			   struct bs_err *err);
 
 /* The same for a buffer. */
 int bs_durable_write_bytes(const char *path, mode_t mode, const void *buf, size_t len,

@@ -39,14 +39,15 @@ int bs_hook_run(const char *path, const char *event, const char *const *env, int
 		return -1;
 	}
 	/* bounded wait: a hung notification must not hang the nightly job */
-	r.timeout_ms = (unsigned)(timeout_s > 0 ? timeout_s : 300) * 1000u;
+	if (timeout_s <= 0)
+		timeout_s = BS_HOOK_TIMEOUT_S;
+	r.timeout_ms = (unsigned)timeout_s * 1000u;
 	if (bs_run_wait(&r, err) == 0) {
 		bs_run_release(&r);
 		return 0;
 	}
 	if (r.timed_out)
-		bs_err_set(err, BS_ERR_SUBPROCESS, "%s hook '%s' timed out after %ds", event, path,
-			   timeout_s > 0 ? timeout_s : 300);
+		bs_err_set(err, BS_ERR_SUBPROCESS, "%s hook '%s' timed out after %ds", event, path, timeout_s);
 	else if (r.exit_status > 0)
 		bs_err_set(err, BS_ERR_SUBPROCESS, "%s hook '%s' failed (%s %d)", event, path,
 			   r.exit_status >= 128 ? "signal" : "exit",

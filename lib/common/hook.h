@@ -12,7 +12,13 @@
 
 #include "common/err.h"
 
-/* path NULL or "": nothing to run, returns 0.  env: "KEY=VALUE" entries,
+/* How long a hook may run (hooks.timeout overrides the first), and how long
+ * after SIGINT/SIGTERM, when the service manager will not wait long. */
+#define BS_HOOK_TIMEOUT_S 300
+#define BS_HOOK_TIMEOUT_INTERRUPTED_S 60
+
+/* path NULL or "": nothing to run, returns 0.  timeout_s <= 0:
+ * BS_HOOK_TIMEOUT_S.  env: "KEY=VALUE" entries,
  * NULL-terminated (copied).  A hook that exits non-zero is a
  * BS_ERR_SUBPROCESS error naming the hook and the event. */
 int bs_hook_run(const char *path, const char *event, const char *const *env, int timeout_s,

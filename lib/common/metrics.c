@@ -186,7 +186,7 @@ int bs_metrics_write(const struct bs_metrics *mx, const char *dir, const char *f
 	if (snprintf(path, sizeof(path), "%s/%s.prom", dir, file_name) >= (int)sizeof(path))
 		return bs_err_set(err, BS_ERR_IO, "metrics path too long: '%s/%s.prom'", dir, file_name);
 	/* the temporary file is a dot name: the textfile collector reads only *.prom */
-	if (bs_durable_write(path, 0644, fill_metrics, (void *)mx, err) < 0) {
+	if (bs_durable_write_exact(path, 0644, fill_metrics, (void *)mx, err) < 0) {
 		bs_err_prefix(err, "metrics");
 		bs_err_hint(err, "metrics_dir must be a directory writable by the user running backstop");
 		return -1;

@@ -114,6 +114,11 @@ int bs_sigwatch_on(bs_cleanup_fn fn, void *ud, unsigned flags, struct bs_err *er
 	return rc;
 }
 
+int bs_sigwatch_fired(void)
+{
+	return atomic_load(&fired) != 0;
+}
+
 void bs_sigwatch_settle(void)
 {
 	if (!atomic_load(&fired))

@@ -44,6 +44,10 @@ const volatile int *bs_cancel_on_signals(void);
 /* "SIGINT", "SIGTERM", else "signal N" (static storage for those two). */
 const char *bs_signame(int sig);
 
+/* 1 once the watcher has begun handling a signal (the process is ending):
+ * work failing now failed because of it, and is reported by the steps. */
+int bs_sigwatch_fired(void);
+
 /* Call before main returns: if a signal is being handled, wait for the
  * watcher to end the process instead of racing it to exit (its clean-up
  * may be what made the main thread fail). */

@@ -292,6 +292,8 @@ static void note_secret(struct bs_bind_ctx *ctx, const struct bs_bind_field *f,
 		if (!ctx->inline_secrets++) {
 			ctx->secret_line = n->line;
 			ctx->secret_column = n->column;
+			ctx->secret_what = f->secret_what;
+			ctx->secret_fix = f->secret_fix;
 		}
 	}
 	bs_secret_free(text);

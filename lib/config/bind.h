@@ -68,7 +68,9 @@
  * string: such values are counted in ctx->inline_secrets so the caller can
  * check the file's permissions.  It is called with the file's text, where
  * each ${VAR} reads as '' (an empty quoted value), since what the
- * environment supplies is not in the file.
+ * environment supplies is not in the file.  `secret_what` names such a
+ * secret in the caller's warning (default "a database password") and
+ * `secret_fix` says where it belongs instead.
  */
 #ifndef BS_CONFIG_BIND_H
 #define BS_CONFIG_BIND_H
@@ -127,6 +129,7 @@ struct bs_bind_field {
 	bs_bind_custom_fn custom;           /* CUSTOM */
 	int (*check)(const char *keypath, const char *value, struct bs_err *err);
 	int (*has_secret)(const char *value);
+	const char *secret_what, *secret_fix;
 	const char *hint;             /* added to every error about this field */
 };
 
@@ -139,6 +142,8 @@ struct bs_bind_ctx {
 	int inline_secrets;           /* values in the file that hold a secret */
 	unsigned secret_line;         /* where the first one is (1-based) */
 	unsigned secret_column;
+	const char *secret_what;      /* its field's secret_what, secret_fix */
+	const char *secret_fix;
 	/* every error of the file (see "Errors" above); reset by each outermost
 	 * bs_bind_table to *seed (or to none), so a ctx may be used again */
 	const struct bs_yerrors *seed; /* in: the loader's (doc->errors, loaded

@@ -714,11 +714,12 @@ static int bind_doc(struct bs_config *cfg, const struct bs_ydoc *doc, const char
 	if (ctx.inline_secrets) /* a database password is now held: no core, no ptrace */
 		bs_secret_protect_process();
 	if (ctx.inline_secrets && doc->has_stat && (doc->mode & (S_IRWXG | S_IRWXO)))
-		bs_warn("%s:%u:%u: this config file holds a database password and is "
+		bs_warn("%s:%u:%u: this config file holds %s and is "
 			"accessible by group or others (mode %04o); run 'chmod 600 %s', or "
-			"move the password to a .pgpass file (PGPASSFILE)",
+			"%s",
 			doc->file, ctx.secret_line, ctx.secret_column,
-			(unsigned)(doc->mode & 07777), doc->file);
+			ctx.secret_what ? ctx.secret_what : "a database password", (unsigned)(doc->mode & 07777),
+			doc->file, ctx.secret_fix ? ctx.secret_fix : "move the password to a .pgpass file (PGPASSFILE)");
 	return 0;
 }
 

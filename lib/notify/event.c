@@ -15,6 +15,46 @@ const char *const bs_event_names[] = {
 
 static const char *const kind_names[] = { "before", "success", "failure", "info" };
 
+/* Make s valid UTF-8 in place: a byte that does not start or continue a
+ * well-formed sequence (overlong, surrogate, beyond U+10FFFF, or cut off
+ * by truncation) becomes '?'.  JSON needs it, and values come from
+ * anywhere (paths, server messages). */
+static void utf8_clean(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		size_t n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+		unsigned cp = n == 2 ? *p & 0x1F : n == 3 ? *p & 0x0F : *p & 0x07;
+		size_t i;
+		for (i = 1; i < n && (p[i] & 0xC0) == 0x80; i++)
+			cp = (cp << 6) | (p[i] & 0x3F);
+		if (n == 0 || i < n || (n == 2 && cp < 0x80) || (n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+		    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
+
+/* Copy at most max bytes of the valid UTF-8 string in into out (size n),
+ * never cutting a character. */
+static void utf8_copy(char *out, size_t n, const char *in, size_t max)
+{
+	size_t len = strlen(in);
+
+	if (len > max)
+		len = max;
+	if (len >= n)
+		len = n - 1;
+	if (len < strlen(in))
+		while (len > 0 && ((unsigned char)in[len] & 0xC0) == 0x80)
+			len--;
+	memcpy(out, in, len);
+	out[len] = '\0';
+}
+
 int bs_event_name_known(const char *name)
 {
 	for (size_t i = 0; name && bs_event_names[i]; i++)
@@ -51,6 +91,7 @@ void bs_event_add(struct bs_event *ev, const char *key, const char *fmt, ...)
 	vsnprintf(v, BS_EVENT_VALUE_MAX, fmt, ap);
 	va_end(ap);
 	v[strcspn(v, "\r\n")] = '\0';
+	utf8_clean(v);
 	if (!f) {
 		f = &ev->f[ev->n++];
 		snprintf(f->key, sizeof(f->key), "%s", key);
@@ -131,6 +172,7 @@ void bs_event_summary(const struct bs_event *ev, const char *host, char *out, si
 		len += (size_t)snprintf(out + len, n - len, ": %s", res);
 	if (error && *error && len < n)
 		snprintf(out + len, n - len, "%s%s", res && *res ? ", " : ": ", error);
+	utf8_clean(out); /* a cut may have split a character */
 }
 
 static void lower(const char *key, char *out, size_t n)
@@ -195,17 +237,19 @@ static json_t *slack(const struct bs_event *ev, const char *summary)
 {
 	json_t *o, *fields = json_array();
 	char text[BS_EVENT_VALUE_MAX + 64], buf[BS_EVENT_VALUE_MAX + 64], esc[2 * BS_EVENT_VALUE_MAX];
-	char key[32];
+	char cut[3000], key[32];
 
 	/* a section holds at most 10 fields */
 	for (size_t i = 0; fields && i < ev->n && json_array_size(fields) < 10; i++) {
 		lower(ev->f[i].key, key, sizeof(key));
 		slack_escape(ev->f[i].value, esc, sizeof(esc));
-		snprintf(buf, sizeof(buf), "*%s*\n%.2000s", key, esc);
+		utf8_copy(cut, sizeof(cut), esc, 1900); /* a field's text is at most 2000 characters */
+		snprintf(buf, sizeof(buf), "*%s*\n%s", key, cut);
 		json_array_append_new(fields, json_pack("{s:s,s:s}", "type", "mrkdwn", "text", buf));
 	}
 	slack_escape(summary, esc, sizeof(esc));
-	snprintf(text, sizeof(text), "%s*%.2900s*", ev->kind == BS_EVENT_FAILURE ? ":red_circle: " : "", esc);
+	utf8_copy(cut, sizeof(cut), esc, 2900); /* a section's text is at most 3000 */
+	snprintf(text, sizeof(text), "%s*%s*", ev->kind == BS_EVENT_FAILURE ? ":red_circle: " : "", cut);
 	o = json_pack("{s:s,s:[{s:s,s:{s:s,s:s}}]}", "text", summary, "blocks", "type", "section", "text", "type",
 		      "mrkdwn", "text", text);
 	if (o && fields && json_array_size(fields) > 0)

@@ -9,7 +9,7 @@
  *   bs_event_init(&ev, "snap-failed", BS_EVENT_FAILURE);
  *   bs_event_add(&ev, "DATABASE", "%s", db);
  *   bs_event_add(&ev, "ERROR", "%s", err->msg);
- *   ... bs_cmd_event(cfg, cfg->hooks.snap_failed, &ev, &e) (command/event.h) ...
+ *   ... bs_cmd_event(cfg, cfg->hooks.snap_failed, &ev, 0, &e) (command/event.h) ...
  *   bs_event_release(&ev);
  *
  * Field keys are upper case (the hook sees BACKSTOP_<KEY>, a payload
@@ -70,8 +70,10 @@ int bs_event_name_known(const char *name);
 void bs_event_env(const struct bs_event *ev, char **env);
 void bs_event_env_free(char **env);
 
-/* One line saying what happened, for humans: "snap-failed: database app:
- * <error>".  Written into out (size n). */
+/* One line saying what happened, for humans: "backstop snap-failed
+ * (database app) on db1: failed, <error>" (the service, policy or database
+ * the event is about; the host; the result; the error).  Written into out
+ * (size n), valid UTF-8 even when cut. */
 void bs_event_summary(const struct bs_event *ev, const char *host, char *out, size_t n);
 
 enum bs_payload_format { BS_PAYLOAD_GENERIC = 0, BS_PAYLOAD_SLACK, BS_PAYLOAD_TEAMS };

@@ -14,6 +14,7 @@
 #define W struct bs_webhook
 #define DEF_TIMEOUT_MS 10000
 #define DEF_RETRIES 3
+#define HURRY_TIMEOUT_MS 10000
 
 static const struct bs_bind_enum formats[] = {
 	{ "generic", BS_PAYLOAD_GENERIC },
@@ -24,16 +25,34 @@ static const struct bs_bind_enum formats[] = {
 
 static int check_event(const char *keypath, const char *v, struct bs_err *err)
 {
+	char list[512] = "";
+
 	if (bs_event_name_known(v))
 		return 0;
+	for (size_t i = 0; bs_event_names[i]; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", bs_event_names[i]);
 	bs_err_set(err, BS_ERR_CONFIG, "'%s': unknown event '%s'", keypath, v);
-	bs_err_hint(err, "events are: pre-snap, post-snap, snap-failed, pre-restore, post-restore, post-drill, "
-			 "drill-failed, pre-rollback, post-rollback, release-bad, gate-go, gate-no-go");
+	bs_err_hint(err, "events are: %s", list);
 	return -1;
 }
 
+/* A URL written in the file carries its secret when it has a path (Slack
+ * and Teams put the token there); ${VAR} parts read as ''. */
+static int url_in_file(const char *text)
+{
+	const char *p = strstr(text, "://");
+
+	if (!p || !(p = strchr(p + 3, '/')))
+		return 0;
+	while (*p == '/' || *p == '\'')
+		p++;
+	return *p != '\0';
+}
+
 static const struct bs_bind_field webhook_fields[] = {
-	BS_BIND_F_STRING("url", W, url, BS_BIND_SECRET),
+	{ .key = "url", .type = BS_BIND_STRING, .offset = offsetof(W, url), .flags = BS_BIND_SECRET,
+	  .has_secret = url_in_file, .secret_what = "a webhook URL",
+	  .secret_fix = "move the URL to a file named by url_file (mode 0600), or to ${VAR}" },
 	BS_BIND_F_PATH("url_file", W, url_file, BS_BIND_SECRET_FILE),
 	BS_BIND_F_ENUM("format", W, format, formats),
 	BS_BIND_F_BOOL("on_success", W, on_success),
@@ -163,7 +182,8 @@ int bs_webhook_wants(const struct bs_webhook *w, const struct bs_event *ev)
 	return ev->kind == BS_EVENT_FAILURE || (ev->kind == BS_EVENT_SUCCESS && w->on_success);
 }
 
-int bs_webhook_send(const struct bs_webhook *w, const struct bs_event *ev, const char *host, struct bs_err *err)
+int bs_webhook_send(const struct bs_webhook *w, const struct bs_event *ev, const char *host, int hurry,
+		    struct bs_err *err)
 {
 	static const char *const headers[] = { "Content-Type: application/json", NULL };
 	struct bs_http_opts o;
@@ -177,7 +197,7 @@ int bs_webhook_send(const struct bs_webhook *w, const struct bs_event *ev, const
 	snprintf(label, sizeof(label), "webhook:%s", w->name);
 	if (!(doc = bs_event_payload(ev, (enum bs_payload_format)w->format, host)) ||
 	    !(body = json_dumps(doc, JSON_COMPACT))) {
-		bs_err_set(err, BS_ERR_NOMEM, "out of memory");
+		bs_err_set(err, BS_ERR_INTERNAL, "webhook '%s' (%s): unable to build the payload", w->name, ev->name);
 		goto out;
 	}
 	if (w->url_file) {
@@ -195,6 +215,10 @@ int bs_webhook_send(const struct bs_webhook *w, const struct bs_event *ev, const
 	o.retry.base_ms = 500;
 	o.retry.max_ms = 10000;
 	o.retry.budget_ms = 60000;
+	if (hurry) {
+		o.timeout_ms = w->timeout_ms < HURRY_TIMEOUT_MS ? w->timeout_ms : HURRY_TIMEOUT_MS;
+		o.retry.max_attempts = 1;
+	}
 	o.max_body = 64 * 1024;
 	if (!(c = bs_http_new(&o, err)))
 		goto out;

@@ -62,7 +62,9 @@ int bs_webhook_wants(const struct bs_webhook *w, const struct bs_event *ev);
 
 /* POST ev's payload to w, retrying transient failures (connection errors,
  * 408, 429, 5xx) with backoff.  host names this machine in the payload.
- * Returns 0, or -1 with err naming the webhook and the last status. */
-int bs_webhook_send(const struct bs_webhook *w, const struct bs_event *ev, const char *host, struct bs_err *err);
+ * hurry: one attempt of at most 10 s (an interrupted command).  Returns 0,
+ * or -1 with err naming the webhook and the last status. */
+int bs_webhook_send(const struct bs_webhook *w, const struct bs_event *ev, const char *host, int hurry,
+		    struct bs_err *err);
 
 #endif

@@ -154,9 +154,11 @@ t_rollback() {
 	check_eq "failed: the last success is kept, with its release" \
 		"$(val $f backstop_rollback_last_success_timestamp_seconds release="$v1")" "$ok_ts"
 
+	local sum
+	sum=$(sha256sum <"$M/$f")
 	run_cmd rb to api --to "$v2" --force --reason "x"
 	expect_exit 2 "not confirmed: no attempt"
-	check_eq "a refusal changes no metrics" "$(val $f backstop_rollback_last_run_result release="$v2" result=failed)" 1
+	check_eq "a refusal changes no metrics: the file is unchanged" "$(sha256sum <"$M/$f")" "$sum"
 
 	rb record down "$IMG@$D1" >/dev/null 2>&1 && rb mark down --good >/dev/null 2>&1 &&
 		rb record down "$IMG@$D2" >/dev/null 2>&1
@@ -211,15 +213,21 @@ t_restore() {
 	check "ok: the snapshot's time" val "$f" backstop_restore_last_run_snapshot_timestamp_seconds
 	ok_ts=$(val "$f" backstop_restore_last_success_timestamp_seconds target="$dst")
 
+	local sum
+	sum=$(sha256sum <"$M/$f")
 	run_cmd bs restore 20991231T000000Z-ffffff --config "$CFG" -d "$(db_conninfo "$dst")" -q
 	expect_exit 2 "no such snapshot"
+	check_eq "a mistyped id is no failed restore: the file is unchanged" "$(sha256sum <"$M/$f")" "$sum"
+	run_cmd bs restore latest --config "$CFG" -d "$(db_conninfo "$dst")" -q
+	check "into a database that is not empty, without --clean: refused" test "$RC" -ne 0
 	check_eq "failed: success 0" "$(val "$f" backstop_restore_last_run_success database="$SRC")" 0
 	check_eq "failed: no rows claimed" "$(grep -c '^backstop_restore_last_run_rows' "$M/$f")" 0
 	check_eq "failed: the last success is kept, with its target" \
 		"$(val "$f" backstop_restore_last_success_timestamp_seconds target="$dst")" "$ok_ts"
+	sum=$(sha256sum <"$M/$f")
 	run_cmd bs restore latest --config "$CFG" --list
 	expect_exit 0 "--list"
-	check_eq "--list restores nothing and writes nothing" "$(val "$f" backstop_restore_last_run_success)" 0
+	check_eq "--list restores nothing and writes nothing" "$(sha256sum <"$M/$f")" "$sum"
 }
 run_test "restore: success with rows, bytes and tables; a failure keeps the last success; --list writes nothing" t_restore
 

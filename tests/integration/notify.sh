@@ -215,8 +215,9 @@ t_restore_hooks() {
 	expect_stderr_contains "pre-restore hook '$H/prerestore' failed (exit 1)"
 	check_eq "the target database was not created" \
 		"$(pg postgres "select count(*) from pg_database where datname = '$tgt'")" 0
-	check "pre-restore hook got the target and snapshot" \
-		grep -qx "BACKSTOP_TARGET=$tgt" "$H/prerestore.env"
+	check "pre-restore hook got the target" grep -qx "BACKSTOP_TARGET=$tgt" "$H/prerestore.env"
+	check "pre-restore hook got the snapshot" grep -qx "BACKSTOP_SNAPSHOT_ID=$(ls "$REPO/snapshots" | tail -n 1 | sed 's/\.json$//')" \
+		"$H/prerestore.env"
 	check "post-restore hook: failed" grep -qx "BACKSTOP_RESULT=failed" "$H/postrestore.env"
 	check "webhook: post-restore failed" \
 		rx_event post-restore '.kind == "failure" and .fields.result == "failed"'
@@ -305,6 +306,22 @@ t_config_errors() {
 	expect_exit 2
 	expect_stderr_contains "format"
 	check_eq "nothing written by refused configs" "$(snapshots)" "$before"
+	# a URL written in a file others can read: a warning naming its place, not the URL
+	config "webhooks:
+  inline:
+    url: $URL/ok/INLINESECRET"
+	chmod 644 "$BS_TMP/backstop.yaml"
+	run_cmd bs snap -q
+	expect_exit 0
+	expect_stderr_matches "backstop.yaml:[0-9]+:[0-9]+: this config file holds a webhook URL and is accessible by group or others"
+	check "the URL is not in the warning" bash -c "! grep -q INLINESECRET '$ERR_FILE'"
+	WEBHOOK_URL=$URL/ok/fromenv config "webhooks:
+  env:
+    url: \${WEBHOOK_URL}"
+	chmod 644 "$BS_TMP/backstop.yaml"
+	WEBHOOK_URL=$URL/ok/fromenv run_cmd bs snap -q
+	expect_exit 0
+	check "a URL from the environment is not in the file: no warning" bash -c "! grep -q 'holds a webhook URL' '$ERR_FILE'"
 	# a URL file readable by others: refused at send time, the backup goes on
 	printf '%s/ok/file\n' "$URL" >"$BS_TMP/url"
 	chmod 644 "$BS_TMP/url"
@@ -340,6 +357,41 @@ t_events_filter() {
 	check_eq "post-restore is: sent" "$(jq -r .body "$RX"/*.json | jq -r .event)" "post-restore"
 }
 run_test "events: a webhook gets exactly the events it lists, successes included" t_events_filter
+
+t_sigterm_hanging_webhook() {
+	# SIGTERM while the pre-snap hook runs; the webhook's receiver hangs:
+	# the failure metrics are written first, the webhook gets one short
+	# attempt, and the process ends well within a service manager's stop
+	# timeout (systemd's default is 90 s)
+	cat >"$H/slow" <<HK
+#!/bin/sh
+echo started > "$H/slow.started"
+exec sleep 60
+HK
+	chmod +x "$H/slow"
+	mkdir -p "$BS_TMP/prom2"
+	PRE_SNAP=$H/slow config "metrics_dir: $BS_TMP/prom2
+webhooks:
+  stuck:
+    url: $URL/hang/120/stuck
+    timeout: 60s
+    retries: 5"
+	rm -f "$H/slow.started"
+	local pid t0 t1 rc=0
+	"$BS_BIN/backstop" snap --config "$BS_TMP/backstop.yaml" >"$BS_TMP/sig.out" 2>"$BS_TMP/sig.err" &
+	pid=$!
+	for _ in $(seq 100); do [ -e "$H/slow.started" ] && break; sleep 0.1; done
+	check "the pre-snap hook is running" test -e "$H/slow.started"
+	t0=$(date +%s)
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	t1=$(date +%s)
+	check_eq "exit 143 (SIGTERM)" "$rc" 143
+	check "ended within 30 s though the webhook hangs (one attempt of at most 10 s)" test $((t1 - t0)) -lt 30
+	check "the failure is in the metrics" grep -q '^backstop_snap_last_run_success{.*} 0$' "$BS_TMP/prom2/backstop_snap_$SRC.prom"
+	check "the webhook's failure is reported" grep -q "webhook 'stuck' (snap-failed)" "$BS_TMP/sig.err"
+}
+run_test "SIGTERM with a webhook receiver that hangs: metrics first, one short attempt, the snap ends in time" t_sigterm_hanging_webhook
 
 t_docs_example() {
 	# docs/config.md's example block, as written, with this machine's paths

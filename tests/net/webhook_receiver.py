@@ -12,6 +12,7 @@ Paths:
   /ok/...                       200
   /fail/CODE/N/...              CODE for the first N requests to this path,
                                 then 200 (N = 0: always CODE)
+  /hang/S/...                   200 after S seconds (a receiver that hangs)
 Exits when PID is gone or after S seconds (default 600).
 """
 import argparse
@@ -41,6 +42,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             c = counts[self.path]
             seq[0] += 1
             k = seq[0]
+        if len(parts) > 2 and parts[1] == "hang":
+            time.sleep(float(parts[2]))
         if len(parts) > 3 and parts[1] == "fail":
             code, limit = int(parts[2]), int(parts[3])
             if limit == 0 or c <= limit:

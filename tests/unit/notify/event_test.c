@@ -170,6 +170,34 @@ TEST(webhook_filter)
 	CHECK(!bs_event_name_known("gate-nogo"));
 }
 
+TEST(values_are_valid_utf8)
+{
+	struct bs_event ev;
+	char big[BS_EVENT_VALUE_MAX + 100], s[64];
+	json_t *p;
+	size_t i;
+
+	bs_event_init(&ev, "snap-failed", BS_EVENT_FAILURE);
+	bs_event_add(&ev, "ERROR", "%s", "caf\xc3\xa9 \xff\xfe latin1 \xe9t\xe9 \xed\xa0\x80 \xc0\xaf");
+	CHECK_STR(bs_event_get(&ev, "ERROR"), "caf\xc3\xa9 ?? latin1 ?t? ??? ??");
+	/* a value cut at the limit in the middle of a character */
+	for (i = 0; i + 2 < sizeof(big); i += 2)
+		memcpy(big + i, "\xc3\xa9", 2);
+	big[i] = '\0';
+	bs_event_add(&ev, "DATABASE", "x%s", big); /* odd offset: the cut splits an é */
+	CHECK_INT(strlen(bs_event_get(&ev, "DATABASE")), BS_EVENT_VALUE_MAX - 1);
+	for (int f = BS_PAYLOAD_GENERIC; f <= BS_PAYLOAD_TEAMS; f++) {
+		p = bs_event_payload(&ev, (enum bs_payload_format)f, "db1");
+		CHECK(p != NULL); /* jansson refuses invalid UTF-8: the payload would be lost */
+		json_decref(p);
+	}
+	bs_event_summary(&ev, "h", s, 33); /* "backstop snap-failed (database x" + half an é */
+	p = json_string(s);
+	CHECK(p != NULL);
+	json_decref(p);
+	bs_event_release(&ev);
+}
+
 int main(void)
 {
 	RUN(fields_one_line_last_value_wins);
@@ -180,5 +208,6 @@ int main(void)
 	RUN(slack_payload_escapes_mrkdwn);
 	RUN(teams_payload_is_an_adaptive_card);
 	RUN(webhook_filter);
+	RUN(values_are_valid_utf8);
 	return DONE();
 }
