@@ -234,7 +234,7 @@ static const struct bs_opt approve_opts[] = {
 	{ BS_OPT_STR, 'k', "key", &a_key, "FILE", "your SSH ed25519 key (private, or its .pub with the key in ssh-agent) (required)", 0, 0 },
 	{ BS_OPT_STR, 0, "reason", &a_reason, "TEXT", "why: one line, recorded and signed (required)", 0, 0 },
 	{ BS_OPT_STR, 0, "policy", &a_policy, "FILE", "refuse unless the key is a signer for GATE in this policy", 0, 0 },
-	{ BS_OPT_STR, 0, "actor", &a_actor, "NAME", "who signs, as recorded (default: $USER); the key decides who counts", 0, 0 },
+	{ BS_OPT_STR, 0, "actor", &a_actor, "NAME", "who signs, as recorded (default: GITHUB_ACTOR, GITLAB_USER_LOGIN, $USER); the key decides who counts", 0, 0 },
 	{ BS_OPT_STR, 'r', "repo", &a_repo, "REPO", "the repository to record the sign-off in", 0, 0 },
 	BS_OPTS_NO_CONN(NO_CONN),
 	{ BS_OPT_END, 0, NULL, NULL, NULL, NULL, 0, 0 },

@@ -42,7 +42,7 @@ static const struct bs_opt opts[] = {
 	{ BS_OPT_FLAG, 0, "terminate-sessions", &o_terminate, NULL, "with --clean: end other sessions on the target at the swap (default: refuse, naming them)", 0, 0 },
 	{ BS_OPT_FLAG, 0, "keep-on-error", &o_keep, NULL, "keep a database created by this restore if it fails", 0, 0 },
 	{ BS_OPT_GROUP, 0, NULL, NULL, NULL, "what and how", 0, 0 },
-	{ BS_OPT_INT, 'j', "jobs", &o_jobs, "N", "parallel loader connections (default: number of cores)", 1, 64 },
+	{ BS_OPT_INT, 'j', "jobs", &o_jobs, "N", "parallel loader connections (default: restore.jobs, else the CPUs this process may use, at most 16)", 1, 64 },
 	{ BS_OPT_LIST, 't', "table", &o_tables, "SCHEMA.NAME", "restore only this table (repeatable)", 0, 0 },
 	{ BS_OPT_FLAG, 's', "schema-only", &o_schema_only, NULL, "restore the schema, no data", 0, 0 },
 	{ BS_OPT_FLAG, 'a', "data-only", &o_data_only, NULL, "load data into an existing schema", 0, 0 },

@@ -54,7 +54,7 @@ static const struct bs_opt opts[] = {
 	{ BS_OPT_FLAG, 'k', "keep", &o_keep, NULL, "leave the scratch database in place and print its name", 0, 0 },
 	{ BS_OPT_STR, 0, "reverify", &o_reverify, "DBNAME", "verify a drill database kept with --keep against the snapshot, without restoring", 0, 0 },
 	{ BS_OPT_STR, 0, "policy", &o_policy, "FILE", "drill policy: smoke queries and limits (default: drill.policy)", 0, 0 },
-	{ BS_OPT_INT, 'j', "jobs", &o_jobs, "N", "parallel connections / threads (default: number of cores)", 1, 64 },
+	{ BS_OPT_INT, 'j', "jobs", &o_jobs, "N", "parallel connections / threads (default: restore.jobs, else the CPUs this process may use, at most 16)", 1, 64 },
 	{ BS_OPT_STR, 0, "stale-grace", &o_grace, "DURATION", "drop unlocked drill databases older than this (default: policy's stale_grace, else 60s)", 0, 0 },
 	{ BS_OPT_END, 0, NULL, NULL, NULL, NULL, 0, 0 },
 };

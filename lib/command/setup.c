@@ -1,4 +1,6 @@
 /* setup.c - configuration set-up every command shares */
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,13 +31,36 @@ int bs_cmd_override(char **slot, const char *flag_value, struct bs_err *err)
 	return bs_config_set_string(slot, flag_value, err);
 }
 
+/* The CPUs this process may use: its affinity mask (taskset, a container's
+ * cpuset), bounded by a cgroup v2 CPU quota (a container's CPU limit:
+ * /sys/fs/cgroup/cpu.max "QUOTA PERIOD", rounded up), else the online CPUs. */
+static long usable_cores(void)
+{
+	cpu_set_t set;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	FILE *f;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		n = CPU_COUNT(&set);
+	if ((f = fopen("/sys/fs/cgroup/cpu.max", "r"))) {
+		long long quota, period;
+		if (fscanf(f, "%lld %lld", &quota, &period) == 2 && quota > 0 && period > 0) {
+			long q = (long)((quota + period - 1) / period);
+			if (q < n || n <= 0)
+				n = q;
+		}
+		fclose(f);
+	}
+	return n;
+}
+
 int bs_cmd_jobs(int jobs)
 {
 	long n;
 
 	if (jobs > 0)
 		return jobs;
-	n = sysconf(_SC_NPROCESSORS_ONLN);
+	n = usable_cores();
 	return n > 0 ? (int)(n > 16 ? 16 : n) : 2;
 }
 

@@ -12,7 +12,8 @@
  * log level unless the command line set one (quiet/verbose). */
 int bs_cmd_config(struct bs_config *cfg, const char *explicit_path, int quiet, int verbose,
 		  struct bs_err *err);
-/* Connections/threads to use: jobs if > 0, else the number of cores (at most 16). */
+/* Connections/threads to use: jobs if > 0, else the cores this process may
+ * use (its CPU affinity, a cgroup v2 CPU limit), at most 16. */
 int bs_cmd_jobs(int jobs);
 /* Refuse a connection string with a password given on the command line
  * (flag names the option): it would be visible in the process list. */

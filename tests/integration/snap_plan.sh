@@ -8,7 +8,13 @@
 
 REPO=$BS_TMP/repo
 "$BS_BIN/backstop" repo init --repo "$REPO" -q || exit 1
+# the cores backstop may use: nproc (the affinity mask), bounded by a cgroup
+# v2 CPU quota (a container's limit), at most 16
 CORES=$(nproc)
+if read -r quota period </sys/fs/cgroup/cpu.max 2>/dev/null && [ "$quota" != max ]; then
+	q=$(((quota + period - 1) / period))
+	[ "$q" -lt "$CORES" ] && CORES=$q
+fi
 [ "$CORES" -gt 16 ] && CORES=16
 
 TINY=$(new_db plan_tiny)
@@ -52,6 +58,18 @@ t_cores() {
 	check "the restore equals the source" db_compare "$FOUR" "$db"
 }
 run_test "without --jobs: one connection per core, at most one per table" t_cores
+
+t_affinity() {
+	# a process allowed one CPU (taskset, a container's cpuset) plans one connection
+	command -v taskset >/dev/null || {
+		t_skip "taskset is not installed"
+		return
+	}
+	run_cmd taskset -c 0 "$BS_BIN/backstop" snap --repo "$REPO" -d "$(db_conninfo "$FOUR")" --no-encryption --chunk-size 256KiB
+	expect_exit 0 || return 1
+	check_eq "one CPU allowed: one connection" "$(jobs_logged)" 1
+}
+run_test "without --jobs: the CPUs the process may use (its affinity), not the machine's" t_affinity
 
 t_override() {
 	run_cmd bs snap --repo "$REPO" -d "$(db_conninfo "$TINY")" --no-encryption --jobs 3
