@@ -58,6 +58,8 @@ hooks:
   pre_rollback: $W/hook.sh
   post_rollback: $W/hook.sh
   release_bad: $W/hook.sh
+  pre_restore: $W/hook.sh
+  post_restore: $W/hook.sh
 database: $(db_conninfo "$SRC")
 encryption: none
 probe:
@@ -298,6 +300,8 @@ t_with_db() {
 	safety=$(sed -n 's/.*safety snapshot \(.*\)$/\1/p' "$OUT_FILE")
 	check "the safety snapshot of the bad database exists" test -f "$REPO/snapshots/$safety.json"
 	check_eq "the image went back too" "$(grep '^start' "$CALLS")" "start deploy api $IMG@$D1"
+	check "the restore inside a rollback runs no restore hooks (the rollback's own hooks tell)" \
+		bash -c "! grep -q '^event .*-restore' '$HOOKS'"
 	check "the ledger records the snapshot restored and the database kept" \
 		grep -q "\"db_kept\": \"$kept\"" "$REPO/releases/api/$(ls "$REPO/releases/api" | grep '^[0-9]' | tail -1)"
 }
