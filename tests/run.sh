@@ -235,15 +235,16 @@ fi
 # ------------------------------------------------------------- fuzzing
 
 # tests/fuzz/run.sh: every libFuzzer target for BS_FUZZ_SECONDS each (0:
-# off; default 110 s shared out, at most 10 s a target), when clang's
+# off; default 60 s shared out, 4 to 10 s a target: a smoke run that keeps
+# CI under its time budget; `make fuzz` is the long run), when clang's
 # libFuzzer is installed; in a full run or when the filter names it
 # ("fuzz").  Not in a sanitizer build: the fuzz build has ASan and UBSan
 # already.
 if [ "$mode" = all ] && matches "fuzz/run.sh" && [ "${BS_FUZZ_SECONDS:-}" != 0 ]; then
 	n_fuzz=$(find tests/fuzz -maxdepth 1 -name 'fuzz_*.c' | wc -l)
-	fuzz_secs=${BS_FUZZ_SECONDS:-$((110 / (n_fuzz > 0 ? n_fuzz : 1)))}
+	fuzz_secs=${BS_FUZZ_SECONDS:-$((60 / (n_fuzz > 0 ? n_fuzz : 1)))}
 	[ -n "${BS_FUZZ_SECONDS:-}" ] || [ "$fuzz_secs" -le 10 ] || fuzz_secs=10
-	[ -n "${BS_FUZZ_SECONDS:-}" ] || [ "$fuzz_secs" -ge 5 ] || fuzz_secs=5
+	[ -n "${BS_FUZZ_SECONDS:-}" ] || [ "$fuzz_secs" -ge 4 ] || fuzz_secs=4
 	if ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
 		skipped=$((skipped + 1))
 		echo "fuzz/run.sh: ok - fuzz # SKIP clang's libFuzzer is not installed (scripts/install-deps.sh)"
