@@ -3,9 +3,12 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/escape.h"
 
 const char *const bs_event_names[] = {
 	"pre-snap",     "post-snap",     "snap-failed",	  "pre-restore", "post-restore", "post-drill",
@@ -15,26 +18,20 @@ const char *const bs_event_names[] = {
 
 static const char *const kind_names[] = { "before", "success", "failure", "info" };
 
-/* Make s valid UTF-8 in place: a byte that does not start or continue a
- * well-formed sequence (overlong, surrogate, beyond U+10FFFF, or cut off
- * by truncation) becomes '?'.  JSON needs it, and values come from
- * anywhere (paths, server messages). */
+/* Make s valid UTF-8 in place: a byte bs_utf8_seq (the one decoder) does
+ * not accept becomes '?'.  JSON needs it, and values come from anywhere
+ * (paths, server messages, a cut in the middle of a character). */
 static void utf8_clean(char *s)
 {
 	unsigned char *p = (unsigned char *)s;
 
 	while (*p) {
-		size_t n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
-		unsigned cp = n == 2 ? *p & 0x1F : n == 3 ? *p & 0x0F : *p & 0x07;
-		size_t i;
-		for (i = 1; i < n && (p[i] & 0xC0) == 0x80; i++)
-			cp = (cp << 6) | (p[i] & 0x3F);
-		if (n == 0 || i < n || (n == 2 && cp < 0x80) || (n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-		    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+		uint32_t cp;
+		size_t k = bs_utf8_seq(p, &cp);
+		if (k == 0)
 			*p++ = '?';
-			continue;
-		}
-		p += n;
+		else
+			p += k;
 	}
 }
 
