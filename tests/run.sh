@@ -6,6 +6,10 @@
 #   bash tests/run.sh integration     tests/integration/*.sh only
 #   bash tests/run.sh SUBSTRING       only the tests whose path contains SUBSTRING
 #
+# BS_UNIT_ELSEWHERE="repo/contract_test ...": unit tests (paths under
+# $BUILD/tests) that this pass leaves to another one; .ci/run runs the slow,
+# server-backed ones only in the sanitizer pass.
+#
 # Every unit test binary under $BUILD/tests (BUILD defaults to build) and
 # every tests/integration/*.sh but lib.sh runs, in sorted order, under a
 # timeout (BS_UNIT_TIMEOUT, default 120 s; BS_INTEGRATION_TIMEOUT, default
@@ -174,7 +178,9 @@ BS_LIB_NOINIT=1
 . tests/net/azurite.sh
 BS_LIB_NOINIT=0
 want_s3=
-if [ "$mode" != integration ] && matches "unit/repo/contract_test"; then want_s3=1; fi
+# elsewhere REL: the unit test REL is left to another pass (BS_UNIT_ELSEWHERE)
+elsewhere() { [[ " ${BS_UNIT_ELSEWHERE:-} " == *" $1 "* ]]; }
+if [ "$mode" != integration ] && matches "unit/repo/contract_test" && ! elsewhere repo/contract_test; then want_s3=1; fi
 for f in tests/integration/s3_*.sh; do
 	if [ "$mode" != unit ] && [ -f "$f" ] && matches "$f"; then want_s3=1; fi
 done
@@ -191,7 +197,8 @@ fi
 # The Azure Blob test server (Azurite), likewise for the contract suite and
 # the Azure scenarios.
 want_azure=
-if [ "$mode" != integration ] && { matches "unit/repo/contract_test" || matches "unit/repo/azure_gate_test"; }; then want_azure=1; fi
+if [ "$mode" != integration ] && { { matches "unit/repo/contract_test" && ! elsewhere repo/contract_test; } ||
+	{ matches "unit/repo/azure_gate_test" && ! elsewhere repo/azure_gate_test; }; }; then want_azure=1; fi
 for f in tests/integration/azure_*.sh; do
 	if [ "$mode" != unit ] && [ -f "$f" ] && matches "$f"; then want_azure=1; fi
 done
@@ -216,6 +223,10 @@ if [ "$mode" != integration ]; then
 			built[$rel]=1
 			label="unit/$rel"
 			matches "$label" || continue
+			if [[ " ${BS_UNIT_ELSEWHERE:-} " == *" $rel "* ]]; then
+				printf '    # %s: not run in this pass (BS_UNIT_ELSEWHERE: another pass runs it)\n' "$label"
+				continue
+			fi
 			run_one "$label" "$UNIT_TIMEOUT" "$bin"
 		done < <(find "$BUILD_DIR/tests" -type f -perm -u+x | sort)
 	fi

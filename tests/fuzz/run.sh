@@ -58,35 +58,56 @@ if ! make -s FUZZ_DIR="$FUZZ_DIR" fuzz-build >"$log" 2>&1; then
 fi
 
 mkdir -p "$CRASHES"
-failed=0
-n=0
-for t in "${targets[@]}"; do
-	n=$((n + 1))
+# Targets run side by side, one per core (BS_FUZZ_JOBS): libFuzzer is one
+# thread, and the targets share nothing but tests/fuzz/crashes/, where each
+# one's inputs carry its name.
+JOBS=${BS_FUZZ_JOBS:-$(nproc)}
+res=$(mktemp -d /tmp/bs-fuzz-res.XXXXXX) || exit 1
+trap 'rm -f "$log"; rm -rf "$res"' EXIT
+
+# fuzz_one N TARGET: run one target, its TAP line (and report) into $res/N
+fuzz_one() {
+	local n=$1 t=$2 out=$res/$1 tlog=$res/$1.log bin seeds work before saved rc runs kind
 	bin=$FUZZ_DIR/fuzz/fuzz_$t
 	seeds=tests/fuzz/corpus/$t
 	work=$FUZZ_DIR/corpus/$t
 	if [ ! -x "$bin" ] || [ ! -d "$seeds" ]; then
-		echo "not ok $n - fuzz $t: no such target (or no corpus $seeds)"
-		failed=1
-		continue
+		echo "not ok $n - fuzz $t: no such target (or no corpus $seeds)" >"$out"
+		return
 	fi
 	mkdir -p "$work"
-	before=$(ls "$CRASHES" | sort)
+	before=$(ls "$CRASHES" | grep -F "$t-" | sort)
 	# -timeout: one input running 10 s is a finding (a hang), not a slow run;
 	# -malloc_limit_mb: one allocation of 256 MiB from a small input is one too
 	# (memory must follow checked figures, not counts an input claims)
 	"$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 -print_final_stats=1 \
-		-artifact_prefix="$CRASHES/$t-" "$work" "$seeds" >"$log" 2>&1 </dev/null
+		-artifact_prefix="$CRASHES/$t-" "$work" "$seeds" >"$tlog" 2>&1 </dev/null
 	rc=$?
-	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tlog" | tail -n 1)
 	if [ "$rc" -eq 0 ]; then
-		echo "ok $n - fuzz $t ${SECS}s, ${runs:-?} runs"
-		continue
+		echo "ok $n - fuzz $t ${SECS}s, ${runs:-?} runs" >"$out"
+		return
 	fi
-	failed=1
-	saved=$(comm -13 <(printf '%s\n' "$before") <(ls "$CRASHES" | sort) | head -n 1)
-	kind=$(sed -n 's/.*ERROR: libFuzzer: \([a-z-]*\).*/\1/p; s/.*ERROR: AddressSanitizer: \([a-z-]*\).*/\1/p; s/.*ERROR: LeakSanitizer: .*/leak/p; s/.*runtime error: .*/undefined behaviour/p; s/.*fuzz property failed.*/property/p' "$log" | head -n 1)
-	echo "not ok $n - fuzz $t: ${kind:-exit $rc}${saved:+, input saved as $CRASHES/$saved}"
-	grep -v '^#[0-9]\+\s' "$log" | grep -v '^\(INFO\|MS\|stat\)' | head -n 60 | sed 's/^/#   /'
+	saved=$(comm -13 <(printf '%s\n' "$before") <(ls "$CRASHES" | grep -F "$t-" | sort) | head -n 1)
+	kind=$(sed -n 's/.*ERROR: libFuzzer: \([a-z-]*\).*/\1/p; s/.*ERROR: AddressSanitizer: \([a-z-]*\).*/\1/p; s/.*ERROR: LeakSanitizer: .*/leak/p; s/.*runtime error: .*/undefined behaviour/p; s/.*fuzz property failed.*/property/p' "$tlog" | head -n 1)
+	{
+		echo "not ok $n - fuzz $t: ${kind:-exit $rc}${saved:+, input saved as $CRASHES/$saved}"
+		grep -v '^#[0-9]\+\s' "$tlog" | grep -v '^\(INFO\|MS\|stat\)' | head -n 60 | sed 's/^/#   /'
+	} >"$out"
+}
+
+n=0
+for t in "${targets[@]}"; do
+	n=$((n + 1))
+	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
+		wait -n
+	done
+	fuzz_one "$n" "$t" &
+done
+wait
+failed=0
+for ((i = 1; i <= n; i++)); do
+	cat "$res/$i"
+	grep -q '^not ok' "$res/$i" && failed=1
 done
 exit "$failed"

@@ -54,17 +54,22 @@ expect_no_temp_db() {
 }
 
 # The target as a changed copy of the snapshot, and a reference copy of that
-# state (to tell "intact" from "partial").
+# state (to tell "intact" from "partial").  The changed state is restored
+# once (into $CHANGED) and copied from there for every case.
+CHANGED=cr_target_$$_changed
 make_changed_target() {
 	drop_db "$TARGET"
 	drop_db "$REF"
-	bs restore latest --repo "$REPO" -d "$TARGET" --create -q >/dev/null 2>&1 || return 1
-	pg "$TARGET" "delete from app.orders where id % 3 = 0;
-	  update app.customers set name = 'changed' where id < 10;
-	  drop materialized view app.kind_counts_later;
-	  create table public.extra (x int primary key);
-	  insert into public.extra values (1), (2)" >/dev/null || return 1
-	pg postgres "create database $REF template $TARGET" >/dev/null
+	if [ -z "$(pg postgres "select 1 from pg_database where datname = '$CHANGED'")" ]; then
+		bs restore latest --repo "$REPO" -d "$CHANGED" --create -q >/dev/null 2>&1 || return 1
+		pg "$CHANGED" "delete from app.orders where id % 3 = 0;
+		  update app.customers set name = 'changed' where id < 10;
+		  drop materialized view app.kind_counts_later;
+		  create table public.extra (x int primary key);
+		  insert into public.extra values (1), (2)" >/dev/null || return 1
+	fi
+	pg postgres "create database $TARGET template $CHANGED" >/dev/null || return 1
+	pg postgres "create database $REF template $CHANGED" >/dev/null
 }
 
 intact_or_replaced() {

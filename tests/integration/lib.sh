@@ -381,8 +381,12 @@ run_test() {
 	_bs_cur_fail=0
 	_bs_cur_skip=
 	_bs_cur_diag=()
+	local t0=${EPOCHREALTIME/./}
 	"$@"
 	_bs_in_test=0
+	# Slow tests say so (CI time is a budget): "# 12.3 s: <name>"
+	local ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+	[ "$ms" -lt 5000 ] || printf '# %d.%d s: %s\n' $((ms / 1000)) $((ms % 1000 / 100)) "$name"
 	if [ "$_bs_cur_fail" = 1 ]; then
 		not_ok "$name" "${_bs_cur_diag[@]}"
 		return 1
