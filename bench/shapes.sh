@@ -5,7 +5,7 @@
 #
 # Environment:
 #   SHAPES   which shapes, in order (default: "pgbench saas wide small toast gin multi")
-#   OPS      "snap", "restore" or "snap restore" (default: "snap restore")
+#   OPS      any of "snap restore drill" (default: all three)
 #   REPEAT   runs of every operation (default 3); the table shows the median
 #   JOBS     client jobs (default: number of cores)
 #   NSMALL   tables in the "small" shape (default 5000, a few rows each; that
@@ -37,6 +37,11 @@
 # Operations, each timed REPEAT times:
 #   snap:    pg_dump -Fc | pg_dump -Fd -j J | backstop snap (age)
 #   restore: pg_restore -j J (from the directory dump) | backstop restore (age)
+#   drill:   backstop verify-restore (age): a full drill, restore and checks
+#
+# backstop runs with -v; its phase times (snap: when each step was done;
+# restore and drill: each step's duration) are printed per run after the
+# table, from the logs kept in $BENCH_DIR/out/log/.
 #
 # Reported per operation: wall time, client CPU (user+sys of the command and
 # its children, /usr/bin/time), SERVER CPU and output bytes.  Server CPU is
@@ -56,7 +61,7 @@ set -euo pipefail
 
 MB=${1:-1024}
 SHAPES=${SHAPES:-pgbench saas wide small toast gin multi}
-OPS=${OPS:-snap restore}
+OPS=${OPS:-snap restore drill}
 REPEAT=${REPEAT:-3}
 JOBS=${JOBS:-$(nproc)}
 NSMALL=${NSMALL:-5000}
@@ -223,7 +228,7 @@ done
 # ---------------------------------------------------------------- measuring
 OUT=$WORK/out
 rm -rf "$OUT"
-mkdir -p "$OUT"
+mkdir -p "$OUT/log"
 "$BIN/backstop-keygen" -o "$OUT/key.txt" >"$OUT/key.pub"
 RESULTS=$OUT/shapes.tsv # shape, operation, run, wall, client cpu, server cpu, rss MiB, bytes
 : >"$RESULTS"
@@ -270,6 +275,7 @@ measure() {
 	backends_gone
 	s1=$(server_ticks)
 	read -r u s m <"$OUT/time.txt"
+	cp "$OUT/cmd.err" "$OUT/log/$shape.$(tr -c 'a-z0-9\n' _ <<<"$name").$run"
 	[ "$path" != - ] && bytes=$(du -sb "$path" | cut -f1)
 	printf '%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t%.0f\t%s\n' "$shape" "$name" "$run" "$(echo "$t1 - $t0" | bc)" \
 		"$(echo "$u + $s" | bc)" "$(echo "scale=2; ($s1 - $s0) / $TCK" | bc)" "$(echo "$m / 1024" | bc)" \
@@ -283,7 +289,7 @@ snap_compare() {
 	rm -rf "$OUT/repo-cmp"
 	"$BIN/backstop-repo" init --repo "$OUT/repo-cmp" >/dev/null 2>&1
 	measure "$1" "backstop snap (age, compare)" "$3" "$OUT/repo-cmp/archives" -- \
-		"$COMPARE_SNAP" -q --db "dbname=$2" --repo "$OUT/repo-cmp" --jobs "$JOBS" \
+		"$COMPARE_SNAP" -v --db "dbname=$2" --repo "$OUT/repo-cmp" --jobs "$JOBS" \
 		--recipient "$(cat "$OUT/key.pub")"
 	rm -rf "$OUT/repo-cmp"
 }
@@ -307,7 +313,7 @@ for s in $SHAPES; do
 			# with COMPARE_SNAP, the two snaps take turns going first
 			[ -n "${COMPARE_SNAP:-}" ] && [ $((run % 2)) = 0 ] && snap_compare "$s" "$db" "$run"
 			measure "$s" "backstop snap (age)" "$run" "$OUT/repo-age/archives" -- \
-				"$BIN/backstop-snap" -q --db "dbname=$db" --repo "$OUT/repo-age" --jobs "$JOBS" \
+				"$BIN/backstop-snap" -v --db "dbname=$db" --repo "$OUT/repo-age" --jobs "$JOBS" \
 				--recipient "$(cat "$OUT/key.pub")"
 			[ -n "${COMPARE_SNAP:-}" ] && [ $((run % 2)) = 1 ] && snap_compare "$s" "$db" "$run"
 		elif [ "$run" = 1 ]; then
@@ -320,9 +326,13 @@ for s in $SHAPES; do
 			createdb r_shape
 			measure "$s" "pg_restore -j $JOBS" "$run" - -- "$PGBIN/pg_restore" -j "$JOBS" -d r_shape "$OUT/dump.dir"
 			dropdb_q r_shape
-			measure "$s" "backstop restore (age)" "$run" - -- "$BIN/backstop-restore" -q latest \
+			measure "$s" "backstop restore (age)" "$run" - -- "$BIN/backstop-restore" -v latest \
 				--repo "$OUT/repo-age" --identity "$OUT/key.txt" --target "dbname=r_shape" --create --jobs "$JOBS"
 			dropdb_q r_shape
+		fi
+		if [[ " $OPS " == *" drill "* ]]; then
+			measure "$s" "backstop drill (age)" "$run" - -- "$BIN/backstop-verify-restore" -v latest \
+				--repo "$OUT/repo-age" --identity "$OUT/key.txt" --scratch "dbname=postgres" --jobs "$JOBS"
 		fi
 	done
 done
@@ -373,6 +383,22 @@ for s in $SHAPES; do
 		ratio("backstop snap (age)", "pg_dump -Fc", "<= 0.7")
 		ratio("backstop snap (age)", "pg_dump -Fd -j " j, "<= 1.0")
 		ratio("backstop restore (age)", "pg_restore -j " j, "<= 0.9")
+		ratio("backstop drill (age)", "backstop restore (age)", "<= 1.2")
 		ratio("backstop snap (age)", "backstop snap (age, compare)", "-")
 	}' "$RESULTS"
+done | tee -a "$OUT/shapes.txt"
+
+# The phases of every backstop run, from its -v log: snap says when each
+# step was done ("at"), restore and a drill how long each took.
+echo
+echo "phases (s):"
+for s in $SHAPES; do
+	for f in "$OUT"/log/"$s".backstop_*; do
+		[ -f "$f" ] || continue
+		printf '  %-8s %-34s %s\n' "$s" "${f#"$OUT/log/$s."}" "$(sed -n \
+			-e 's/.*snap: \(.*\) at \([0-9.]*\) s$/\1 @\2;/p' \
+			-e 's/.*restore: \([a-z -]*\): \([0-9.]*\) s$/\1 \2;/p' \
+			-e 's/.*drill: \([a-z -]*\): \([0-9.]*\) s$/\1 \2;/p' "$f" |
+			awk '{ sub(/;$/, ""); if ($NF !~ /^@?0\.0[0-4]/) printf "%s%s", (n++ ? "; " : ""), $0 } END { print "" }')"
+	done
 done | tee -a "$OUT/shapes.txt"

@@ -232,6 +232,7 @@ static int verify_and_smoke(struct drill_ctx *dc, struct bs_drill_scratch *sc, c
 	}
 	bs_progress_stop(prog);
 	r->t_verify = bs_now() - t;
+	bs_debug("drill: verify: %.3f s", r->t_verify);
 
 	t = bs_now();
 	bs_err_init(&e);

@@ -10,6 +10,7 @@
 
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/progress.h"
 #include "pg/conn.h"
 #include "snap/inventory.h"
 #include "snap/snap_int.h"
@@ -228,6 +229,7 @@ int bs_snap_run(const struct bs_snap_opts *o, struct bs_wstream *out, struct bs_
 	}
 	ctx->o = o;
 	ctx->start = time(NULL);
+	ctx->t0 = bs_now();
 	ctx->chunk_size = o->chunk_size > 0 ? o->chunk_size : SNAP_DEFAULT_CHUNK;
 	ctx->dump_fd = -1;
 	bs_run_init(&ctx->dump);
@@ -244,6 +246,7 @@ int bs_snap_run(const struct bs_snap_opts *o, struct bs_wstream *out, struct bs_
 		goto fail;
 	if (snap_lock_tables(ctx, &e) < 0 || snap_table_sizes(ctx, &e) < 0 || snap_plan_items(ctx, &e) < 0)
 		goto fail;
+	bs_debug("snap: tables locked, measured and planned at %.3f s", bs_now() - ctx->t0);
 	/* 2. the roles and tablespaces the database needs */
 	if (snap_globals_collect(ctx, &e) < 0)
 		goto fail;
@@ -262,21 +265,23 @@ int bs_snap_run(const struct bs_snap_opts *o, struct bs_wstream *out, struct bs_
 	 * other they were most of a snap's wall time) */
 	if (snap_sequences(ctx, &e) < 0 || bs_inventory_collect(ctx->coord, &ctx->m, &e) < 0)
 		goto fail;
-	bs_debug("snap: schema inventory: %zu entries", ctx->m.ninv);
+	bs_debug("snap: schema inventory: %zu entries, done at %.3f s", ctx->m.ninv, bs_now() - ctx->t0);
 	if (snap_schema_finish(ctx, &e) < 0)
 		goto fail;
-	bs_debug("snap: schema dumped");
+	bs_debug("snap: schema dumped at %.3f s", bs_now() - ctx->t0);
 	if (snap_writer_set_ready(&ctx->w, &e) < 0)
 		goto fail;
 	if (snap_workers_join(ctx) < 0)
 		goto fail_recorded;
-	bs_debug("snap: table data copied");
+	bs_debug("snap: table data copied at %.3f s", bs_now() - ctx->t0);
 	/* 6. large objects, after all table data */
 	if (snap_blobs(ctx, &e) < 0)
 		goto fail;
 	/* 7. manifest last, then the end of the archive */
+	bs_debug("snap: large objects done at %.3f s", bs_now() - ctx->t0);
 	if (write_manifest(ctx, &e) < 0 || snap_writer_close(&ctx->w, &e) < 0)
 		goto fail;
+	bs_debug("snap: manifest written, archive closed at %.3f s", bs_now() - ctx->t0);
 	bs_pg_exec(ctx->coord, "COMMIT", &e);
 	if (res)
 		fill_result(ctx, res);

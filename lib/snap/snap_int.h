@@ -75,6 +75,7 @@ struct snap_worker;
 
 struct snap_ctx {
 	const struct bs_snap_opts *o;
+	double t0; /* bs_now() at the start, for the phase times -v logs */
 	PGconn *coord;
 	int server_version_num;
 	int block_size;
