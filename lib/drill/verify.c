@@ -208,7 +208,7 @@ static int plan_cut(struct vctx *v, const struct relsize *rs, size_t rows, int j
 		heap[i] = hit ? hit->bytes : 0;
 		work[i] = hit ? (hit->work > hit->bytes ? hit->work : hit->bytes) : m->tables[i].raw_bytes;
 	}
-	bs_snap_plan_cut(heap, work, m->ntables, jobs, 0, server_version_num, parts, NULL);
+	bs_snap_plan_cut(heap, work, NULL, m->ntables, jobs, 0, server_version_num, parts, NULL);
 	for (i = 0; i < m->ntables; i++)
 		v->ta[i].left = parts[i];
 	free(heap);

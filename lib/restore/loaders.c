@@ -26,8 +26,9 @@
  * Post-data while loading: once a table's end member has come (format
  * version 3), its chunks are loaded and its lane committed, the table's
  * indexes and key constraints (rs_schema_early_run) may be built.  A
- * loader that finds no chunk it may load takes them, all the tables that
- * are ready in one pg_restore --use-list (one session, counted as that
+ * loader that finds no chunk it may load takes them (or, once the ready
+ * tables hold EARLY_FIRST_BYTES of data, before it takes another table's
+ * chunks), all the tables that are ready in one pg_restore --use-list (one session, counted as that
  * loader's: never more server sessions at work than loaders).  It waits
  * until enough is ready to be worth a pg_restore process (EARLY_BYTES of
  * data or EARLY_TABLES tables), and starts one only while data is still
@@ -68,6 +69,12 @@
 
 #define EARLY_BYTES ((uint64_t)8 << 20)
 #define EARLY_TABLES 200
+/* Ready tables holding this much data have their post-data started at
+ * once, before a loader takes another table's chunks: the index builds of
+ * a large table (a GIN index on a large jsonb table takes three times its
+ * load) are the restore's long pole, and the sooner they start the more
+ * of the loading they overlap (snap copies such tables first). */
+#define EARLY_FIRST_BYTES ((uint64_t)64 << 20)
 
 struct rs_job {
 	struct rs_job *next;
@@ -363,16 +370,18 @@ static struct rs_job *take(struct rs_pool *p, struct rs_job *j, struct rs_job *p
 
 /* What this loader does next, in this order of preference:
  *   1. more of its lane's table;
- *   2. the first job whose table no other loader is loading (in a lane or
+ *   2. the post-data of finished tables (*batch = 1) when they hold
+ *      EARLY_FIRST_BYTES of data and other loaders go on loading;
+ *   3. the first job whose table no other loader is loading (in a lane or
  *      with plain COPY);
- *   3. the post-data of finished tables (*batch = 1), when worth it;
- *   4. a chunk of a table another loader is loading with plain COPY (two
+ *   4. the post-data of finished tables (*batch = 1), when worth it;
+ *   5. a chunk of a table another loader is loading with plain COPY (two
  *      loaders on one table: faster now, but the table's pages interleave);
- *   5. nothing: *blocked is a table in another loader's lane that has work
+ *   6. nothing: *blocked is a table in another loader's lane that has work
  *      queued, if any (the caller may ask it to share).
  * While the archive says when tables are complete (p->ends), a loader
- * whose lane is not complete waits for more of it rather than take 4 or
- * ask for 5.  Called with mu held; the job is taken off the queue. */
+ * whose lane is not complete waits for more of it rather than take 5 or
+ * ask for 6.  Called with mu held; the job is taken off the queue. */
 static struct rs_job *pick(struct rs_pool *p, struct rs_worker *w, struct rs_table **blocked, int *batch)
 {
 	struct rs_job *j, *prev = NULL, *best = NULL, *best_prev = NULL, *shared = NULL, *shared_prev = NULL;
@@ -401,6 +410,11 @@ static struct rs_job *pick(struct rs_pool *p, struct rs_worker *w, struct rs_tab
 			if (!w->lane)
 				break;
 		}
+	}
+	if (!w->lane && p->n > 1 && p->pd_ready_bytes >= EARLY_FIRST_BYTES && batch_wanted(p)) {
+		*batch = 1;
+		*blocked = NULL;
+		return NULL;
 	}
 	if (best)
 		return take(p, best, best_prev);

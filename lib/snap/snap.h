@@ -56,13 +56,14 @@ int bs_snap_run(const struct bs_snap_opts *o, struct bs_wstream *out, struct bs_
 
 /* How tables are cut for parallel COPY (lib/snap/tables.c says why, with
  * the measurements): from each table's heap size and its work (heap plus
- * TOAST, bytes), the number of jobs, the chunk size and the server version,
- * parts[i] receives how many ctid ranges table i is cut into (1: whole,
- * plain COPY) and *piece (may be NULL) the target size of a range.  Snap and
- * the drill's digest recomputation share it.  Returns how many tables are
- * cut. */
-size_t bs_snap_plan_cut(const uint64_t *heap, const uint64_t *work, size_t n, int jobs, uint64_t chunk,
-			int server_version_num, uint32_t *parts, uint64_t *piece);
+ * TOAST, bytes), the estimated work of building its indexes in a restore
+ * (post, same unit; NULL: not known), the number of jobs, the chunk size
+ * and the server version, parts[i] receives how many ctid ranges table i is
+ * cut into (1: whole, plain COPY) and *piece (may be NULL) the target size
+ * of a range.  Snap and the drill's digest recomputation share it.  Returns
+ * how many tables are cut. */
+size_t bs_snap_plan_cut(const uint64_t *heap, const uint64_t *work, const uint64_t *post, size_t n, int jobs,
+			uint64_t chunk, int server_version_num, uint32_t *parts, uint64_t *piece);
 
 /* How many worker connections a snap opens when --jobs is not given: one
  * per core of this machine (the client compresses and encrypts what each

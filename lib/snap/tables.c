@@ -430,7 +430,14 @@ static int cmp_item(const void *a, const void *b)
  * 64 MiB (or two chunks) and than 5/4 of the per-job share of the whole
  * snapshot: those would keep one connection busy while the others sit idle.
  * Their pieces are about half a job's share (balance), bounded by two chunks
- * or 32 MiB below and 1 GiB above.  All figures are measured: table sizes
+ * or 32 MiB below and 1 GiB above.  One more kind of table is cut, of any
+ * size over the threshold: one whose index builds are a restore's long pole
+ * (estimated to cost more than its rows, and at least a job's share: a GIN
+ * index on a large jsonb table).  Whole, it is copied by one job while the
+ * others copy the rest, so its last rows come at the end of the archive
+ * and a restore starts its indexes only after all the data; cut, every job
+ * copies it first (cmp_item), and a restore builds its indexes while the
+ * other tables load (measured on the saas shape, bench/RESULTS.md).  All figures are measured: table sizes
  * with their TOAST (snap_table_sizes), the work each table is, and heap
  * sizes (ranges divide the heap's pages: only a table whose heap is over the
  * threshold is cut), and the number of jobs (--jobs).
@@ -440,12 +447,12 @@ static uint64_t table_work(const struct snap_table *t)
 	return t->weight > t->size ? t->weight : t->size;
 }
 
-size_t bs_snap_plan_cut(const uint64_t *heap, const uint64_t *work, size_t n, int jobs, uint64_t chunk,
-			int server_version_num, uint32_t *parts, uint64_t *piece_out)
+size_t bs_snap_plan_cut(const uint64_t *heap, const uint64_t *work, const uint64_t *post, size_t n, int jobs,
+			uint64_t chunk, int server_version_num, uint32_t *parts, uint64_t *piece_out)
 {
 	uint64_t threshold, piece, total = 0, largest = 0, share;
 	size_t i, comparable = 0, nsplit = 0;
-	int split = 0;
+	int split = 0, ranges;
 
 	if (jobs < 1)
 		jobs = 1;
@@ -460,8 +467,8 @@ size_t bs_snap_plan_cut(const uint64_t *heap, const uint64_t *work, size_t n, in
 			comparable++;
 	share = total / (uint64_t)jobs;
 	/* ctid ranges are only efficient with TID range scans (PostgreSQL 14) */
-	if (server_version_num >= 140000 && jobs > 1 && comparable < (size_t)jobs && largest > threshold &&
-	    largest > share + share / 4)
+	ranges = server_version_num >= 140000 && jobs > 1;
+	if (ranges && comparable < (size_t)jobs && largest > threshold && largest > share + share / 4)
 		split = 1;
 	piece = share / 2;
 	if (piece < 2 * chunk)
@@ -475,10 +482,20 @@ size_t bs_snap_plan_cut(const uint64_t *heap, const uint64_t *work, size_t n, in
 		/* the heap itself must be large: a TOAST-heavy table (small heap,
 		 * values fetched through the TOAST index) measured no faster cut
 		 * into ranges (bench/RESULTS.md) */
-		if (split && heap[i] > threshold && work[i] > share + share / 4) {
+		/* a table whose index builds are the restore's long pole (they
+		 * cost more than its rows, and at least a job's share) is cut
+		 * whatever its size, so that every job copies it first and a
+		 * restore has it all, and starts its indexes, early: in as many
+		 * pieces as jobs (or a multiple), which all end about together */
+		int long_pole = ranges && post && post[i] > work[i] && post[i] >= share;
+		if (heap[i] > threshold && split && work[i] > share + share / 4) {
 			p = (work[i] + piece - 1) / piece;
 			if (p < 2)
 				p = 2;
+			nsplit++;
+		} else if (heap[i] > threshold && long_pole) {
+			uint64_t round = (uint64_t)jobs * 1024 * MIB;
+			p = (uint64_t)jobs * ((work[i] + round - 1) / round);
 			nsplit++;
 		}
 		parts[i] = (uint32_t)p;
@@ -525,8 +542,8 @@ static long free_slots(struct snap_ctx *ctx)
 
 /* The number of jobs: --jobs, or planned (bs_snap_plan_jobs) with the
  * tables cut for as many jobs as the machine and the server allow. */
-static int plan_jobs(struct snap_ctx *ctx, const uint64_t *heap, const uint64_t *work, uint32_t *parts,
-		     uint64_t total)
+static int plan_jobs(struct snap_ctx *ctx, const uint64_t *heap, const uint64_t *work, const uint64_t *post,
+		     uint32_t *parts, uint64_t total)
 {
 	int cores = ctx->o->cores > 0 ? ctx->o->cores : 2, jobs;
 	long slots;
@@ -536,7 +553,7 @@ static int plan_jobs(struct snap_ctx *ctx, const uint64_t *heap, const uint64_t 
 		return ctx->o->jobs;
 	slots = free_slots(ctx);
 	jobs = bs_snap_plan_jobs(cores, slots, (size_t)-1, total, 0);
-	bs_snap_plan_cut(heap, work, ctx->ntables, jobs, ctx->chunk_size, ctx->server_version_num, parts, NULL);
+	bs_snap_plan_cut(heap, work, post, ctx->ntables, jobs, ctx->chunk_size, ctx->server_version_num, parts, NULL);
 	for (i = 0; i < ctx->ntables; i++)
 		items += parts[i];
 	jobs = bs_snap_plan_jobs(cores, slots, items, total, ctx->chunk_size);
@@ -552,17 +569,20 @@ int snap_plan_items(struct snap_ctx *ctx, struct bs_err *err)
 	int jobs;
 	size_t i, cap = 0, n = 0, comparable = 0, nsplit;
 	uint64_t *heap = calloc(ctx->ntables + 1, sizeof(*heap)), *work = calloc(ctx->ntables + 1, sizeof(*work));
+	uint64_t *post = calloc(ctx->ntables + 1, sizeof(*post));
 	uint32_t *parts = calloc(ctx->ntables + 1, sizeof(*parts));
 
-	if (!heap || !work || !parts) {
+	if (!heap || !work || !post || !parts) {
 		free(heap);
 		free(work);
+		free(post);
 		free(parts);
 		return bs_err_set(err, BS_ERR_NOMEM, "out of memory");
 	}
 	for (i = 0; i < ctx->ntables; i++) {
 		heap[i] = ctx->tables[i].size;
 		work[i] = table_work(&ctx->tables[i]);
+		post[i] = ctx->tables[i].post;
 		total += work[i];
 		if (work[i] > largest)
 			largest = work[i];
@@ -570,14 +590,15 @@ int snap_plan_items(struct snap_ctx *ctx, struct bs_err *err)
 	for (i = 0; i < ctx->ntables; i++)
 		if (work[i] >= largest / 2)
 			comparable++;
-	jobs = ctx->jobs = plan_jobs(ctx, heap, work, parts, total);
-	nsplit = bs_snap_plan_cut(heap, work, ctx->ntables, jobs, chunk, ctx->server_version_num, parts, &piece);
+	jobs = ctx->jobs = plan_jobs(ctx, heap, work, post, parts, total);
+	nsplit = bs_snap_plan_cut(heap, work, post, ctx->ntables, jobs, chunk, ctx->server_version_num, parts, &piece);
 	for (i = 0; i < ctx->ntables; i++) {
 		atomic_store(&ctx->tables[i].items_left, parts[i]);
 		cap += parts[i];
 	}
 	free(heap);
 	free(work);
+	free(post);
 	free(parts);
 	bs_debug("snap: plan: %zu tables, %" PRIu64 " bytes, %d jobs, largest %" PRIu64 " bytes,"
 		 " %zu comparable; %zu split into ctid ranges of about %" PRIu64 " bytes, %zu items",

@@ -268,6 +268,41 @@ TEST(costly_post_data_goes_first_then_largest_first)
 	teardown();
 }
 
+/* A table whose index builds are the restore's long pole is cut, though
+ * another table is comparable and it is under 5/4 of a job's share, so
+ * that every job copies it first; one whose indexes cost less is not. */
+TEST(a_table_with_costly_indexes_is_cut_so_that_it_comes_first)
+{
+	uint64_t sizes[] = { 450 * MIB, 250 * MIB, 150 * MIB, 100 * MIB };
+	size_t i;
+
+	setup(sizes, 4, 2, 150000);
+	ctx.tables[0].post = 450 * MIB / 100 * 370; /* primary key, a btree, GIN */
+	ctx.tables[1].post = 250 * MIB / 100 * 70;
+	CHECK_INT(plan(), 0);
+	CHECK_INT(ranged_items(1), 2); /* one piece a job: they end together */
+	CHECK(ranges_tile_pages(1));
+	for (i = 0; i < ranged_items(1); i++)
+		CHECK_INT(ctx.items[i].t->no, 1);
+	CHECK_INT(ranged_items(2), 0);
+	teardown();
+
+	/* the same indexes on a small share of the snapshot: not cut */
+	uint64_t sizes2[] = { 100 * MIB, 900 * MIB, 800 * MIB };
+	setup(sizes2, 3, 2, 150000);
+	ctx.tables[0].post = 100 * MIB / 100 * 370;
+	CHECK_INT(plan(), 0);
+	CHECK_INT(ranged_items(1), 0);
+	teardown();
+
+	/* before PostgreSQL 14 (no TID range scans) nothing is cut */
+	setup(sizes, 4, 2, 130000);
+	ctx.tables[0].post = 450 * MIB / 100 * 370;
+	CHECK_INT(plan(), 0);
+	CHECK_INT(ranged_items(1), 0);
+	teardown();
+}
+
 TEST(the_pieces_of_a_cut_table_go_in_page_order)
 {
 	uint64_t sizes[] = { 2 * GIB, 1 * MIB };
@@ -319,6 +354,7 @@ int main(void)
 {
 	bs_log_set_level(BS_LOG_WARN); /* the planner's info line */
 	RUN(costly_post_data_goes_first_then_largest_first);
+	RUN(a_table_with_costly_indexes_is_cut_so_that_it_comes_first);
 	RUN(the_pieces_of_a_cut_table_go_in_page_order);
 	RUN(planned_jobs_one_per_core);
 	RUN(planned_jobs_no_more_than_items);
