@@ -28,8 +28,9 @@
  * indexes and key constraints (rs_schema_early_run) may be built.  A
  * loader that finds no chunk it may load takes them (or, once the ready
  * tables hold EARLY_FIRST_BYTES of data, before it takes another table's
- * chunks), all the tables that are ready in one pg_restore --use-list (one session, counted as that
- * loader's: never more server sessions at work than loaders).  It waits
+ * chunks), all the tables that are ready in one pg_restore --use-list
+ * (one session, counted as that loader's: never more server sessions at
+ * work than loaders).  It waits
  * until enough is ready to be worth a pg_restore process (EARLY_BYTES of
  * data or EARLY_TABLES tables), and starts one only while data is still
  * loading beside it (the final pass does the rest, in parallel).  Only

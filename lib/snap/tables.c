@@ -437,10 +437,12 @@ static int cmp_item(const void *a, const void *b)
  * others copy the rest, so its last rows come at the end of the archive
  * and a restore starts its indexes only after all the data; cut, every job
  * copies it first (cmp_item), and a restore builds its indexes while the
- * other tables load (measured on the saas shape, bench/RESULTS.md).  All figures are measured: table sizes
- * with their TOAST (snap_table_sizes), the work each table is, and heap
- * sizes (ranges divide the heap's pages: only a table whose heap is over the
- * threshold is cut), and the number of jobs (--jobs).
+ * other tables load (measured on the saas shape, bench/RESULTS.md).
+ * All figures are measured: table sizes with their TOAST
+ * (snap_table_sizes), the work each table is and its indexes' estimated
+ * build work, heap sizes (ranges divide the heap's pages: only a table
+ * whose heap is over the threshold is cut), and the number of jobs
+ * (--jobs).
  */
 static uint64_t table_work(const struct snap_table *t)
 {

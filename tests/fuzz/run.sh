@@ -76,7 +76,7 @@ fuzz_one() {
 		return
 	fi
 	mkdir -p "$work"
-	before=$(ls "$CRASHES" | grep -F "$t-" | sort)
+	before=$(ls "$CRASHES" | grep "^$t-" | sort)
 	# -timeout: one input running 10 s is a finding (a hang), not a slow run;
 	# -malloc_limit_mb: one allocation of 256 MiB from a small input is one too
 	# (memory must follow checked figures, not counts an input claims)
@@ -88,7 +88,7 @@ fuzz_one() {
 		echo "ok $n - fuzz $t ${SECS}s, ${runs:-?} runs" >"$out"
 		return
 	fi
-	saved=$(comm -13 <(printf '%s\n' "$before") <(ls "$CRASHES" | grep -F "$t-" | sort) | head -n 1)
+	saved=$(comm -13 <(printf '%s\n' "$before") <(ls "$CRASHES" | grep "^$t-" | sort) | head -n 1)
 	kind=$(sed -n 's/.*ERROR: libFuzzer: \([a-z-]*\).*/\1/p; s/.*ERROR: AddressSanitizer: \([a-z-]*\).*/\1/p; s/.*ERROR: LeakSanitizer: .*/leak/p; s/.*runtime error: .*/undefined behaviour/p; s/.*fuzz property failed.*/property/p' "$tlog" | head -n 1)
 	{
 		echo "not ok $n - fuzz $t: ${kind:-exit $rc}${saved:+, input saved as $CRASHES/$saved}"
