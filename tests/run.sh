@@ -223,7 +223,7 @@ if [ "$mode" != integration ]; then
 			built[$rel]=1
 			label="unit/$rel"
 			matches "$label" || continue
-			if [[ " ${BS_UNIT_ELSEWHERE:-} " == *" $rel "* ]]; then
+			if elsewhere "$rel"; then
 				printf '    # %s: not run in this pass (BS_UNIT_ELSEWHERE: another pass runs it)\n' "$label"
 				continue
 			fi

@@ -412,18 +412,15 @@ static struct rs_job *pick(struct rs_pool *p, struct rs_worker *w, struct rs_tab
 				break;
 		}
 	}
-	if (!w->lane && p->n > 1 && p->pd_ready_bytes >= EARLY_FIRST_BYTES && batch_wanted(p)) {
+	/* post-data: before another table's chunks once the ready tables hold
+	 * EARLY_FIRST_BYTES (2), otherwise only when there are none (4) */
+	if (!w->lane && batch_wanted(p) && (!best || (p->n > 1 && p->pd_ready_bytes >= EARLY_FIRST_BYTES))) {
 		*batch = 1;
 		*blocked = NULL;
 		return NULL;
 	}
 	if (best)
 		return take(p, best, best_prev);
-	if (!w->lane && batch_wanted(p)) {
-		*batch = 1;
-		*blocked = NULL;
-		return NULL;
-	}
 	if (waits_for_lane) {
 		*blocked = NULL;
 		return NULL;

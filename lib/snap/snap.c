@@ -277,8 +277,8 @@ int bs_snap_run(const struct bs_snap_opts *o, struct bs_wstream *out, struct bs_
 	/* 6. large objects, after all table data */
 	if (snap_blobs(ctx, &e) < 0)
 		goto fail;
-	/* 7. manifest last, then the end of the archive */
 	bs_debug("snap: large objects done at %.3f s", bs_now() - ctx->t0);
+	/* 7. manifest last, then the end of the archive */
 	if (write_manifest(ctx, &e) < 0 || snap_writer_close(&ctx->w, &e) < 0)
 		goto fail;
 	bs_debug("snap: manifest written, archive closed at %.3f s", bs_now() - ctx->t0);

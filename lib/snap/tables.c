@@ -484,18 +484,19 @@ size_t bs_snap_plan_cut(const uint64_t *heap, const uint64_t *work, const uint64
 		/* the heap itself must be large: a TOAST-heavy table (small heap,
 		 * values fetched through the TOAST index) measured no faster cut
 		 * into ranges (bench/RESULTS.md) */
+		int large = heap[i] > threshold;
 		/* a table whose index builds are the restore's long pole (they
 		 * cost more than its rows, and at least a job's share) is cut
 		 * whatever its size, so that every job copies it first and a
 		 * restore has it all, and starts its indexes, early: in as many
 		 * pieces as jobs (or a multiple), which all end about together */
 		int long_pole = ranges && post && post[i] > work[i] && post[i] >= share;
-		if (heap[i] > threshold && split && work[i] > share + share / 4) {
+		if (large && split && work[i] > share + share / 4) {
 			p = (work[i] + piece - 1) / piece;
 			if (p < 2)
 				p = 2;
 			nsplit++;
-		} else if (heap[i] > threshold && long_pole) {
+		} else if (large && long_pole) {
 			uint64_t round = (uint64_t)jobs * 1024 * MIB;
 			p = (uint64_t)jobs * ((work[i] + round - 1) / round);
 			nsplit++;
